@@ -1,0 +1,51 @@
+//! The side effects a checkout asks its adapters to perform, one per waiting state. Each carries
+//! the key that makes it idempotent; compensations carry the key of the effect they undo.
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{EffectKey, TaskToken};
+use crate::money::{Money, Points};
+use crate::order::{BookId, CourierId, Order, Quantity, UserId};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum Command {
+    /// Take `quantity` copies if at least that many are in stock, atomically, once per key.
+    ReserveStock { key: EffectKey, book: BookId, quantity: Quantity },
+    /// Take up to `up_to` of the user's points (as many as there are), once per key.
+    RedeemPoints { key: EffectKey, user: UserId, up_to: Points },
+    /// Charge the customer `amount`, once per key.
+    Charge { key: EffectKey, user: UserId, amount: Money },
+    /// Ask the courier worker, over the queue, to assign a courier and reply with `token`.
+    RequestCourier { token: TaskToken, order: Order, deadline_ms: u64 },
+    /// Tell the assigned courier to collect the order, once per key.
+    NotifyCourier { key: EffectKey, courier: CourierId, order: Order },
+    /// Give back the copies taken under `key`, if any and not yet given back.
+    ReleaseStock { key: EffectKey, book: BookId },
+    /// Add back the points taken under `key`, if any and not yet added back.
+    RestorePoints { key: EffectKey, user: UserId },
+    /// Refund what was charged under `key`, if anything and not yet refunded.
+    Refund { key: EffectKey, user: UserId },
+}
+
+impl Command {
+    /// Whether this command undoes an earlier effect. Compensations are retried until they
+    /// succeed; forward steps give up after their retry budget and start compensating.
+    pub fn is_compensation(&self) -> bool {
+        matches!(self, Command::ReleaseStock { .. } | Command::RestorePoints { .. } | Command::Refund { .. })
+    }
+
+    /// A short name for logs and traces.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::ReserveStock { .. } => "reserve stock",
+            Command::RedeemPoints { .. } => "redeem points",
+            Command::Charge { .. } => "charge",
+            Command::RequestCourier { .. } => "request courier",
+            Command::NotifyCourier { .. } => "notify courier",
+            Command::ReleaseStock { .. } => "release stock",
+            Command::RestorePoints { .. } => "restore points",
+            Command::Refund { .. } => "refund",
+        }
+    }
+}
