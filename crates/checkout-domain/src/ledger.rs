@@ -67,6 +67,11 @@ impl<A: Ord + Clone> Ledger<A> {
         self.balances.insert(account, balance);
     }
 
+    /// Adds to an account from outside any checkout (a delivery of stock, points earned).
+    pub fn deposit(&mut self, account: &A, amount: u64) {
+        *self.balances.entry(account.clone()).or_insert(0) += amount;
+    }
+
     pub fn balance(&self, account: &A) -> Option<u64> {
         self.balances.get(account).copied()
     }

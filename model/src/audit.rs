@@ -1,0 +1,228 @@
+//! The saga invariants, stated once over an [`Audit`]: a model-independent account of where every
+//! copy, point and cent is. Both models (ours and the reference flow) produce an audit of each of
+//! their states, so the same properties judge both.
+
+use stateright::{Expectation, Model, Property};
+
+/// How a checkout stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    InProgress,
+    Dispatched,
+    /// Refused before anything was taken (out of stock, unknown book).
+    Rejected,
+    /// Failed and ran its compensations.
+    Compensated,
+    /// Failed and stopped without compensating (the reference's unhandled errors).
+    Abandoned,
+}
+
+impl Status {
+    /// Ended without the customer getting the order: everything taken must be back.
+    pub fn ended_in_failure(self) -> bool {
+        matches!(self, Status::Rejected | Status::Compensated | Status::Abandoned)
+    }
+}
+
+/// One checkout's holdings in one state of a model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderAudit {
+    pub status: Status,
+    pub quantity: i64,
+    /// Copies this order has taken from stock and not given back (negative: gave back more).
+    pub stock_taken: i64,
+    /// Points this order has taken and not given back (negative: gave back more).
+    pub points_taken: i64,
+    /// Money charged to the customer for this order and not refunded.
+    pub charged: i64,
+    /// The amount due the order asked to be charged, once it asked.
+    pub amount_due: Option<i64>,
+    /// Whether a charge for this order ever went through.
+    pub was_billed: bool,
+    /// Whether points were ever redeemed (more than zero) for this order.
+    pub redeemed_points: bool,
+}
+
+/// The whole world of a model state, as the invariants see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Audit {
+    pub initial_stock: i64,
+    pub stock: i64,
+    /// The customer's points at the start plus every point credited from outside since.
+    pub points_supplied: i64,
+    pub points: i64,
+    pub orders: Vec<OrderAudit>,
+    /// An order was refused as out of stock while there were enough copies for it.
+    pub refused_with_stock_available: bool,
+    /// Which of the reference's flawed code paths (bit `n` for flaw `n`) this run went through.
+    /// Always empty for our saga, which has none of them. It picks, for each flaw, a
+    /// counterexample that shows that flaw at work; it plays no part in any property.
+    pub flaw_paths: u8,
+}
+
+impl Audit {
+    pub fn went_through_flaw(&self, flaw: u8) -> bool {
+        self.flaw_paths & (1 << flaw) != 0
+    }
+}
+
+/// A model whose states can be audited.
+pub trait Audited: Model {
+    fn audit(&self, state: &Self::State) -> Audit;
+}
+
+/// One named invariant: what it says in plain words and how an audit is checked against it.
+#[derive(Debug)]
+pub struct Invariant {
+    pub name: &'static str,
+    pub expectation: Expectation,
+    pub statement: &'static str,
+    /// The reference flaw (numbered as in the README) this property exposes, if any.
+    pub exposes_flaw: Option<u8>,
+    pub holds: fn(&Audit) -> bool,
+}
+
+fn sum(audit: &Audit, f: fn(&OrderAudit) -> i64) -> i64 {
+    audit.orders.iter().map(f).sum()
+}
+
+/// Every property both models are checked against, in the order the proofs list them.
+pub const INVARIANTS: &[Invariant] = &[
+    Invariant {
+        name: "no oversell",
+        expectation: Expectation::Always,
+        statement: "Stock never goes below zero, and the copies on the shelf plus the copies held by \
+                    orders always equal the copies the store started with.",
+        exposes_flaw: Some(1),
+        holds: |a| a.stock >= 0 && a.stock + sum(a, |o| o.stock_taken) == a.initial_stock,
+    },
+    Invariant {
+        name: "no phantom stock",
+        expectation: Expectation::Always,
+        statement: "No order ever gives back more copies than it took, and none holds more than it \
+                    ordered.",
+        exposes_flaw: Some(2),
+        holds: |a| a.orders.iter().all(|o| (0..=o.quantity).contains(&o.stock_taken)),
+    },
+    Invariant {
+        name: "points restored exactly",
+        expectation: Expectation::Always,
+        statement: "The customer's points never go below zero, no order gives back more points than \
+                    it took, and a failed checkout holds no points at its end: what it redeemed is \
+                    added back to the balance as it is then, not written over it.",
+        exposes_flaw: Some(3),
+        holds: |a| {
+            a.points >= 0
+                && a.points + sum(a, |o| o.points_taken) == a.points_supplied
+                && a.orders.iter().all(|o| {
+                    o.points_taken >= 0 && !(o.status.ended_in_failure() && o.points_taken != 0)
+                })
+        },
+    },
+    Invariant {
+        name: "money back on failure",
+        expectation: Expectation::Always,
+        statement: "A checkout that ends without dispatching has, at its end, been refunded everything \
+                    it was charged.",
+        exposes_flaw: Some(4),
+        holds: |a| a.orders.iter().all(|o| !(o.status.ended_in_failure() && o.charged != 0)),
+    },
+    Invariant {
+        name: "no double charge",
+        expectation: Expectation::Always,
+        statement: "What an order has been charged is always either nothing or exactly its amount due, \
+                    however often the charge was retried, replayed or its reply lost.",
+        exposes_flaw: Some(5),
+        holds: |a| a.orders.iter().all(|o| o.charged == 0 || Some(o.charged) == o.amount_due),
+    },
+    Invariant {
+        name: "stock back on failure",
+        expectation: Expectation::Always,
+        statement: "A checkout that ends without dispatching holds no stock at its end.",
+        exposes_flaw: None,
+        holds: |a| a.orders.iter().all(|o| !(o.status.ended_in_failure() && o.stock_taken != 0)),
+    },
+    Invariant {
+        name: "dispatched orders are whole",
+        expectation: Expectation::Always,
+        statement: "A dispatched order holds exactly the copies it ordered and has paid exactly its \
+                    amount due.",
+        exposes_flaw: None,
+        holds: |a| {
+            a.orders.iter().all(|o| {
+                o.status != Status::Dispatched || (o.stock_taken == o.quantity && Some(o.charged) == o.amount_due)
+            })
+        },
+    },
+    Invariant {
+        name: "every checkout terminates",
+        expectation: Expectation::Eventually,
+        statement: "Every run ends with every checkout dispatched, rejected or compensated — also when \
+                    the courier worker's reply is lost.",
+        exposes_flaw: Some(6),
+        holds: |a| a.orders.iter().all(|o| o.status != Status::InProgress),
+    },
+    Invariant {
+        name: "last copy sellable",
+        expectation: Expectation::Always,
+        statement: "An order is refused as out of stock only when fewer copies are in stock than it asks \
+                    for.",
+        exposes_flaw: Some(7),
+        holds: |a| !a.refused_with_stock_available,
+    },
+    Invariant {
+        name: "some checkout is dispatched",
+        expectation: Expectation::Sometimes,
+        statement: "Some run dispatches an order (the model is not vacuous).",
+        exposes_flaw: None,
+        holds: |a| a.orders.iter().any(|o| o.status == Status::Dispatched),
+    },
+    Invariant {
+        name: "some checkout is compensated after billing",
+        expectation: Expectation::Sometimes,
+        statement: "Some run charges a customer and then compensates the checkout.",
+        exposes_flaw: None,
+        holds: |a| a.orders.iter().any(|o| o.status == Status::Compensated && o.was_billed),
+    },
+    Invariant {
+        name: "some checkout is compensated after redeeming points",
+        expectation: Expectation::Sometimes,
+        statement: "Some run redeems points and then compensates the checkout.",
+        exposes_flaw: None,
+        holds: |a| a.orders.iter().any(|o| o.status == Status::Compensated && o.redeemed_points),
+    },
+];
+
+/// Looks an invariant up by name.
+pub fn invariant(name: &str) -> Option<&'static Invariant> {
+    INVARIANTS.iter().find(|i| i.name == name)
+}
+
+fn check<M: Audited, const I: usize>(model: &M, state: &M::State) -> bool {
+    (INVARIANTS[I].holds)(&model.audit(state))
+}
+
+fn property<M: Audited, const I: usize>() -> Property<M> {
+    let inv = &INVARIANTS[I];
+    Property { expectation: inv.expectation.clone(), name: inv.name, condition: check::<M, I> }
+}
+
+/// The stateright properties for a model: one per entry of [`INVARIANTS`].
+pub fn properties<M: Audited>() -> Vec<Property<M>> {
+    let all = vec![
+        property::<M, 0>(),
+        property::<M, 1>(),
+        property::<M, 2>(),
+        property::<M, 3>(),
+        property::<M, 4>(),
+        property::<M, 5>(),
+        property::<M, 6>(),
+        property::<M, 7>(),
+        property::<M, 8>(),
+        property::<M, 9>(),
+        property::<M, 10>(),
+        property::<M, 11>(),
+    ];
+    assert_eq!(all.len(), INVARIANTS.len(), "every invariant must become a property");
+    all
+}

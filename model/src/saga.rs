@@ -1,0 +1,494 @@
+//! The model of our checkout saga. Each checkout is a [`CheckoutState`] from the domain crate and
+//! moves only through its `next`/`compute`/`apply` methods, so the checker explores the very
+//! transition code that ships. The stores are the domain crate's keyed [`Stores`]; the courier
+//! worker, the queues and the faults are the model's own.
+//!
+//! Faults the checker may place anywhere, within the scenario's budget: a call that fails before
+//! it takes effect, a call whose reply is lost after it took effect, a step that fails for good,
+//! an orchestrator crash (before or after an effect, losing its volatile progress), a lost or
+//! duplicated queue message or worker reply, a courier worker that cannot assign a courier, and a
+//! courier deadline that passes while the worker is still busy.
+
+use checkout_domain::keys::{Effect, EffectKey};
+use checkout_domain::ledger::Stores;
+use checkout_domain::states::Unavailable;
+use checkout_domain::{CheckoutState, Command, CourierId, Event, Next, Outcome, TaskToken};
+use stateright::{Model, Property};
+
+use crate::audit::{self, Audit, Audited, OrderAudit, Status};
+use crate::proof::{Actor, Narrated, Step};
+use crate::scenario::{Scenario, POINTS_CREDIT};
+
+/// The orchestrator's view of one checkout: the persisted state plus what a crash loses.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Run {
+    /// Persisted after every step; survives crashes.
+    pub checkout: CheckoutState,
+    /// Failed attempts of the current forward step (volatile).
+    pub attempts: u8,
+    /// Whether this incarnation already sent the courier request (volatile).
+    pub courier_requested: bool,
+    /// Ghost: the amount due of the charge the order asked for.
+    pub amount_due: Option<u64>,
+    /// Ghost: a charge went through at least once.
+    pub was_billed: bool,
+    /// Ghost: points were taken at least once.
+    pub redeemed_points: bool,
+}
+
+/// A courier request on the queue to the worker.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CourierRequest {
+    pub run: usize,
+    pub token: TaskToken,
+}
+
+/// The worker's answer, routed back to the waiting checkout by its task token.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CourierReply {
+    pub run: usize,
+    pub token: TaskToken,
+    pub assigned: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SagaState {
+    pub runs: Vec<Run>,
+    pub stores: Stores,
+    /// Sorted, so that the same multiset of messages is the same state.
+    pub courier_queue: Vec<CourierRequest>,
+    pub courier_replies: Vec<CourierReply>,
+    pub faults_left: u8,
+    pub crashes_left: u8,
+    pub credits_left: u8,
+    pub points_supplied: u64,
+    pub refused_with_stock_available: bool,
+}
+
+/// What can go wrong with one call to a store or the notification service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallFault {
+    /// Fails before taking effect; the caller sees an error.
+    FailsBeforeEffect,
+    /// Takes effect, but the reply is lost; the caller sees an error.
+    ReplyLost,
+    /// Fails for good (declined, unavailable): the step gives up at once.
+    FailsForGood,
+    /// Takes effect, then the orchestrator crashes before persisting the new state.
+    CrashAfterEffect,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SagaAction {
+    /// Perform the checkout's current side effect, cleanly or with a fault.
+    Call { run: usize, fault: Option<CallFault> },
+    /// Take the checkout's pure step.
+    Compute { run: usize },
+    /// Send the courier request for a checkout waiting for a courier.
+    RequestCourier { run: usize },
+    /// The orchestrator crashes between steps and restarts from the persisted state.
+    Crash { run: usize },
+    /// The worker takes a request off the queue and replies (or fails to assign a courier).
+    Work { request: usize, assigns: bool },
+    LoseRequest { request: usize },
+    DuplicateRequest { request: usize },
+    Deliver { reply: usize },
+    LoseReply { reply: usize },
+    DuplicateReply { reply: usize },
+    /// The courier deadline of a waiting checkout passes.
+    DeadlinePasses { run: usize },
+    /// Points reach the customer from outside the checkout.
+    CreditPoints,
+}
+
+/// The courier the worker assigns.
+fn courier() -> CourierId {
+    CourierId::new("courier-1").expect("valid id")
+}
+
+/// Every checkout's charge happens at this time in the model; the deadline counts from it.
+const CHARGE_TIME_MS: u64 = 0;
+
+pub struct SagaModel {
+    pub scenario: Scenario,
+}
+
+impl SagaModel {
+    pub fn new(scenario: Scenario) -> SagaModel {
+        SagaModel { scenario }
+    }
+
+    fn command_of(run: &Run) -> Option<Command> {
+        match run.checkout.next() {
+            Next::Run(command) => Some(command),
+            _ => None,
+        }
+    }
+
+    /// Performs a command against the world and returns the reply the checkout would get.
+    fn effect(&self, state: &mut SagaState, run: usize, command: &Command) -> Event {
+        if let Command::ReserveStock { book, quantity, .. } = command {
+            let available = state.stores.inventory.stock.balance(book).unwrap_or(0);
+            let event = state.stores.perform(command, CHARGE_TIME_MS).expect("stores handle stock");
+            if matches!(event, Event::StockUnavailable(Unavailable::OutOfStock { .. }))
+                && available >= u64::from(quantity.get())
+            {
+                state.refused_with_stock_available = true;
+            }
+            return event;
+        }
+        let event = match command {
+            Command::NotifyCourier { .. } => Event::CourierNotified,
+            _ => state.stores.perform(command, CHARGE_TIME_MS).expect("a store command"),
+        };
+        let ghost = &mut state.runs[run];
+        match (&event, command) {
+            (Event::Charged { .. }, Command::Charge { .. }) => ghost.was_billed = true,
+            (Event::PointsRedeemed(r), _) if r.points.get() > 0 => ghost.redeemed_points = true,
+            _ => {}
+        }
+        event
+    }
+
+    fn apply(state: &mut SagaState, run: usize, event: Event) {
+        let next = state.runs[run]
+            .checkout
+            .apply(event)
+            .unwrap_or_else(|e| panic!("the checkout refused the reply to its own command: {e}"));
+        state.runs[run].checkout = next;
+        state.runs[run].attempts = 0;
+    }
+
+    fn give_up(&self, state: &mut SagaState, run: usize, detail: &str) {
+        Self::apply(state, run, Event::StepFailed { detail: detail.to_string() });
+    }
+
+    fn call(&self, state: &mut SagaState, run: usize, fault: Option<CallFault>) {
+        let Some(command) = Self::command_of(&state.runs[run]) else { return };
+        if let Command::Charge { amount, .. } = &command {
+            state.runs[run].amount_due = Some(amount.minor_units());
+        }
+        match fault {
+            None => {
+                let event = self.effect(state, run, &command);
+                Self::apply(state, run, event);
+            }
+            Some(CallFault::FailsForGood) => {
+                state.faults_left -= 1;
+                self.give_up(state, run, "failed for good");
+            }
+            Some(CallFault::CrashAfterEffect) => {
+                state.crashes_left -= 1;
+                self.effect(state, run, &command);
+                let r = &mut state.runs[run];
+                r.attempts = 0;
+                r.courier_requested = false;
+            }
+            Some(f @ (CallFault::FailsBeforeEffect | CallFault::ReplyLost)) => {
+                state.faults_left -= 1;
+                if f == CallFault::ReplyLost {
+                    self.effect(state, run, &command);
+                }
+                // Compensations are retried until they succeed; forward steps have a budget.
+                if !command.is_compensation() {
+                    state.runs[run].attempts += 1;
+                    if state.runs[run].attempts >= self.scenario.max_attempts {
+                        self.give_up(state, run, "retries exhausted");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn insert_sorted<T: Ord>(list: &mut Vec<T>, item: T) {
+    let at = list.binary_search(&item).unwrap_or_else(|i| i);
+    list.insert(at, item);
+}
+
+impl Model for SagaModel {
+    type State = SagaState;
+    type Action = SagaAction;
+
+    fn init_states(&self) -> Vec<SagaState> {
+        let s = &self.scenario;
+        let mut stores = Stores::default();
+        stores.inventory.add_book(s.book.clone(), s.copies, s.unit_price);
+        stores.points.open(s.user.clone(), s.points);
+        stores.wallets.open(s.user.clone(), s.funds);
+        let runs = s
+            .orders
+            .iter()
+            .map(|order| Run {
+                checkout: CheckoutState::start(order.clone()),
+                attempts: 0,
+                courier_requested: false,
+                amount_due: None,
+                was_billed: false,
+                redeemed_points: false,
+            })
+            .collect();
+        vec![SagaState {
+            runs,
+            stores,
+            courier_queue: Vec::new(),
+            courier_replies: Vec::new(),
+            faults_left: s.faults,
+            crashes_left: s.crashes,
+            credits_left: s.points_credits,
+            points_supplied: s.points,
+            refused_with_stock_available: false,
+        }]
+    }
+
+    fn actions(&self, state: &SagaState, actions: &mut Vec<SagaAction>) {
+        let faulty = state.faults_left > 0;
+        let crashy = state.crashes_left > 0;
+        for (run, r) in state.runs.iter().enumerate() {
+            match r.checkout.next() {
+                Next::Finished(_) => continue,
+                Next::Compute => actions.push(SagaAction::Compute { run }),
+                Next::Run(Command::RequestCourier { .. }) => {
+                    if !r.courier_requested {
+                        actions.push(SagaAction::RequestCourier { run });
+                    }
+                    actions.push(SagaAction::DeadlinePasses { run });
+                }
+                Next::Run(command) => {
+                    actions.push(SagaAction::Call { run, fault: None });
+                    if faulty {
+                        actions.push(SagaAction::Call { run, fault: Some(CallFault::FailsBeforeEffect) });
+                        actions.push(SagaAction::Call { run, fault: Some(CallFault::ReplyLost) });
+                        if !command.is_compensation() {
+                            actions.push(SagaAction::Call { run, fault: Some(CallFault::FailsForGood) });
+                        }
+                    }
+                    if crashy {
+                        actions.push(SagaAction::Call { run, fault: Some(CallFault::CrashAfterEffect) });
+                    }
+                }
+            }
+            if crashy {
+                actions.push(SagaAction::Crash { run });
+            }
+        }
+        for request in 0..state.courier_queue.len() {
+            actions.push(SagaAction::Work { request, assigns: true });
+            if faulty {
+                actions.push(SagaAction::Work { request, assigns: false });
+                actions.push(SagaAction::LoseRequest { request });
+                actions.push(SagaAction::DuplicateRequest { request });
+            }
+        }
+        for reply in 0..state.courier_replies.len() {
+            actions.push(SagaAction::Deliver { reply });
+            if faulty {
+                actions.push(SagaAction::LoseReply { reply });
+                actions.push(SagaAction::DuplicateReply { reply });
+            }
+        }
+        if state.credits_left > 0 {
+            actions.push(SagaAction::CreditPoints);
+        }
+    }
+
+    fn next_state(&self, last: &SagaState, action: SagaAction) -> Option<SagaState> {
+        let mut state = last.clone();
+        match action {
+            SagaAction::Call { run, fault } => self.call(&mut state, run, fault),
+            SagaAction::Compute { run } => {
+                let next = state.runs[run].checkout.compute().expect("compute is offered only for pure steps");
+                state.runs[run].checkout = next;
+            }
+            SagaAction::RequestCourier { run } => {
+                let (token, _) = state.runs[run].checkout.courier_wait()?;
+                insert_sorted(&mut state.courier_queue, CourierRequest { run, token });
+                state.runs[run].courier_requested = true;
+            }
+            SagaAction::Crash { run } => {
+                state.crashes_left -= 1;
+                let r = &mut state.runs[run];
+                r.attempts = 0;
+                r.courier_requested = false;
+            }
+            SagaAction::Work { request, assigns } => {
+                let CourierRequest { run, token } = state.courier_queue.remove(request);
+                if !assigns {
+                    state.faults_left -= 1;
+                }
+                insert_sorted(&mut state.courier_replies, CourierReply { run, token, assigned: assigns });
+            }
+            SagaAction::LoseRequest { request } => {
+                state.faults_left -= 1;
+                state.courier_queue.remove(request);
+            }
+            SagaAction::DuplicateRequest { request } => {
+                state.faults_left -= 1;
+                let copy = state.courier_queue[request].clone();
+                insert_sorted(&mut state.courier_queue, copy);
+            }
+            SagaAction::Deliver { reply } => {
+                let CourierReply { run, token, assigned } = state.courier_replies.remove(reply);
+                let event = if assigned {
+                    Event::CourierAssigned { token, courier: courier() }
+                } else {
+                    Event::CourierUnavailable { token, detail: "no courier available".into() }
+                };
+                // A reply for a checkout that no longer waits (late, duplicated) is discarded.
+                if let Ok(next) = state.runs[run].checkout.apply(event) {
+                    state.runs[run].checkout = next;
+                }
+            }
+            SagaAction::LoseReply { reply } => {
+                state.faults_left -= 1;
+                state.courier_replies.remove(reply);
+            }
+            SagaAction::DuplicateReply { reply } => {
+                state.faults_left -= 1;
+                let copy = state.courier_replies[reply].clone();
+                insert_sorted(&mut state.courier_replies, copy);
+            }
+            SagaAction::DeadlinePasses { run } => {
+                let (_, deadline_ms) = state.runs[run].checkout.courier_wait()?;
+                Self::apply(&mut state, run, Event::DeadlinePassed { now_ms: deadline_ms });
+            }
+            SagaAction::CreditPoints => {
+                state.credits_left -= 1;
+                state.stores.points.deposit(&self.scenario.user, POINTS_CREDIT);
+                state.points_supplied += POINTS_CREDIT;
+            }
+        }
+        Some(state)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        audit::properties()
+    }
+
+}
+
+fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).expect("model quantities are small")
+}
+
+impl Audited for SagaModel {
+    fn audit(&self, state: &SagaState) -> Audit {
+        let s = &self.scenario;
+        let stores = &state.stores;
+        let orders = state
+            .runs
+            .iter()
+            .map(|r| {
+                let order = r.checkout.order();
+                let key = |effect| EffectKey::new(order.id(), effect);
+                OrderAudit {
+                    status: match r.checkout.next() {
+                        Next::Finished(Outcome::Dispatched) => Status::Dispatched,
+                        Next::Finished(Outcome::Rejected) => Status::Rejected,
+                        Next::Finished(Outcome::Compensated) => Status::Compensated,
+                        _ => Status::InProgress,
+                    },
+                    quantity: i64::from(order.quantity().get()),
+                    stock_taken: as_i64(stores.inventory.stock.held_by(&key(Effect::ReserveStock))),
+                    points_taken: as_i64(stores.points.held_by(&key(Effect::RedeemPoints))),
+                    charged: as_i64(stores.wallets.held_by(&key(Effect::Charge))),
+                    amount_due: r.amount_due.map(as_i64),
+                    was_billed: r.was_billed,
+                    redeemed_points: r.redeemed_points,
+                }
+            })
+            .collect();
+        Audit {
+            initial_stock: i64::from(s.copies),
+            stock: as_i64(stores.inventory.stock.balance(&s.book).unwrap_or(0)),
+            points_supplied: as_i64(state.points_supplied),
+            points: as_i64(stores.points.balance(&s.user).unwrap_or(0)),
+            orders,
+            refused_with_stock_available: state.refused_with_stock_available,
+            flaw_paths: 0,
+        }
+    }
+}
+
+fn order_name(model: &SagaModel, run: usize) -> String {
+    model.scenario.orders[run].id().to_string()
+}
+
+impl Narrated for SagaModel {
+    fn narrate(&self, before: &SagaState, action: &SagaAction, after: &SagaState) -> Step {
+        let name = |run: usize| order_name(self, run);
+        let phase = |state: &SagaState, run: usize| state.runs[run].checkout.phase().name();
+        let step = |from, to, text: String| Step { from, to, text };
+        match action {
+            SagaAction::Call { run, fault } => {
+                let command = Self::command_of(&before.runs[*run]).expect("a call runs a command");
+                let outcome = match fault {
+                    None => "succeeds",
+                    Some(CallFault::FailsBeforeEffect) => "fails before taking effect",
+                    Some(CallFault::ReplyLost) => "takes effect but its reply is lost",
+                    Some(CallFault::FailsForGood) => "fails for good",
+                    Some(CallFault::CrashAfterEffect) => {
+                        "takes effect, then the orchestrator crashes before saving and restarts"
+                    }
+                };
+                let to = if matches!(command, Command::NotifyCourier { .. }) { Actor::Outside } else { Actor::Stores };
+                let text = format!("{}: {} {outcome}, checkout is {}", name(*run), command.name(), phase(after, *run));
+                step(Actor::Orchestrator, to, text)
+            }
+            SagaAction::Compute { run } => step(
+                Actor::Orchestrator,
+                Actor::Orchestrator,
+                format!("{}: pure step from {} to {}", name(*run), phase(before, *run), phase(after, *run)),
+            ),
+            SagaAction::RequestCourier { run } => {
+                step(Actor::Orchestrator, Actor::Queue, format!("{}: sends the courier request", name(*run)))
+            }
+            SagaAction::Crash { run } => step(
+                Actor::Orchestrator,
+                Actor::Orchestrator,
+                format!("{}: the orchestrator crashes and restarts from the saved checkout", name(*run)),
+            ),
+            SagaAction::Work { request, assigns } => {
+                let run = before.courier_queue[*request].run;
+                let what = if *assigns { "assigns a courier" } else { "cannot assign a courier" };
+                step(Actor::Queue, Actor::Worker, format!("worker takes the request of {} and {what}", name(run)))
+            }
+            SagaAction::LoseRequest { request } => {
+                let run = before.courier_queue[*request].run;
+                step(Actor::Queue, Actor::Queue, format!("the queue loses the courier request of {}", name(run)))
+            }
+            SagaAction::DuplicateRequest { request } => {
+                let run = before.courier_queue[*request].run;
+                step(Actor::Queue, Actor::Queue, format!("the queue duplicates the courier request of {}", name(run)))
+            }
+            SagaAction::Deliver { reply } => {
+                let r = &before.courier_replies[*reply];
+                let (from, to) = (phase(before, r.run), phase(after, r.run));
+                let text = if from == to && before.runs[r.run] == after.runs[r.run] {
+                    format!("a worker reply for {} arrives and is ignored, checkout is {to}", name(r.run))
+                } else {
+                    format!("the worker reply for {} arrives, checkout is {to}", name(r.run))
+                };
+                step(Actor::Worker, Actor::Orchestrator, text)
+            }
+            SagaAction::LoseReply { reply } => {
+                let run = before.courier_replies[*reply].run;
+                step(Actor::Worker, Actor::Worker, format!("the worker reply for {} is lost", name(run)))
+            }
+            SagaAction::DuplicateReply { reply } => {
+                let run = before.courier_replies[*reply].run;
+                step(Actor::Worker, Actor::Worker, format!("the worker reply for {} is duplicated", name(run)))
+            }
+            SagaAction::DeadlinePasses { run } => step(
+                Actor::Orchestrator,
+                Actor::Orchestrator,
+                format!("{}: the courier deadline passes, checkout is {}", name(*run), phase(after, *run)),
+            ),
+            SagaAction::CreditPoints => step(
+                Actor::Outside,
+                Actor::Stores,
+                format!("{POINTS_CREDIT} points are credited to the customer from outside"),
+            ),
+        }
+    }
+}

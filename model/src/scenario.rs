@@ -1,0 +1,103 @@
+//! The situations both models are checked in: which orders run at once, over how much stock and
+//! how many points, and how many faults the environment may inject. Faults are bounded so that
+//! the state space is finite; within the bound the checker tries every placement of them.
+
+use checkout_domain::{BookId, Money, Order, OrderId, Quantity, UserId};
+
+/// The points one outside credit (a loyalty reward from elsewhere) adds to the customer.
+pub const POINTS_CREDIT: u64 = 5;
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub book: BookId,
+    pub user: UserId,
+    pub copies: u32,
+    pub unit_price: Money,
+    pub points: u64,
+    /// What the customer can spend; large enough that charges are not declined.
+    pub funds: u64,
+    pub orders: Vec<Order>,
+    /// Faults the environment may inject in one run: failed or lost calls, worker failures,
+    /// lost or duplicated messages.
+    pub faults: u8,
+    /// Orchestrator crashes (with restart from the persisted state) in one run.
+    pub crashes: u8,
+    /// Outside credits of [`POINTS_CREDIT`] points that may land in one run.
+    pub points_credits: u8,
+    /// How many attempts a forward step gets before the checkout gives up and compensates.
+    pub max_attempts: u8,
+}
+
+fn order(id: &str, book: &BookId, user: &UserId, quantity: u64, redeem: bool) -> Order {
+    Order::new(
+        OrderId::new(id).expect("scenario ids are valid"),
+        book.clone(),
+        user.clone(),
+        Quantity::new(quantity).expect("scenario quantities are valid"),
+        redeem,
+    )
+}
+
+impl Scenario {
+    /// One order for the last copy in stock.
+    pub fn last_copy() -> Scenario {
+        Scenario {
+            name: "last copy",
+            summary: "1 copy in stock, 1 order for 1 copy that redeems points (10 points, unit price 30), \
+                      up to 2 faults, 1 crash and 1 outside points credit",
+            copies: 1,
+            ..Scenario::single_order()
+        }
+    }
+
+    /// One order with stock to spare, redeeming points, with every kind of fault available.
+    pub fn single_order() -> Scenario {
+        let book = BookId::new("book-1").expect("valid");
+        let user = UserId::new("user-1").expect("valid");
+        Scenario {
+            name: "one order under faults",
+            summary: "2 copies in stock, 1 order for 1 copy that redeems points (10 points, unit price 30), \
+                      up to 2 faults, 1 crash and 1 outside points credit",
+            orders: vec![order("order-1", &book, &user, 1, true)],
+            book,
+            user,
+            copies: 2,
+            unit_price: Money::from_minor_units(30),
+            points: 10,
+            funds: 10_000,
+            faults: 2,
+            crashes: 1,
+            points_credits: 1,
+            max_attempts: 2,
+        }
+    }
+
+    /// Two orders of the same customer racing for three copies, both redeeming points.
+    pub fn two_orders() -> Scenario {
+        let book = BookId::new("book-1").expect("valid");
+        let user = UserId::new("user-1").expect("valid");
+        Scenario {
+            name: "two orders racing",
+            summary: "3 copies in stock, 2 orders of the same customer for 2 copies each, both redeeming \
+                      points (10 points, unit price 30), up to 1 fault, 1 crash and 1 outside points credit",
+            orders: vec![order("order-1", &book, &user, 2, true), order("order-2", &book, &user, 2, true)],
+            book,
+            user,
+            copies: 3,
+            unit_price: Money::from_minor_units(30),
+            points: 10,
+            funds: 10_000,
+            faults: 1,
+            crashes: 1,
+            points_credits: 1,
+            max_attempts: 2,
+        }
+    }
+
+    /// Every scenario the proofs cover.
+    pub fn all() -> Vec<Scenario> {
+        vec![Scenario::last_copy(), Scenario::single_order(), Scenario::two_orders()]
+    }
+}
