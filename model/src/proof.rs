@@ -11,7 +11,7 @@ use std::fmt::{Debug, Write};
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
-use stateright::{Checker, Expectation, Model as _};
+use stateright::{Checker, Expectation};
 
 use crate::audit::{Audit, Audited, Invariant, INVARIANTS};
 use crate::scenario::Scenario;

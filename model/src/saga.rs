@@ -11,8 +11,8 @@
 
 use checkout_domain::keys::{Effect, EffectKey};
 use checkout_domain::ledger::Stores;
-use checkout_domain::states::Unavailable;
-use checkout_domain::{CheckoutState, Command, CourierId, Event, Next, Outcome, TaskToken};
+use checkout_domain::states::{Compensation, PointsRestored, Refund, StockReleased, Unavailable};
+use checkout_domain::{CheckoutState, Command, CourierId, Event, Money, Next, Outcome, Points, TaskToken};
 use stateright::{Model, Property};
 
 use crate::audit::{self, Audit, Audited, OrderAudit, Status};
@@ -111,11 +111,33 @@ const CHARGE_TIME_MS: u64 = 0;
 
 pub struct SagaModel {
     pub scenario: Scenario,
+    /// A compensation to break on purpose: it reports success without giving anything back.
+    /// Used only to show that the properties notice a missing compensation.
+    pub sabotaged: Option<Compensation>,
 }
 
 impl SagaModel {
     pub fn new(scenario: Scenario) -> SagaModel {
-        SagaModel { scenario }
+        SagaModel { scenario, sabotaged: None }
+    }
+
+    /// The same model with one compensation turned into a no-op that claims success.
+    pub fn with_sabotaged(scenario: Scenario, compensation: Compensation) -> SagaModel {
+        SagaModel { scenario, sabotaged: Some(compensation) }
+    }
+
+    fn sabotage(&self, command: &Command) -> Option<Event> {
+        let event = match (self.sabotaged?, command) {
+            (Compensation::ReleaseStock, Command::ReleaseStock { .. }) => {
+                Event::StockReleased(StockReleased { quantity: 0 })
+            }
+            (Compensation::RestorePoints, Command::RestorePoints { .. }) => {
+                Event::PointsRestored(PointsRestored { points: Points::ZERO })
+            }
+            (Compensation::Refund, Command::Refund { .. }) => Event::Refunded(Refund { amount: Money::ZERO }),
+            _ => return None,
+        };
+        Some(event)
     }
 
     fn command_of(run: &Run) -> Option<Command> {
@@ -127,6 +149,9 @@ impl SagaModel {
 
     /// Performs a command against the world and returns the reply the checkout would get.
     fn effect(&self, state: &mut SagaState, run: usize, command: &Command) -> Event {
+        if let Some(event) = self.sabotage(command) {
+            return event;
+        }
         if let Command::ReserveStock { book, quantity, .. } = command {
             let available = state.stores.inventory.stock.balance(book).unwrap_or(0);
             let event = state.stores.perform(command, CHARGE_TIME_MS).expect("stores handle stock");
