@@ -125,7 +125,7 @@ pub enum Next {
 
 /// A result that a side effect (or the courier worker, or the clock) reports to a checkout.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "kebab-case")]
+#[serde(tag = "event", rename_all = "kebab-case", rename_all_fields = "camelCase")]
 pub enum Event {
     StockReserved(StockReservation),
     StockUnavailable(Unavailable),

@@ -8,7 +8,7 @@ use crate::money::{Money, Points};
 use crate::order::{BookId, CourierId, Order, Quantity, UserId};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "kebab-case")]
+#[serde(tag = "command", rename_all = "kebab-case", rename_all_fields = "camelCase")]
 pub enum Command {
     /// Take `quantity` copies if at least that many are in stock, atomically, once per key.
     ReserveStock { key: EffectKey, book: BookId, quantity: Quantity },

@@ -216,7 +216,7 @@ impl Pricing {
 
 /// Why a checkout is being compensated.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(tag = "kind", rename_all = "kebab-case", rename_all_fields = "camelCase")]
 pub enum FailureCause {
     /// The total does not fit in the money type.
     TotalOverflow { detail: String },

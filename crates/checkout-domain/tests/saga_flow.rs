@@ -1,0 +1,175 @@
+//! The erased checkout driven against the keyed stores: the happy path, rejections, every
+//! compensation path, stale replies, and persistence at every step.
+
+use checkout_domain::keys::{Effect, EffectKey};
+use checkout_domain::ledger::Stores;
+use checkout_domain::states::{Compensation, COURIER_WAIT_MS};
+use checkout_domain::{
+    BookId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome, TaskToken, TransitionError, UserId,
+};
+
+fn order(quantity: u32, redeem: bool) -> Order {
+    Order::from_json(&format!(
+        r#"{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":{quantity},"redeem":{redeem}}}"#
+    ))
+    .unwrap()
+}
+
+fn stores(copies: u32, points: u64) -> Stores {
+    let mut stores = Stores::default();
+    stores.inventory.add_book(BookId::new("b-1").unwrap(), copies, Money::from_minor_units(30));
+    stores.points.open(UserId::new("u-1").unwrap(), points);
+    stores.wallets.open(UserId::new("u-1").unwrap(), 1_000);
+    stores
+}
+
+/// What the courier worker answers, if it is reached at all.
+enum Courier {
+    Assigns,
+    Fails,
+    NeverAnswers,
+}
+
+/// Runs a checkout to its end, persisting and reloading it after every step, and failing the
+/// forward step named in `fail_at` for good.
+fn run(mut state: CheckoutState, stores: &mut Stores, courier: Courier, fail_at: Option<&str>) -> (CheckoutState, Vec<String>) {
+    let mut log = Vec::new();
+    for _ in 0..50 {
+        let json = state.to_json();
+        assert_eq!(CheckoutState::from_json(&json).unwrap(), state, "persisted state reloads as it was: {json}");
+        let next = match state.next() {
+            Next::Finished(_) => return (state, log),
+            Next::Compute => state.compute().unwrap(),
+            Next::Run(command) => {
+                log.push(command.name().to_string());
+                let event = if fail_at == Some(command.name()) {
+                    Event::StepFailed { detail: "failed for good".into() }
+                } else if let Command::RequestCourier { token, deadline_ms, .. } = &command {
+                    match courier {
+                        Courier::Assigns => Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c-1").unwrap() },
+                        Courier::Fails => Event::CourierUnavailable { token: token.clone(), detail: "none free".into() },
+                        Courier::NeverAnswers => Event::DeadlinePassed { now_ms: *deadline_ms },
+                    }
+                } else if let Command::NotifyCourier { .. } = &command {
+                    Event::CourierNotified
+                } else {
+                    stores.perform(&command, 1_000).expect("a store command")
+                };
+                state.apply(event).unwrap()
+            }
+        };
+        state = next;
+    }
+    panic!("checkout did not finish in 50 steps");
+}
+
+fn key(effect: Effect) -> EffectKey {
+    EffectKey::new(order(1, false).id(), effect)
+}
+
+#[test]
+fn the_happy_path_dispatches_and_keeps_what_it_took() {
+    let mut stores = stores(2, 10);
+    let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, Courier::Assigns, None);
+    assert_eq!(end.next(), Next::Finished(Outcome::Dispatched));
+    assert_eq!(log, ["reserve stock", "redeem points", "charge", "request courier", "notify courier"]);
+    assert_eq!(stores.inventory.stock.balance(&BookId::new("b-1").unwrap()), Some(0));
+    assert_eq!(stores.points.held_by(&key(Effect::RedeemPoints)), 10);
+    assert_eq!(stores.wallets.held_by(&key(Effect::Charge)), 60 - 10);
+    assert_eq!(end.pricing().unwrap().amount_due, Money::from_minor_units(50));
+}
+
+#[test]
+fn the_last_copy_can_be_sold() {
+    let mut stores = stores(1, 0);
+    let (end, _) = run(CheckoutState::start(order(1, false)), &mut stores, Courier::Assigns, None);
+    assert_eq!(end.next(), Next::Finished(Outcome::Dispatched));
+}
+
+#[test]
+fn out_of_stock_ends_the_checkout_owing_nothing() {
+    let mut stores = stores(1, 10);
+    let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, Courier::Assigns, None);
+    assert_eq!(end.next(), Next::Finished(Outcome::Rejected));
+    assert_eq!(log, ["reserve stock"]);
+    assert_eq!(stores.inventory.stock.balance(&BookId::new("b-1").unwrap()), Some(1));
+}
+
+#[test]
+fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
+    let cases: [(Courier, Option<&str>, &[&str]); 5] = [
+        (Courier::Assigns, Some("redeem points"), &["restore points", "release stock"]),
+        (Courier::Assigns, Some("charge"), &["refund", "restore points", "release stock"]),
+        (Courier::Fails, None, &["refund", "restore points", "release stock"]),
+        (Courier::NeverAnswers, None, &["refund", "restore points", "release stock"]),
+        (Courier::Assigns, Some("notify courier"), &["refund", "restore points", "release stock"]),
+    ];
+    for (courier, fail_at, owed) in cases {
+        let mut stores = stores(3, 10);
+        let before = stores.clone();
+        let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, courier, fail_at);
+        assert_eq!(end.next(), Next::Finished(Outcome::Compensated), "{fail_at:?}");
+        let compensations: Vec<_> = log.iter().skip_while(|c| !["refund", "restore points", "release stock"].contains(&c.as_str())).cloned().collect();
+        assert_eq!(compensations, owed, "failing at {fail_at:?}");
+        let book = BookId::new("b-1").unwrap();
+        let user = UserId::new("u-1").unwrap();
+        assert_eq!(stores.inventory.stock.balance(&book), before.inventory.stock.balance(&book));
+        assert_eq!(stores.points.balance(&user), before.points.balance(&user));
+        assert_eq!(stores.wallets.balance(&user), before.wallets.balance(&user));
+    }
+}
+
+#[test]
+fn a_failed_checkout_owes_the_holds_of_the_steps_it_passed() {
+    let state = CheckoutState::start(order(1, true));
+    let reserved = state.apply(Event::StepFailed { detail: "x".into() }).unwrap();
+    assert_eq!(reserved.owes(), [Compensation::ReleaseStock]);
+}
+
+#[test]
+fn stale_and_foreign_courier_replies_change_nothing() {
+    let mut stores = stores(1, 0);
+    let mut state = CheckoutState::start(order(1, false));
+    while state.courier_wait().is_none() {
+        state = match state.next() {
+            Next::Compute => state.compute().unwrap(),
+            Next::Run(command) => state.apply(stores.perform(&command, 0).unwrap()).unwrap(),
+            Next::Finished(_) => unreachable!(),
+        };
+    }
+    let (token, deadline) = state.courier_wait().unwrap();
+    assert_eq!(deadline, COURIER_WAIT_MS);
+    let foreign = Event::CourierAssigned { token: TaskToken::from_received("other"), courier: CourierId::new("c").unwrap() };
+    assert!(matches!(state.apply(foreign), Err(TransitionError::WrongToken { .. })));
+    let early = state.apply(Event::DeadlinePassed { now_ms: deadline - 1 });
+    assert!(matches!(early, Err(TransitionError::NotYetDue { .. })));
+    let assigned = state.apply(Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c").unwrap() }).unwrap();
+    let duplicate = assigned.apply(Event::CourierAssigned { token, courier: CourierId::new("c").unwrap() });
+    assert!(matches!(duplicate, Err(TransitionError::WrongEvent { state: "notifying-courier", .. })));
+}
+
+#[test]
+fn a_charge_for_the_wrong_amount_is_refused() {
+    let mut stores = stores(1, 0);
+    let mut state = CheckoutState::start(order(1, false));
+    while !matches!(state.next(), Next::Run(Command::Charge { .. })) {
+        state = match state.next() {
+            Next::Compute => state.compute().unwrap(),
+            Next::Run(command) => state.apply(stores.perform(&command, 0).unwrap()).unwrap(),
+            Next::Finished(_) => unreachable!(),
+        };
+    }
+    let receipt = checkout_domain::states::ChargeReceipt { amount: Money::from_minor_units(31) };
+    let err = state.apply(Event::Charged { receipt, now_ms: 0 }).unwrap_err();
+    assert_eq!(err.to_string(), "the payment service charged 31 minor units but 30 are due");
+}
+
+#[test]
+fn a_total_that_overflows_compensates_instead_of_panicking() {
+    let state = CheckoutState::start(order(2, false));
+    let reservation = checkout_domain::states::StockReservation { unit_price: Money::from_minor_units(u64::MAX) };
+    let reserved = state.apply(Event::StockReserved(reservation)).unwrap();
+    let failed = reserved.compute().unwrap();
+    assert_eq!(failed.owes(), [Compensation::ReleaseStock]);
+    assert!(failed.to_json().contains("total-overflow"), "{}", failed.to_json());
+}
