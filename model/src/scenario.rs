@@ -41,14 +41,17 @@ fn order(id: &str, book: &BookId, user: &UserId, quantity: u64, redeem: bool) ->
 }
 
 impl Scenario {
-    /// One order for the last copy in stock.
+    /// One order for the last copy in stock, paying without points.
     pub fn last_copy() -> Scenario {
+        let base = Scenario::single_order();
+        let (book, user) = (base.book.clone(), base.user.clone());
         Scenario {
             name: "last copy",
-            summary: "1 copy in stock, 1 order for 1 copy that redeems points (10 points, unit price 30), \
+            summary: "1 copy in stock, 1 order for 1 copy that does not redeem points (unit price 30), \
                       up to 2 faults, 1 crash and 1 outside points credit",
             copies: 1,
-            ..Scenario::single_order()
+            orders: vec![order("order-1", &book, &user, 1, false)],
+            ..base
         }
     }
 
@@ -74,22 +77,23 @@ impl Scenario {
         }
     }
 
-    /// Two orders of the same customer racing for three copies, both redeeming points.
+    /// Two orders of the same customer racing for three copies, one of them redeeming points.
     pub fn two_orders() -> Scenario {
         let book = BookId::new("book-1").expect("valid");
         let user = UserId::new("user-1").expect("valid");
         Scenario {
             name: "two orders racing",
-            summary: "3 copies in stock, 2 orders of the same customer for 2 copies each, both redeeming \
-                      points (10 points, unit price 30), up to 1 fault, 1 crash and 1 outside points credit",
-            orders: vec![order("order-1", &book, &user, 2, true), order("order-2", &book, &user, 2, true)],
+            summary: "3 copies in stock, 2 orders of the same customer for 2 copies each, the first \
+                      redeeming points (10 points, unit price 30), up to 2 faults, 1 crash and 1 outside \
+                      points credit",
+            orders: vec![order("order-1", &book, &user, 2, true), order("order-2", &book, &user, 2, false)],
             book,
             user,
             copies: 3,
             unit_price: Money::from_minor_units(30),
             points: 10,
             funds: 10_000,
-            faults: 1,
+            faults: 2,
             crashes: 1,
             points_credits: 1,
             max_attempts: 2,
