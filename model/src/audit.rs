@@ -54,6 +54,8 @@ pub struct Audit {
     pub orders: Vec<OrderAudit>,
     /// An order was refused as out of stock while there were enough copies for it.
     pub refused_with_stock_available: bool,
+    /// A checkout refused the reply to a command it issued itself, and so could not move on.
+    pub reply_refused: bool,
     /// Which of the reference's flawed code paths (bit `n` for flaw `n`) this run went through.
     /// Always empty for our saga, which has none of them. It picks, for each flaw, a
     /// counterexample that shows that flaw at work; it plays no part in any property.
@@ -171,6 +173,14 @@ pub const INVARIANTS: &[Invariant] = &[
         holds: |a| !a.refused_with_stock_available,
     },
     Invariant {
+        name: "every reply is accepted",
+        expectation: Expectation::Always,
+        statement: "A checkout accepts the reply to every command it issued itself: no step, forward or \
+                    compensating, is missing the transition that consumes its result.",
+        exposes_flaw: None,
+        holds: |a| !a.reply_refused,
+    },
+    Invariant {
         name: "some checkout is dispatched",
         expectation: Expectation::Sometimes,
         statement: "Some run dispatches an order (the model is not vacuous).",
@@ -222,6 +232,7 @@ pub fn properties<M: Audited>() -> Vec<Property<M>> {
         property::<M, 9>(),
         property::<M, 10>(),
         property::<M, 11>(),
+        property::<M, 12>(),
     ];
     assert_eq!(all.len(), INVARIANTS.len(), "every invariant must become a property");
     all

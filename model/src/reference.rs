@@ -388,6 +388,8 @@ impl Audited for ReferenceModel {
             points: state.points,
             orders,
             refused_with_stock_available: state.refused_with_stock_available,
+            // Step Functions routes every Lambda result by the state machine; nothing is refused.
+            reply_refused: false,
             flaw_paths: state.flaw_paths,
         }
     }

@@ -63,6 +63,8 @@ pub struct SagaState {
     pub credits_left: u8,
     pub points_supplied: u64,
     pub refused_with_stock_available: bool,
+    /// Ghost: some checkout refused the reply to its own command.
+    pub reply_refused: bool,
 }
 
 /// What can go wrong with one call to a store or the notification service.
@@ -175,13 +177,16 @@ impl SagaModel {
         event
     }
 
+    /// Feeds a reply to the checkout that asked for it. A refusal leaves the checkout where it
+    /// was, stuck, and is recorded for the "every reply is accepted" property.
     fn apply(state: &mut SagaState, run: usize, event: Event) {
-        let next = state.runs[run]
-            .checkout
-            .apply(event)
-            .unwrap_or_else(|e| panic!("the checkout refused the reply to its own command: {e}"));
-        state.runs[run].checkout = next;
-        state.runs[run].attempts = 0;
+        match state.runs[run].checkout.apply(event) {
+            Ok(next) => {
+                state.runs[run].checkout = next;
+                state.runs[run].attempts = 0;
+            }
+            Err(_) => state.reply_refused = true,
+        }
     }
 
     fn give_up(&self, state: &mut SagaState, run: usize, detail: &str) {
@@ -263,6 +268,7 @@ impl Model for SagaModel {
             credits_left: s.points_credits,
             points_supplied: s.points,
             refused_with_stock_available: false,
+            reply_refused: false,
         }]
     }
 
@@ -430,6 +436,7 @@ impl Audited for SagaModel {
             points: as_i64(stores.points.balance(&s.user).unwrap_or(0)),
             orders,
             refused_with_stock_available: state.refused_with_stock_available,
+            reply_refused: state.reply_refused,
             flaw_paths: 0,
         }
     }
