@@ -16,39 +16,26 @@ use crate::money::Money;
 use crate::order::{CourierId, Order};
 use crate::states::*;
 
-/// A checkout in any of its states.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum CheckoutState {
-    Placed(Placed),
-    StockReserved(StockReserved),
-    Priced(Priced),
-    RedeemingPoints(RedeemingPoints),
-    Billing(Billing<OwesStock>),
-    BillingAfterPoints(Billing<OwesPointsAndStock>),
-    PreparingOrder(PreparingOrder<OwesPaymentAndStock>),
-    PreparingOrderAfterPoints(PreparingOrder<OwesPaymentPointsAndStock>),
-    NotifyingCourier(NotifyingCourier<OwesPaymentAndStock>),
-    NotifyingCourierAfterPoints(NotifyingCourier<OwesPaymentPointsAndStock>),
-    Dispatched(Dispatched),
-    Rejected(Rejected),
-    FailedOwingStock(Failed<OwesStock>),
-    FailedOwingPointsAndStock(Failed<OwesPointsAndStock>),
-    FailedOwingPaymentAndStock(Failed<OwesPaymentAndStock>),
-    FailedOwingPaymentPointsAndStock(Failed<OwesPaymentPointsAndStock>),
-    FailedSettled(Failed<Settled>),
-    Compensated(Compensated),
+/// Declares the erased enum and a `From` conversion from each typestate into it, from one list.
+macro_rules! erased_states {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        /// A checkout in any of its states.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum CheckoutState {
+            $($variant($ty),)*
+        }
+
+        $(
+            impl From<$ty> for CheckoutState {
+                fn from(state: $ty) -> CheckoutState {
+                    CheckoutState::$variant(state)
+                }
+            }
+        )*
+    };
 }
 
-macro_rules! erase {
-    ($($variant:ident($ty:ty)),* $(,)?) => {$(
-        impl From<$ty> for CheckoutState {
-            fn from(state: $ty) -> CheckoutState {
-                CheckoutState::$variant(state)
-            }
-        }
-    )*};
-}
-erase!(
+erased_states!(
     Placed(Placed),
     StockReserved(StockReserved),
     Priced(Priced),

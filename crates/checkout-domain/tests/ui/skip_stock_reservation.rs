@@ -1,19 +1,9 @@
 //! Pricing a checkout whose stock has not been reserved.
-use checkout_domain::states::*;
-use checkout_domain::{Money, Order};
-
-fn order(redeem: bool) -> Order {
-    let json = format!(r#"{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1,"redeem":{redeem}}}"#);
-    Order::from_json(&json).unwrap()
-}
-
-fn billing(redeem: bool) -> Route {
-    let reserved = Placed::new(order(redeem)).stock_reserved(StockReservation { unit_price: Money::from_minor_units(30) });
-    reserved.calculate_total().unwrap().route()
-}
+#[path = "support/prelude.rs"]
+mod prelude;
+use prelude::*;
 
 fn main() {
-    let _ = billing;
     let placed = Placed::new(order(false));
     let _priced = placed.calculate_total();
 }
