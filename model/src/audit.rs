@@ -56,6 +56,8 @@ pub struct Audit {
     pub refused_with_stock_available: bool,
     /// A checkout refused the reply to a command it issued itself, and so could not move on.
     pub reply_refused: bool,
+    /// After a crash, a checkout did not reload from its saved record as it was.
+    pub reload_failed: bool,
     /// Which of the reference's flawed code paths (bit `n` for flaw `n`) this run went through.
     /// Always empty for our saga, which has none of them. It picks, for each flaw, a
     /// counterexample that shows that flaw at work; it plays no part in any property.
@@ -181,6 +183,14 @@ pub const INVARIANTS: &[Invariant] = &[
         holds: |a| !a.reply_refused,
     },
     Invariant {
+        name: "a crash loses nothing",
+        expectation: Expectation::Always,
+        statement: "After an orchestrator crash, every checkout loads back from its saved JSON record as \
+                    exactly the state it was in.",
+        exposes_flaw: None,
+        holds: |a| !a.reload_failed,
+    },
+    Invariant {
         name: "some checkout is dispatched",
         expectation: Expectation::Sometimes,
         statement: "Some run dispatches an order (the model is not vacuous).",
@@ -233,6 +243,7 @@ pub fn properties<M: Audited>() -> Vec<Property<M>> {
         property::<M, 10>(),
         property::<M, 11>(),
         property::<M, 12>(),
+        property::<M, 13>(),
     ];
     assert_eq!(all.len(), INVARIANTS.len(), "every invariant must become a property");
     all

@@ -388,8 +388,9 @@ impl Audited for ReferenceModel {
             points: state.points,
             orders,
             refused_with_stock_available: state.refused_with_stock_available,
-            // Step Functions routes every Lambda result by the state machine; nothing is refused.
+            // Step Functions routes every Lambda result and keeps the execution state itself.
             reply_refused: false,
+            reload_failed: false,
             flaw_paths: state.flaw_paths,
         }
     }

@@ -65,6 +65,8 @@ pub struct SagaState {
     pub refused_with_stock_available: bool,
     /// Ghost: some checkout refused the reply to its own command.
     pub reply_refused: bool,
+    /// Ghost: after a crash, some checkout did not reload from its record as it was saved.
+    pub reload_failed: bool,
 }
 
 /// What can go wrong with one call to a store or the notification service.
@@ -189,6 +191,19 @@ impl SagaModel {
         }
     }
 
+    /// The orchestrator of `run` crashes and restarts: what it held only in memory is gone, and
+    /// the checkout is loaded back from its saved JSON record.
+    fn restart(state: &mut SagaState, run: usize) {
+        state.crashes_left -= 1;
+        let r = &mut state.runs[run];
+        r.attempts = 0;
+        r.courier_requested = false;
+        match CheckoutState::from_json(&r.checkout.to_json()) {
+            Ok(reloaded) if reloaded == r.checkout => r.checkout = reloaded,
+            _ => state.reload_failed = true,
+        }
+    }
+
     fn give_up(&self, state: &mut SagaState, run: usize, detail: &str) {
         Self::apply(state, run, Event::StepFailed { detail: detail.to_string() });
     }
@@ -208,11 +223,8 @@ impl SagaModel {
                 self.give_up(state, run, "failed for good");
             }
             Some(CallFault::CrashAfterEffect) => {
-                state.crashes_left -= 1;
                 self.effect(state, run, &command);
-                let r = &mut state.runs[run];
-                r.attempts = 0;
-                r.courier_requested = false;
+                Self::restart(state, run);
             }
             Some(f @ (CallFault::FailsBeforeEffect | CallFault::ReplyLost)) => {
                 state.faults_left -= 1;
@@ -269,6 +281,7 @@ impl Model for SagaModel {
             points_supplied: s.points,
             refused_with_stock_available: false,
             reply_refused: false,
+            reload_failed: false,
         }]
     }
 
@@ -336,12 +349,7 @@ impl Model for SagaModel {
                 insert_sorted(&mut state.courier_queue, CourierRequest { run, token });
                 state.runs[run].courier_requested = true;
             }
-            SagaAction::Crash { run } => {
-                state.crashes_left -= 1;
-                let r = &mut state.runs[run];
-                r.attempts = 0;
-                r.courier_requested = false;
-            }
+            SagaAction::Crash { run } => Self::restart(&mut state, run),
             SagaAction::Work { request, assigns } => {
                 let CourierRequest { run, token } = state.courier_queue.remove(request);
                 if !assigns {
@@ -437,6 +445,7 @@ impl Audited for SagaModel {
             orders,
             refused_with_stock_available: state.refused_with_stock_available,
             reply_refused: state.reply_refused,
+            reload_failed: state.reload_failed,
             flaw_paths: 0,
         }
     }

@@ -100,8 +100,30 @@ impl Scenario {
         }
     }
 
+    /// Three orders of the same customer for more copies than there are, one redeeming points.
+    pub fn three_orders() -> Scenario {
+        let base = Scenario::two_orders();
+        let (book, user) = (base.book.clone(), base.user.clone());
+        Scenario {
+            name: "three orders racing",
+            summary: "2 copies in stock, 3 orders of the same customer for 1 copy each, the first \
+                      redeeming points (10 points, unit price 30), up to 1 fault, no crash and no outside \
+                      points credit",
+            copies: 2,
+            orders: vec![
+                order("order-1", &book, &user, 1, true),
+                order("order-2", &book, &user, 1, false),
+                order("order-3", &book, &user, 1, false),
+            ],
+            faults: 1,
+            crashes: 0,
+            points_credits: 0,
+            ..base
+        }
+    }
+
     /// Every scenario the proofs cover.
     pub fn all() -> Vec<Scenario> {
-        vec![Scenario::last_copy(), Scenario::single_order(), Scenario::two_orders()]
+        vec![Scenario::last_copy(), Scenario::single_order(), Scenario::two_orders(), Scenario::three_orders()]
     }
 }
