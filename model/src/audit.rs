@@ -27,6 +27,7 @@ impl Status {
 /// One checkout's holdings in one state of a model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderAudit {
+    pub order: String,
     pub status: Status,
     pub quantity: i64,
     /// Copies this order has taken from stock and not given back (negative: gave back more).
@@ -67,6 +68,15 @@ pub struct Audit {
 impl Audit {
     pub fn went_through_flaw(&self, flaw: u8) -> bool {
         self.flaw_paths & (1 << flaw) != 0
+    }
+}
+
+/// `n` copies, in words.
+pub fn copies(n: i64) -> String {
+    if n == 1 || n == -1 {
+        format!("{n} copy")
+    } else {
+        format!("{n} copies")
     }
 }
 

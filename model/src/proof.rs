@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, Expectation};
 
-use crate::audit::{Audit, Audited, Invariant, INVARIANTS};
+use crate::audit::{copies, Audit, Audited, Invariant, INVARIANTS};
 use crate::scenario::Scenario;
 
 /// Who does something in a trace step; the participants of the sequence diagrams.
@@ -292,13 +292,12 @@ fn world(audit: &Audit) -> String {
     let orders: Vec<String> = audit
         .orders
         .iter()
-        .enumerate()
-        .map(|(i, o)| {
+        .map(|o| {
             format!(
-                "order-{}: {:?}, holds {} copies, {} points, {} charged",
-                i + 1,
+                "{}: {:?}, holds {}, {} points, {} charged",
+                o.order,
                 o.status,
-                o.stock_taken,
+                copies(o.stock_taken),
                 o.points_taken,
                 o.charged
             )
@@ -454,6 +453,13 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
                 )?;
                 writeln!(md)?;
                 render_trace(md, trace)?;
+                if invariant.expectation == Expectation::Eventually {
+                    writeln!(
+                        md,
+                        "After the last step nothing is left that can happen, yet a checkout is still in \
+                         progress: it waits forever.\n"
+                    )?;
+                }
             }
             None => writeln!(md, "Property **{}** found no counterexample in these scenarios.\n", invariant.name)?,
         }

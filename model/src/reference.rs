@@ -16,7 +16,7 @@
 
 use stateright::{Model, Property};
 
-use crate::audit::{self, Audit, Audited, OrderAudit, Status};
+use crate::audit::{self, copies, Audit, Audited, OrderAudit, Status};
 use crate::proof::{Actor, Narrated, Step};
 use crate::scenario::{Scenario, POINTS_CREDIT};
 
@@ -365,6 +365,7 @@ impl Audited for ReferenceModel {
             .iter()
             .enumerate()
             .map(|(i, r)| OrderAudit {
+                order: self.scenario.orders[i].id().to_string(),
                 status: match r.step {
                     RefStep::Dispatched => Status::Dispatched,
                     RefStep::Rejected => Status::Rejected,
@@ -422,9 +423,9 @@ impl Narrated for ReferenceModel {
                     format!("worker takes the message of {} and fails before taking stock", name(run))
                 } else {
                     format!(
-                        "worker takes the message of {}, takes {} copies from stock, calls back success",
+                        "worker takes the message of {}, takes {} from stock, calls back success",
                         name(run),
-                        self.quantity(run)
+                        copies(self.quantity(run))
                     )
                 };
                 step(Actor::Queue, Actor::Worker, text)

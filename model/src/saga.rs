@@ -421,6 +421,7 @@ impl Audited for SagaModel {
                 let order = r.checkout.order();
                 let key = |effect| EffectKey::new(order.id(), effect);
                 OrderAudit {
+                    order: order.id().to_string(),
                     status: match r.checkout.next() {
                         Next::Finished(Outcome::Dispatched) => Status::Dispatched,
                         Next::Finished(Outcome::Rejected) => Status::Rejected,
