@@ -128,9 +128,7 @@ pub const INVARIANTS: &[Invariant] = &[
         holds: |a| {
             a.points >= 0
                 && a.points + sum(a, |o| o.points_taken) == a.points_supplied
-                && a.orders.iter().all(|o| {
-                    o.points_taken >= 0 && !(o.status.ended_in_failure() && o.points_taken != 0)
-                })
+                && a.orders.iter().all(|o| o.points_taken >= 0 && !(o.status.ended_in_failure() && o.points_taken != 0))
         },
     },
     Invariant {

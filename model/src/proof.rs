@@ -171,26 +171,27 @@ where
                 (Traces::Examples, Expectation::Sometimes) => discovered,
                 (Traces::Examples, _) => false,
             };
-            let trace = wanted.then(|| {
-                let holds = invariant.holds;
-                let expectation = invariant.expectation.clone();
-                // For a reference flaw, show a run in which that flaw's code did the damage.
-                let flaw = match traces {
-                    Traces::Counterexamples => invariant.exposes_flaw,
-                    Traces::Examples => None,
-                };
-                shortest_trace(model, |state, terminal| {
-                    let audit = model.audit(state);
-                    let ok = holds(&audit);
-                    let shows = match expectation {
-                        Expectation::Always => !ok,
-                        Expectation::Eventually => terminal && !ok,
-                        Expectation::Sometimes => ok,
+            let trace = wanted
+                .then(|| {
+                    let holds = invariant.holds;
+                    let expectation = invariant.expectation.clone();
+                    // For a reference flaw, show a run in which that flaw's code did the damage.
+                    let flaw = match traces {
+                        Traces::Counterexamples => invariant.exposes_flaw,
+                        Traces::Examples => None,
                     };
-                    shows && flaw.is_none_or(|f| audit.went_through_flaw(f))
+                    shortest_trace(model, |state, terminal| {
+                        let audit = model.audit(state);
+                        let ok = holds(&audit);
+                        let shows = match expectation {
+                            Expectation::Always => !ok,
+                            Expectation::Eventually => terminal && !ok,
+                            Expectation::Sometimes => ok,
+                        };
+                        shows && flaw.is_none_or(|f| audit.went_through_flaw(f))
+                    })
                 })
-            })
-            .flatten();
+                .flatten();
             Verdict { invariant, discovered, trace }
         })
         .collect();
@@ -222,10 +223,8 @@ impl Proofs {
 
     pub fn run() -> Proofs {
         let scenarios = Scenario::all();
-        let ours = scenarios
-            .iter()
-            .map(|s| check(crate::saga::SagaModel::new(s.clone()), s, Traces::Examples))
-            .collect();
+        let ours =
+            scenarios.iter().map(|s| check(crate::saga::SagaModel::new(s.clone()), s, Traces::Examples)).collect();
         let reference = scenarios
             .iter()
             .map(|s| check(crate::reference::ReferenceModel::new(s.clone()), s, Traces::Counterexamples))
@@ -365,10 +364,7 @@ fn render_scenario_table(md: &mut String, results: &[ScenarioResult]) -> std::fm
 
 /// The shortest trace of a property across scenarios, with the scenario it comes from.
 fn shortest<'a>(results: &'a [ScenarioResult], name: &str) -> Option<(&'a ScenarioResult, &'a Trace)> {
-    results
-        .iter()
-        .filter_map(|r| r.verdict(name).trace.as_ref().map(|t| (r, t)))
-        .min_by_key(|(_, t)| t.steps.len())
+    results.iter().filter_map(|r| r.verdict(name).trace.as_ref().map(|t| (r, t))).min_by_key(|(_, t)| t.steps.len())
 }
 
 fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {

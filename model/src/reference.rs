@@ -82,12 +82,24 @@ impl RefState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RefAction {
     /// Run the current Task state of an execution; `fault` picks how it goes wrong.
-    Task { run: usize, fault: Option<RefFault> },
+    Task {
+        run: usize,
+        fault: Option<RefFault>,
+    },
     /// The SQS worker handles a message: decrements stock and calls back (or fails first).
-    Worker { message: usize, fails_before_decrement: bool },
-    DuplicateMessage { message: usize },
-    Callback { callback: usize },
-    LoseCallback { callback: usize },
+    Worker {
+        message: usize,
+        fails_before_decrement: bool,
+    },
+    DuplicateMessage {
+        message: usize,
+    },
+    Callback {
+        callback: usize,
+    },
+    LoseCallback {
+        callback: usize,
+    },
     CreditPoints,
 }
 
@@ -437,11 +449,7 @@ impl Narrated for ReferenceModel {
             RefAction::Callback { callback } => {
                 let (run, success) = before.callbacks[*callback];
                 let verdict = if success { "success" } else { "failure" };
-                let text = format!(
-                    "the {verdict} callback for {} arrives, next {:?}",
-                    name(run),
-                    after.runs[run].step
-                );
+                let text = format!("the {verdict} callback for {} arrives, next {:?}", name(run), after.runs[run].step);
                 step(Actor::Worker, Actor::Orchestrator, text)
             }
             RefAction::LoseCallback { callback } => {

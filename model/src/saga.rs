@@ -85,22 +85,46 @@ pub enum CallFault {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SagaAction {
     /// Perform the checkout's current side effect, cleanly or with a fault.
-    Call { run: usize, fault: Option<CallFault> },
+    Call {
+        run: usize,
+        fault: Option<CallFault>,
+    },
     /// Take the checkout's pure step.
-    Compute { run: usize },
+    Compute {
+        run: usize,
+    },
     /// Send the courier request for a checkout waiting for a courier.
-    RequestCourier { run: usize },
+    RequestCourier {
+        run: usize,
+    },
     /// The orchestrator crashes between steps and restarts from the persisted state.
-    Crash { run: usize },
+    Crash {
+        run: usize,
+    },
     /// The worker takes a request off the queue and replies (or fails to assign a courier).
-    Work { request: usize, assigns: bool },
-    LoseRequest { request: usize },
-    DuplicateRequest { request: usize },
-    Deliver { reply: usize },
-    LoseReply { reply: usize },
-    DuplicateReply { reply: usize },
+    Work {
+        request: usize,
+        assigns: bool,
+    },
+    LoseRequest {
+        request: usize,
+    },
+    DuplicateRequest {
+        request: usize,
+    },
+    Deliver {
+        reply: usize,
+    },
+    LoseReply {
+        reply: usize,
+    },
+    DuplicateReply {
+        reply: usize,
+    },
     /// The courier deadline of a waiting checkout passes.
-    DeadlinePasses { run: usize },
+    DeadlinePasses {
+        run: usize,
+    },
     /// Points reach the customer from outside the checkout.
     CreditPoints,
 }
@@ -403,7 +427,6 @@ impl Model for SagaModel {
     fn properties(&self) -> Vec<Property<Self>> {
         audit::properties()
     }
-
 }
 
 fn as_i64(n: u64) -> i64 {

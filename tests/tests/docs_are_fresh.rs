@@ -8,8 +8,7 @@ use checkout_model::proof::Proofs;
 #[test]
 fn committed_proofs_match_a_fresh_run() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/proofs.md");
-    let committed = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let proofs = Proofs::run();
     print!("{}", proofs.summary());
     let fresh = proofs.render();

@@ -117,13 +117,26 @@ pub enum Event {
     StockReserved(StockReservation),
     StockUnavailable(Unavailable),
     PointsRedeemed(PointsRedemption),
-    Charged { receipt: ChargeReceipt, now_ms: u64 },
-    CourierAssigned { token: TaskToken, courier: CourierId },
-    CourierUnavailable { token: TaskToken, detail: String },
-    DeadlinePassed { now_ms: u64 },
+    Charged {
+        receipt: ChargeReceipt,
+        now_ms: u64,
+    },
+    CourierAssigned {
+        token: TaskToken,
+        courier: CourierId,
+    },
+    CourierUnavailable {
+        token: TaskToken,
+        detail: String,
+    },
+    DeadlinePassed {
+        now_ms: u64,
+    },
     CourierNotified,
     /// The current forward step failed for good: declined, or retries exhausted.
-    StepFailed { detail: String },
+    StepFailed {
+        detail: String,
+    },
     StockReleased(StockReleased),
     PointsRestored(PointsRestored),
     Refunded(Refund),
@@ -246,9 +259,7 @@ impl CheckoutState {
     pub fn owes(&self) -> Vec<Compensation> {
         use CheckoutState as S;
         match self {
-            S::Placed(_) | S::Dispatched(_) | S::Rejected(_) | S::Compensated(_) | S::FailedSettled(_) => {
-                Vec::new()
-            }
+            S::Placed(_) | S::Dispatched(_) | S::Rejected(_) | S::Compensated(_) | S::FailedSettled(_) => Vec::new(),
             S::StockReserved(_) | S::Priced(_) | S::RedeemingPoints(_) | S::Billing(_) | S::FailedOwingStock(_) => {
                 OwesStock::compensations()
             }
@@ -342,9 +353,7 @@ impl CheckoutState {
             (S::Placed(s), Event::StockUnavailable(u)) => Some(Ok(s.stock_unavailable(u).into())),
             (S::Placed(s), Event::StepFailed { detail }) => Some(Ok(s.reservation_failed(detail).into())),
             (S::RedeemingPoints(s), Event::PointsRedeemed(r)) => Some(accept(s.points_redeemed(r))),
-            (S::RedeemingPoints(s), Event::StepFailed { detail }) => {
-                Some(Ok(s.redemption_failed(detail).into()))
-            }
+            (S::RedeemingPoints(s), Event::StepFailed { detail }) => Some(Ok(s.redemption_failed(detail).into())),
             (S::Billing(s), e) => apply_billing(s, e),
             (S::BillingAfterPoints(s), e) => apply_billing(s, e),
             (S::PreparingOrder(s), e) => apply_preparing(s, e),
@@ -353,9 +362,7 @@ impl CheckoutState {
             (S::NotifyingCourierAfterPoints(s), e) => apply_notifying(s, e),
             (S::FailedOwingPaymentAndStock(s), Event::Refunded(r)) => Some(Ok(s.refunded(r).into())),
             (S::FailedOwingPaymentPointsAndStock(s), Event::Refunded(r)) => Some(Ok(s.refunded(r).into())),
-            (S::FailedOwingPointsAndStock(s), Event::PointsRestored(r)) => {
-                Some(Ok(s.points_restored(r).into()))
-            }
+            (S::FailedOwingPointsAndStock(s), Event::PointsRestored(r)) => Some(Ok(s.points_restored(r).into())),
             (S::FailedOwingStock(s), Event::StockReleased(r)) => Some(accept(s.stock_released(r))),
             _ => None,
         };
@@ -557,7 +564,12 @@ impl Loader {
         Ok(order.redeem_points())
     }
 
-    fn returned(&self, order: &Order, returned: Option<Returned>, owes: &[Compensation]) -> Result<Returned, StateError> {
+    fn returned(
+        &self,
+        order: &Order,
+        returned: Option<Returned>,
+        owes: &[Compensation],
+    ) -> Result<Returned, StateError> {
         let returned = self.need(returned, "returned")?;
         if returned.stock > order.quantity().get() {
             return Err(self.inconsistent(format!(
@@ -617,7 +629,8 @@ impl TryFrom<StoredCheckout> for CheckoutState {
                 let pricing = load.pricing(&order, record.pricing, true)?;
                 let deadline_ms = load.need(record.deadline_ms, "deadlineMs")?;
                 if load.forward_owes(&order, record.owes, true)? {
-                    PreparingOrder::<OwesPaymentPointsAndStock> { order, pricing, deadline_ms, owed: PhantomData }.into()
+                    PreparingOrder::<OwesPaymentPointsAndStock> { order, pricing, deadline_ms, owed: PhantomData }
+                        .into()
                 } else {
                     PreparingOrder::<OwesPaymentAndStock> { order, pricing, deadline_ms, owed: PhantomData }.into()
                 }

@@ -12,7 +12,9 @@ use crate::command::Command;
 use crate::keys::EffectKey;
 use crate::money::{Money, Points};
 use crate::order::{BookId, UserId};
-use crate::states::{ChargeReceipt, PointsRedemption, PointsRestored, Refund, StockReleased, StockReservation, Unavailable};
+use crate::states::{
+    ChargeReceipt, PointsRedemption, PointsRestored, Refund, StockReleased, StockReservation, Unavailable,
+};
 
 /// How much a take may take from an account's balance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,22 +176,19 @@ impl Stores {
     /// time the reply is received, which starts the courier deadline after a charge.
     pub fn perform(&mut self, command: &Command, now_ms: u64) -> Option<Event> {
         Some(match command {
-            Command::ReserveStock { key, book, quantity } => {
-                match self.inventory.reserve(key, book, quantity.get()) {
-                    Ok(reservation) => Event::StockReserved(reservation),
-                    Err(unavailable) => Event::StockUnavailable(unavailable),
-                }
-            }
+            Command::ReserveStock { key, book, quantity } => match self.inventory.reserve(key, book, quantity.get()) {
+                Ok(reservation) => Event::StockReserved(reservation),
+                Err(unavailable) => Event::StockUnavailable(unavailable),
+            },
             Command::RedeemPoints { key, user, up_to } => {
                 let taken = self.points.take(key, user, TakeRule::UpTo(up_to.get())).unwrap_or(0);
                 Event::PointsRedeemed(PointsRedemption { points: Points::new(taken) })
             }
             Command::Charge { key, user, amount } => {
                 match self.wallets.take(key, user, TakeRule::Exactly(amount.minor_units())) {
-                    Ok(charged) => Event::Charged {
-                        receipt: ChargeReceipt { amount: Money::from_minor_units(charged) },
-                        now_ms,
-                    },
+                    Ok(charged) => {
+                        Event::Charged { receipt: ChargeReceipt { amount: Money::from_minor_units(charged) }, now_ms }
+                    }
                     Err(refused) => Event::StepFailed { detail: Declined(refused).to_string() },
                 }
             }

@@ -30,10 +30,7 @@ impl Money {
 
     /// `self * factor`, or an error naming both numbers when it does not fit.
     pub fn times(self, factor: u32) -> Result<Money, AmountError> {
-        self.0
-            .checked_mul(u64::from(factor))
-            .map(Money)
-            .ok_or(AmountError::Overflow { amount: self.0, factor })
+        self.0.checked_mul(u64::from(factor)).map(Money).ok_or(AmountError::Overflow { amount: self.0, factor })
     }
 
     /// What is left to pay after `points` pay part of `self`; an error if they exceed it.

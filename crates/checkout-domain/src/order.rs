@@ -42,10 +42,7 @@ fn validate_id(field: IdField, value: &str) -> Result<(), OrderError> {
     if value.len() > MAX_ID_LEN {
         return Err(OrderError::IdTooLong { field, len: value.len() });
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
+    if let Some(bad) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
         return Err(OrderError::IdCharacter { field, found: bad });
     }
     Ok(())

@@ -89,19 +89,13 @@ impl<C: Hold, R: Owed> sealed::Sealed for Owes<C, R> {}
 impl Hold for StockHeld {
     const COMPENSATION: Compensation = Compensation::ReleaseStock;
     fn compensation_command(order: &Order) -> Command {
-        Command::ReleaseStock {
-            key: EffectKey::new(order.id(), Effect::ReserveStock),
-            book: order.book().clone(),
-        }
+        Command::ReleaseStock { key: EffectKey::new(order.id(), Effect::ReserveStock), book: order.book().clone() }
     }
 }
 impl Hold for PointsHeld {
     const COMPENSATION: Compensation = Compensation::RestorePoints;
     fn compensation_command(order: &Order) -> Command {
-        Command::RestorePoints {
-            key: EffectKey::new(order.id(), Effect::RedeemPoints),
-            user: order.user().clone(),
-        }
+        Command::RestorePoints { key: EffectKey::new(order.id(), Effect::RedeemPoints), user: order.user().clone() }
     }
 }
 impl Hold for PaymentHeld {
@@ -208,8 +202,7 @@ impl Pricing {
 
     /// Whether this pricing follows from the order's quantity; used when loading a checkout.
     pub(crate) fn is_consistent_with(&self, order: &Order) -> bool {
-        let expected = Pricing::new(order, self.unit_price)
-            .and_then(|p| p.with_points(self.points_redeemed));
+        let expected = Pricing::new(order, self.unit_price).and_then(|p| p.with_points(self.points_redeemed));
         expected == Ok(*self)
     }
 }
@@ -388,10 +381,7 @@ impl RedeemingPoints {
         }
     }
 
-    pub fn points_redeemed(
-        self,
-        redemption: PointsRedemption,
-    ) -> Result<Billing<OwesPointsAndStock>, Refused<Self>> {
+    pub fn points_redeemed(self, redemption: PointsRedemption) -> Result<Billing<OwesPointsAndStock>, Refused<Self>> {
         match self.pricing.with_points(redemption.points) {
             Ok(pricing) => Ok(Billing { order: self.order, pricing, owed: PhantomData }),
             Err(_) => {
@@ -455,11 +445,7 @@ impl<O: Owed> PreparingOrder<O> {
     }
 
     pub fn command(&self) -> Command {
-        Command::RequestCourier {
-            token: self.token(),
-            order: self.order.clone(),
-            deadline_ms: self.deadline_ms,
-        }
+        Command::RequestCourier { token: self.token(), order: self.order.clone(), deadline_ms: self.deadline_ms }
     }
 
     fn check_token(&self, token: &TaskToken) -> Result<(), TransitionError> {
@@ -471,11 +457,7 @@ impl<O: Owed> PreparingOrder<O> {
         }
     }
 
-    pub fn courier_assigned(
-        self,
-        token: &TaskToken,
-        courier: CourierId,
-    ) -> Result<NotifyingCourier<O>, Refused<Self>> {
+    pub fn courier_assigned(self, token: &TaskToken, courier: CourierId) -> Result<NotifyingCourier<O>, Refused<Self>> {
         match self.check_token(token) {
             Ok(()) => Ok(NotifyingCourier { order: self.order, pricing: self.pricing, courier, owed: PhantomData }),
             Err(e) => Err(refuse(self, e)),
@@ -572,8 +554,17 @@ macro_rules! order_accessor {
     )*};
 }
 order_accessor!(
-    Placed, StockReserved, Priced, RedeemingPoints, Billing<O>, PreparingOrder<O>,
-    NotifyingCourier<O>, Dispatched, Rejected, Failed<O>, Compensated
+    Placed,
+    StockReserved,
+    Priced,
+    RedeemingPoints,
+    Billing<O>,
+    PreparingOrder<O>,
+    NotifyingCourier<O>,
+    Dispatched,
+    Rejected,
+    Failed<O>,
+    Compensated
 );
 
 impl Dispatched {

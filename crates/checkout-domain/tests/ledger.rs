@@ -23,10 +23,16 @@ fn a_repeated_take_takes_nothing_more() {
 fn exact_takes_are_all_or_nothing_and_up_to_takes_what_is_there() {
     let mut ledger = Ledger::default();
     ledger.open("acct", 2);
-    assert_eq!(ledger.take(&key("o-1", Effect::ReserveStock), &"acct", TakeRule::Exactly(3)), Err(TakeRefused::Shortfall { available: 2 }));
+    assert_eq!(
+        ledger.take(&key("o-1", Effect::ReserveStock), &"acct", TakeRule::Exactly(3)),
+        Err(TakeRefused::Shortfall { available: 2 })
+    );
     assert_eq!(ledger.take(&key("o-2", Effect::RedeemPoints), &"acct", TakeRule::UpTo(3)), Ok(2));
     assert_eq!(ledger.balance(&"acct"), Some(0));
-    assert_eq!(ledger.take(&key("o-3", Effect::Charge), &"nobody", TakeRule::UpTo(1)), Err(TakeRefused::UnknownAccount));
+    assert_eq!(
+        ledger.take(&key("o-3", Effect::Charge), &"nobody", TakeRule::UpTo(1)),
+        Err(TakeRefused::UnknownAccount)
+    );
 }
 
 #[test]

@@ -26,7 +26,8 @@ fn redeem_defaults_to_false() {
 #[test]
 fn quantity_out_of_range_is_refused_with_the_value() {
     // Numbers beyond 64 bits reach us as floating point, and are shown as such.
-    let cases = [("0", "0"), ("-3", "-3"), ("101", "101"), ("1.5", "1.5"), ("18446744073709551616", "1.8446744073709552e+19")];
+    let cases =
+        [("0", "0"), ("-3", "-3"), ("101", "101"), ("1.5", "1.5"), ("18446744073709551616", "1.8446744073709552e+19")];
     for (raw, shown) in cases {
         let json = format!(r#"{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":{raw}}}"#);
         match parse(&json) {
@@ -43,9 +44,18 @@ fn quantity_out_of_range_is_refused_with_the_value() {
 fn bad_ids_name_the_field() {
     let long = "x".repeat(65);
     let cases = [
-        (r#"{"orderId":"","bookId":"b","userId":"u","quantity":1}"#.to_string(), OrderError::EmptyId { field: IdField::OrderId }),
-        (format!(r#"{{"orderId":"o","bookId":"{long}","userId":"u","quantity":1}}"#), OrderError::IdTooLong { field: IdField::BookId, len: 65 }),
-        (r#"{"orderId":"o","bookId":"b","userId":"u:1","quantity":1}"#.to_string(), OrderError::IdCharacter { field: IdField::UserId, found: ':' }),
+        (
+            r#"{"orderId":"","bookId":"b","userId":"u","quantity":1}"#.to_string(),
+            OrderError::EmptyId { field: IdField::OrderId },
+        ),
+        (
+            format!(r#"{{"orderId":"o","bookId":"{long}","userId":"u","quantity":1}}"#),
+            OrderError::IdTooLong { field: IdField::BookId, len: 65 },
+        ),
+        (
+            r#"{"orderId":"o","bookId":"b","userId":"u:1","quantity":1}"#.to_string(),
+            OrderError::IdCharacter { field: IdField::UserId, found: ':' },
+        ),
     ];
     for (json, expected) in cases {
         assert_eq!(parse(&json).unwrap_err(), expected);

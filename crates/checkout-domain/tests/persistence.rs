@@ -21,27 +21,40 @@ fn a_consistent_record_loads_and_saves_back_identically() {
 fn inconsistent_records_are_refused_with_the_reason() {
     let cases = [
         (
-            format!(r#"{{"state":"billing","order":{ORDER},"pricing":{{"unitPrice":30,"total":50,"pointsRedeemed":0,"amountDue":50}},"owes":["release-stock"]}}"#),
+            format!(
+                r#"{{"state":"billing","order":{ORDER},"pricing":{{"unitPrice":30,"total":50,"pointsRedeemed":0,"amountDue":50}},"owes":["release-stock"]}}"#
+            ),
             "does not follow from quantity 2",
         ),
-        (format!(r#"{{"state":"billing","order":{ORDER},"pricing":{PRICING},"owes":["refund","release-stock"]}}"#), "owes"),
+        (
+            format!(r#"{{"state":"billing","order":{ORDER},"pricing":{PRICING},"owes":["refund","release-stock"]}}"#),
+            "owes",
+        ),
         (format!(r#"{{"state":"billing","order":{ORDER},"pricing":{PRICING}}}"#), "lacks field owes"),
         (format!(r#"{{"state":"placed","order":{ORDER},"pricing":{PRICING}}}"#), "must not have field pricing"),
         (format!(r#"{{"state":"redeeming-points","order":{ORDER},"pricing":{PRICING}}}"#), "does not ask to redeem"),
         (
-            format!(r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["restore-points","release-stock"]}}"#),
+            format!(
+                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["restore-points","release-stock"]}}"#
+            ),
             "never redeemed",
         ),
         (
-            format!(r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock","refund"]}}"#),
+            format!(
+                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock","refund"]}}"#
+            ),
             "not a stack of holds",
         ),
         (
-            format!(r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":0,"money":0}},"owes":["release-stock"]}}"#),
+            format!(
+                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":0,"money":0}},"owes":["release-stock"]}}"#
+            ),
             "still owed",
         ),
         (
-            format!(r#"{{"state":"compensated","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":3,"points":0,"money":0}}}}"#),
+            format!(
+                r#"{{"state":"compensated","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":3,"points":0,"money":0}}}}"#
+            ),
             "3 copies returned for an order of 2",
         ),
     ];
@@ -54,7 +67,9 @@ fn inconsistent_records_are_refused_with_the_reason() {
 
 #[test]
 fn malformed_records_are_json_errors() {
-    for json in ["", "{}", r#"{"state":"flying","order":{}}"#, &format!(r#"{{"state":"placed","order":{ORDER},"extra":1}}"#)] {
+    for json in
+        ["", "{}", r#"{"state":"flying","order":{}}"#, &format!(r#"{{"state":"placed","order":{ORDER},"extra":1}}"#)]
+    {
         assert!(matches!(load(json), Err(LoadError::Json(_))), "{json}");
     }
 }

@@ -32,7 +32,12 @@ enum Courier {
 
 /// Runs a checkout to its end, persisting and reloading it after every step, and failing the
 /// forward step named in `fail_at` for good.
-fn run(mut state: CheckoutState, stores: &mut Stores, courier: Courier, fail_at: Option<&str>) -> (CheckoutState, Vec<String>) {
+fn run(
+    mut state: CheckoutState,
+    stores: &mut Stores,
+    courier: Courier,
+    fail_at: Option<&str>,
+) -> (CheckoutState, Vec<String>) {
     let mut log = Vec::new();
     for _ in 0..50 {
         let json = state.to_json();
@@ -46,8 +51,12 @@ fn run(mut state: CheckoutState, stores: &mut Stores, courier: Courier, fail_at:
                     Event::StepFailed { detail: "failed for good".into() }
                 } else if let Command::RequestCourier { token, deadline_ms, .. } = &command {
                     match courier {
-                        Courier::Assigns => Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c-1").unwrap() },
-                        Courier::Fails => Event::CourierUnavailable { token: token.clone(), detail: "none free".into() },
+                        Courier::Assigns => {
+                            Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c-1").unwrap() }
+                        }
+                        Courier::Fails => {
+                            Event::CourierUnavailable { token: token.clone(), detail: "none free".into() }
+                        }
                         Courier::NeverAnswers => Event::DeadlinePassed { now_ms: *deadline_ms },
                     }
                 } else if let Command::NotifyCourier { .. } = &command {
@@ -109,7 +118,11 @@ fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
         let before = stores.clone();
         let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, courier, fail_at);
         assert_eq!(end.next(), Next::Finished(Outcome::Compensated), "{fail_at:?}");
-        let compensations: Vec<_> = log.iter().skip_while(|c| !["refund", "restore points", "release stock"].contains(&c.as_str())).cloned().collect();
+        let compensations: Vec<_> = log
+            .iter()
+            .skip_while(|c| !["refund", "restore points", "release stock"].contains(&c.as_str()))
+            .cloned()
+            .collect();
         assert_eq!(compensations, owed, "failing at {fail_at:?}");
         let book = BookId::new("b-1").unwrap();
         let user = UserId::new("u-1").unwrap();
@@ -139,11 +152,13 @@ fn stale_and_foreign_courier_replies_change_nothing() {
     }
     let (token, deadline) = state.courier_wait().unwrap();
     assert_eq!(deadline, COURIER_WAIT_MS);
-    let foreign = Event::CourierAssigned { token: TaskToken::from_received("other"), courier: CourierId::new("c").unwrap() };
+    let foreign =
+        Event::CourierAssigned { token: TaskToken::from_received("other"), courier: CourierId::new("c").unwrap() };
     assert!(matches!(state.apply(foreign), Err(TransitionError::WrongToken { .. })));
     let early = state.apply(Event::DeadlinePassed { now_ms: deadline - 1 });
     assert!(matches!(early, Err(TransitionError::NotYetDue { .. })));
-    let assigned = state.apply(Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c").unwrap() }).unwrap();
+    let assigned =
+        state.apply(Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c").unwrap() }).unwrap();
     let duplicate = assigned.apply(Event::CourierAssigned { token, courier: CourierId::new("c").unwrap() });
     assert!(matches!(duplicate, Err(TransitionError::WrongEvent { state: "notifying-courier", .. })));
 }
