@@ -5,8 +5,10 @@
 //! - [`audit`]: the invariants both are checked against.
 //! - [`scenario`]: the concurrent orders, stock, points and fault budgets they run in.
 //! - [`proof`]: runs the checker and writes the proofs document.
+//! - [`multiset`]: messages in flight, kept so that equal contents make equal states.
 
 pub mod audit;
+pub mod multiset;
 pub mod proof;
 pub mod reference;
 pub mod saga;

@@ -17,6 +17,7 @@
 use stateright::{Model, Property};
 
 use crate::audit::{self, copies, Audit, Audited, OrderAudit, Status};
+use crate::multiset::insert_sorted;
 use crate::proof::{Actor, Narrated, Step};
 use crate::scenario::{Scenario, POINTS_CREDIT};
 
@@ -202,8 +203,7 @@ impl ReferenceModel {
                 }
             }
             (PrepareOrder, None) => {
-                let at = state.queue.binary_search(&run).unwrap_or_else(|i| i);
-                state.queue.insert(at, run);
+                insert_sorted(&mut state.queue, run);
                 AwaitingCourier
             }
             (SendToCourier, None) => Dispatched,
@@ -333,13 +333,12 @@ impl Model for ReferenceModel {
                     state.stock -= quantity;
                     state.runs[run].stock_taken += quantity;
                 }
-                let at = state.callbacks.binary_search(&(run, !fails_before_decrement)).unwrap_or_else(|i| i);
-                state.callbacks.insert(at, (run, !fails_before_decrement));
+                insert_sorted(&mut state.callbacks, (run, !fails_before_decrement));
             }
             RefAction::DuplicateMessage { message } => {
                 state.faults_left -= 1;
                 let copy = state.queue[message];
-                state.queue.insert(message, copy);
+                insert_sorted(&mut state.queue, copy);
             }
             RefAction::Callback { callback } => {
                 let (run, success) = state.callbacks.remove(callback);

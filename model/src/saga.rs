@@ -16,6 +16,7 @@ use checkout_domain::{CheckoutState, Command, CourierId, Event, Money, Next, Out
 use stateright::{Model, Property};
 
 use crate::audit::{self, Audit, Audited, OrderAudit, Status};
+use crate::multiset::insert_sorted;
 use crate::proof::{Actor, Narrated, Step};
 use crate::scenario::{Scenario, POINTS_CREDIT};
 
@@ -265,11 +266,6 @@ impl SagaModel {
             }
         }
     }
-}
-
-fn insert_sorted<T: Ord>(list: &mut Vec<T>, item: T) {
-    let at = list.binary_search(&item).unwrap_or_else(|i| i);
-    list.insert(at, item);
 }
 
 impl Model for SagaModel {

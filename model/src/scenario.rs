@@ -79,24 +79,16 @@ impl Scenario {
 
     /// Two orders of the same customer racing for three copies, one of them redeeming points.
     pub fn two_orders() -> Scenario {
-        let book = BookId::new("book-1").expect("valid");
-        let user = UserId::new("user-1").expect("valid");
+        let base = Scenario::single_order();
+        let (book, user) = (base.book.clone(), base.user.clone());
         Scenario {
             name: "two orders racing",
             summary: "3 copies in stock, 2 orders of the same customer for 2 copies each, the first \
                       redeeming points (10 points, unit price 30), up to 2 faults, 1 crash and 1 outside \
                       points credit",
             orders: vec![order("order-1", &book, &user, 2, true), order("order-2", &book, &user, 2, false)],
-            book,
-            user,
             copies: 3,
-            unit_price: Money::from_minor_units(30),
-            points: 10,
-            funds: 10_000,
-            faults: 2,
-            crashes: 1,
-            points_credits: 1,
-            max_attempts: 2,
+            ..base
         }
     }
 
