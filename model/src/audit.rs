@@ -24,12 +24,9 @@ impl Status {
     }
 }
 
-/// One checkout's holdings in one state of a model.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderAudit {
-    pub order: String,
-    pub status: Status,
-    pub quantity: i64,
+/// What one checkout holds of the shared stores, and which milestones it has passed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Holdings {
     /// Copies this order has taken from stock and not given back (negative: gave back more).
     pub stock_taken: i64,
     /// Points this order has taken and not given back (negative: gave back more).
@@ -42,6 +39,15 @@ pub struct OrderAudit {
     pub was_billed: bool,
     /// Whether points were ever redeemed (more than zero) for this order.
     pub redeemed_points: bool,
+}
+
+/// One checkout in one state of a model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderAudit {
+    pub order: String,
+    pub status: Status,
+    pub quantity: i64,
+    pub held: Holdings,
 }
 
 /// The whole world of a model state, as the invariants see it.
@@ -108,7 +114,7 @@ pub const INVARIANTS: &[Invariant] = &[
         statement: "Stock never goes below zero, and the copies on the shelf plus the copies held by \
                     orders always equal the copies the store started with.",
         exposes_flaw: Some(1),
-        holds: |a| a.stock >= 0 && a.stock + sum(a, |o| o.stock_taken) == a.initial_stock,
+        holds: |a| a.stock >= 0 && a.stock + sum(a, |o| o.held.stock_taken) == a.initial_stock,
     },
     Invariant {
         name: "no phantom stock",
@@ -116,7 +122,7 @@ pub const INVARIANTS: &[Invariant] = &[
         statement: "No order ever gives back more copies than it took, and none holds more than it \
                     ordered.",
         exposes_flaw: Some(2),
-        holds: |a| a.orders.iter().all(|o| (0..=o.quantity).contains(&o.stock_taken)),
+        holds: |a| a.orders.iter().all(|o| (0..=o.quantity).contains(&o.held.stock_taken)),
     },
     Invariant {
         name: "points restored exactly",
@@ -127,8 +133,10 @@ pub const INVARIANTS: &[Invariant] = &[
         exposes_flaw: Some(3),
         holds: |a| {
             a.points >= 0
-                && a.points + sum(a, |o| o.points_taken) == a.points_supplied
-                && a.orders.iter().all(|o| o.points_taken >= 0 && !(o.status.ended_in_failure() && o.points_taken != 0))
+                && a.points + sum(a, |o| o.held.points_taken) == a.points_supplied
+                && a.orders
+                    .iter()
+                    .all(|o| o.held.points_taken >= 0 && !(o.status.ended_in_failure() && o.held.points_taken != 0))
         },
     },
     Invariant {
@@ -137,7 +145,7 @@ pub const INVARIANTS: &[Invariant] = &[
         statement: "A checkout that ends without dispatching has, at its end, been refunded everything \
                     it was charged.",
         exposes_flaw: Some(4),
-        holds: |a| a.orders.iter().all(|o| !(o.status.ended_in_failure() && o.charged != 0)),
+        holds: |a| a.orders.iter().all(|o| !(o.status.ended_in_failure() && o.held.charged != 0)),
     },
     Invariant {
         name: "no double charge",
@@ -145,14 +153,14 @@ pub const INVARIANTS: &[Invariant] = &[
         statement: "What an order has been charged is always either nothing or exactly its amount due, \
                     however often the charge was retried, replayed or its reply lost.",
         exposes_flaw: Some(5),
-        holds: |a| a.orders.iter().all(|o| o.charged == 0 || Some(o.charged) == o.amount_due),
+        holds: |a| a.orders.iter().all(|o| o.held.charged == 0 || Some(o.held.charged) == o.held.amount_due),
     },
     Invariant {
         name: "stock back on failure",
         expectation: Expectation::Always,
         statement: "A checkout that ends without dispatching holds no stock at its end.",
         exposes_flaw: None,
-        holds: |a| a.orders.iter().all(|o| !(o.status.ended_in_failure() && o.stock_taken != 0)),
+        holds: |a| a.orders.iter().all(|o| !(o.status.ended_in_failure() && o.held.stock_taken != 0)),
     },
     Invariant {
         name: "dispatched orders are whole",
@@ -162,7 +170,8 @@ pub const INVARIANTS: &[Invariant] = &[
         exposes_flaw: None,
         holds: |a| {
             a.orders.iter().all(|o| {
-                o.status != Status::Dispatched || (o.stock_taken == o.quantity && Some(o.charged) == o.amount_due)
+                o.status != Status::Dispatched
+                    || (o.held.stock_taken == o.quantity && Some(o.held.charged) == o.held.amount_due)
             })
         },
     },
@@ -210,14 +219,14 @@ pub const INVARIANTS: &[Invariant] = &[
         expectation: Expectation::Sometimes,
         statement: "Some run charges a customer and then compensates the checkout.",
         exposes_flaw: None,
-        holds: |a| a.orders.iter().any(|o| o.status == Status::Compensated && o.was_billed),
+        holds: |a| a.orders.iter().any(|o| o.status == Status::Compensated && o.held.was_billed),
     },
     Invariant {
         name: "some checkout is compensated after redeeming points",
         expectation: Expectation::Sometimes,
         statement: "Some run redeems points and then compensates the checkout.",
         exposes_flaw: None,
-        holds: |a| a.orders.iter().any(|o| o.status == Status::Compensated && o.redeemed_points),
+        holds: |a| a.orders.iter().any(|o| o.status == Status::Compensated && o.held.redeemed_points),
     },
 ];
 

@@ -296,9 +296,9 @@ fn world(audit: &Audit) -> String {
                 "{}: {:?}, holds {}, {} points, {} charged",
                 o.order,
                 o.status,
-                copies(o.stock_taken),
-                o.points_taken,
-                o.charged
+                copies(o.held.stock_taken),
+                o.held.points_taken,
+                o.held.charged
             )
         })
         .collect();

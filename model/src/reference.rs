@@ -16,8 +16,8 @@
 
 use stateright::{Model, Property};
 
-use crate::audit::{self, copies, Audit, Audited, OrderAudit, Status};
-use crate::multiset::insert_sorted;
+use crate::audit::{self, copies, Audit, Audited, Holdings, OrderAudit, Status};
+use crate::multiset::{duplicate, insert_sorted};
 use crate::proof::{Actor, Narrated, Step};
 use crate::scenario::{Scenario, POINTS_CREDIT};
 
@@ -49,13 +49,8 @@ pub struct RefRun {
     pub total: i64,
     /// `total.points` in the reference: the balance read when redeeming, if any was redeemed.
     pub redeemed: Option<i64>,
-    // Ghost accounting: what this execution's own writes did to the shared stores.
-    pub stock_taken: i64,
-    pub points_taken: i64,
-    pub charged: i64,
-    pub amount_due: Option<i64>,
-    pub was_billed: bool,
-    pub redeemed_points: bool,
+    /// Ghost accounting: what this execution's own writes did to the shared stores.
+    pub held: Holdings,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -166,8 +161,8 @@ impl ReferenceModel {
                 if r.total > points {
                     if effect_happens {
                         state.points = 0;
-                        r.points_taken += points;
-                        r.redeemed_points |= points > 0;
+                        r.held.points_taken += points;
+                        r.held.redeemed_points |= points > 0;
                     }
                     match fault {
                         None => {
@@ -182,13 +177,13 @@ impl ReferenceModel {
                 }
             }
             (BillCustomer, _) => {
-                r.amount_due = Some(r.total);
+                r.held.amount_due = Some(r.total);
                 if effect_happens {
-                    if r.charged > 0 {
+                    if r.held.charged > 0 {
                         hit |= 1 << 5;
                     }
-                    r.charged += r.total;
-                    r.was_billed = true;
+                    r.held.charged += r.total;
+                    r.held.was_billed = true;
                 }
                 match fault {
                     None => PrepareOrder,
@@ -210,16 +205,16 @@ impl ReferenceModel {
             // No Catch on SendToCourier: the execution fails where it stands.
             (SendToCourier, Some(_)) => Abandoned,
             (RestoreQuantity, None) => {
-                if r.stock_taken < quantity {
+                if r.held.stock_taken < quantity {
                     hit |= 1 << 2;
                 }
                 state.stock += quantity;
-                r.stock_taken -= quantity;
+                r.held.stock_taken -= quantity;
                 RefundCustomer
             }
             // refundCustomer: returns without doing anything.
             (RefundCustomer, None) => {
-                if r.charged > 0 {
+                if r.held.charged > 0 {
                     hit |= 1 << 4;
                 }
                 RestoreRedeemPoints
@@ -230,7 +225,7 @@ impl ReferenceModel {
                     if state.points != 0 {
                         hit |= 1 << 3;
                     }
-                    r.points_taken -= points - state.points;
+                    r.held.points_taken -= points - state.points;
                     state.points = points;
                 }
                 Compensated
@@ -250,18 +245,8 @@ impl Model for ReferenceModel {
 
     fn init_states(&self) -> Vec<RefState> {
         let s = &self.scenario;
-        let run = RefRun {
-            step: RefStep::CheckInventory,
-            attempts: 0,
-            total: 0,
-            redeemed: None,
-            stock_taken: 0,
-            points_taken: 0,
-            charged: 0,
-            amount_due: None,
-            was_billed: false,
-            redeemed_points: false,
-        };
+        let run =
+            RefRun { step: RefStep::CheckInventory, attempts: 0, total: 0, redeemed: None, held: Holdings::default() };
         let points = i64::try_from(s.points).expect("small");
         vec![RefState {
             runs: vec![run; s.orders.len()],
@@ -327,18 +312,17 @@ impl Model for ReferenceModel {
                 } else {
                     // updateBookQuantity: quantity = quantity - :orderQuantity, unconditionally.
                     let quantity = self.quantity(run);
-                    if state.runs[run].stock_taken == 0 && state.stock >= 0 && state.stock < quantity {
+                    if state.runs[run].held.stock_taken == 0 && state.stock >= 0 && state.stock < quantity {
                         state.went_through(1);
                     }
                     state.stock -= quantity;
-                    state.runs[run].stock_taken += quantity;
+                    state.runs[run].held.stock_taken += quantity;
                 }
                 insert_sorted(&mut state.callbacks, (run, !fails_before_decrement));
             }
             RefAction::DuplicateMessage { message } => {
                 state.faults_left -= 1;
-                let copy = state.queue[message];
-                insert_sorted(&mut state.queue, copy);
+                duplicate(&mut state.queue, message);
             }
             RefAction::Callback { callback } => {
                 let (run, success) = state.callbacks.remove(callback);
@@ -385,12 +369,7 @@ impl Audited for ReferenceModel {
                     _ => Status::InProgress,
                 },
                 quantity: self.quantity(i),
-                stock_taken: r.stock_taken,
-                points_taken: r.points_taken,
-                charged: r.charged,
-                amount_due: r.amount_due,
-                was_billed: r.was_billed,
-                redeemed_points: r.redeemed_points,
+                held: r.held.clone(),
             })
             .collect();
         Audit {

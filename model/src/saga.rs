@@ -15,8 +15,8 @@ use checkout_domain::states::{Compensation, PointsRestored, Refund, StockRelease
 use checkout_domain::{CheckoutState, Command, CourierId, Event, Money, Next, Outcome, Points, TaskToken};
 use stateright::{Model, Property};
 
-use crate::audit::{self, Audit, Audited, OrderAudit, Status};
-use crate::multiset::insert_sorted;
+use crate::audit::{self, Audit, Audited, Holdings, OrderAudit, Status};
+use crate::multiset::{duplicate, insert_sorted};
 use crate::proof::{Actor, Narrated, Step};
 use crate::scenario::{Scenario, POINTS_CREDIT};
 
@@ -383,8 +383,7 @@ impl Model for SagaModel {
             }
             SagaAction::DuplicateRequest { request } => {
                 state.faults_left -= 1;
-                let copy = state.courier_queue[request].clone();
-                insert_sorted(&mut state.courier_queue, copy);
+                duplicate(&mut state.courier_queue, request);
             }
             SagaAction::Deliver { reply } => {
                 let CourierReply { run, token, assigned } = state.courier_replies.remove(reply);
@@ -404,8 +403,7 @@ impl Model for SagaModel {
             }
             SagaAction::DuplicateReply { reply } => {
                 state.faults_left -= 1;
-                let copy = state.courier_replies[reply].clone();
-                insert_sorted(&mut state.courier_replies, copy);
+                duplicate(&mut state.courier_replies, reply);
             }
             SagaAction::DeadlinePasses { run } => {
                 let (_, deadline_ms) = state.runs[run].checkout.courier_wait()?;
@@ -448,12 +446,14 @@ impl Audited for SagaModel {
                         _ => Status::InProgress,
                     },
                     quantity: i64::from(order.quantity().get()),
-                    stock_taken: as_i64(stores.inventory.stock.held_by(&key(Effect::ReserveStock))),
-                    points_taken: as_i64(stores.points.held_by(&key(Effect::RedeemPoints))),
-                    charged: as_i64(stores.wallets.held_by(&key(Effect::Charge))),
-                    amount_due: r.amount_due.map(as_i64),
-                    was_billed: r.was_billed,
-                    redeemed_points: r.redeemed_points,
+                    held: Holdings {
+                        stock_taken: as_i64(stores.inventory.stock.held_by(&key(Effect::ReserveStock))),
+                        points_taken: as_i64(stores.points.held_by(&key(Effect::RedeemPoints))),
+                        charged: as_i64(stores.wallets.held_by(&key(Effect::Charge))),
+                        amount_due: r.amount_due.map(as_i64),
+                        was_billed: r.was_billed,
+                        redeemed_points: r.redeemed_points,
+                    },
                 }
             })
             .collect();
