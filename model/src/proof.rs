@@ -52,7 +52,7 @@ pub trait Narrated: Audited {
 }
 
 /// A run of a model, step by step, with the audited world after each step.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
     pub steps: Vec<(Step, Audit)>,
 }
@@ -63,7 +63,11 @@ pub struct Verdict {
     pub invariant: &'static Invariant,
     /// A counterexample (for always and eventually) or an example (for sometimes) exists.
     pub discovered: bool,
+    /// A shortest counterexample or example, when one was asked for.
     pub trace: Option<Trace>,
+    /// For a property that exposes a reference flaw: a shortest counterexample in which that
+    /// flaw's own code does the damage (the shortest overall may go through another flaw).
+    pub flaw_trace: Option<Trace>,
 }
 
 impl Verdict {
@@ -171,28 +175,26 @@ where
                 (Traces::Examples, Expectation::Sometimes) => discovered,
                 (Traces::Examples, _) => false,
             };
-            let trace = wanted
-                .then(|| {
-                    let holds = invariant.holds;
-                    let expectation = invariant.expectation.clone();
-                    // For a reference flaw, show a run in which that flaw's code did the damage.
-                    let flaw = match traces {
-                        Traces::Counterexamples => invariant.exposes_flaw,
-                        Traces::Examples => None,
+            let find = |through_flaw: Option<u8>| {
+                let holds = invariant.holds;
+                let expectation = invariant.expectation.clone();
+                shortest_trace(model, move |state, terminal| {
+                    let audit = model.audit(state);
+                    let ok = holds(&audit);
+                    let shows = match expectation {
+                        Expectation::Always => !ok,
+                        Expectation::Eventually => terminal && !ok,
+                        Expectation::Sometimes => ok,
                     };
-                    shortest_trace(model, |state, terminal| {
-                        let audit = model.audit(state);
-                        let ok = holds(&audit);
-                        let shows = match expectation {
-                            Expectation::Always => !ok,
-                            Expectation::Eventually => terminal && !ok,
-                            Expectation::Sometimes => ok,
-                        };
-                        shows && flaw.is_none_or(|f| audit.went_through_flaw(f))
-                    })
+                    shows && through_flaw.is_none_or(|f| audit.went_through_flaw(f))
                 })
-                .flatten();
-            Verdict { invariant, discovered, trace }
+            };
+            let trace = if wanted { find(None) } else { None };
+            let flaw_trace = match (traces, invariant.exposes_flaw) {
+                (Traces::Counterexamples, Some(flaw)) if discovered => find(Some(flaw)),
+                _ => None,
+            };
+            Verdict { invariant, discovered, trace, flaw_trace }
         })
         .collect();
     ScenarioResult {
@@ -362,9 +364,29 @@ fn render_scenario_table(md: &mut String, results: &[ScenarioResult]) -> std::fm
     writeln!(md)
 }
 
-/// The shortest trace of a property across scenarios, with the scenario it comes from.
-fn shortest<'a>(results: &'a [ScenarioResult], name: &str) -> Option<(&'a ScenarioResult, &'a Trace)> {
-    results.iter().filter_map(|r| r.verdict(name).trace.as_ref().map(|t| (r, t))).min_by_key(|(_, t)| t.steps.len())
+/// The shortest trace `pick` gives for a property across scenarios, with its scenario.
+fn shortest<'a>(
+    results: &'a [ScenarioResult],
+    name: &str,
+    pick: fn(&Verdict) -> Option<&Trace>,
+) -> Option<(&'a ScenarioResult, &'a Trace)> {
+    results.iter().filter_map(|r| pick(r.verdict(name)).map(|t| (r, t))).min_by_key(|(_, t)| t.steps.len())
+}
+
+fn steps(n: usize) -> String {
+    if n == 1 {
+        "1 step".to_string()
+    } else {
+        format!("{n} steps")
+    }
+}
+
+fn any_trace(v: &Verdict) -> Option<&Trace> {
+    v.trace.as_ref()
+}
+
+fn flaw_trace(v: &Verdict) -> Option<&Trace> {
+    v.flaw_trace.as_ref()
 }
 
 fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
@@ -423,7 +445,7 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
     writeln!(md)?;
     render_scenario_table(md, &proofs.ours)?;
     for name in ["some checkout is compensated after billing", "some checkout is compensated after redeeming points"] {
-        if let Some((r, trace)) = shortest(&proofs.ours, name) {
+        if let Some((r, trace)) = shortest(&proofs.ours, name, any_trace) {
             writeln!(md, "### Example: {name} (scenario: {})", r.scenario.name)?;
             writeln!(md)?;
             render_trace(md, trace)?;
@@ -438,14 +460,14 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
         let invariant = INVARIANTS.iter().find(|i| i.exposes_flaw == Some(*flaw)).expect("every flaw has a property");
         writeln!(md, "#### Flaw {flaw}: {words}")?;
         writeln!(md)?;
-        match shortest(&proofs.reference, invariant.name) {
+        match shortest(&proofs.reference, invariant.name, flaw_trace) {
             Some((r, trace)) => {
                 writeln!(
                     md,
-                    "Property **{}** fails in scenario *{}* after {} steps:",
+                    "Property **{}** fails in scenario *{}* after {}:",
                     invariant.name,
                     r.scenario.name,
-                    trace.steps.len()
+                    steps(trace.steps.len())
                 )?;
                 writeln!(md)?;
                 render_trace(md, trace)?;
@@ -460,19 +482,18 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
             None => writeln!(md, "Property **{}** found no counterexample in these scenarios.\n", invariant.name)?,
         }
     }
-    let others: Vec<&Invariant> = INVARIANTS
-        .iter()
-        .filter(|i| i.exposes_flaw.is_none() && i.expectation != Expectation::Sometimes)
-        .filter(|i| shortest(&proofs.reference, i.name).is_some())
-        .collect();
-    if !others.is_empty() {
-        writeln!(md, "### Other properties the reference breaks")?;
+    writeln!(md, "### The shortest counterexample to each property the reference breaks")?;
+    writeln!(md)?;
+    for invariant in INVARIANTS.iter().filter(|i| i.expectation != Expectation::Sometimes) {
+        let Some((r, trace)) = shortest(&proofs.reference, invariant.name, any_trace) else { continue };
+        let shown_above = shortest(&proofs.reference, invariant.name, flaw_trace);
+        writeln!(md, "#### {} (scenario: {}, {})", invariant.name, r.scenario.name, steps(trace.steps.len()))?;
         writeln!(md)?;
-        for invariant in others {
-            let (r, trace) = shortest(&proofs.reference, invariant.name).expect("filtered above");
-            writeln!(md, "#### {} (scenario: {}, {} steps)", invariant.name, r.scenario.name, trace.steps.len())?;
-            writeln!(md)?;
-            render_trace(md, trace)?;
+        match (shown_above, invariant.exposes_flaw) {
+            (Some((above, shown)), Some(flaw)) if above.scenario.name == r.scenario.name && shown == trace => {
+                writeln!(md, "The run shown for flaw {flaw} above.\n")?;
+            }
+            _ => render_trace(md, trace)?,
         }
     }
     Ok(())

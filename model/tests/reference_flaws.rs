@@ -26,7 +26,7 @@ fn each_reference_flaw_has_a_counterexample() {
         let invariant = INVARIANTS.iter().find(|i| i.exposes_flaw == Some(flaw)).expect("mapped");
         let trace = results
             .iter()
-            .find_map(|r| r.verdict(invariant.name).trace.clone())
+            .find_map(|r| r.verdict(invariant.name).flaw_trace.clone())
             .unwrap_or_else(|| panic!("flaw {flaw}: no counterexample to {:?} in any scenario", invariant.name));
         let (_, last) = trace.steps.last().expect("a counterexample has steps");
         assert!(!(invariant.holds)(last) || invariant.name == "every checkout terminates");
