@@ -419,6 +419,14 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
          outside. The checker tries every placement of these faults."
     )?;
     writeln!(md)?;
+    writeln!(
+        md,
+        "What is not explored: more faults than a scenario's budget; more orders than its list; and a \
+         call to a store overtaken by the next step of the same checkout (each call completes, or is \
+         lost, before the orchestrator moves on). A take that arrives after its own give-back is \
+         refused by the stores' tombstones, which the domain crate's tests cover."
+    )?;
+    writeln!(md)?;
     writeln!(md, "## The properties")?;
     writeln!(md)?;
     writeln!(md, "| property | kind | what it says |")?;

@@ -16,7 +16,8 @@ use crate::money::Money;
 use crate::order::{CourierId, Order};
 use crate::states::*;
 
-/// Declares the erased enum and a `From` conversion from each typestate into it, from one list.
+/// Declares the erased enum, a `From` conversion from each typestate into it, and the accessor
+/// every state has, from one list.
 macro_rules! erased_states {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         /// A checkout in any of its states.
@@ -32,6 +33,14 @@ macro_rules! erased_states {
                 }
             }
         )*
+
+        impl CheckoutState {
+            pub fn order(&self) -> &Order {
+                match self {
+                    $(CheckoutState::$variant(state) => state.order(),)*
+                }
+            }
+        }
     };
 }
 
@@ -207,30 +216,6 @@ impl CheckoutState {
     /// A new checkout for a validated order.
     pub fn start(order: Order) -> CheckoutState {
         Placed::new(order).into()
-    }
-
-    pub fn order(&self) -> &Order {
-        use CheckoutState as S;
-        match self {
-            S::Placed(s) => s.order(),
-            S::StockReserved(s) => s.order(),
-            S::Priced(s) => s.order(),
-            S::RedeemingPoints(s) => s.order(),
-            S::Billing(s) => s.order(),
-            S::BillingAfterPoints(s) => s.order(),
-            S::PreparingOrder(s) => s.order(),
-            S::PreparingOrderAfterPoints(s) => s.order(),
-            S::NotifyingCourier(s) => s.order(),
-            S::NotifyingCourierAfterPoints(s) => s.order(),
-            S::Dispatched(s) => s.order(),
-            S::Rejected(s) => s.order(),
-            S::FailedOwingStock(s) => s.order(),
-            S::FailedOwingPointsAndStock(s) => s.order(),
-            S::FailedOwingPaymentAndStock(s) => s.order(),
-            S::FailedOwingPaymentPointsAndStock(s) => s.order(),
-            S::FailedSettled(s) => s.order(),
-            S::Compensated(s) => s.order(),
-        }
     }
 
     pub fn phase(&self) -> Phase {
