@@ -446,7 +446,7 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
     writeln!(md, "## The scenarios")?;
     writeln!(md)?;
     for r in &proofs.ours {
-        writeln!(md, "- **{}**: {}.", r.scenario.name, r.scenario.summary)?;
+        writeln!(md, "- **{}**: {}.", r.scenario.name, r.scenario.summary())?;
     }
     writeln!(md)?;
     writeln!(md, "## Our saga")?;

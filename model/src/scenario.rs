@@ -10,7 +10,6 @@ pub const POINTS_CREDIT: u64 = 5;
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub name: &'static str,
-    pub summary: &'static str,
     pub book: BookId,
     pub user: UserId,
     pub copies: u32,
@@ -45,14 +44,7 @@ impl Scenario {
     pub fn last_copy() -> Scenario {
         let base = Scenario::single_order();
         let (book, user) = (base.book.clone(), base.user.clone());
-        Scenario {
-            name: "last copy",
-            summary: "1 copy in stock, 1 order for 1 copy that does not redeem points (unit price 30), \
-                      up to 2 faults, 1 crash and 1 outside points credit",
-            copies: 1,
-            orders: vec![order("order-1", &book, &user, 1, false)],
-            ..base
-        }
+        Scenario { name: "last copy", copies: 1, orders: vec![order("order-1", &book, &user, 1, false)], ..base }
     }
 
     /// One order with stock to spare, redeeming points, with every kind of fault available.
@@ -61,8 +53,6 @@ impl Scenario {
         let user = UserId::new("user-1").expect("valid");
         Scenario {
             name: "one order under faults",
-            summary: "2 copies in stock, 1 order for 1 copy that redeems points (10 points, unit price 30), \
-                      up to 2 faults, 1 crash and 1 outside points credit",
             orders: vec![order("order-1", &book, &user, 1, true)],
             book,
             user,
@@ -83,9 +73,6 @@ impl Scenario {
         let (book, user) = (base.book.clone(), base.user.clone());
         Scenario {
             name: "two orders racing",
-            summary: "3 copies in stock, 2 orders of the same customer for 2 copies each, the first \
-                      redeeming points (10 points, unit price 30), up to 2 faults, 1 crash and 1 outside \
-                      points credit",
             orders: vec![order("order-1", &book, &user, 2, true), order("order-2", &book, &user, 2, false)],
             copies: 3,
             ..base
@@ -98,9 +85,6 @@ impl Scenario {
         let (book, user) = (base.book.clone(), base.user.clone());
         Scenario {
             name: "three orders racing",
-            summary: "2 copies in stock, 3 orders of the same customer for 1 copy each, the first \
-                      redeeming points (10 points, unit price 30), up to 1 fault, no crash and no outside \
-                      points credit",
             copies: 2,
             orders: vec![
                 order("order-1", &book, &user, 1, true),
@@ -112,6 +96,34 @@ impl Scenario {
             points_credits: 0,
             ..base
         }
+    }
+
+    /// The scenario in one sentence, made from its fields so that it cannot drift from them.
+    pub fn summary(&self) -> String {
+        fn count(n: u64, one: &str, many: &str) -> String {
+            format!("{n} {}", if n == 1 { one } else { many })
+        }
+        let orders: Vec<String> = self
+            .orders
+            .iter()
+            .map(|o| {
+                let points = if o.redeem_points() { ", redeeming points" } else { "" };
+                format!("{} for {}{points}", o.id(), count(u64::from(o.quantity().get()), "copy", "copies"))
+            })
+            .collect();
+        format!(
+            "{} in stock at {} each; the customer has {}; {}; up to {}, {} and {} of {} points; \
+             {} per forward step",
+            count(u64::from(self.copies), "copy", "copies"),
+            self.unit_price.minor_units(),
+            count(self.points, "point", "points"),
+            orders.join("; "),
+            count(u64::from(self.faults), "fault", "faults"),
+            count(u64::from(self.crashes), "crash", "crashes"),
+            count(u64::from(self.points_credits), "outside credit", "outside credits"),
+            POINTS_CREDIT,
+            count(u64::from(self.max_attempts), "attempt", "attempts"),
+        )
     }
 
     /// Every scenario the proofs cover.
