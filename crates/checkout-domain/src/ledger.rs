@@ -146,7 +146,7 @@ impl Inventory {
                 available: u32::try_from(available).unwrap_or(u32::MAX),
             }),
             Err(TakeRefused::UnknownAccount) => Err(Unavailable::UnknownBook),
-            Err(TakeRefused::Withdrawn) => Err(Unavailable::OutOfStock { requested: quantity, available: 0 }),
+            Err(TakeRefused::Withdrawn) => Err(Unavailable::Withdrawn),
         }
     }
 
@@ -181,6 +181,8 @@ impl Stores {
                 Err(unavailable) => Event::StockUnavailable(unavailable),
             },
             Command::RedeemPoints { key, user, up_to } => {
+                // A customer with no points account has no points to redeem, and a key already
+                // given back takes nothing: both redeem zero, which is what was taken.
                 let taken = self.points.take(key, user, TakeRule::UpTo(up_to.get())).unwrap_or(0);
                 Event::PointsRedeemed(PointsRedemption { points: Points::new(taken) })
             }

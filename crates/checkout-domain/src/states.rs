@@ -138,6 +138,8 @@ pub struct StockReservation {
 pub enum Unavailable {
     OutOfStock { requested: u32, available: u32 },
     UnknownBook,
+    /// The order's reservation key was already released, so the store refuses to take under it.
+    Withdrawn,
 }
 
 /// The points store took this many points (possibly zero) under the order's key.
