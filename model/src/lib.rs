@@ -1,7 +1,7 @@
 //! Model checking of the checkout saga with stateright.
 //!
 //! - [`saga`]: our saga, driven by the domain crate's own transitions, under injected faults.
-//! - [`reference`]: the reference Step Functions flow as it is, flaws included.
+//! - [`reference`](mod@reference): the reference Step Functions flow as it is, flaws included.
 //! - [`audit`]: the invariants both are checked against.
 //! - [`scenario`]: the concurrent orders, stock, points and fault budgets they run in.
 //! - [`proof`]: runs the checker and writes the proofs document.
