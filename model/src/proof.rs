@@ -90,6 +90,17 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
+    /// One line for test output and the binary: the model, scenario, states, depth and time.
+    pub fn report_line(&self, model: &str) -> String {
+        format!(
+            "{model:9} | {:24} | {:7} unique states | depth {:2} | {:8.3} s",
+            self.scenario.name,
+            self.unique_states,
+            self.max_depth,
+            self.elapsed.as_secs_f64()
+        )
+    }
+
     pub fn verdict(&self, name: &str) -> &Verdict {
         self.verdicts.iter().find(|v| v.invariant.name == name).expect("every invariant has a verdict")
     }
@@ -240,15 +251,8 @@ impl Proofs {
         for (model, results) in [("ours", &self.ours), ("reference", &self.reference)] {
             for r in results {
                 let failing: Vec<_> = r.verdicts.iter().filter(|v| !v.holds()).map(|v| v.invariant.name).collect();
-                let _ = writeln!(
-                    out,
-                    "{model:9} | {:24} | {:7} unique states | depth {:2} | {:8.3} s | failing: {}",
-                    r.scenario.name,
-                    r.unique_states,
-                    r.max_depth,
-                    r.elapsed.as_secs_f64(),
-                    if failing.is_empty() { "none".to_string() } else { failing.join(", ") }
-                );
+                let failing = if failing.is_empty() { "none".to_string() } else { failing.join(", ") };
+                let _ = writeln!(out, "{} | failing: {failing}", r.report_line(model));
             }
         }
         out

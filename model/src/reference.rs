@@ -230,10 +230,8 @@ impl ReferenceModel {
                 }
                 Compensated
             }
-            // A failed compensation or forward step without its own rule is retried by Lambda's
-            // default retry in the model, which leaves the step where it is.
-            (step, Some(_)) => step,
-            (step, None) => step,
+            // `actions` offers no other step and outcome; should one appear, nothing happens.
+            (step, _) => step,
         };
         state.flaw_paths |= hit;
     }

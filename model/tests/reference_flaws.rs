@@ -12,13 +12,7 @@ fn each_reference_flaw_has_a_counterexample() {
         .into_iter()
         .map(|scenario| {
             let result = check(ReferenceModel::new(scenario.clone()), &scenario, Traces::Counterexamples);
-            println!(
-                "reference / {}: {} unique states, depth {}, {:.3} s",
-                scenario.name,
-                result.unique_states,
-                result.max_depth,
-                result.elapsed.as_secs_f64()
-            );
+            println!("{}", result.report_line("reference"));
             result
         })
         .collect();

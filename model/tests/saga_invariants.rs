@@ -12,13 +12,7 @@ fn our_saga_satisfies_every_property_in_every_scenario() {
     let mut examples_found = vec![false; INVARIANTS.len()];
     for scenario in Scenario::all() {
         let result = check(SagaModel::new(scenario.clone()), &scenario, Traces::Examples);
-        println!(
-            "ours / {}: {} unique states, depth {}, {:.3} s",
-            scenario.name,
-            result.unique_states,
-            result.max_depth,
-            result.elapsed.as_secs_f64()
-        );
+        println!("{}", result.report_line("ours"));
         assert!(result.unique_states > 1000, "the scenario explores a real state space");
         for (i, verdict) in result.verdicts.iter().enumerate() {
             match verdict.invariant.expectation {

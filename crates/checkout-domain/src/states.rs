@@ -136,7 +136,10 @@ pub struct StockReservation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Unavailable {
-    OutOfStock { requested: u32, available: u32 },
+    OutOfStock {
+        requested: u32,
+        available: u32,
+    },
     UnknownBook,
     /// The order's reservation key was already released, so the store refuses to take under it.
     Withdrawn,

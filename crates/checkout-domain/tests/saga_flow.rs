@@ -72,6 +72,23 @@ fn run(
     panic!("checkout did not finish in 50 steps");
 }
 
+/// Runs the checkout against the stores, with no courier, until `stop` says it is where the
+/// test wants it.
+fn advance_until(
+    mut state: CheckoutState,
+    stores: &mut Stores,
+    stop: impl Fn(&CheckoutState) -> bool,
+) -> CheckoutState {
+    while !stop(&state) {
+        state = match state.next() {
+            Next::Compute => state.compute().unwrap(),
+            Next::Run(command) => state.apply(stores.perform(&command, 0).expect("a store command")).unwrap(),
+            Next::Finished(outcome) => panic!("the checkout ended ({outcome:?}) before the wanted state"),
+        };
+    }
+    state
+}
+
 fn key(effect: Effect) -> EffectKey {
     EffectKey::new(order(1, false).id(), effect)
 }
@@ -142,14 +159,7 @@ fn a_failed_checkout_owes_the_holds_of_the_steps_it_passed() {
 #[test]
 fn stale_and_foreign_courier_replies_change_nothing() {
     let mut stores = stores(1, 0);
-    let mut state = CheckoutState::start(order(1, false));
-    while state.courier_wait().is_none() {
-        state = match state.next() {
-            Next::Compute => state.compute().unwrap(),
-            Next::Run(command) => state.apply(stores.perform(&command, 0).unwrap()).unwrap(),
-            Next::Finished(_) => unreachable!(),
-        };
-    }
+    let state = advance_until(CheckoutState::start(order(1, false)), &mut stores, |s| s.courier_wait().is_some());
     let (token, deadline) = state.courier_wait().unwrap();
     assert_eq!(deadline, COURIER_WAIT_MS);
     let foreign =
@@ -166,14 +176,9 @@ fn stale_and_foreign_courier_replies_change_nothing() {
 #[test]
 fn a_charge_for_the_wrong_amount_is_refused() {
     let mut stores = stores(1, 0);
-    let mut state = CheckoutState::start(order(1, false));
-    while !matches!(state.next(), Next::Run(Command::Charge { .. })) {
-        state = match state.next() {
-            Next::Compute => state.compute().unwrap(),
-            Next::Run(command) => state.apply(stores.perform(&command, 0).unwrap()).unwrap(),
-            Next::Finished(_) => unreachable!(),
-        };
-    }
+    let state = advance_until(CheckoutState::start(order(1, false)), &mut stores, |s| {
+        matches!(s.next(), Next::Run(Command::Charge { .. }))
+    });
     let receipt = checkout_domain::states::ChargeReceipt { amount: Money::from_minor_units(31) };
     let err = state.apply(Event::Charged { receipt, now_ms: 0 }).unwrap_err();
     assert_eq!(err.to_string(), "the payment service charged 31 minor units but 30 are due");
