@@ -2,7 +2,9 @@
 //! copy, point and cent is. Both models (ours and the reference flow) produce an audit of each of
 //! their states, so the same properties judge both.
 
-use stateright::{Expectation, Model, Property};
+use stateright::{Expectation, Model};
+
+use crate::flaw::Flaw;
 
 /// How a checkout stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,15 +67,15 @@ pub struct Audit {
     pub reply_refused: bool,
     /// After a crash, a checkout did not reload from its saved record as it was.
     pub reload_failed: bool,
-    /// Which of the reference's flawed code paths (bit `n` for flaw `n`) this run went through.
-    /// Always empty for our saga, which has none of them. It picks, for each flaw, a
-    /// counterexample that shows that flaw at work; it plays no part in any property.
+    /// Which of the reference's flawed code paths ([`Flaw::bit`]) this run went through. Always
+    /// empty for our saga, which has none of them. It picks, for each flaw, a counterexample that
+    /// shows that flaw at work; it plays no part in any property.
     pub flaw_paths: u8,
 }
 
 impl Audit {
-    pub fn went_through_flaw(&self, flaw: u8) -> bool {
-        self.flaw_paths & (1 << flaw) != 0
+    pub fn went_through_flaw(&self, flaw: Flaw) -> bool {
+        self.flaw_paths & flaw.bit() != 0
     }
 }
 
@@ -89,6 +91,15 @@ pub fn copies(n: i64) -> String {
 /// A model whose states can be audited.
 pub trait Audited: Model {
     fn audit(&self, state: &Self::State) -> Audit;
+
+    /// The state that stands for every state equal to `state` up to a renaming of interchangeable
+    /// orders. The checker visits one state per class; the default has no symmetry.
+    fn representative(&self, state: &Self::State) -> Self::State
+    where
+        Self::State: Clone,
+    {
+        state.clone()
+    }
 }
 
 /// One named invariant: what it says in plain words and how an audit is checked against it.
@@ -97,8 +108,8 @@ pub struct Invariant {
     pub name: &'static str,
     pub expectation: Expectation,
     pub statement: &'static str,
-    /// The reference flaw (numbered as in the README) this property exposes, if any.
-    pub exposes_flaw: Option<u8>,
+    /// The reference flaw this property exposes, if any.
+    pub exposes_flaw: Option<Flaw>,
     pub holds: fn(&Audit) -> bool,
 }
 
@@ -113,7 +124,7 @@ pub const INVARIANTS: &[Invariant] = &[
         expectation: Expectation::Always,
         statement: "Stock never goes below zero, and the copies on the shelf plus the copies held by \
                     orders always equal the copies the store started with.",
-        exposes_flaw: Some(1),
+        exposes_flaw: Some(Flaw::Oversell),
         holds: |a| a.stock >= 0 && a.stock + sum(a, |o| o.held.stock_taken) == a.initial_stock,
     },
     Invariant {
@@ -121,7 +132,7 @@ pub const INVARIANTS: &[Invariant] = &[
         expectation: Expectation::Always,
         statement: "No order ever gives back more copies than it took, and none holds more than it \
                     ordered.",
-        exposes_flaw: Some(2),
+        exposes_flaw: Some(Flaw::PhantomStock),
         holds: |a| a.orders.iter().all(|o| (0..=o.quantity).contains(&o.held.stock_taken)),
     },
     Invariant {
@@ -130,7 +141,7 @@ pub const INVARIANTS: &[Invariant] = &[
         statement: "The customer's points never go below zero, no order gives back more points than \
                     it took, and a failed checkout holds no points at its end: what it redeemed is \
                     added back to the balance as it is then, not written over it.",
-        exposes_flaw: Some(3),
+        exposes_flaw: Some(Flaw::PointsOverwritten),
         holds: |a| {
             a.points >= 0
                 && a.points + sum(a, |o| o.held.points_taken) == a.points_supplied
@@ -144,7 +155,7 @@ pub const INVARIANTS: &[Invariant] = &[
         expectation: Expectation::Always,
         statement: "A checkout that ends without dispatching has, at its end, been refunded everything \
                     it was charged.",
-        exposes_flaw: Some(4),
+        exposes_flaw: Some(Flaw::RefundNoOp),
         holds: |a| a.orders.iter().all(|o| !(o.status.ended_in_failure() && o.held.charged != 0)),
     },
     Invariant {
@@ -152,7 +163,7 @@ pub const INVARIANTS: &[Invariant] = &[
         expectation: Expectation::Always,
         statement: "What an order has been charged is always either nothing or exactly its amount due, \
                     however often the charge was retried, replayed or its reply lost.",
-        exposes_flaw: Some(5),
+        exposes_flaw: Some(Flaw::DoubleCharge),
         holds: |a| a.orders.iter().all(|o| o.held.charged == 0 || Some(o.held.charged) == o.held.amount_due),
     },
     Invariant {
@@ -180,7 +191,7 @@ pub const INVARIANTS: &[Invariant] = &[
         expectation: Expectation::Eventually,
         statement: "Every run ends with every checkout dispatched, rejected or compensated — also when \
                     the courier worker's reply is lost.",
-        exposes_flaw: Some(6),
+        exposes_flaw: Some(Flaw::UnboundedWait),
         holds: |a| a.orders.iter().all(|o| o.status != Status::InProgress),
     },
     Invariant {
@@ -188,7 +199,7 @@ pub const INVARIANTS: &[Invariant] = &[
         expectation: Expectation::Always,
         statement: "An order is refused as out of stock only when fewer copies are in stock than it asks \
                     for.",
-        exposes_flaw: Some(7),
+        exposes_flaw: Some(Flaw::LastCopyUnsellable),
         holds: |a| !a.refused_with_stock_available,
     },
     Invariant {
@@ -235,33 +246,7 @@ pub fn invariant(name: &str) -> Option<&'static Invariant> {
     INVARIANTS.iter().find(|i| i.name == name)
 }
 
-fn check<M: Audited, const I: usize>(model: &M, state: &M::State) -> bool {
-    (INVARIANTS[I].holds)(&model.audit(state))
-}
-
-fn property<M: Audited, const I: usize>() -> Property<M> {
-    let inv = &INVARIANTS[I];
-    Property { expectation: inv.expectation.clone(), name: inv.name, condition: check::<M, I> }
-}
-
-/// The stateright properties for a model: one per entry of [`INVARIANTS`].
-pub fn properties<M: Audited>() -> Vec<Property<M>> {
-    let all = vec![
-        property::<M, 0>(),
-        property::<M, 1>(),
-        property::<M, 2>(),
-        property::<M, 3>(),
-        property::<M, 4>(),
-        property::<M, 5>(),
-        property::<M, 6>(),
-        property::<M, 7>(),
-        property::<M, 8>(),
-        property::<M, 9>(),
-        property::<M, 10>(),
-        property::<M, 11>(),
-        property::<M, 12>(),
-        property::<M, 13>(),
-    ];
-    assert_eq!(all.len(), INVARIANTS.len(), "every invariant must become a property");
-    all
+/// The invariant that exposes `flaw`.
+pub fn exposing(flaw: Flaw) -> &'static Invariant {
+    INVARIANTS.iter().find(|i| i.exposes_flaw == Some(flaw)).expect("every flaw has a property")
 }

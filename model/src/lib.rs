@@ -1,15 +1,23 @@
 //! Model checking of the checkout saga with stateright.
 //!
-//! - [`saga`]: our saga, driven by the domain crate's own transitions, under injected faults.
-//! - [`reference`](mod@reference): the reference Step Functions flow as it is, flaws included.
-//! - [`audit`]: the invariants both are checked against.
+//! - [`saga`]: our saga, driven by the domain crate's own transitions and the in-memory stores,
+//!   under injected faults.
+//! - [`reference`](mod@reference): the reference Step Functions flow as it is, flaws included;
+//!   [`flaw`] numbers its flaws.
+//! - [`audit`]: the invariants both are checked against, stated once.
 //! - [`scenario`]: the concurrent orders, stock, points and fault budgets they run in.
-//! - [`proof`]: runs the checker and writes the proofs document.
+//! - [`check`]: the checker — one pass per model and scenario gives every verdict.
+//! - [`trace`]: runs told in words, and the search for the shortest one to show.
+//! - [`proofs`]: checks everything; [`render`] writes the proofs document from the result.
 //! - [`multiset`]: messages in flight, kept so that equal contents make equal states.
 
 pub mod audit;
+pub mod check;
+pub mod flaw;
 pub mod multiset;
-pub mod proof;
+pub mod proofs;
 pub mod reference;
+pub mod render;
 pub mod saga;
 pub mod scenario;
+pub mod trace;

@@ -1,24 +1,25 @@
 //! The reference Step Functions flow exactly as the study project wrote it (serverless.yml and
 //! handler.js), flaws included, so that the same invariants that pass for our saga can be seen to
-//! fail for it. Each flaw is modelled as the reference code behaves:
+//! fail for it. Each [`Flaw`] is modelled as the reference code behaves:
 //!
-//! 1. `checkInventory` only reads the stock; the SQS worker decrements it later.
-//! 2. `restoreQuantity` adds the quantity back whenever preparation failed, taken or not.
-//! 3. `restoreRedeemPoints` writes the redeemed amount over the balance instead of adding it.
-//! 4. `refundCustomer` does nothing.
-//! 5. `billCustomer` is retried with no idempotency key.
-//! 6. The `waitForTaskToken` wait has no timeout.
-//! 7. Availability is `stock - quantity > 0`, so the last copy is never sold.
+//! - [`Flaw::Oversell`]: `checkInventory` only reads the stock; the SQS worker decrements it later.
+//! - [`Flaw::PhantomStock`]: `restoreQuantity` adds the quantity back whenever preparation failed.
+//! - [`Flaw::PointsOverwritten`]: `restoreRedeemPoints` writes the redeemed amount over the balance.
+//! - [`Flaw::RefundNoOp`]: `refundCustomer` does nothing.
+//! - [`Flaw::DoubleCharge`]: `billCustomer` is retried with no idempotency key.
+//! - [`Flaw::UnboundedWait`]: the `waitForTaskToken` wait has no timeout.
+//! - [`Flaw::LastCopyUnsellable`]: availability is `stock - quantity > 0`.
 //!
 //! The reference also has no Catch on `SendToCourier`: a failed notification ends the execution
 //! with nothing given back. Step Functions executions are durable, so there are no crashes here;
 //! the remaining faults are the same kinds as in our model.
 
-use stateright::{Model, Property};
+use stateright::Model;
 
-use crate::audit::{self, copies, Audit, Audited, Holdings, OrderAudit, Status};
+use crate::audit::{copies, Audit, Audited, Holdings, OrderAudit, Status};
+use crate::flaw::Flaw;
 use crate::multiset::{duplicate, insert_sorted};
-use crate::proof::{Actor, Narrated, Step};
+use crate::trace::{Actor, Narrated, Step};
 use crate::scenario::{Scenario, POINTS_CREDIT};
 
 /// Where one reference execution is.
@@ -65,13 +66,13 @@ pub struct RefState {
     pub faults_left: u8,
     pub credits_left: u8,
     pub refused_with_stock_available: bool,
-    /// Ghost: bit `n` is set once the code of flaw `n` has run in a way that matters.
+    /// Ghost: a flaw's bit is set once its code has run in a way that matters.
     pub flaw_paths: u8,
 }
 
 impl RefState {
-    fn went_through(&mut self, flaw: u8) {
-        self.flaw_paths |= 1 << flaw;
+    fn went_through(&mut self, flaw: Flaw) {
+        self.flaw_paths |= flaw.bit();
     }
 }
 
@@ -142,7 +143,7 @@ impl ReferenceModel {
                 } else {
                     if state.stock >= quantity {
                         state.refused_with_stock_available = true;
-                        hit |= 1 << 7;
+                        hit |= Flaw::LastCopyUnsellable.bit();
                     }
                     Rejected
                 }
@@ -180,7 +181,7 @@ impl ReferenceModel {
                 r.held.amount_due = Some(r.total);
                 if effect_happens {
                     if r.held.charged > 0 {
-                        hit |= 1 << 5;
+                        hit |= Flaw::DoubleCharge.bit();
                     }
                     r.held.charged += r.total;
                     r.held.was_billed = true;
@@ -206,7 +207,7 @@ impl ReferenceModel {
             (SendToCourier, Some(_)) => Abandoned,
             (RestoreQuantity, None) => {
                 if r.held.stock_taken < quantity {
-                    hit |= 1 << 2;
+                    hit |= Flaw::PhantomStock.bit();
                 }
                 state.stock += quantity;
                 r.held.stock_taken -= quantity;
@@ -215,7 +216,7 @@ impl ReferenceModel {
             // refundCustomer: returns without doing anything.
             (RefundCustomer, None) => {
                 if r.held.charged > 0 {
-                    hit |= 1 << 4;
+                    hit |= Flaw::RefundNoOp.bit();
                 }
                 RestoreRedeemPoints
             }
@@ -223,7 +224,7 @@ impl ReferenceModel {
                 // `if (total.points)`: a redemption of 0 points is not restored (0 is falsy).
                 if let Some(points) = r.redeemed.filter(|p| *p != 0) {
                     if state.points != 0 {
-                        hit |= 1 << 3;
+                        hit |= Flaw::PointsOverwritten.bit();
                     }
                     r.held.points_taken -= points - state.points;
                     state.points = points;
@@ -311,7 +312,7 @@ impl Model for ReferenceModel {
                     // updateBookQuantity: quantity = quantity - :orderQuantity, unconditionally.
                     let quantity = self.quantity(run);
                     if state.runs[run].held.stock_taken == 0 && state.stock >= 0 && state.stock < quantity {
-                        state.went_through(1);
+                        state.went_through(Flaw::Oversell);
                     }
                     state.stock -= quantity;
                     state.runs[run].held.stock_taken += quantity;
@@ -333,7 +334,7 @@ impl Model for ReferenceModel {
                 state.faults_left -= 1;
                 let (run, _) = state.callbacks.remove(callback);
                 if state.runs[run].step == RefStep::AwaitingCourier {
-                    state.went_through(6);
+                    state.went_through(Flaw::UnboundedWait);
                 }
             }
             RefAction::CreditPoints => {
@@ -344,10 +345,6 @@ impl Model for ReferenceModel {
             }
         }
         Some(state)
-    }
-
-    fn properties(&self) -> Vec<Property<Self>> {
-        audit::properties()
     }
 }
 

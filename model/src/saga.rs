@@ -1,6 +1,6 @@
 //! The model of our checkout saga. Each checkout is a [`CheckoutState`] from the domain crate and
 //! moves only through its `next`/`compute`/`apply` methods, so the checker explores the very
-//! transition code that ships. The stores are the domain crate's keyed [`Stores`]; the courier
+//! transition code that ships. The stores are the in-memory keyed [`Stores`] adapter; the courier
 //! worker, the queues and the faults are the model's own.
 //!
 //! Faults the checker may place anywhere, within the scenario's budget: a call that fails before
@@ -9,16 +9,18 @@
 //! duplicated queue message or worker reply, a courier worker that cannot assign a courier, and a
 //! courier deadline that passes while the worker is still busy.
 
-use checkout_domain::keys::{Effect, EffectKey};
-use checkout_domain::ledger::Stores;
-use checkout_domain::states::{Compensation, PointsRestored, Refund, StockReleased, Unavailable};
-use checkout_domain::{CheckoutState, Command, CourierId, Event, Money, Next, Outcome, Points, TaskToken};
-use stateright::{Model, Property};
+use std::sync::Arc;
 
-use crate::audit::{self, Audit, Audited, Holdings, OrderAudit, Status};
+use checkout_domain::protocol::{PointsRestored, RefundReceipt, StockReleased, Unavailable};
+use checkout_domain::states::Compensation;
+use checkout_domain::{CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Outcome, Points, TaskToken};
+use checkout_memory::Stores;
+use stateright::Model;
+
+use crate::audit::{Audit, Audited, Holdings, OrderAudit, Status};
 use crate::multiset::{duplicate, insert_sorted};
-use crate::proof::{Actor, Narrated, Step};
 use crate::scenario::{Scenario, POINTS_CREDIT};
+use crate::trace::{Actor, Narrated, Step};
 
 /// The orchestrator's view of one checkout: the persisted state plus what a crash loses.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -27,7 +29,8 @@ pub struct Run {
     pub checkout: CheckoutState,
     /// Failed attempts of the current forward step (volatile).
     pub attempts: u8,
-    /// Whether this incarnation already sent the courier request (volatile).
+    /// Whether this incarnation already sent the courier request (volatile; cleared when the
+    /// wait ends, after which it no longer matters).
     pub courier_requested: bool,
     /// Ghost: the amount due of the charge the order asked for.
     pub amount_due: Option<u64>,
@@ -55,14 +58,14 @@ pub struct CourierReply {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SagaState {
     pub runs: Vec<Run>,
-    pub stores: Stores,
+    /// Shared between states until a step changes a store: most steps do not.
+    pub stores: Arc<Stores>,
     /// Sorted, so that the same multiset of messages is the same state.
     pub courier_queue: Vec<CourierRequest>,
     pub courier_replies: Vec<CourierReply>,
     pub faults_left: u8,
     pub crashes_left: u8,
     pub credits_left: u8,
-    pub points_supplied: u64,
     pub refused_with_stock_available: bool,
     /// Ghost: some checkout refused the reply to its own command.
     pub reply_refused: bool,
@@ -143,16 +146,25 @@ pub struct SagaModel {
     /// A compensation to break on purpose: it reports success without giving anything back.
     /// Used only to show that the properties notice a missing compensation.
     pub sabotaged: Option<Compensation>,
+    /// Take each pure step together with the step before it. Sound because a pure step touches
+    /// nothing but its own checkout and nothing else can happen to that checkout in between; a
+    /// test compares every verdict with this switched off.
+    pub fuse_pure_steps: bool,
 }
 
 impl SagaModel {
     pub fn new(scenario: Scenario) -> SagaModel {
-        SagaModel { scenario, sabotaged: None }
+        SagaModel { scenario, sabotaged: None, fuse_pure_steps: true }
     }
 
     /// The same model with one compensation turned into a no-op that claims success.
     pub fn with_sabotaged(scenario: Scenario, compensation: Compensation) -> SagaModel {
-        SagaModel { scenario, sabotaged: Some(compensation) }
+        SagaModel { sabotaged: Some(compensation), ..SagaModel::new(scenario) }
+    }
+
+    /// The same model with every reduction switched off: each pure step is a step of its own.
+    pub fn unreduced(self) -> SagaModel {
+        SagaModel { fuse_pure_steps: false, ..self }
     }
 
     fn sabotage(&self, command: &Command) -> Option<Event> {
@@ -163,7 +175,7 @@ impl SagaModel {
             (Compensation::RestorePoints, Command::RestorePoints { .. }) => {
                 Event::PointsRestored(PointsRestored { points: Points::ZERO })
             }
-            (Compensation::Refund, Command::Refund { .. }) => Event::Refunded(Refund { amount: Money::ZERO }),
+            (Compensation::Refund, Command::Refund { .. }) => Event::Refunded(RefundReceipt { amount: Money::ZERO }),
             _ => return None,
         };
         Some(event)
@@ -183,7 +195,7 @@ impl SagaModel {
         }
         if let Command::ReserveStock { book, quantity, .. } = command {
             let available = state.stores.inventory.stock.balance(book).unwrap_or(0);
-            let event = state.stores.perform(command, CHARGE_TIME_MS).expect("stores handle stock");
+            let event = Arc::make_mut(&mut state.stores).perform(command, CHARGE_TIME_MS).expect("stores handle stock");
             if matches!(event, Event::StockUnavailable(Unavailable::OutOfStock { .. }))
                 && available >= u64::from(quantity.get())
             {
@@ -193,7 +205,7 @@ impl SagaModel {
         }
         let event = match command {
             Command::NotifyCourier { .. } => Event::CourierNotified,
-            _ => state.stores.perform(command, CHARGE_TIME_MS).expect("a store command"),
+            _ => Arc::make_mut(&mut state.stores).perform(command, CHARGE_TIME_MS).expect("a store command"),
         };
         let ghost = &mut state.runs[run];
         match (&event, command) {
@@ -204,16 +216,37 @@ impl SagaModel {
         event
     }
 
-    /// Feeds a reply to the checkout that asked for it. A refusal leaves the checkout where it
-    /// was, stuck, and is recorded for the "every reply is accepted" property.
-    fn apply(state: &mut SagaState, run: usize, event: Event) {
-        match state.runs[run].checkout.apply(event) {
+    /// Feeds a reply to the checkout that asked for it, and says whether it was taken. A refusal
+    /// leaves the checkout where it was.
+    fn feed(&self, state: &mut SagaState, run: usize, event: Event) -> bool {
+        let r = &mut state.runs[run];
+        match r.checkout.clone().apply(event) {
             Ok(next) => {
-                state.runs[run].checkout = next;
-                state.runs[run].attempts = 0;
+                r.checkout = self.settle(next);
+                r.attempts = 0;
+                if r.checkout.courier_wait().is_none() {
+                    r.courier_requested = false;
+                }
+                true
             }
-            Err(_) => state.reply_refused = true,
+            Err(_) => false,
         }
+    }
+
+    /// Feeds the reply to a command the checkout issued itself: a refusal leaves it stuck, and
+    /// is recorded for the "every reply is accepted" property.
+    fn apply(&self, state: &mut SagaState, run: usize, event: Event) {
+        if !self.feed(state, run, event) {
+            state.reply_refused = true;
+        }
+    }
+
+    /// With fused pure steps, takes every pure step that is due now.
+    fn settle(&self, mut checkout: CheckoutState) -> CheckoutState {
+        while self.fuse_pure_steps && checkout.next() == Next::Compute {
+            checkout = checkout.compute().expect("a checkout whose next step is pure can take it");
+        }
+        checkout
     }
 
     /// The orchestrator of `run` crashes and restarts: what it held only in memory is gone, and
@@ -230,7 +263,7 @@ impl SagaModel {
     }
 
     fn give_up(&self, state: &mut SagaState, run: usize, detail: &str) {
-        Self::apply(state, run, Event::StepFailed { detail: detail.to_string() });
+        self.apply(state, run, Event::StepFailed { detail: detail.to_string() });
     }
 
     fn call(&self, state: &mut SagaState, run: usize, fault: Option<CallFault>) {
@@ -241,7 +274,7 @@ impl SagaModel {
         match fault {
             None => {
                 let event = self.effect(state, run, &command);
-                Self::apply(state, run, event);
+                self.apply(state, run, event);
             }
             Some(CallFault::FailsForGood) => {
                 state.faults_left -= 1;
@@ -282,7 +315,7 @@ impl Model for SagaModel {
             .orders
             .iter()
             .map(|order| Run {
-                checkout: CheckoutState::start(order.clone()),
+                checkout: self.settle(CheckoutState::start(order.clone())),
                 attempts: 0,
                 courier_requested: false,
                 amount_due: None,
@@ -292,13 +325,12 @@ impl Model for SagaModel {
             .collect();
         vec![SagaState {
             runs,
-            stores,
+            stores: Arc::new(stores),
             courier_queue: Vec::new(),
             courier_replies: Vec::new(),
             faults_left: s.faults,
             crashes_left: s.crashes,
             credits_left: s.points_credits,
-            points_supplied: s.points,
             refused_with_stock_available: false,
             reply_refused: false,
             reload_failed: false,
@@ -361,8 +393,8 @@ impl Model for SagaModel {
         match action {
             SagaAction::Call { run, fault } => self.call(&mut state, run, fault),
             SagaAction::Compute { run } => {
-                let next = state.runs[run].checkout.compute().expect("compute is offered only for pure steps");
-                state.runs[run].checkout = next;
+                let checkout = state.runs[run].checkout.clone();
+                state.runs[run].checkout = checkout.compute().expect("compute is offered only for pure steps");
             }
             SagaAction::RequestCourier { run } => {
                 let (token, _) = state.runs[run].checkout.courier_wait()?;
@@ -393,9 +425,7 @@ impl Model for SagaModel {
                     Event::CourierUnavailable { token, detail: "no courier available".into() }
                 };
                 // A reply for a checkout that no longer waits (late, duplicated) is discarded.
-                if let Ok(next) = state.runs[run].checkout.apply(event) {
-                    state.runs[run].checkout = next;
-                }
+                self.feed(&mut state, run, event);
             }
             SagaAction::LoseReply { reply } => {
                 state.faults_left -= 1;
@@ -407,19 +437,14 @@ impl Model for SagaModel {
             }
             SagaAction::DeadlinePasses { run } => {
                 let (_, deadline_ms) = state.runs[run].checkout.courier_wait()?;
-                Self::apply(&mut state, run, Event::DeadlinePassed { now_ms: deadline_ms });
+                self.apply(&mut state, run, Event::DeadlinePassed { now_ms: deadline_ms });
             }
             SagaAction::CreditPoints => {
                 state.credits_left -= 1;
-                state.stores.points.deposit(&self.scenario.user, POINTS_CREDIT);
-                state.points_supplied += POINTS_CREDIT;
+                Arc::make_mut(&mut state.stores).points.deposit(&self.scenario.user, POINTS_CREDIT);
             }
         }
         Some(state)
-    }
-
-    fn properties(&self) -> Vec<Property<Self>> {
-        audit::properties()
     }
 }
 
@@ -460,7 +485,7 @@ impl Audited for SagaModel {
         Audit {
             initial_stock: i64::from(s.copies),
             stock: as_i64(stores.inventory.stock.balance(&s.book).unwrap_or(0)),
-            points_supplied: as_i64(state.points_supplied),
+            points_supplied: as_i64(s.points + u64::from(s.points_credits - state.credits_left) * POINTS_CREDIT),
             points: as_i64(stores.points.balance(&s.user).unwrap_or(0)),
             orders,
             refused_with_stock_available: state.refused_with_stock_available,
@@ -478,7 +503,7 @@ fn order_name(model: &SagaModel, run: usize) -> String {
 impl Narrated for SagaModel {
     fn narrate(&self, before: &SagaState, action: &SagaAction, after: &SagaState) -> Step {
         let name = |run: usize| order_name(self, run);
-        let phase = |state: &SagaState, run: usize| state.runs[run].checkout.phase().name();
+        let phase = |state: &SagaState, run: usize| state.runs[run].checkout.phase();
         let step = |from, to, text: String| Step { from, to, text };
         match action {
             SagaAction::Call { run, fault } => {

@@ -27,6 +27,9 @@ pub struct Scenario {
     pub points_credits: u8,
     /// How many attempts a forward step gets before the checkout gives up and compensates.
     pub max_attempts: u8,
+    /// Whether the proofs search this scenario for the shortest runs they show. Only the small
+    /// scenarios are: the runs shown are the shortest, and the small scenarios have them.
+    pub show_traces: bool,
 }
 
 fn order(id: &str, book: &BookId, user: &UserId, quantity: u64, redeem: bool) -> Order {
@@ -64,6 +67,7 @@ impl Scenario {
             crashes: 1,
             points_credits: 1,
             max_attempts: 2,
+            show_traces: true,
         }
     }
 
@@ -75,6 +79,9 @@ impl Scenario {
             name: "two orders racing",
             orders: vec![order("order-1", &book, &user, 2, true), order("order-2", &book, &user, 2, false)],
             copies: 3,
+            faults: 3,
+            crashes: 2,
+            show_traces: false,
             ..base
         }
     }
@@ -91,9 +98,28 @@ impl Scenario {
                 order("order-2", &book, &user, 1, false),
                 order("order-3", &book, &user, 1, false),
             ],
-            faults: 1,
-            crashes: 0,
+            faults: 2,
+            crashes: 1,
             points_credits: 0,
+            ..base
+        }
+    }
+
+    /// Four orders for three copies: one redeeming points, three alike that do not.
+    pub fn four_orders() -> Scenario {
+        let base = Scenario::three_orders();
+        let (book, user) = (base.book.clone(), base.user.clone());
+        Scenario {
+            name: "four orders racing",
+            copies: 3,
+            orders: vec![
+                order("order-1", &book, &user, 1, true),
+                order("order-2", &book, &user, 1, false),
+                order("order-3", &book, &user, 1, false),
+                order("order-4", &book, &user, 1, false),
+            ],
+            faults: 1,
+            crashes: 1,
             ..base
         }
     }
@@ -128,6 +154,12 @@ impl Scenario {
 
     /// Every scenario the proofs cover.
     pub fn all() -> Vec<Scenario> {
-        vec![Scenario::last_copy(), Scenario::single_order(), Scenario::two_orders(), Scenario::three_orders()]
+        vec![
+            Scenario::last_copy(),
+            Scenario::single_order(),
+            Scenario::two_orders(),
+            Scenario::three_orders(),
+            Scenario::four_orders(),
+        ]
     }
 }

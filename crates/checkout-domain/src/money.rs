@@ -5,7 +5,14 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::AmountError;
+/// Arithmetic on money or points that has no valid answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("{amount} minor units times {factor} does not fit in 64 bits")]
+    Overflow { amount: u64, factor: u32 },
+    #[error("{points} points exceed the total of {total} minor units")]
+    PointsExceedTotal { points: u64, total: u64 },
+}
 
 /// Money in minor units of the store's currency (e.g. cents).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

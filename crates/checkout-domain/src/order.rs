@@ -3,10 +3,25 @@
 //! id, quantity and flag here has already been checked, so the saga never has to.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
-use crate::error::OrderError;
+/// Why an order could not be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum OrderError {
+    #[error("order is not valid JSON of the expected shape: {detail}")]
+    Malformed { detail: String },
+    #[error("{field} is empty")]
+    EmptyId { field: IdField },
+    #[error("{field} is {len} bytes long; at most {MAX_ID_LEN} are allowed")]
+    IdTooLong { field: IdField, len: usize },
+    #[error("{field} contains {found:?}; only ASCII letters, digits, '-', '_' and '.' are allowed")]
+    IdCharacter { field: IdField, found: char },
+    #[error("quantity must be a whole number from 1 to {MAX_QUANTITY}, got {got}")]
+    Quantity { got: String },
+}
 
 /// The most copies one order may ask for; larger numbers are treated as input mistakes.
 pub const MAX_QUANTITY: u32 = 100;
@@ -48,19 +63,21 @@ fn validate_id(field: IdField, value: &str) -> Result<(), OrderError> {
     Ok(())
 }
 
+// Ids are shared, not copied, when a checkout is cloned: the model checker clones states by the
+// million, and an id never changes once validated.
 macro_rules! validated_id {
     ($(#[$doc:meta])* $name:ident, $field:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Validates `value` as this kind of id.
             pub fn new(value: impl Into<String>) -> Result<Self, OrderError> {
                 let value = value.into();
                 validate_id($field, &value)?;
-                Ok(Self(value))
+                Ok(Self(value.into()))
             }
 
             pub fn as_str(&self) -> &str {
@@ -77,7 +94,7 @@ macro_rules! validated_id {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                id.0.to_string()
             }
         }
 

@@ -1,8 +1,8 @@
 //! The keyed store semantics: at most one take per key, give-backs return exactly what was taken.
 
-use checkout_domain::keys::{Effect, EffectKey};
 use checkout_domain::ledger::{Ledger, TakeRefused, TakeRule};
 use checkout_domain::OrderId;
+use checkout_domain::{Effect, EffectKey};
 
 fn key(order: &str, effect: Effect) -> EffectKey {
     EffectKey::new(&OrderId::new(order).unwrap(), effect)
@@ -55,18 +55,4 @@ fn a_give_back_before_the_take_blocks_the_late_take() {
     assert_eq!(ledger.give_back(&k, &"acct"), 0, "nothing was taken, nothing is given");
     assert_eq!(ledger.take(&k, &"acct", TakeRule::Exactly(1)), Err(TakeRefused::Withdrawn));
     assert_eq!(ledger.balance(&"acct"), Some(10));
-}
-
-#[test]
-fn a_reservation_after_its_release_is_refused_as_withdrawn() {
-    use checkout_domain::ledger::Inventory;
-    use checkout_domain::states::Unavailable;
-    use checkout_domain::{BookId, Money};
-    let book = BookId::new("b-1").unwrap();
-    let mut inventory = Inventory::default();
-    inventory.add_book(book.clone(), 3, Money::from_minor_units(10));
-    let k = key("o-1", Effect::ReserveStock);
-    assert_eq!(inventory.release(&k, &book).quantity, 0);
-    assert_eq!(inventory.reserve(&k, &book, 1), Err(Unavailable::Withdrawn));
-    assert_eq!(inventory.stock.balance(&book), Some(3));
 }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use checkout_model::proof::Proofs;
+use checkout_model::proofs::Proofs;
 
 fn main() -> ExitCode {
     let output = std::env::args_os()

@@ -10,7 +10,7 @@ fn main() {
     let preparing = billing.charged(ChargeReceipt { amount: Money::from_minor_units(25) }, 0).unwrap();
     let token = preparing.token();
     let failed = preparing.courier_unavailable(&token, "none free".into()).unwrap();
-    let failed = failed.refunded(Refund { amount: Money::from_minor_units(25) });
+    let failed = failed.refunded(RefundReceipt { amount: Money::from_minor_units(25) });
     let failed = failed.points_restored(PointsRestored { points: Points::new(5) });
     let failed = failed.stock_released(StockReleased { quantity: 1 }).unwrap();
     let _done: Compensated = failed.finish();

@@ -5,5 +5,5 @@ use prelude::*;
 
 fn main() {
     let failed = Placed::new(order(false)).reservation_failed("timeout".into());
-    let _ = failed.refunded(Refund { amount: Money::from_minor_units(30) });
+    let _ = failed.refunded(RefundReceipt { amount: Money::from_minor_units(30) });
 }

@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{EffectKey, TaskToken};
 use crate::money::{Money, Points};
+use crate::names::wire_name;
 use crate::order::{BookId, CourierId, Order, Quantity, UserId};
+use crate::protocol::keys::{EffectKey, TaskToken};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "kebab-case", rename_all_fields = "camelCase")]
@@ -35,17 +36,8 @@ impl Command {
         matches!(self, Command::ReleaseStock { .. } | Command::RestorePoints { .. } | Command::Refund { .. })
     }
 
-    /// A short name for logs and traces.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::ReserveStock { .. } => "reserve stock",
-            Command::RedeemPoints { .. } => "redeem points",
-            Command::Charge { .. } => "charge",
-            Command::RequestCourier { .. } => "request courier",
-            Command::NotifyCourier { .. } => "notify courier",
-            Command::ReleaseStock { .. } => "release stock",
-            Command::RestorePoints { .. } => "restore points",
-            Command::Refund { .. } => "refund",
-        }
+    /// The command's tag on the wire (`reserve-stock`, `refund`, ...), for logs and traces.
+    pub fn name(&self) -> String {
+        wire_name(self, Some("command"))
     }
 }

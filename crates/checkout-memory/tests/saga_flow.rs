@@ -1,12 +1,12 @@
 //! The erased checkout driven against the keyed stores: the happy path, rejections, every
 //! compensation path, stale replies, and persistence at every step.
 
-use checkout_domain::keys::{Effect, EffectKey};
-use checkout_domain::ledger::Stores;
 use checkout_domain::states::{Compensation, COURIER_WAIT_MS};
 use checkout_domain::{
-    BookId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome, TaskToken, TransitionError, UserId,
+    BookId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Order, Outcome, Phase, TaskToken,
+    TransitionError, UserId,
 };
+use checkout_memory::Stores;
 
 fn order(quantity: u32, redeem: bool) -> Order {
     Order::from_json(&format!(
@@ -46,8 +46,8 @@ fn run(
             Next::Finished(_) => return (state, log),
             Next::Compute => state.compute().unwrap(),
             Next::Run(command) => {
-                log.push(command.name().to_string());
-                let event = if fail_at == Some(command.name()) {
+                log.push(command.name());
+                let event = if fail_at == Some(command.name().as_str()) {
                     Event::StepFailed { detail: "failed for good".into() }
                 } else if let Command::RequestCourier { token, deadline_ms, .. } = &command {
                     match courier {
@@ -98,7 +98,7 @@ fn the_happy_path_dispatches_and_keeps_what_it_took() {
     let mut stores = stores(2, 10);
     let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, Courier::Assigns, None);
     assert_eq!(end.next(), Next::Finished(Outcome::Dispatched));
-    assert_eq!(log, ["reserve stock", "redeem points", "charge", "request courier", "notify courier"]);
+    assert_eq!(log, ["reserve-stock", "redeem-points", "charge", "request-courier", "notify-courier"]);
     assert_eq!(stores.inventory.stock.balance(&BookId::new("b-1").unwrap()), Some(0));
     assert_eq!(stores.points.held_by(&key(Effect::RedeemPoints)), 10);
     assert_eq!(stores.wallets.held_by(&key(Effect::Charge)), 60 - 10);
@@ -117,18 +117,18 @@ fn out_of_stock_ends_the_checkout_owing_nothing() {
     let mut stores = stores(1, 10);
     let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, Courier::Assigns, None);
     assert_eq!(end.next(), Next::Finished(Outcome::Rejected));
-    assert_eq!(log, ["reserve stock"]);
+    assert_eq!(log, ["reserve-stock"]);
     assert_eq!(stores.inventory.stock.balance(&BookId::new("b-1").unwrap()), Some(1));
 }
 
 #[test]
 fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
     let cases: [(Courier, Option<&str>, &[&str]); 5] = [
-        (Courier::Assigns, Some("redeem points"), &["restore points", "release stock"]),
-        (Courier::Assigns, Some("charge"), &["refund", "restore points", "release stock"]),
-        (Courier::Fails, None, &["refund", "restore points", "release stock"]),
-        (Courier::NeverAnswers, None, &["refund", "restore points", "release stock"]),
-        (Courier::Assigns, Some("notify courier"), &["refund", "restore points", "release stock"]),
+        (Courier::Assigns, Some("redeem-points"), &["restore-points", "release-stock"]),
+        (Courier::Assigns, Some("charge"), &["refund", "restore-points", "release-stock"]),
+        (Courier::Fails, None, &["refund", "restore-points", "release-stock"]),
+        (Courier::NeverAnswers, None, &["refund", "restore-points", "release-stock"]),
+        (Courier::Assigns, Some("notify-courier"), &["refund", "restore-points", "release-stock"]),
     ];
     for (courier, fail_at, owed) in cases {
         let mut stores = stores(3, 10);
@@ -137,7 +137,7 @@ fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
         assert_eq!(end.next(), Next::Finished(Outcome::Compensated), "{fail_at:?}");
         let compensations: Vec<_> = log
             .iter()
-            .skip_while(|c| !["refund", "restore points", "release stock"].contains(&c.as_str()))
+            .skip_while(|c| !["refund", "restore-points", "release-stock"].contains(&c.as_str()))
             .cloned()
             .collect();
         assert_eq!(compensations, owed, "failing at {fail_at:?}");
@@ -164,13 +164,20 @@ fn stale_and_foreign_courier_replies_change_nothing() {
     assert_eq!(deadline, COURIER_WAIT_MS);
     let foreign =
         Event::CourierAssigned { token: TaskToken::from_received("other"), courier: CourierId::new("c").unwrap() };
-    assert!(matches!(state.apply(foreign), Err(TransitionError::WrongToken { .. })));
-    let early = state.apply(Event::DeadlinePassed { now_ms: deadline - 1 });
-    assert!(matches!(early, Err(TransitionError::NotYetDue { .. })));
+    let refused = state.clone().apply(foreign).unwrap_err();
+    assert!(matches!(refused.error, TransitionError::WrongToken { .. }));
+    assert_eq!(refused.state, state, "a refused reply hands the state back unchanged");
+    let early = state.clone().apply(Event::DeadlinePassed { now_ms: deadline - 1 }).unwrap_err();
+    assert!(matches!(early.error, TransitionError::NotYetDue { .. }));
     let assigned =
         state.apply(Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c").unwrap() }).unwrap();
     let duplicate = assigned.apply(Event::CourierAssigned { token, courier: CourierId::new("c").unwrap() });
-    assert!(matches!(duplicate, Err(TransitionError::WrongEvent { state: "notifying-courier", .. })));
+    let duplicate = duplicate.unwrap_err().error;
+    assert_eq!(
+        duplicate,
+        TransitionError::WrongEvent { state: Phase::NotifyingCourier, event: "courier-assigned".into() }
+    );
+    assert_eq!(duplicate.to_string(), "a checkout that is notifying-courier cannot take the event courier-assigned");
 }
 
 #[test]
@@ -179,15 +186,15 @@ fn a_charge_for_the_wrong_amount_is_refused() {
     let state = advance_until(CheckoutState::start(order(1, false)), &mut stores, |s| {
         matches!(s.next(), Next::Run(Command::Charge { .. }))
     });
-    let receipt = checkout_domain::states::ChargeReceipt { amount: Money::from_minor_units(31) };
-    let err = state.apply(Event::Charged { receipt, now_ms: 0 }).unwrap_err();
+    let receipt = checkout_domain::protocol::ChargeReceipt { amount: Money::from_minor_units(31) };
+    let err = state.apply(Event::Charged { receipt, now_ms: 0 }).unwrap_err().error;
     assert_eq!(err.to_string(), "the payment service charged 31 minor units but 30 are due");
 }
 
 #[test]
 fn a_total_that_overflows_compensates_instead_of_panicking() {
     let state = CheckoutState::start(order(2, false));
-    let reservation = checkout_domain::states::StockReservation { unit_price: Money::from_minor_units(u64::MAX) };
+    let reservation = checkout_domain::protocol::StockReservation { unit_price: Money::from_minor_units(u64::MAX) };
     let reserved = state.apply(Event::StockReserved(reservation)).unwrap();
     let failed = reserved.compute().unwrap();
     assert_eq!(failed.owes(), [Compensation::ReleaseStock]);

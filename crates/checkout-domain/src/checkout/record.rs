@@ -1,0 +1,204 @@
+//! The persisted form of a checkout: one tagged JSON record per state. Serde refuses a record
+//! with a missing or foreign field; loading then checks what serde cannot — that the fields agree
+//! with each other and with the order — and refuses a record the saga could never have written.
+
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checkout::{CheckoutState, Phase};
+use crate::money::{Money, Points};
+use crate::order::{CourierId, Order};
+use crate::protocol::Unavailable;
+use crate::states::*;
+
+/// A checkout as it is stored: the `state` tag and exactly the fields that state has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case", rename_all_fields = "camelCase", deny_unknown_fields)]
+pub enum CheckoutRecord {
+    Placed { order: Order },
+    StockReserved { order: Order, unit_price: Money },
+    Priced { order: Order, pricing: Pricing },
+    RedeemingPoints { order: Order, pricing: Pricing },
+    Billing { order: Order, pricing: Pricing, owes: Vec<Compensation> },
+    PreparingOrder { order: Order, pricing: Pricing, deadline_ms: u64, owes: Vec<Compensation> },
+    NotifyingCourier { order: Order, pricing: Pricing, courier: CourierId, owes: Vec<Compensation> },
+    Dispatched { order: Order, pricing: Pricing, courier: CourierId },
+    Rejected { order: Order, rejection: Unavailable },
+    Compensating { order: Order, cause: FailureCause, returned: Returned, owes: Vec<Compensation> },
+    Compensated { order: Order, cause: FailureCause, returned: Returned },
+}
+
+/// A well-formed record whose fields describe no state the saga can be in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("persisted checkout in state {state} is inconsistent: {detail}")]
+pub struct StateError {
+    pub state: Phase,
+    pub detail: String,
+}
+
+/// Why a persisted checkout could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("persisted checkout is not valid JSON of the expected shape: {0}")]
+    Json(String),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// The consistency checks of one record, which names its state in every error.
+struct Check {
+    state: Phase,
+}
+
+impl Check {
+    fn fail<T>(&self, detail: impl Into<String>) -> Result<T, StateError> {
+        Err(StateError { state: self.state, detail: detail.into() })
+    }
+
+    /// The pricing follows from the order, and names redeemed points only where the order has
+    /// reached the redemption (`after_redemption`) and asked for it.
+    fn pricing(&self, order: &Order, pricing: Pricing, after_redemption: bool) -> Result<Pricing, StateError> {
+        if !pricing.is_consistent_with(order) {
+            let quantity = order.quantity().get();
+            return self.fail(format!("pricing {pricing:?} does not follow from quantity {quantity}"));
+        }
+        if pricing.points_redeemed != Points::ZERO && !(after_redemption && order.redeem_points()) {
+            return self.fail("points are redeemed for an order that has not redeemed any");
+        }
+        Ok(pricing)
+    }
+
+    /// The holds a forward state owes follow from the order and whether it has been charged;
+    /// returns whether points are among them.
+    fn forward_owes(&self, order: &Order, owes: &[Compensation], charged: bool) -> Result<bool, StateError> {
+        let mut expected = Vec::new();
+        if charged {
+            expected.push(Compensation::Refund);
+        }
+        if order.redeem_points() {
+            expected.push(Compensation::RestorePoints);
+        }
+        expected.push(Compensation::ReleaseStock);
+        if owes != expected {
+            return self.fail(format!("owes {owes:?} but this order's holds are {expected:?}"));
+        }
+        Ok(order.redeem_points())
+    }
+
+    /// What was returned fits the order, and nothing came back from a compensation still owed.
+    fn returned(&self, order: &Order, returned: Returned, owes: &[Compensation]) -> Result<Returned, StateError> {
+        let quantity = order.quantity().get();
+        if returned.stock > quantity {
+            return self.fail(format!("{} copies returned for an order of {quantity}", returned.stock));
+        }
+        let already_back = |c: Compensation, nothing_back: bool| owes.contains(&c) && !nothing_back;
+        if already_back(Compensation::ReleaseStock, returned.stock == 0)
+            || already_back(Compensation::RestorePoints, returned.points == Points::ZERO)
+            || already_back(Compensation::Refund, returned.money == Money::ZERO)
+        {
+            return self.fail("something was returned by a compensation that is still owed");
+        }
+        Ok(returned)
+    }
+}
+
+impl CheckoutRecord {
+    pub fn phase(&self) -> Phase {
+        match self {
+            CheckoutRecord::Placed { .. } => Phase::Placed,
+            CheckoutRecord::StockReserved { .. } => Phase::StockReserved,
+            CheckoutRecord::Priced { .. } => Phase::Priced,
+            CheckoutRecord::RedeemingPoints { .. } => Phase::RedeemingPoints,
+            CheckoutRecord::Billing { .. } => Phase::Billing,
+            CheckoutRecord::PreparingOrder { .. } => Phase::PreparingOrder,
+            CheckoutRecord::NotifyingCourier { .. } => Phase::NotifyingCourier,
+            CheckoutRecord::Dispatched { .. } => Phase::Dispatched,
+            CheckoutRecord::Rejected { .. } => Phase::Rejected,
+            CheckoutRecord::Compensating { .. } => Phase::Compensating,
+            CheckoutRecord::Compensated { .. } => Phase::Compensated,
+        }
+    }
+}
+
+impl TryFrom<CheckoutRecord> for CheckoutState {
+    type Error = StateError;
+
+    fn try_from(record: CheckoutRecord) -> Result<CheckoutState, StateError> {
+        use crate::states::Compensation as C;
+        use CheckoutRecord as R;
+        let check = Check { state: record.phase() };
+        Ok(match record {
+            R::Placed { order } => Placed { order }.into(),
+            R::StockReserved { order, unit_price } => StockReserved { order, unit_price }.into(),
+            R::Priced { order, pricing } => {
+                let pricing = check.pricing(&order, pricing, false)?;
+                Priced { order, pricing }.into()
+            }
+            R::RedeemingPoints { order, pricing } => {
+                let pricing = check.pricing(&order, pricing, false)?;
+                if !order.redeem_points() {
+                    return check.fail("the order does not ask to redeem points");
+                }
+                RedeemingPoints { order, pricing }.into()
+            }
+            R::Billing { order, pricing, owes } => {
+                let pricing = check.pricing(&order, pricing, true)?;
+                if check.forward_owes(&order, &owes, false)? {
+                    Billing::<OwesPointsAndStock> { order, pricing, owed: PhantomData }.into()
+                } else {
+                    Billing::<OwesStock> { order, pricing, owed: PhantomData }.into()
+                }
+            }
+            R::PreparingOrder { order, pricing, deadline_ms, owes } => {
+                let pricing = check.pricing(&order, pricing, true)?;
+                if check.forward_owes(&order, &owes, true)? {
+                    PreparingOrder::<OwesPaymentPointsAndStock> { order, pricing, deadline_ms, owed: PhantomData }
+                        .into()
+                } else {
+                    PreparingOrder::<OwesPaymentAndStock> { order, pricing, deadline_ms, owed: PhantomData }.into()
+                }
+            }
+            R::NotifyingCourier { order, pricing, courier, owes } => {
+                let pricing = check.pricing(&order, pricing, true)?;
+                if check.forward_owes(&order, &owes, true)? {
+                    NotifyingCourier::<OwesPaymentPointsAndStock> { order, pricing, courier, owed: PhantomData }.into()
+                } else {
+                    NotifyingCourier::<OwesPaymentAndStock> { order, pricing, courier, owed: PhantomData }.into()
+                }
+            }
+            R::Dispatched { order, pricing, courier } => {
+                let pricing = check.pricing(&order, pricing, true)?;
+                Dispatched { order, pricing, courier }.into()
+            }
+            R::Rejected { order, rejection } => Rejected { order, reason: rejection }.into(),
+            R::Compensating { order, cause, returned, owes } => {
+                let returned = check.returned(&order, returned, &owes)?;
+                if owes.contains(&C::RestorePoints) && !order.redeem_points() {
+                    return check.fail("owes points to an order that never redeemed any");
+                }
+                match owes.as_slice() {
+                    [] => Failed::<Settled> { order, cause, returned, owed: PhantomData }.into(),
+                    [C::ReleaseStock] => Failed::<OwesStock> { order, cause, returned, owed: PhantomData }.into(),
+                    [C::RestorePoints, C::ReleaseStock] => {
+                        Failed::<OwesPointsAndStock> { order, cause, returned, owed: PhantomData }.into()
+                    }
+                    [C::Refund, C::ReleaseStock] => {
+                        Failed::<OwesPaymentAndStock> { order, cause, returned, owed: PhantomData }.into()
+                    }
+                    [C::Refund, C::RestorePoints, C::ReleaseStock] => {
+                        Failed::<OwesPaymentPointsAndStock> { order, cause, returned, owed: PhantomData }.into()
+                    }
+                    other => {
+                        return check
+                            .fail(format!("owes {other:?}, which is not a stack of holds a checkout can build"))
+                    }
+                }
+            }
+            R::Compensated { order, cause, returned } => {
+                let returned = check.returned(&order, returned, &[])?;
+                Compensated { order, cause, returned }.into()
+            }
+        })
+    }
+}

@@ -1,0 +1,258 @@
+//! What every typestate tells about itself, in one sealed trait, so the erased enum has nothing
+//! to know per state but which variant holds it.
+
+use crate::checkout::record::CheckoutRecord;
+use crate::checkout::{Next, Outcome, Phase};
+use crate::order::Order;
+use crate::protocol::TaskToken;
+use crate::states::*;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// One state of the checkout, as the erased form and the persisted record see it.
+pub trait Stage: sealed::Sealed {
+    /// The phase this state belongs to; the `state` tag of its record.
+    const PHASE: Phase;
+    /// The holds a failure from here must give back (for a failed state: still owes).
+    type Owes: Owed;
+
+    fn order(&self) -> &Order;
+    /// What the orchestrator must do next.
+    fn next(&self) -> Next;
+    /// How this state is persisted.
+    fn record(&self) -> CheckoutRecord;
+
+    /// The order's price, once known and while the checkout goes forward.
+    fn pricing(&self) -> Option<&Pricing> {
+        None
+    }
+
+    /// The task token and deadline of the courier wait, while the checkout is in it.
+    fn courier_wait(&self) -> Option<(TaskToken, u64)> {
+        None
+    }
+}
+
+impl sealed::Sealed for Placed {}
+impl sealed::Sealed for StockReserved {}
+impl sealed::Sealed for Priced {}
+impl sealed::Sealed for RedeemingPoints {}
+impl<O> sealed::Sealed for Billing<O> {}
+impl<O> sealed::Sealed for PreparingOrder<O> {}
+impl<O> sealed::Sealed for NotifyingCourier<O> {}
+impl sealed::Sealed for Dispatched {}
+impl sealed::Sealed for Rejected {}
+impl<O> sealed::Sealed for Failed<O> {}
+impl sealed::Sealed for Compensated {}
+
+impl Stage for Placed {
+    const PHASE: Phase = Phase::Placed;
+    type Owes = Settled;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Run(self.command())
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::Placed { order: self.order.clone() }
+    }
+}
+
+impl Stage for StockReserved {
+    const PHASE: Phase = Phase::StockReserved;
+    type Owes = OwesStock;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Compute
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::StockReserved { order: self.order.clone(), unit_price: self.unit_price }
+    }
+}
+
+impl Stage for Priced {
+    const PHASE: Phase = Phase::Priced;
+    type Owes = OwesStock;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Compute
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::Priced { order: self.order.clone(), pricing: self.pricing }
+    }
+    fn pricing(&self) -> Option<&Pricing> {
+        Some(&self.pricing)
+    }
+}
+
+impl Stage for RedeemingPoints {
+    const PHASE: Phase = Phase::RedeemingPoints;
+    type Owes = OwesStock;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Run(self.command())
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::RedeemingPoints { order: self.order.clone(), pricing: self.pricing }
+    }
+    fn pricing(&self) -> Option<&Pricing> {
+        Some(&self.pricing)
+    }
+}
+
+impl<O: Owed> Stage for Billing<O> {
+    const PHASE: Phase = Phase::Billing;
+    type Owes = O;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Run(self.command())
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::Billing { order: self.order.clone(), pricing: self.pricing, owes: O::compensations() }
+    }
+    fn pricing(&self) -> Option<&Pricing> {
+        Some(&self.pricing)
+    }
+}
+
+impl<O: Owed> Stage for PreparingOrder<O> {
+    const PHASE: Phase = Phase::PreparingOrder;
+    type Owes = O;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Run(self.command())
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::PreparingOrder {
+            order: self.order.clone(),
+            pricing: self.pricing,
+            deadline_ms: self.deadline_ms,
+            owes: O::compensations(),
+        }
+    }
+    fn pricing(&self) -> Option<&Pricing> {
+        Some(&self.pricing)
+    }
+    fn courier_wait(&self) -> Option<(TaskToken, u64)> {
+        Some((self.token(), self.deadline_ms))
+    }
+}
+
+impl<O: Owed> Stage for NotifyingCourier<O> {
+    const PHASE: Phase = Phase::NotifyingCourier;
+    type Owes = O;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Run(self.command())
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::NotifyingCourier {
+            order: self.order.clone(),
+            pricing: self.pricing,
+            courier: self.courier.clone(),
+            owes: O::compensations(),
+        }
+    }
+    fn pricing(&self) -> Option<&Pricing> {
+        Some(&self.pricing)
+    }
+}
+
+impl Stage for Dispatched {
+    const PHASE: Phase = Phase::Dispatched;
+    type Owes = Settled;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Finished(Outcome::Dispatched)
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::Dispatched { order: self.order.clone(), pricing: self.pricing, courier: self.courier.clone() }
+    }
+    fn pricing(&self) -> Option<&Pricing> {
+        Some(&self.pricing)
+    }
+}
+
+impl Stage for Rejected {
+    const PHASE: Phase = Phase::Rejected;
+    type Owes = Settled;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Finished(Outcome::Rejected)
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::Rejected { order: self.order.clone(), rejection: self.reason }
+    }
+}
+
+impl<O: Owed> Failed<O> {
+    fn failure_record(&self) -> CheckoutRecord {
+        CheckoutRecord::Compensating {
+            order: self.order.clone(),
+            cause: self.cause.clone(),
+            returned: self.returned,
+            owes: O::compensations(),
+        }
+    }
+}
+
+impl<C: Hold, R: Owed> Stage for Failed<Owes<C, R>> {
+    const PHASE: Phase = Phase::Compensating;
+    type Owes = Owes<C, R>;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Run(self.command())
+    }
+    fn record(&self) -> CheckoutRecord {
+        self.failure_record()
+    }
+}
+
+impl Stage for Failed<Settled> {
+    const PHASE: Phase = Phase::Compensating;
+    type Owes = Settled;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Compute
+    }
+    fn record(&self) -> CheckoutRecord {
+        self.failure_record()
+    }
+}
+
+impl Stage for Compensated {
+    const PHASE: Phase = Phase::Compensated;
+    type Owes = Settled;
+    fn order(&self) -> &Order {
+        &self.order
+    }
+    fn next(&self) -> Next {
+        Next::Finished(Outcome::Compensated)
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::Compensated { order: self.order.clone(), cause: self.cause.clone(), returned: self.returned }
+    }
+}

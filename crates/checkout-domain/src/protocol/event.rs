@@ -1,0 +1,49 @@
+//! What happened to a checkout's last command, as the orchestrator feeds it back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::names::wire_name;
+use crate::order::CourierId;
+use crate::protocol::keys::TaskToken;
+use crate::protocol::reply::{
+    ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
+};
+
+/// A result that a side effect (or the courier worker, or the clock) reports to a checkout.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+pub enum Event {
+    StockReserved(StockReservation),
+    StockUnavailable(Unavailable),
+    PointsRedeemed(PointsRedemption),
+    Charged {
+        receipt: ChargeReceipt,
+        now_ms: u64,
+    },
+    CourierAssigned {
+        token: TaskToken,
+        courier: CourierId,
+    },
+    CourierUnavailable {
+        token: TaskToken,
+        detail: String,
+    },
+    DeadlinePassed {
+        now_ms: u64,
+    },
+    CourierNotified,
+    /// The current forward step failed for good: declined, or retries exhausted.
+    StepFailed {
+        detail: String,
+    },
+    StockReleased(StockReleased),
+    PointsRestored(PointsRestored),
+    Refunded(RefundReceipt),
+}
+
+impl Event {
+    /// The event's tag on the wire (`stock-reserved`, `refunded`, ...), for logs and errors.
+    pub fn name(&self) -> String {
+        wire_name(self, Some("event"))
+    }
+}

@@ -1,0 +1,110 @@
+//! Idempotency keys and task tokens. Every side effect the saga asks for carries a key derived
+//! only from the order id and the step, so a retried, duplicated or replayed command names the
+//! same effect and a store that honours the key applies it at most once. A compensation uses the
+//! key of the effect it undoes: it gives back exactly what was taken under that key, or nothing.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::names::wire_name;
+use crate::order::OrderId;
+
+/// The forward side effects of a checkout, each of which has one key per order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    ReserveStock,
+    RedeemPoints,
+    Charge,
+    NotifyCourier,
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&wire_name(self, None))
+    }
+}
+
+/// `<order id>:<effect>`: the same for every attempt of the same effect of the same order. Held
+/// as its two parts; written as one string on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "String")]
+pub struct EffectKey {
+    order: OrderId,
+    effect: Effect,
+}
+
+impl EffectKey {
+    pub fn new(order: &OrderId, effect: Effect) -> EffectKey {
+        EffectKey { order: order.clone(), effect }
+    }
+
+    pub fn order(&self) -> &OrderId {
+        &self.order
+    }
+
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+}
+
+impl fmt::Display for EffectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.order, self.effect)
+    }
+}
+
+impl From<EffectKey> for String {
+    fn from(key: EffectKey) -> String {
+        key.to_string()
+    }
+}
+
+/// Why a string is not an effect key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an effect key of the form <order id>:<effect>")]
+pub struct KeyError(String);
+
+impl std::str::FromStr for EffectKey {
+    type Err = KeyError;
+    fn from_str(text: &str) -> Result<EffectKey, KeyError> {
+        let bad = || KeyError(text.chars().take(80).collect());
+        let (order, effect) = text.split_once(':').ok_or_else(bad)?;
+        let order = OrderId::new(order).map_err(|_| bad())?;
+        let effect = serde_json::from_value(serde_json::Value::String(effect.into())).map_err(|_| bad())?;
+        Ok(EffectKey { order, effect })
+    }
+}
+
+impl<'de> Deserialize<'de> for EffectKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Names the one courier-preparation wait of an order; the worker's reply must carry it back.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskToken(String);
+
+impl TaskToken {
+    pub fn for_order(order: &OrderId) -> TaskToken {
+        TaskToken(format!("{order}:prepare-order"))
+    }
+
+    /// Wraps a token received from outside (a queue message, a Step Functions callback).
+    pub fn from_received(token: impl Into<String>) -> TaskToken {
+        TaskToken(token.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TaskToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

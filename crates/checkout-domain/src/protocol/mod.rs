@@ -1,0 +1,16 @@
+//! Everything that crosses the boundary between the saga and its adapters: the commands a
+//! checkout asks for ([`Command`]), the keys that make them idempotent ([`EffectKey`],
+//! [`TaskToken`]), the receipts stores answer with ([`reply`]) and the events an orchestrator
+//! feeds back ([`Event`]). Their JSON is the adapters' contract.
+
+pub mod command;
+pub mod event;
+pub mod keys;
+pub mod reply;
+
+pub use command::Command;
+pub use event::Event;
+pub use keys::{Effect, EffectKey, TaskToken};
+pub use reply::{
+    ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
+};

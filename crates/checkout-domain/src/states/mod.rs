@@ -1,0 +1,35 @@
+//! The checkout as typestates. Each state is its own type and each transition a method that
+//! consumes it, so the compiler rejects a skipped step, a dispatch without a courier, a reused
+//! state, or a failed checkout declared finished before it has given back what it took.
+//!
+//! What a failed checkout owes is part of its type: `Failed<Owes<PaymentHeld, Owes<StockHeld,
+//! Settled>>>` must be refunded, then have its stock released, before `Failed<Settled>` can
+//! become [`Compensated`]. Only the compensation for the newest hold has a method, so they run in
+//! reverse order of the effects they undo.
+//!
+//! - [`owes`]: the type-level stack of holds a failure must give back.
+//! - [`values`]: what states carry (pricing, what was returned, why a checkout failed).
+//! - [`types`]: the state types themselves.
+//! - [`transitions`]: the methods that move from one state to the next.
+//!
+//! A transition takes the *result* of a side effect (a reservation, a receipt) as an argument;
+//! nothing here performs IO. [`crate::Command`] says which effect a state is waiting for.
+
+pub mod owes;
+pub mod transitions;
+pub mod types;
+pub mod values;
+
+pub use owes::{
+    Compensation, Hold, Owed, Owes, OwesPaymentAndStock, OwesPaymentPointsAndStock, OwesPointsAndStock, OwesStock,
+    PaymentHeld, PointsHeld, Settled, StockHeld,
+};
+pub use transitions::{Refused, Route, TransitionError};
+pub use types::{
+    Billing, Compensated, Dispatched, Failed, NotifyingCourier, Placed, PreparingOrder, Priced, RedeemingPoints,
+    Rejected, StockReserved,
+};
+pub use values::{FailureCause, Pricing, Returned, COURIER_WAIT_MS};
+
+// The typestate tests (tests/ui) name the receipts through this module, as transitions take them.
+pub use crate::protocol::reply::*;

@@ -1,0 +1,103 @@
+//! What a failing checkout owes, as a type-level stack (newest hold first). `Owes<C, Rest>` owes
+//! the compensation of hold `C`, then everything in `Rest`; `Settled` owes nothing.
+
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+use crate::order::Order;
+use crate::protocol::{Command, Effect, EffectKey};
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+/// One kind of compensation, as it is written when a checkout is persisted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compensation {
+    Refund,
+    RestorePoints,
+    ReleaseStock,
+}
+
+/// A hold one forward effect may have left: the stock reserved, the points redeemed, the payment.
+pub trait Hold: sealed::Sealed {
+    const COMPENSATION: Compensation;
+    /// The forward effect whose key the compensation gives back.
+    const EFFECT: Effect;
+    /// The keyed command that gives back whatever this order's effect took, and nothing more.
+    fn compensation_command(order: &Order) -> Command;
+}
+
+/// A stack of holds still to give back.
+pub trait Owed: sealed::Sealed {
+    /// The stack, newest first, as written in a persisted checkout.
+    fn compensations() -> Vec<Compensation>;
+}
+
+/// Stock may be reserved for the order (under its reserve-stock key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StockHeld;
+/// Loyalty points may be redeemed for the order (under its redeem-points key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PointsHeld;
+/// The customer may have been charged for the order (under its charge key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PaymentHeld;
+/// Nothing is owed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Settled;
+/// `C` is owed, then everything in `Rest`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Owes<C, Rest>(PhantomData<(C, Rest)>);
+
+impl sealed::Sealed for StockHeld {}
+impl sealed::Sealed for PointsHeld {}
+impl sealed::Sealed for PaymentHeld {}
+impl sealed::Sealed for Settled {}
+impl<C: Hold, R: Owed> sealed::Sealed for Owes<C, R> {}
+
+fn key(order: &Order, effect: Effect) -> EffectKey {
+    EffectKey::new(order.id(), effect)
+}
+
+impl Hold for StockHeld {
+    const COMPENSATION: Compensation = Compensation::ReleaseStock;
+    const EFFECT: Effect = Effect::ReserveStock;
+    fn compensation_command(order: &Order) -> Command {
+        Command::ReleaseStock { key: key(order, Self::EFFECT), book: order.book().clone() }
+    }
+}
+impl Hold for PointsHeld {
+    const COMPENSATION: Compensation = Compensation::RestorePoints;
+    const EFFECT: Effect = Effect::RedeemPoints;
+    fn compensation_command(order: &Order) -> Command {
+        Command::RestorePoints { key: key(order, Self::EFFECT), user: order.user().clone() }
+    }
+}
+impl Hold for PaymentHeld {
+    const COMPENSATION: Compensation = Compensation::Refund;
+    const EFFECT: Effect = Effect::Charge;
+    fn compensation_command(order: &Order) -> Command {
+        Command::Refund { key: key(order, Self::EFFECT), user: order.user().clone() }
+    }
+}
+
+impl Owed for Settled {
+    fn compensations() -> Vec<Compensation> {
+        Vec::new()
+    }
+}
+impl<C: Hold, R: Owed> Owed for Owes<C, R> {
+    fn compensations() -> Vec<Compensation> {
+        let mut list = vec![C::COMPENSATION];
+        list.extend(R::compensations());
+        list
+    }
+}
+
+pub type OwesStock = Owes<StockHeld, Settled>;
+pub type OwesPointsAndStock = Owes<PointsHeld, OwesStock>;
+pub type OwesPaymentAndStock = Owes<PaymentHeld, OwesStock>;
+pub type OwesPaymentPointsAndStock = Owes<PaymentHeld, OwesPointsAndStock>;

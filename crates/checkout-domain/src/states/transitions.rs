@@ -1,0 +1,291 @@
+//! The transitions: each consumes a state and the result of its side effect, and returns the next
+//! state. A transition that cannot accept what it is given hands its state back in [`Refused`].
+
+use std::marker::PhantomData;
+
+use thiserror::Error;
+
+use crate::checkout::Phase;
+use crate::order::{CourierId, Order};
+use crate::protocol::{
+    ChargeReceipt, Command, Effect, EffectKey, PointsRedemption, PointsRestored, RefundReceipt, StockReleased,
+    StockReservation, TaskToken, Unavailable,
+};
+use crate::states::owes::{
+    Hold, Owed, Owes, OwesPointsAndStock, OwesStock, PaymentHeld, PointsHeld, Settled, StockHeld,
+};
+use crate::states::types::*;
+use crate::states::values::{FailureCause, Pricing, Returned, COURIER_WAIT_MS};
+
+/// An event that the current state of a checkout cannot accept.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TransitionError {
+    #[error("a checkout that is {state} cannot take the event {event}")]
+    WrongEvent { state: Phase, event: String },
+    #[error("a checkout that is {state} has no pure step to compute")]
+    NothingToCompute { state: Phase },
+    #[error("courier reply carries task token {got:?}, but this checkout waits for {expected:?}")]
+    WrongToken { expected: String, got: String },
+    #[error("the courier deadline is {deadline_ms} ms and it is only {now_ms} ms")]
+    NotYetDue { deadline_ms: u64, now_ms: u64 },
+    #[error("the payment service charged {charged} minor units but {due} are due")]
+    ChargeMismatch { due: u64, charged: u64 },
+    #[error("the points service redeemed {redeemed} points but at most {cap} were asked for")]
+    RedeemedTooMuch { cap: u64, redeemed: u64 },
+    #[error("the stock service returned {returned} copies but the order took at most {quantity}")]
+    ReturnedTooMuchStock { quantity: u32, returned: u32 },
+}
+
+/// A refused transition: the state handed back unchanged, and why.
+#[derive(Debug, Error)]
+#[error("{error}")]
+pub struct Refused<S> {
+    pub state: S,
+    pub error: TransitionError,
+}
+
+impl<S> Refused<S> {
+    pub(crate) fn new(state: S, error: TransitionError) -> Refused<S> {
+        Refused { state, error }
+    }
+
+    /// The same refusal with the state converted (e.g. erased).
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> Refused<T> {
+        Refused { state: f(self.state), error: self.error }
+    }
+}
+
+fn failed<O>(order: Order, cause: FailureCause) -> Failed<O> {
+    Failed { order, cause, returned: Returned::default(), owed: PhantomData }
+}
+
+fn key(order: &Order, effect: Effect) -> EffectKey {
+    EffectKey::new(order.id(), effect)
+}
+
+impl Placed {
+    pub fn new(order: Order) -> Placed {
+        Placed { order }
+    }
+
+    pub fn command(&self) -> Command {
+        Command::ReserveStock {
+            key: key(&self.order, Effect::ReserveStock),
+            book: self.order.book().clone(),
+            quantity: self.order.quantity(),
+        }
+    }
+
+    pub fn stock_reserved(self, reservation: StockReservation) -> StockReserved {
+        StockReserved { order: self.order, unit_price: reservation.unit_price }
+    }
+
+    /// The store definitively took nothing: the checkout ends owing nothing.
+    pub fn stock_unavailable(self, reason: Unavailable) -> Rejected {
+        Rejected { order: self.order, reason }
+    }
+
+    /// The reservation failed with its outcome unknown: stock may have been taken, so the keyed
+    /// release is owed (it gives back nothing if nothing was taken).
+    pub fn reservation_failed(self, detail: String) -> Failed<OwesStock> {
+        failed(self.order, FailureCause::StepFailed { effect: Effect::ReserveStock, detail })
+    }
+}
+
+impl StockReserved {
+    pub fn calculate_total(self) -> Result<Priced, Failed<OwesStock>> {
+        match Pricing::new(&self.order, self.unit_price) {
+            Ok(pricing) => Ok(Priced { order: self.order, pricing }),
+            Err(e) => Err(failed(self.order, FailureCause::TotalOverflow { detail: e.to_string() })),
+        }
+    }
+}
+
+/// Where a priced checkout goes next.
+#[derive(Debug)]
+pub enum Route {
+    RedeemPoints(RedeemingPoints),
+    Bill(Billing<OwesStock>),
+}
+
+impl Priced {
+    pub fn route(self) -> Route {
+        if self.order.redeem_points() {
+            Route::RedeemPoints(RedeemingPoints { order: self.order, pricing: self.pricing })
+        } else {
+            Route::Bill(Billing { order: self.order, pricing: self.pricing, owed: PhantomData })
+        }
+    }
+}
+
+impl RedeemingPoints {
+    pub fn command(&self) -> Command {
+        Command::RedeemPoints {
+            key: key(&self.order, Effect::RedeemPoints),
+            user: self.order.user().clone(),
+            up_to: self.pricing.total.as_points_cap(),
+        }
+    }
+
+    pub fn points_redeemed(self, redemption: PointsRedemption) -> Result<Billing<OwesPointsAndStock>, Refused<Self>> {
+        match self.pricing.with_points(redemption.points) {
+            Ok(pricing) => Ok(Billing { order: self.order, pricing, owed: PhantomData }),
+            Err(_) => {
+                let error = TransitionError::RedeemedTooMuch {
+                    cap: self.pricing.total.minor_units(),
+                    redeemed: redemption.points.get(),
+                };
+                Err(Refused::new(self, error))
+            }
+        }
+    }
+
+    pub fn redemption_failed(self, detail: String) -> Failed<OwesPointsAndStock> {
+        failed(self.order, FailureCause::StepFailed { effect: Effect::RedeemPoints, detail })
+    }
+}
+
+impl<O: Owed> Billing<O> {
+    pub fn command(&self) -> Command {
+        Command::Charge {
+            key: key(&self.order, Effect::Charge),
+            user: self.order.user().clone(),
+            amount: self.pricing.amount_due,
+        }
+    }
+
+    /// The charge went through at `now_ms`; the courier wait starts with its deadline.
+    pub fn charged(
+        self,
+        receipt: ChargeReceipt,
+        now_ms: u64,
+    ) -> Result<PreparingOrder<Owes<PaymentHeld, O>>, Refused<Self>> {
+        if receipt.amount != self.pricing.amount_due {
+            let error = TransitionError::ChargeMismatch {
+                due: self.pricing.amount_due.minor_units(),
+                charged: receipt.amount.minor_units(),
+            };
+            return Err(Refused::new(self, error));
+        }
+        Ok(PreparingOrder {
+            order: self.order,
+            pricing: self.pricing,
+            deadline_ms: now_ms.saturating_add(COURIER_WAIT_MS),
+            owed: PhantomData,
+        })
+    }
+
+    /// Declined, or retries exhausted with the outcome unknown: the keyed refund is owed.
+    pub fn billing_failed(self, detail: String) -> Failed<Owes<PaymentHeld, O>> {
+        failed(self.order, FailureCause::StepFailed { effect: Effect::Charge, detail })
+    }
+}
+
+impl<O: Owed> PreparingOrder<O> {
+    pub fn token(&self) -> TaskToken {
+        TaskToken::for_order(self.order.id())
+    }
+
+    pub fn deadline_ms(&self) -> u64 {
+        self.deadline_ms
+    }
+
+    pub fn command(&self) -> Command {
+        Command::RequestCourier { token: self.token(), order: self.order.clone(), deadline_ms: self.deadline_ms }
+    }
+
+    fn check_token(&self, token: &TaskToken) -> Result<(), TransitionError> {
+        let expected = self.token();
+        if *token == expected {
+            Ok(())
+        } else {
+            Err(TransitionError::WrongToken { expected: expected.as_str().into(), got: token.as_str().into() })
+        }
+    }
+
+    pub fn courier_assigned(self, token: &TaskToken, courier: CourierId) -> Result<NotifyingCourier<O>, Refused<Self>> {
+        match self.check_token(token) {
+            Ok(()) => Ok(NotifyingCourier { order: self.order, pricing: self.pricing, courier, owed: PhantomData }),
+            Err(e) => Err(Refused::new(self, e)),
+        }
+    }
+
+    pub fn courier_unavailable(self, token: &TaskToken, detail: String) -> Result<Failed<O>, Refused<Self>> {
+        match self.check_token(token) {
+            Ok(()) => Ok(failed(self.order, FailureCause::CourierUnavailable { detail })),
+            Err(e) => Err(Refused::new(self, e)),
+        }
+    }
+
+    /// Gives up on the courier once `now_ms` has reached the deadline.
+    pub fn deadline_passed(self, now_ms: u64) -> Result<Failed<O>, Refused<Self>> {
+        if now_ms < self.deadline_ms {
+            let error = TransitionError::NotYetDue { deadline_ms: self.deadline_ms, now_ms };
+            return Err(Refused::new(self, error));
+        }
+        let deadline_ms = self.deadline_ms;
+        Ok(failed(self.order, FailureCause::CourierTimedOut { deadline_ms }))
+    }
+}
+
+impl<O: Owed> NotifyingCourier<O> {
+    pub fn command(&self) -> Command {
+        Command::NotifyCourier {
+            key: key(&self.order, Effect::NotifyCourier),
+            courier: self.courier.clone(),
+            order: self.order.clone(),
+        }
+    }
+
+    pub fn courier_notified(self) -> Dispatched {
+        Dispatched { order: self.order, pricing: self.pricing, courier: self.courier }
+    }
+
+    pub fn notification_failed(self, detail: String) -> Failed<O> {
+        failed(self.order, FailureCause::StepFailed { effect: Effect::NotifyCourier, detail })
+    }
+}
+
+impl<C: Hold, R: Owed> Failed<Owes<C, R>> {
+    /// The compensation to run now: always the one for the newest hold.
+    pub fn command(&self) -> Command {
+        C::compensation_command(&self.order)
+    }
+
+    fn pop(self, returned: Returned) -> Failed<R> {
+        Failed { order: self.order, cause: self.cause, returned, owed: PhantomData }
+    }
+}
+
+impl<R: Owed> Failed<Owes<PaymentHeld, R>> {
+    pub fn refunded(self, refund: RefundReceipt) -> Failed<R> {
+        let returned = Returned { money: refund.amount, ..self.returned };
+        self.pop(returned)
+    }
+}
+
+impl<R: Owed> Failed<Owes<PointsHeld, R>> {
+    pub fn points_restored(self, restored: PointsRestored) -> Failed<R> {
+        let returned = Returned { points: restored.points, ..self.returned };
+        self.pop(returned)
+    }
+}
+
+impl<R: Owed> Failed<Owes<StockHeld, R>> {
+    pub fn stock_released(self, released: StockReleased) -> Result<Failed<R>, Refused<Self>> {
+        let quantity = self.order.quantity().get();
+        if released.quantity > quantity {
+            let error = TransitionError::ReturnedTooMuchStock { quantity, returned: released.quantity };
+            return Err(Refused::new(self, error));
+        }
+        let returned = Returned { stock: released.quantity, ..self.returned };
+        Ok(self.pop(returned))
+    }
+}
+
+impl Failed<Settled> {
+    /// Everything owed has been given back.
+    pub fn finish(self) -> Compensated {
+        Compensated { order: self.order, cause: self.cause, returned: self.returned }
+    }
+}

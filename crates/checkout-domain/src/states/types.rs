@@ -1,0 +1,121 @@
+//! The state types. Their fields are private to the crate: a state can only be reached through
+//! the transitions, or loaded from a record that passed the consistency checks.
+
+use std::marker::PhantomData;
+
+use crate::money::Money;
+use crate::order::{CourierId, Order};
+use crate::protocol::Unavailable;
+use crate::states::values::{FailureCause, Pricing, Returned};
+
+/// An accepted order; nothing has been taken yet. Waits for the stock reservation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Placed {
+    pub(crate) order: Order,
+}
+
+/// Stock is reserved (taken atomically under the order's key); the total is not yet computed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StockReserved {
+    pub(crate) order: Order,
+    pub(crate) unit_price: Money,
+}
+
+/// The total is known; the next step depends on whether the order redeems points.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Priced {
+    pub(crate) order: Order,
+    pub(crate) pricing: Pricing,
+}
+
+/// Waits for the points store to redeem up to the total in points.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RedeemingPoints {
+    pub(crate) order: Order,
+    pub(crate) pricing: Pricing,
+}
+
+/// Waits for the charge of the amount due. `O` is what a failure from here must give back.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Billing<O> {
+    pub(crate) order: Order,
+    pub(crate) pricing: Pricing,
+    pub(crate) owed: PhantomData<O>,
+}
+
+/// Waits, until `deadline_ms`, for the courier worker's reply carrying the order's task token.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PreparingOrder<O> {
+    pub(crate) order: Order,
+    pub(crate) pricing: Pricing,
+    pub(crate) deadline_ms: u64,
+    pub(crate) owed: PhantomData<O>,
+}
+
+/// A courier is assigned; waits for the notification to be published.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NotifyingCourier<O> {
+    pub(crate) order: Order,
+    pub(crate) pricing: Pricing,
+    pub(crate) courier: CourierId,
+    pub(crate) owed: PhantomData<O>,
+}
+
+/// End state: the order is paid, its stock sold and its courier on the way.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Dispatched {
+    pub(crate) order: Order,
+    pub(crate) pricing: Pricing,
+    pub(crate) courier: CourierId,
+}
+
+/// End state: the stock store took nothing, so nothing is owed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Rejected {
+    pub(crate) order: Order,
+    pub(crate) reason: Unavailable,
+}
+
+/// A checkout that failed and still owes the compensations in `O`, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Failed<O> {
+    pub(crate) order: Order,
+    pub(crate) cause: FailureCause,
+    pub(crate) returned: Returned,
+    pub(crate) owed: PhantomData<O>,
+}
+
+/// End state: the checkout failed and everything it took has been given back.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Compensated {
+    pub(crate) order: Order,
+    pub(crate) cause: FailureCause,
+    pub(crate) returned: Returned,
+}
+
+impl Dispatched {
+    pub fn courier(&self) -> &CourierId {
+        &self.courier
+    }
+}
+
+impl Rejected {
+    pub fn reason(&self) -> Unavailable {
+        self.reason
+    }
+}
+
+impl<O> Failed<O> {
+    pub fn cause(&self) -> &FailureCause {
+        &self.cause
+    }
+}
+
+impl Compensated {
+    pub fn cause(&self) -> &FailureCause {
+        &self.cause
+    }
+    pub fn returned(&self) -> Returned {
+        self.returned
+    }
+}

@@ -1,0 +1,120 @@
+//! In-memory stores that answer the saga's commands: stock with prices, loyalty points, and the
+//! customers' wallets, each a [`Ledger`] keyed by effect. This is an adapter, kept out of the
+//! pure core; the model checker runs the saga against it, and the conformance suite of the ports
+//! (to come) holds every other adapter to the same answers.
+//!
+//! ```
+//! use checkout_domain::{BookId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome, UserId};
+//! use checkout_memory::Stores;
+//!
+//! let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#)?;
+//! let mut stores = Stores::default();
+//! stores.inventory.add_book(BookId::new("b-1")?, 1, Money::from_minor_units(1250));
+//! stores.wallets.open(UserId::new("u-1")?, 5000);
+//!
+//! let mut checkout = CheckoutState::start(order);
+//! let outcome = loop {
+//!     checkout = match checkout.next() {
+//!         Next::Finished(outcome) => break outcome,
+//!         Next::Compute => checkout.compute()?,
+//!         Next::Run(Command::RequestCourier { token, .. }) => {
+//!             checkout.apply(Event::CourierAssigned { token, courier: CourierId::new("c-1")? })?
+//!         }
+//!         Next::Run(Command::NotifyCourier { .. }) => checkout.apply(Event::CourierNotified)?,
+//!         Next::Run(command) => checkout.apply(stores.perform(&command, 0).expect("a store command"))?,
+//!     };
+//! };
+//! assert_eq!(outcome, Outcome::Dispatched);
+//! assert_eq!(stores.wallets.balance(&UserId::new("u-1")?), Some(5000 - 1250));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use checkout_domain::ledger::{Ledger, TakeRefused, TakeRule};
+use checkout_domain::protocol::{
+    ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
+};
+use checkout_domain::{BookId, Command, EffectKey, Event, Money, Points, UserId};
+
+/// Copies in stock per book, and each book's unit price.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Inventory {
+    pub stock: Ledger<BookId>,
+    prices: BTreeMap<BookId, Money>,
+}
+
+impl Inventory {
+    pub fn add_book(&mut self, book: BookId, copies: u32, unit_price: Money) {
+        self.stock.open(book.clone(), u64::from(copies));
+        self.prices.insert(book, unit_price);
+    }
+
+    pub fn reserve(&mut self, key: &EffectKey, book: &BookId, quantity: u32) -> Result<StockReservation, Unavailable> {
+        let unit_price = *self.prices.get(book).ok_or(Unavailable::UnknownBook)?;
+        match self.stock.take(key, book, TakeRule::Exactly(u64::from(quantity))) {
+            Ok(_) => Ok(StockReservation { unit_price }),
+            Err(TakeRefused::Shortfall { available }) => Err(Unavailable::OutOfStock {
+                requested: quantity,
+                available: u32::try_from(available).unwrap_or(u32::MAX),
+            }),
+            Err(TakeRefused::UnknownAccount) => Err(Unavailable::UnknownBook),
+            Err(TakeRefused::Withdrawn) => Err(Unavailable::Withdrawn),
+        }
+    }
+
+    pub fn release(&mut self, key: &EffectKey, book: &BookId) -> StockReleased {
+        let quantity = self.stock.give_back(key, book);
+        StockReleased { quantity: u32::try_from(quantity).unwrap_or(u32::MAX) }
+    }
+}
+
+/// The three stores a checkout touches, answering commands the way the saga expects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Stores {
+    pub inventory: Inventory,
+    pub points: Ledger<UserId>,
+    /// Each customer's spendable funds; a charge takes from them, a refund gives back.
+    pub wallets: Ledger<UserId>,
+}
+
+/// The payment service declined the charge; nothing was charged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("payment declined: {0}")]
+pub struct Declined(pub TakeRefused);
+
+impl Stores {
+    /// Performs a store command and returns the event it reports to the checkout, or `None` for
+    /// a command that no store handles (the courier request and notification). `now_ms` is the
+    /// time the reply is received, which starts the courier deadline after a charge.
+    pub fn perform(&mut self, command: &Command, now_ms: u64) -> Option<Event> {
+        Some(match command {
+            Command::ReserveStock { key, book, quantity } => match self.inventory.reserve(key, book, quantity.get()) {
+                Ok(reservation) => Event::StockReserved(reservation),
+                Err(unavailable) => Event::StockUnavailable(unavailable),
+            },
+            Command::RedeemPoints { key, user, up_to } => {
+                // A customer with no points account has no points to redeem, and a key already
+                // given back takes nothing: both redeem zero, which is what was taken.
+                let taken = self.points.take(key, user, TakeRule::UpTo(up_to.get())).unwrap_or(0);
+                Event::PointsRedeemed(PointsRedemption { points: Points::new(taken) })
+            }
+            Command::Charge { key, user, amount } => {
+                match self.wallets.take(key, user, TakeRule::Exactly(amount.minor_units())) {
+                    Ok(charged) => {
+                        Event::Charged { receipt: ChargeReceipt { amount: Money::from_minor_units(charged) }, now_ms }
+                    }
+                    Err(refused) => Event::StepFailed { detail: Declined(refused).to_string() },
+                }
+            }
+            Command::ReleaseStock { key, book } => Event::StockReleased(self.inventory.release(key, book)),
+            Command::RestorePoints { key, user } => {
+                Event::PointsRestored(PointsRestored { points: Points::new(self.points.give_back(key, user)) })
+            }
+            Command::Refund { key, user } => {
+                Event::Refunded(RefundReceipt { amount: Money::from_minor_units(self.wallets.give_back(key, user)) })
+            }
+            Command::RequestCourier { .. } | Command::NotifyCourier { .. } => return None,
+        })
+    }
+}

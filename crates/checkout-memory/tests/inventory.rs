@@ -1,0 +1,20 @@
+//! The in-memory inventory honours the ledger's tombstones for reservations.
+
+use checkout_domain::protocol::Unavailable;
+use checkout_domain::{BookId, Effect, EffectKey, Money, OrderId};
+use checkout_memory::Inventory;
+
+fn key(order: &str, effect: Effect) -> EffectKey {
+    EffectKey::new(&OrderId::new(order).unwrap(), effect)
+}
+
+#[test]
+fn a_reservation_after_its_release_is_refused_as_withdrawn() {
+    let book = BookId::new("b-1").unwrap();
+    let mut inventory = Inventory::default();
+    inventory.add_book(book.clone(), 3, Money::from_minor_units(10));
+    let k = key("o-1", Effect::ReserveStock);
+    assert_eq!(inventory.release(&k, &book).quantity, 0);
+    assert_eq!(inventory.reserve(&k, &book, 1), Err(Unavailable::Withdrawn));
+    assert_eq!(inventory.stock.balance(&book), Some(3));
+}

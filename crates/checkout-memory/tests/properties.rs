@@ -1,0 +1,39 @@
+//! Property-based test over event sequences: a checkout driven against the in-memory stores by
+//! any mix of replies, failures and stray events stays a loadable state.
+
+use checkout_domain::{BookId, CheckoutState, CourierId, Event, Money, Next, Order, UserId};
+use checkout_memory::Stores;
+use proptest::prelude::*;
+
+proptest! {
+    /// Whatever events arrive in whatever order, the checkout either takes them or refuses them
+    /// unchanged, and every state it reaches persists and reloads as it was.
+    #[test]
+    fn any_event_sequence_keeps_the_checkout_loadable(quantity in 1u32..=3, redeem: bool, choices in proptest::collection::vec(0u8..8, 0..40)) {
+        let order = Order::from_json(&format!(r#"{{"orderId":"o","bookId":"b","userId":"u","quantity":{quantity},"redeem":{redeem}}}"#)).unwrap();
+        let mut stores = Stores::default();
+        stores.inventory.add_book(BookId::new("b").unwrap(), 2, Money::from_minor_units(7));
+        stores.points.open(UserId::new("u").unwrap(), 5);
+        stores.wallets.open(UserId::new("u").unwrap(), 100);
+        let mut state = CheckoutState::start(order);
+        for choice in choices {
+            let event = match (choice, state.next()) {
+                (_, Next::Finished(_)) => break,
+                (_, Next::Compute) => { state = state.compute().unwrap(); continue; }
+                (0..=3, Next::Run(command)) => stores.perform(&command, 0).unwrap_or(Event::CourierNotified),
+                (4, _) => Event::StepFailed { detail: "boom".into() },
+                (5, _) => match state.courier_wait() {
+                    Some((token, _)) => Event::CourierAssigned { token, courier: CourierId::new("c").unwrap() },
+                    None => Event::CourierNotified,
+                },
+                (6, _) => Event::DeadlinePassed { now_ms: u64::MAX },
+                _ => Event::CourierNotified,
+            };
+            state = match state.apply(event) {
+                Ok(next) => next,
+                Err(refused) => refused.state,
+            };
+            prop_assert_eq!(CheckoutState::from_json(&state.to_json()).unwrap(), state.clone());
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The model checker: one depth-first pass over every state a model can reach, which at once
+//! judges every invariant in [`INVARIANTS`] (auditing each state once), measures the state space,
+//! and looks for a cycle. Every assertion about a scenario uses the result of this one pass.
+//!
+//! *Always* invariants are judged in every state and *sometimes* invariants look for one state
+//! that satisfies them. *Eventually* invariants are judged at the states where a run ends; that
+//! is complete only when no run goes on forever, which is why the pass also reports any cycle and
+//! the tests assert there is none. States are told apart by a 64-bit fingerprint of their
+//! representative (see [`Audited::representative`]), as stateright's own checkers do.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::time::{Duration, Instant};
+
+use stateright::Expectation;
+
+use crate::audit::{Audited, INVARIANTS};
+
+/// What one pass over a model found.
+#[derive(Clone, Debug)]
+pub struct Exploration {
+    pub unique_states: usize,
+    /// The most steps on any path the search followed.
+    pub max_depth: usize,
+    /// Per invariant, in [`INVARIANTS`] order: a counterexample was found (always, eventually), or
+    /// an example (sometimes).
+    pub discovered: Vec<bool>,
+    /// Some state can reach itself again: a run could go on forever.
+    pub cycle: bool,
+    pub elapsed: Duration,
+}
+
+/// Fingerprints are already hashes; the set of them need not hash them again.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+fn fingerprint<S: Hash>(state: &S) -> u64 {
+    // `DefaultHasher::new` uses fixed keys, so fingerprints (and so the search) are reproducible.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    state.hash(&mut hasher);
+    hasher.finish()
+}
+
+struct Frame<S> {
+    fingerprint: u64,
+    successors: std::vec::IntoIter<S>,
+}
+
+/// Explores every state of `model` reachable from its initial states.
+pub fn explore<M>(model: &M) -> Exploration
+where
+    M: Audited,
+    M::State: Clone + Hash,
+{
+    let started = Instant::now();
+    // `true` while the state is on the current path, `false` once all below it is explored.
+    let mut on_path: HashMap<u64, bool, BuildHasherDefault<PassThrough>> = HashMap::default();
+    let mut discovered = vec![false; INVARIANTS.len()];
+    let mut cycle = false;
+    let mut max_depth = 0;
+    let mut stack: Vec<Frame<M::State>> = Vec::new();
+
+    let mut visit = |state: M::State, stack: &mut Vec<Frame<M::State>>, on_path: &mut HashMap<_, _, _>| {
+        let state = model.representative(&state);
+        let print = fingerprint(&state);
+        match on_path.get(&print) {
+            Some(true) => cycle = true,
+            Some(false) => {}
+            None => {
+                on_path.insert(print, true);
+                let successors = model.next_states(&state);
+                let audit = model.audit(&state);
+                for (found, invariant) in discovered.iter_mut().zip(INVARIANTS) {
+                    let holds = (invariant.holds)(&audit);
+                    *found |= match invariant.expectation {
+                        Expectation::Always => !holds,
+                        Expectation::Eventually => successors.is_empty() && !holds,
+                        Expectation::Sometimes => holds,
+                    };
+                }
+                stack.push(Frame { fingerprint: print, successors: successors.into_iter() });
+                max_depth = max_depth.max(stack.len() - 1);
+            }
+        }
+    };
+
+    for init in model.init_states() {
+        visit(init, &mut stack, &mut on_path);
+        while let Some(frame) = stack.last_mut() {
+            match frame.successors.next() {
+                Some(next) => visit(next, &mut stack, &mut on_path),
+                None => {
+                    let done = frame.fingerprint;
+                    stack.pop();
+                    on_path.insert(done, false);
+                }
+            }
+        }
+    }
+    Exploration { unique_states: on_path.len(), max_depth, discovered, cycle, elapsed: started.elapsed() }
+}

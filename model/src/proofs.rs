@@ -1,0 +1,188 @@
+//! Checks both models in every scenario and gathers what the proofs document and the tests
+//! need: one [`ScenarioResult`] per model and scenario, from one pass of the checker each, plus
+//! the shortest traces worth showing.
+
+use std::fmt::Write;
+use std::hash::Hash;
+
+use stateright::Expectation;
+
+use crate::audit::{Invariant, INVARIANTS};
+use crate::check::{explore, Exploration};
+use crate::flaw::Flaw;
+use crate::reference::ReferenceModel;
+use crate::saga::SagaModel;
+use crate::scenario::Scenario;
+use crate::trace::{shortest_trace, Narrated, Trace};
+
+/// What the checker found for one invariant in one scenario.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub invariant: &'static Invariant,
+    /// A counterexample (for always and eventually) or an example (for sometimes) exists.
+    pub discovered: bool,
+    /// A shortest counterexample or example, when one was asked for.
+    pub trace: Option<Trace>,
+    /// For a property that exposes a reference flaw: a shortest counterexample in which that
+    /// flaw's own code does the damage (the shortest overall may go through another flaw).
+    pub flaw_trace: Option<Trace>,
+}
+
+impl Verdict {
+    /// Whether the invariant holds: no counterexample, or for "sometimes", an example exists.
+    pub fn holds(&self) -> bool {
+        match self.invariant.expectation {
+            Expectation::Sometimes => self.discovered,
+            _ => !self.discovered,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ScenarioResult {
+    pub scenario: Scenario,
+    pub exploration: Exploration,
+    pub verdicts: Vec<Verdict>,
+}
+
+impl ScenarioResult {
+    /// One line for test output and the binary: the model, scenario, states, depth and time.
+    pub fn report_line(&self, model: &str) -> String {
+        let e = &self.exploration;
+        format!(
+            "{model:9} | {:24} | {:9} unique states | depth {:2} | {:8.3} s | {:9.0} states/s",
+            self.scenario.name,
+            e.unique_states,
+            e.max_depth,
+            e.elapsed.as_secs_f64(),
+            e.unique_states as f64 / e.elapsed.as_secs_f64().max(1e-9)
+        )
+    }
+
+    pub fn verdict(&self, name: &str) -> &Verdict {
+        self.verdicts.iter().find(|v| v.invariant.name == name).expect("every invariant has a verdict")
+    }
+}
+
+/// Which traces to search for after the checker has given its verdicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Traces {
+    /// Counterexamples to every invariant that fails (the reference).
+    Counterexamples,
+    /// Examples for the "sometimes" properties (our saga, whose invariants hold).
+    Examples,
+    /// None: only the verdicts.
+    None,
+}
+
+/// Checks one model in one scenario: every invariant's verdict, and the traces asked for.
+pub fn check<M>(model: &M, scenario: &Scenario, traces: Traces) -> ScenarioResult
+where
+    M: Narrated,
+    M::State: Clone + Hash + Eq,
+    M::Action: Clone,
+{
+    let exploration = explore(model);
+    let verdicts = INVARIANTS
+        .iter()
+        .zip(&exploration.discovered)
+        .map(|(invariant, &discovered)| {
+            let wanted = match (traces, &invariant.expectation) {
+                (Traces::Counterexamples, Expectation::Sometimes) => false,
+                (Traces::Counterexamples, _) => discovered,
+                (Traces::Examples, Expectation::Sometimes) => discovered,
+                _ => false,
+            };
+            let find = |through_flaw: Option<Flaw>| {
+                shortest_trace(model, |state, terminal| {
+                    let audit = model.audit(state);
+                    let ok = (invariant.holds)(&audit);
+                    let shows = match invariant.expectation {
+                        Expectation::Always => !ok,
+                        Expectation::Eventually => terminal && !ok,
+                        Expectation::Sometimes => ok,
+                    };
+                    shows && through_flaw.is_none_or(|f| audit.went_through_flaw(f))
+                })
+            };
+            let trace = if wanted { find(None) } else { None };
+            let flaw_trace = match (traces, invariant.exposes_flaw) {
+                (Traces::Counterexamples, Some(flaw)) if discovered => find(Some(flaw)),
+                _ => None,
+            };
+            Verdict { invariant, discovered, trace, flaw_trace }
+        })
+        .collect();
+    ScenarioResult { scenario: scenario.clone(), exploration, verdicts }
+}
+
+/// The outcome of checking both models in every scenario.
+#[derive(Clone, Debug)]
+pub struct Proofs {
+    pub ours: Vec<ScenarioResult>,
+    pub reference: Vec<ScenarioResult>,
+}
+
+impl Proofs {
+    /// Whether our saga passes: every always/eventually property holds in every scenario, and
+    /// every sometimes property has an example in at least one scenario.
+    pub fn ours_pass(&self) -> bool {
+        INVARIANTS.iter().enumerate().all(|(i, invariant)| match invariant.expectation {
+            Expectation::Sometimes => self.ours.iter().any(|r| r.verdicts[i].holds()),
+            _ => self.ours.iter().all(|r| r.verdicts[i].holds()),
+        })
+    }
+
+    /// Checks every scenario, both models, the scenarios spread over the machine's cores. Only
+    /// the small scenarios are searched for traces: the document shows the shortest ones, and a
+    /// larger scenario has no shorter run than a smaller one of the same kind.
+    pub fn run() -> Proofs {
+        let scenarios = Scenario::all();
+        let jobs: Vec<(bool, &Scenario)> =
+            scenarios.iter().flat_map(|s| [(true, s), (false, s)]).collect();
+        let results = parallel_map(&jobs, |&(ours, scenario)| {
+            let traces = |wanted| if scenario.show_traces { wanted } else { Traces::None };
+            if ours {
+                check(&SagaModel::new(scenario.clone()), scenario, traces(Traces::Examples))
+            } else {
+                check(&ReferenceModel::new(scenario.clone()), scenario, traces(Traces::Counterexamples))
+            }
+        });
+        let (ours, reference): (Vec<_>, Vec<_>) = jobs.iter().zip(results).partition(|((ours, _), _)| *ours);
+        Proofs {
+            ours: ours.into_iter().map(|(_, r)| r).collect(),
+            reference: reference.into_iter().map(|(_, r)| r).collect(),
+        }
+    }
+
+    /// One line per model and scenario: states, depth and time, for test output and the binary.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        for (model, results) in [("ours", &self.ours), ("reference", &self.reference)] {
+            for r in results {
+                let failing: Vec<_> = r.verdicts.iter().filter(|v| !v.holds()).map(|v| v.invariant.name).collect();
+                let failing = if failing.is_empty() { "none".to_string() } else { failing.join(", ") };
+                let _ = writeln!(out, "{} | failing: {failing}", r.report_line(model));
+            }
+        }
+        out
+    }
+}
+
+/// Maps `f` over `items` on as many threads as the machine has cores, keeping their order.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<R>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = f(item);
+                *results[i].lock().expect("no thread panics while holding it") = Some(result);
+            });
+        }
+    });
+    results.into_iter().map(|m| m.into_inner().expect("not poisoned").expect("every item was mapped")).collect()
+}

@@ -1,0 +1,288 @@
+//! The proofs document (`docs/proofs.md`), rendered from [`Proofs`]. It is generated only from
+//! here; a test compares the committed copy with a fresh rendering, ignoring only the row of
+//! checking times.
+
+use std::fmt::Write;
+
+use stateright::Expectation;
+
+use crate::audit::{copies, exposing, Audit, Invariant, INVARIANTS};
+use crate::flaw::Flaw;
+use crate::proofs::{Proofs, ScenarioResult, Verdict};
+use crate::trace::{Actor, Trace};
+
+/// The first cell of the row that holds the checking times, which differ on every run.
+pub const TIMES_ROW: &str = "| checking time (this run) |";
+
+impl Proofs {
+    /// The proofs document, in Markdown.
+    pub fn render(&self) -> String {
+        let mut md = String::new();
+        render_document(&mut md, self).expect("writing to a String cannot fail");
+        md
+    }
+}
+
+/// The document with its checking times blanked, for comparing two renderings.
+pub fn without_times(md: &str) -> String {
+    md.lines().map(|line| if line.starts_with(TIMES_ROW) { TIMES_ROW } else { line }).collect::<Vec<_>>().join("\n")
+}
+
+fn verdict_word(v: &Verdict) -> &'static str {
+    match (v.holds(), &v.invariant.expectation) {
+        (true, Expectation::Sometimes) => "example found",
+        (false, Expectation::Sometimes) => "not reachable here",
+        (true, _) => "holds",
+        (false, _) => "VIOLATED",
+    }
+}
+
+fn kind(invariant: &Invariant) -> &'static str {
+    match invariant.expectation {
+        Expectation::Always => "always",
+        Expectation::Eventually => "eventually",
+        Expectation::Sometimes => "sometimes",
+    }
+}
+
+fn world(audit: &Audit) -> String {
+    let orders: Vec<String> = audit
+        .orders
+        .iter()
+        .map(|o| {
+            format!(
+                "{}: {:?}, holds {}, {} points, {} charged",
+                o.order,
+                o.status,
+                copies(o.held.stock_taken),
+                o.held.points_taken,
+                o.held.charged
+            )
+        })
+        .collect();
+    format!("stock {}, points {}; {}", audit.stock, audit.points, orders.join("; "))
+}
+
+fn render_trace(md: &mut String, trace: &Trace) -> std::fmt::Result {
+    writeln!(md, "| # | step | world after the step |")?;
+    writeln!(md, "|---|------|----------------------|")?;
+    for (i, (step, audit)) in trace.steps.iter().enumerate() {
+        writeln!(md, "| {} | {} | {} |", i + 1, step.text, world(audit))?;
+    }
+    writeln!(md)?;
+    writeln!(md, "```mermaid")?;
+    writeln!(md, "sequenceDiagram")?;
+    for (actor, name) in [
+        (Actor::Outside, "Outside world"),
+        (Actor::Orchestrator, "Orchestrator"),
+        (Actor::Stores, "Stock, points, payments"),
+        (Actor::Queue, "Courier queue"),
+        (Actor::Worker, "Courier worker"),
+    ] {
+        writeln!(md, "    participant {} as {}", actor.id(), name)?;
+    }
+    for (i, (step, _)) in trace.steps.iter().enumerate() {
+        let text = step.text.replace([';', '#', '`'], " ");
+        writeln!(md, "    {}->>{}: {}. {}", step.from.id(), step.to.id(), i + 1, text)?;
+    }
+    writeln!(md, "```")?;
+    writeln!(md)
+}
+
+fn render_scenario_table(md: &mut String, results: &[ScenarioResult]) -> std::fmt::Result {
+    write!(md, "| property |")?;
+    for r in results {
+        write!(md, " {} |", r.scenario.name)?;
+    }
+    writeln!(md)?;
+    write!(md, "|---|")?;
+    for _ in results {
+        write!(md, "---|")?;
+    }
+    writeln!(md)?;
+    for (i, invariant) in INVARIANTS.iter().enumerate() {
+        write!(md, "| {} ({}) |", invariant.name, kind(invariant))?;
+        for r in results {
+            write!(md, " {} |", verdict_word(&r.verdicts[i]))?;
+        }
+        writeln!(md)?;
+    }
+    write!(md, "| unique states explored |")?;
+    for r in results {
+        write!(md, " {} |", r.exploration.unique_states)?;
+    }
+    writeln!(md)?;
+    write!(md, "| deepest path (steps) |")?;
+    for r in results {
+        write!(md, " {} |", r.exploration.max_depth)?;
+    }
+    writeln!(md)?;
+    write!(md, "{TIMES_ROW}")?;
+    for r in results {
+        write!(md, " {:.1} s |", r.exploration.elapsed.as_secs_f64())?;
+    }
+    writeln!(md)?;
+    writeln!(md)
+}
+
+/// The shortest trace `pick` gives for a property across scenarios, with its scenario.
+fn shortest<'a>(
+    results: &'a [ScenarioResult],
+    name: &str,
+    pick: fn(&Verdict) -> Option<&Trace>,
+) -> Option<(&'a ScenarioResult, &'a Trace)> {
+    results.iter().filter_map(|r| pick(r.verdict(name)).map(|t| (r, t))).min_by_key(|(_, t)| t.steps.len())
+}
+
+fn steps(n: usize) -> String {
+    if n == 1 {
+        "1 step".to_string()
+    } else {
+        format!("{n} steps")
+    }
+}
+
+fn any_trace(v: &Verdict) -> Option<&Trace> {
+    v.trace.as_ref()
+}
+
+fn flaw_trace(v: &Verdict) -> Option<&Trace> {
+    v.flaw_trace.as_ref()
+}
+
+fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
+    writeln!(md, "# Proofs of the checkout saga's invariants")?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "Generated by `cargo run -p checkout-model --release --bin prove`; do not edit by hand. \
+         `cargo test` fails when this file differs from what that command writes now."
+    )?;
+    writeln!(md)?;
+    writeln!(md, "## How the proof works")?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "Both sagas are written as stateright models, and a model checker explores every state each \
+         can reach, depth first, checking each property below in every one of them; the same pass \
+         asserts that no run can go on forever. Our model moves each checkout only through the domain \
+         crate's own transition methods and the in-memory keyed stores the project ships, so what is \
+         checked is the shipped logic. The reference model is the Step Functions study project as it \
+         is written. Both run in the same scenarios and are judged by the same properties."
+    )?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "In every scenario the environment may, within a budget, make any remote call fail before it \
+         takes effect, take effect and lose its reply, or fail for good; crash the orchestrator before or \
+         after an effect (it restarts from the persisted checkout, forgetting retry counts and sent \
+         requests); lose or duplicate a queue message or a worker reply; make the courier worker fail; \
+         let the courier deadline pass while the worker is busy; and credit the customer points from \
+         outside. The checker tries every placement of these faults."
+    )?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "Two reductions keep the larger scenarios fast, and a test shows that each leaves every verdict \
+         as it was in the scenarios small enough to check without it: a pure step (pricing, routing, \
+         closing a compensated checkout) is taken together with the step before it, since no other \
+         actor can observe the state in between; and orders that differ only in their id are \
+         interchangeable, so the checker visits one state for each way of renaming them."
+    )?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "What is not explored: more faults than a scenario's budget; more orders than its list; and a \
+         call to a store overtaken by the next step of the same checkout (each call completes, or is \
+         lost, before the orchestrator moves on). A take that arrives after its own give-back is \
+         refused by the stores' tombstones, which the domain crate's tests cover."
+    )?;
+    writeln!(md)?;
+    writeln!(md, "## The reference's flaws, and why they cannot happen here")?;
+    writeln!(md)?;
+    writeln!(md, "| # | flaw in the reference | what makes it impossible here | property that proves it |")?;
+    writeln!(md, "|---|---|---|---|")?;
+    for flaw in Flaw::ALL {
+        let (n, what, remedy, property) = (flaw.number(), flaw.description(), flaw.remedy(), exposing(flaw).name);
+        writeln!(md, "| {n} | {what} | {remedy} | {property} |")?;
+    }
+    writeln!(md)?;
+    writeln!(md, "## The properties")?;
+    writeln!(md)?;
+    writeln!(md, "| property | kind | what it says |")?;
+    writeln!(md, "|---|---|---|")?;
+    for invariant in INVARIANTS {
+        writeln!(md, "| {} | {} | {} |", invariant.name, kind(invariant), invariant.statement)?;
+    }
+    writeln!(md)?;
+    writeln!(
+        md,
+        "*Always* holds in every reachable state. *Eventually* holds at the end of every run (every \
+         run is finite: each step uses up a bounded budget or moves a checkout forward, and a checkout \
+         never moves back). *Sometimes* holds in at least one reachable state, which shows the model \
+         does reach the situations the other properties speak about."
+    )?;
+    writeln!(md)?;
+    writeln!(md, "## The scenarios")?;
+    writeln!(md)?;
+    for r in &proofs.ours {
+        writeln!(md, "- **{}**: {}.", r.scenario.name, r.scenario.summary())?;
+    }
+    writeln!(md)?;
+    writeln!(md, "## Our saga")?;
+    writeln!(md)?;
+    render_scenario_table(md, &proofs.ours)?;
+    for name in ["some checkout is compensated after billing", "some checkout is compensated after redeeming points"] {
+        if let Some((r, trace)) = shortest(&proofs.ours, name, any_trace) {
+            writeln!(md, "### Example: {name} (scenario: {})", r.scenario.name)?;
+            writeln!(md)?;
+            render_trace(md, trace)?;
+        }
+    }
+    writeln!(md, "## The reference flow")?;
+    writeln!(md)?;
+    render_scenario_table(md, &proofs.reference)?;
+    writeln!(md, "### Each flaw, and the shortest run that shows it")?;
+    writeln!(md)?;
+    for flaw in Flaw::ALL {
+        let invariant = exposing(flaw);
+        writeln!(md, "#### Flaw {}: {}", flaw.number(), flaw.description())?;
+        writeln!(md)?;
+        match shortest(&proofs.reference, invariant.name, flaw_trace) {
+            Some((r, trace)) => {
+                writeln!(
+                    md,
+                    "Property **{}** fails in scenario *{}* after {}:",
+                    invariant.name,
+                    r.scenario.name,
+                    steps(trace.steps.len())
+                )?;
+                writeln!(md)?;
+                render_trace(md, trace)?;
+                if invariant.expectation == Expectation::Eventually {
+                    writeln!(
+                        md,
+                        "After the last step nothing is left that can happen, yet a checkout is still in \
+                         progress: it waits forever.\n"
+                    )?;
+                }
+            }
+            None => writeln!(md, "Property **{}** found no counterexample in these scenarios.\n", invariant.name)?,
+        }
+    }
+    writeln!(md, "### The shortest counterexample to each property the reference breaks")?;
+    writeln!(md)?;
+    for invariant in INVARIANTS.iter().filter(|i| i.expectation != Expectation::Sometimes) {
+        let Some((r, trace)) = shortest(&proofs.reference, invariant.name, any_trace) else { continue };
+        let shown_above = shortest(&proofs.reference, invariant.name, flaw_trace);
+        writeln!(md, "#### {} (scenario: {}, {})", invariant.name, r.scenario.name, steps(trace.steps.len()))?;
+        writeln!(md)?;
+        match (shown_above, invariant.exposes_flaw) {
+            (Some((above, shown)), Some(flaw)) if above.scenario.name == r.scenario.name && shown == trace => {
+                writeln!(md, "The run shown for flaw {} above.\n", flaw.number())?;
+            }
+            _ => render_trace(md, trace)?,
+        }
+    }
+    Ok(())
+}
