@@ -2,6 +2,7 @@
 //! copy, point and cent is. Both models (ours and the reference flow) produce an audit of each of
 //! their states, so the same properties judge both.
 
+use checkout_domain::OrderId;
 use stateright::{Expectation, Model};
 
 use crate::flaw::Flaw;
@@ -46,7 +47,7 @@ pub struct Holdings {
 /// One checkout in one state of a model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderAudit {
-    pub order: String,
+    pub order: OrderId,
     pub status: Status,
     pub quantity: i64,
     pub held: Holdings,
@@ -92,13 +93,11 @@ pub fn copies(n: i64) -> String {
 pub trait Audited: Model {
     fn audit(&self, state: &Self::State) -> Audit;
 
-    /// The state that stands for every state equal to `state` up to a renaming of interchangeable
-    /// orders. The checker visits one state per class; the default has no symmetry.
-    fn representative(&self, state: &Self::State) -> Self::State
-    where
-        Self::State: Clone,
-    {
-        state.clone()
+    /// A fingerprint that is the same for every state equal to `state` up to a renaming of
+    /// interchangeable orders, if the model has such a symmetry. The checker then visits one
+    /// state of each class. The default has none.
+    fn symmetric_fingerprint(&self, _state: &Self::State) -> Option<u64> {
+        None
     }
 }
 

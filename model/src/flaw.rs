@@ -46,7 +46,9 @@ impl Flaw {
                 "points are restored by writing the redeemed amount over the balance instead of adding it back"
             }
             Flaw::RefundNoOp => "the refund step does nothing",
-            Flaw::DoubleCharge => "billing is retried with no idempotency key, so a retry after a lost reply charges twice",
+            Flaw::DoubleCharge => {
+                "billing is retried with no idempotency key, so a retry after a lost reply charges twice"
+            }
             Flaw::UnboundedWait => {
                 "the wait for the courier worker's callback has no timeout, so one lost reply hangs the checkout"
             }

@@ -10,6 +10,8 @@
 //! - [`trace`]: runs told in words, and the search for the shortest one to show.
 //! - [`proofs`]: checks everything; [`render`] writes the proofs document from the result.
 //! - [`multiset`]: messages in flight, kept so that equal contents make equal states.
+//! - [`shared`]: parts of a state that successors share until they change them.
+//! - [`symmetry`]: one fingerprint for every renaming of orders that differ only in their id.
 
 pub mod audit;
 pub mod check;
@@ -20,4 +22,6 @@ pub mod reference;
 pub mod render;
 pub mod saga;
 pub mod scenario;
+pub mod shared;
+pub mod symmetry;
 pub mod trace;

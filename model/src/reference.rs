@@ -19,8 +19,8 @@ use stateright::Model;
 use crate::audit::{copies, Audit, Audited, Holdings, OrderAudit, Status};
 use crate::flaw::Flaw;
 use crate::multiset::{duplicate, insert_sorted};
-use crate::trace::{Actor, Narrated, Step};
 use crate::scenario::{Scenario, POINTS_CREDIT};
+use crate::trace::{Actor, Narrated, Step};
 
 /// Where one reference execution is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -355,7 +355,7 @@ impl Audited for ReferenceModel {
             .iter()
             .enumerate()
             .map(|(i, r)| OrderAudit {
-                order: self.scenario.orders[i].id().to_string(),
+                order: self.scenario.orders[i].id().clone(),
                 status: match r.step {
                     RefStep::Dispatched => Status::Dispatched,
                     RefStep::Rejected => Status::Rejected,

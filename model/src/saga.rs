@@ -9,17 +9,19 @@
 //! duplicated queue message or worker reply, a courier worker that cannot assign a courier, and a
 //! courier deadline that passes while the worker is still busy.
 
-use std::sync::Arc;
-
 use checkout_domain::protocol::{PointsRestored, RefundReceipt, StockReleased, Unavailable};
 use checkout_domain::states::Compensation;
-use checkout_domain::{CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Outcome, Points, TaskToken};
+use checkout_domain::{
+    CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Outcome, Points, TaskToken,
+};
 use checkout_memory::Stores;
 use stateright::Model;
 
 use crate::audit::{Audit, Audited, Holdings, OrderAudit, Status};
 use crate::multiset::{duplicate, insert_sorted};
 use crate::scenario::{Scenario, POINTS_CREDIT};
+use crate::shared::Shared;
+use crate::symmetry::Symmetry;
 use crate::trace::{Actor, Narrated, Step};
 
 /// The orchestrator's view of one checkout: the persisted state plus what a crash loses.
@@ -57,9 +59,10 @@ pub struct CourierReply {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SagaState {
-    pub runs: Vec<Run>,
+    /// Each checkout, shared with the states before it until a step changes it.
+    pub runs: Vec<Shared<Run>>,
     /// Shared between states until a step changes a store: most steps do not.
-    pub stores: Arc<Stores>,
+    pub stores: Shared<Stores>,
     /// Sorted, so that the same multiset of messages is the same state.
     pub courier_queue: Vec<CourierRequest>,
     pub courier_replies: Vec<CourierReply>,
@@ -150,11 +153,15 @@ pub struct SagaModel {
     /// nothing but its own checkout and nothing else can happen to that checkout in between; a
     /// test compares every verdict with this switched off.
     pub fuse_pure_steps: bool,
+    /// The scenario's interchangeable orders, when the checker is to visit one state for every
+    /// renaming of them (see [`crate::symmetry`]).
+    pub symmetry: Option<Symmetry>,
 }
 
 impl SagaModel {
     pub fn new(scenario: Scenario) -> SagaModel {
-        SagaModel { scenario, sabotaged: None, fuse_pure_steps: true }
+        let symmetry = Symmetry::of(&scenario);
+        SagaModel { scenario, sabotaged: None, fuse_pure_steps: true, symmetry }
     }
 
     /// The same model with one compensation turned into a no-op that claims success.
@@ -164,7 +171,7 @@ impl SagaModel {
 
     /// The same model with every reduction switched off: each pure step is a step of its own.
     pub fn unreduced(self) -> SagaModel {
-        SagaModel { fuse_pure_steps: false, ..self }
+        SagaModel { fuse_pure_steps: false, symmetry: None, ..self }
     }
 
     fn sabotage(&self, command: &Command) -> Option<Event> {
@@ -195,7 +202,7 @@ impl SagaModel {
         }
         if let Command::ReserveStock { book, quantity, .. } = command {
             let available = state.stores.inventory.stock.balance(book).unwrap_or(0);
-            let event = Arc::make_mut(&mut state.stores).perform(command, CHARGE_TIME_MS).expect("stores handle stock");
+            let event = state.stores.make_mut().perform(command, CHARGE_TIME_MS).expect("stores handle stock");
             if matches!(event, Event::StockUnavailable(Unavailable::OutOfStock { .. }))
                 && available >= u64::from(quantity.get())
             {
@@ -205,9 +212,9 @@ impl SagaModel {
         }
         let event = match command {
             Command::NotifyCourier { .. } => Event::CourierNotified,
-            _ => Arc::make_mut(&mut state.stores).perform(command, CHARGE_TIME_MS).expect("a store command"),
+            _ => state.stores.make_mut().perform(command, CHARGE_TIME_MS).expect("a store command"),
         };
-        let ghost = &mut state.runs[run];
+        let mut ghost = state.runs[run].make_mut();
         match (&event, command) {
             (Event::Charged { .. }, Command::Charge { .. }) => ghost.was_billed = true,
             (Event::PointsRedeemed(r), _) if r.points.get() > 0 => ghost.redeemed_points = true,
@@ -219,7 +226,7 @@ impl SagaModel {
     /// Feeds a reply to the checkout that asked for it, and says whether it was taken. A refusal
     /// leaves the checkout where it was.
     fn feed(&self, state: &mut SagaState, run: usize, event: Event) -> bool {
-        let r = &mut state.runs[run];
+        let mut r = state.runs[run].make_mut();
         match r.checkout.clone().apply(event) {
             Ok(next) => {
                 r.checkout = self.settle(next);
@@ -253,12 +260,15 @@ impl SagaModel {
     /// the checkout is loaded back from its saved JSON record.
     fn restart(state: &mut SagaState, run: usize) {
         state.crashes_left -= 1;
-        let r = &mut state.runs[run];
+        let mut r = state.runs[run].make_mut();
         r.attempts = 0;
         r.courier_requested = false;
         match CheckoutState::from_json(&r.checkout.to_json()) {
             Ok(reloaded) if reloaded == r.checkout => r.checkout = reloaded,
-            _ => state.reload_failed = true,
+            _ => {
+                drop(r);
+                state.reload_failed = true;
+            }
         }
     }
 
@@ -269,7 +279,7 @@ impl SagaModel {
     fn call(&self, state: &mut SagaState, run: usize, fault: Option<CallFault>) {
         let Some(command) = Self::command_of(&state.runs[run]) else { return };
         if let Command::Charge { amount, .. } = &command {
-            state.runs[run].amount_due = Some(amount.minor_units());
+            state.runs[run].make_mut().amount_due = Some(amount.minor_units());
         }
         match fault {
             None => {
@@ -291,7 +301,7 @@ impl SagaModel {
                 }
                 // Compensations are retried until they succeed; forward steps have a budget.
                 if !command.is_compensation() {
-                    state.runs[run].attempts += 1;
+                    state.runs[run].make_mut().attempts += 1;
                     if state.runs[run].attempts >= self.scenario.max_attempts {
                         self.give_up(state, run, "retries exhausted");
                     }
@@ -314,18 +324,20 @@ impl Model for SagaModel {
         let runs = s
             .orders
             .iter()
-            .map(|order| Run {
-                checkout: self.settle(CheckoutState::start(order.clone())),
-                attempts: 0,
-                courier_requested: false,
-                amount_due: None,
-                was_billed: false,
-                redeemed_points: false,
+            .map(|order| {
+                Shared::new(Run {
+                    checkout: self.settle(CheckoutState::start(order.clone())),
+                    attempts: 0,
+                    courier_requested: false,
+                    amount_due: None,
+                    was_billed: false,
+                    redeemed_points: false,
+                })
             })
             .collect();
         vec![SagaState {
             runs,
-            stores: Arc::new(stores),
+            stores: Shared::new(stores),
             courier_queue: Vec::new(),
             courier_replies: Vec::new(),
             faults_left: s.faults,
@@ -393,13 +405,13 @@ impl Model for SagaModel {
         match action {
             SagaAction::Call { run, fault } => self.call(&mut state, run, fault),
             SagaAction::Compute { run } => {
-                let checkout = state.runs[run].checkout.clone();
-                state.runs[run].checkout = checkout.compute().expect("compute is offered only for pure steps");
+                let mut r = state.runs[run].make_mut();
+                r.checkout = r.checkout.clone().compute().expect("compute is offered only for pure steps");
             }
             SagaAction::RequestCourier { run } => {
                 let (token, _) = state.runs[run].checkout.courier_wait()?;
                 insert_sorted(&mut state.courier_queue, CourierRequest { run, token });
-                state.runs[run].courier_requested = true;
+                state.runs[run].make_mut().courier_requested = true;
             }
             SagaAction::Crash { run } => Self::restart(&mut state, run),
             SagaAction::Work { request, assigns } => {
@@ -441,7 +453,7 @@ impl Model for SagaModel {
             }
             SagaAction::CreditPoints => {
                 state.credits_left -= 1;
-                Arc::make_mut(&mut state.stores).points.deposit(&self.scenario.user, POINTS_CREDIT);
+                state.stores.make_mut().points.deposit(&self.scenario.user, POINTS_CREDIT);
             }
         }
         Some(state)
@@ -453,6 +465,10 @@ fn as_i64(n: u64) -> i64 {
 }
 
 impl Audited for SagaModel {
+    fn symmetric_fingerprint(&self, state: &SagaState) -> Option<u64> {
+        self.symmetry.as_ref().map(|symmetry| symmetry.fingerprint(&self.scenario, state))
+    }
+
     fn audit(&self, state: &SagaState) -> Audit {
         let s = &self.scenario;
         let stores = &state.stores;
@@ -463,7 +479,7 @@ impl Audited for SagaModel {
                 let order = r.checkout.order();
                 let key = |effect| EffectKey::new(order.id(), effect);
                 OrderAudit {
-                    order: order.id().to_string(),
+                    order: order.id().clone(),
                     status: match r.checkout.next() {
                         Next::Finished(Outcome::Dispatched) => Status::Dispatched,
                         Next::Finished(Outcome::Rejected) => Status::Rejected,

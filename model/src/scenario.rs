@@ -27,8 +27,9 @@ pub struct Scenario {
     pub points_credits: u8,
     /// How many attempts a forward step gets before the checkout gives up and compensates.
     pub max_attempts: u8,
-    /// Whether the proofs search this scenario for the shortest runs they show. Only the small
-    /// scenarios are: the runs shown are the shortest, and the small scenarios have them.
+    /// Whether the proofs search our saga's runs in this scenario for the examples they show.
+    /// Only the small scenarios are searched: the examples shown are the shortest, and the small
+    /// scenarios have them. (The reference's state spaces are small; all of them are searched.)
     pub show_traces: bool,
 }
 

@@ -98,4 +98,3 @@ where
     }
     None
 }
-

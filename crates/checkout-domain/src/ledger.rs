@@ -29,19 +29,23 @@ pub enum TakeRefused {
     Withdrawn,
 }
 
+/// Where the effect under one key stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum EntryState {
+pub enum EntryState {
+    /// Taken and still held.
     Taken,
+    /// Taken, then given back.
     Returned,
     /// A give-back arrived first; a late take under the key must not take anything.
     Withdrawn,
 }
 
+/// The record a key leaves: which account, how much it took, and where it stands.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Entry<A> {
-    account: A,
-    amount: u64,
-    state: EntryState,
+pub struct Entry<A> {
+    pub account: A,
+    pub amount: u64,
+    pub state: EntryState,
 }
 
 /// Balances per account and the record of every keyed take.
@@ -106,6 +110,11 @@ impl<A: Ord + Clone> Ledger<A> {
                 0
             }
         }
+    }
+
+    /// Every key's record, in key order: what an audit reads to account for each effect.
+    pub fn entries(&self) -> impl Iterator<Item = (&EffectKey, &Entry<A>)> {
+        self.entries.iter()
     }
 
     /// What `key` has taken and not given back.

@@ -1,0 +1,81 @@
+//! [`Shared`]: a part of a model state that successor states share until one of them changes it,
+//! with its fingerprint kept beside it. Most steps change one checkout and leave the other
+//! checkouts and the stores as they were; sharing those parts makes copying a state cheap, and
+//! the kept fingerprint makes hashing it cheap, which is most of what a model checker does.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use crate::check::fingerprint;
+
+/// A value shared between states, hashed by its fingerprint.
+#[derive(Clone)]
+pub struct Shared<T> {
+    value: Arc<T>,
+    fingerprint: u64,
+}
+
+impl<T: Hash + Clone> Shared<T> {
+    pub fn new(value: T) -> Shared<T> {
+        Shared { fingerprint: fingerprint(&value), value: Arc::new(value) }
+    }
+
+    /// Changes the value: this state gets its own copy, and its fingerprint is taken anew once
+    /// the returned guard is dropped.
+    pub fn make_mut(&mut self) -> SharedMut<'_, T> {
+        SharedMut { shared: self }
+    }
+}
+
+/// Write access to a [`Shared`] value; updates the fingerprint when dropped.
+pub struct SharedMut<'a, T: Hash + Clone> {
+    shared: &'a mut Shared<T>,
+}
+
+impl<T: Hash + Clone> Deref for SharedMut<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.shared.value
+    }
+}
+
+impl<T: Hash + Clone> DerefMut for SharedMut<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Arc::make_mut(&mut self.shared.value)
+    }
+}
+
+impl<T: Hash + Clone> Drop for SharedMut<'_, T> {
+    fn drop(&mut self) {
+        self.shared.fingerprint = fingerprint(&*self.shared.value);
+    }
+}
+
+impl<T> Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> Hash for Shared<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.fingerprint);
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint && (Arc::ptr_eq(&self.value, &other.value) || self.value == other.value)
+    }
+}
+
+impl<T: Eq> Eq for Shared<T> {}
+
+impl<T: fmt::Debug> fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.value.fmt(f)
+    }
+}
