@@ -1,3 +1,5 @@
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use checkout_model::check::explore;
 use checkout_model::saga::SagaModel;
 use checkout_model::scenario::Scenario;

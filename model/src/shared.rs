@@ -8,7 +8,10 @@ use std::hash::{Hash, Hasher};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use crate::check::fingerprint;
+/// How a shared part is fingerprinted: by default its whole hash.
+pub trait Fingerprint {
+    fn fingerprint(&self) -> u64;
+}
 
 /// A value shared between states, hashed by its fingerprint.
 #[derive(Clone)]
@@ -17,9 +20,14 @@ pub struct Shared<T> {
     fingerprint: u64,
 }
 
-impl<T: Hash + Clone> Shared<T> {
+impl<T: Fingerprint + Clone> Shared<T> {
     pub fn new(value: T) -> Shared<T> {
-        Shared { fingerprint: fingerprint(&value), value: Arc::new(value) }
+        Shared { fingerprint: value.fingerprint(), value: Arc::new(value) }
+    }
+
+    /// The kept fingerprint.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// Changes the value: this state gets its own copy, and its fingerprint is taken anew once
@@ -30,26 +38,26 @@ impl<T: Hash + Clone> Shared<T> {
 }
 
 /// Write access to a [`Shared`] value; updates the fingerprint when dropped.
-pub struct SharedMut<'a, T: Hash + Clone> {
+pub struct SharedMut<'a, T: Fingerprint + Clone> {
     shared: &'a mut Shared<T>,
 }
 
-impl<T: Hash + Clone> Deref for SharedMut<'_, T> {
+impl<T: Fingerprint + Clone> Deref for SharedMut<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.shared.value
     }
 }
 
-impl<T: Hash + Clone> DerefMut for SharedMut<'_, T> {
+impl<T: Fingerprint + Clone> DerefMut for SharedMut<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         Arc::make_mut(&mut self.shared.value)
     }
 }
 
-impl<T: Hash + Clone> Drop for SharedMut<'_, T> {
+impl<T: Fingerprint + Clone> Drop for SharedMut<'_, T> {
     fn drop(&mut self) {
-        self.shared.fingerprint = fingerprint(&*self.shared.value);
+        self.shared.fingerprint = self.shared.value.fingerprint();
     }
 }
 

@@ -10,10 +10,10 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 
-use checkout_domain::{Order, OrderId, TaskToken};
+use checkout_domain::{EffectKey, Order, OrderId, TaskToken};
 
 use crate::check::fingerprint_hasher;
-use crate::saga::{Run, SagaState};
+use crate::saga::SagaState;
 use crate::scenario::Scenario;
 
 /// The alike orders of a scenario, and what the fingerprint needs to know of each run.
@@ -43,22 +43,27 @@ impl Symmetry {
 
     /// The fingerprint of `state` up to renaming the alike orders within each group.
     pub fn fingerprint(&self, scenario: &Scenario, state: &SagaState) -> u64 {
-        let mut runs: Vec<MaskId> =
-            self.ids.iter().map(|id| MaskId { inner: hasher(), id: id.as_str().as_bytes() }).collect();
-        for (run, h) in state.runs.iter().zip(&mut runs) {
-            Run::hash(run, h);
-        }
+        // A run's kept fingerprint already leaves out its own id (see [`masked_fingerprint`]).
+        let mut runs: Vec<ahash::AHasher> = state
+            .runs
+            .iter()
+            .map(|run| {
+                let mut h = hasher();
+                h.write_u64(run.fingerprint());
+                h
+            })
+            .collect();
         let stores = &state.stores;
-        let ledgers = [
-            ("stock", stores.inventory.stock.entries().map(|(k, e)| (k, e.amount, e.state)).collect::<Vec<_>>()),
-            ("points", stores.points.entries().map(|(k, e)| (k, e.amount, e.state)).collect()),
-            ("wallets", stores.wallets.entries().map(|(k, e)| (k, e.amount, e.state)).collect()),
-        ];
-        for (ledger, entries) in ledgers {
-            for (key, amount, entry_state) in entries {
-                let run = self.ids.iter().position(|id| id == key.order()).expect("every key is a scenario order's");
-                (ledger, key.effect(), amount, entry_state).hash(&mut runs[run]);
-            }
+        let run_of =
+            |key: &EffectKey| self.ids.iter().position(|id| id == key.order()).expect("a scenario order's key");
+        for (key, entry) in stores.inventory.stock.entries() {
+            ("stock", key.effect(), entry.amount, entry.state).hash(&mut runs[run_of(key)]);
+        }
+        for (key, entry) in stores.points.entries() {
+            ("points", key.effect(), entry.amount, entry.state).hash(&mut runs[run_of(key)]);
+        }
+        for (key, entry) in stores.wallets.entries() {
+            ("wallets", key.effect(), entry.amount, entry.state).hash(&mut runs[run_of(key)]);
         }
         // A message names its run by position, which is what is renamed: it counts towards
         // that run's description, with the run's own token masked.
@@ -87,6 +92,15 @@ impl Symmetry {
         (state.refused_with_stock_available, state.reply_refused, state.reload_failed).hash(&mut h);
         h.finish()
     }
+}
+
+/// The fingerprint of `value` with every occurrence of the order id `own` left out. A run is
+/// fingerprinted so: its position in the state already says which order it is, and the
+/// symmetric fingerprint can then compare alike runs by this alone.
+pub fn masked_fingerprint<T: Hash>(value: &T, own: &OrderId) -> u64 {
+    let mut h = MaskId { inner: hasher(), id: own.as_str().as_bytes() };
+    value.hash(&mut h);
+    h.finish()
 }
 
 fn hasher() -> ahash::AHasher {

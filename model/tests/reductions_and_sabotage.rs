@@ -45,8 +45,10 @@ fn reductions_keep_every_verdict() {
         let variants =
             [None, Some(Compensation::Refund), Some(Compensation::RestorePoints), Some(Compensation::ReleaseStock)];
         for sabotaged in variants {
-            let reduced = SagaModel { sabotaged, ..SagaModel::new(scenario.clone()) };
-            let full = SagaModel { sabotaged, ..SagaModel::new(scenario.clone()) }.unreduced();
+            let mut reduced = SagaModel::new(scenario.clone());
+            reduced.sabotaged = sabotaged;
+            let mut full = SagaModel::new(scenario.clone()).unreduced();
+            full.sabotaged = sabotaged;
             let (reduced_verdicts, reduced_states, reduced_cycle) = verdicts(&reduced, &scenario);
             let (full_verdicts, full_states, full_cycle) = verdicts(&full, &scenario);
             println!(
