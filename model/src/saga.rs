@@ -23,8 +23,8 @@ use stateright::Model;
 use crate::audit::{Audit, Audited, Holdings, OrderAudit, Status};
 use crate::multiset::{duplicate, insert_sorted};
 use crate::scenario::{Scenario, POINTS_CREDIT};
-use crate::shared::Shared;
-use crate::symmetry::Symmetry;
+use crate::shared::{Fingerprint, Shared};
+use crate::symmetry::{masked_fingerprint, Symmetry};
 use crate::trace::{Actor, Narrated, Step};
 
 /// The orchestrator's view of one checkout: the persisted state plus what a crash loses.
@@ -43,6 +43,20 @@ pub struct Run {
     pub was_billed: bool,
     /// Ghost: points were taken at least once.
     pub redeemed_points: bool,
+}
+
+impl Fingerprint for Run {
+    /// Leaves out the run's own order id: a run's position in the state says which order it is
+    /// (a checkout never changes its order), and alike runs compare by this alone.
+    fn fingerprint(&self) -> u64 {
+        masked_fingerprint(self, self.checkout.order().id())
+    }
+}
+
+impl Fingerprint for Stores {
+    fn fingerprint(&self) -> u64 {
+        crate::check::fingerprint(self)
+    }
 }
 
 /// A courier request on the queue to the worker.
