@@ -15,6 +15,9 @@ use checkout_model::scenario::Scenario;
 use stateright::actor::Network;
 use stateright::{Checker, Model};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// States explored and the time it took.
 #[derive(Clone, Copy)]
 struct Run {

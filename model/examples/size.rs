@@ -1,5 +1,3 @@
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use checkout_model::check::explore;
 use checkout_model::saga::SagaModel;
 use checkout_model::scenario::Scenario;

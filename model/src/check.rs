@@ -9,7 +9,7 @@
 //! own checkers do; a model with symmetric orders gives one fingerprint to every renaming of a
 //! state (see [`Audited::symmetric_fingerprint`]), and the checker visits only the first it meets.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::time::{Duration, Instant};
 
@@ -72,48 +72,44 @@ where
     M::State: Clone + Hash,
 {
     let started = Instant::now();
-    // `true` while the state is on the current path, `false` once all below it is explored.
-    let mut on_path: HashMap<u64, bool, BuildHasherDefault<PassThrough>> = HashMap::default();
+    // Every state met so far. A state is on the current path while its frame is on the stack;
+    // paths are short, so the stack itself answers that.
+    let mut seen: HashSet<u64, BuildHasherDefault<PassThrough>> = HashSet::default();
     let mut discovered = vec![false; INVARIANTS.len()];
     let mut cycle = false;
     let mut max_depth = 0;
     let mut stack: Vec<Frame<M::State>> = Vec::new();
 
-    let mut visit = |state: M::State, stack: &mut Vec<Frame<M::State>>, on_path: &mut HashMap<_, _, _>| {
+    let mut visit = |state: M::State, stack: &mut Vec<Frame<M::State>>, seen: &mut HashSet<_, _>| {
         let print = model.symmetric_fingerprint(&state).unwrap_or_else(|| fingerprint(&state));
-        match on_path.get(&print) {
-            Some(true) => cycle = true,
-            Some(false) => {}
-            None => {
-                on_path.insert(print, true);
-                let successors = model.next_states(&state);
-                let audit = model.audit(&state);
-                for (found, invariant) in discovered.iter_mut().zip(INVARIANTS) {
-                    let holds = (invariant.holds)(&audit);
-                    *found |= match invariant.expectation {
-                        Expectation::Always => !holds,
-                        Expectation::Eventually => successors.is_empty() && !holds,
-                        Expectation::Sometimes => holds,
-                    };
-                }
-                stack.push(Frame { fingerprint: print, successors: successors.into_iter() });
-                max_depth = max_depth.max(stack.len() - 1);
-            }
+        if !seen.insert(print) {
+            cycle |= stack.iter().any(|frame| frame.fingerprint == print);
+            return;
         }
+        let successors = model.next_states(&state);
+        let audit = model.audit(&state);
+        for (found, invariant) in discovered.iter_mut().zip(INVARIANTS) {
+            let holds = (invariant.holds)(&audit);
+            *found |= match invariant.expectation {
+                Expectation::Always => !holds,
+                Expectation::Eventually => successors.is_empty() && !holds,
+                Expectation::Sometimes => holds,
+            };
+        }
+        stack.push(Frame { fingerprint: print, successors: successors.into_iter() });
+        max_depth = max_depth.max(stack.len() - 1);
     };
 
     for init in model.init_states() {
-        visit(init, &mut stack, &mut on_path);
+        visit(init, &mut stack, &mut seen);
         while let Some(frame) = stack.last_mut() {
             match frame.successors.next() {
-                Some(next) => visit(next, &mut stack, &mut on_path),
+                Some(next) => visit(next, &mut stack, &mut seen),
                 None => {
-                    let done = frame.fingerprint;
                     stack.pop();
-                    on_path.insert(done, false);
                 }
             }
         }
     }
-    Exploration { unique_states: on_path.len(), max_depth, discovered, cycle, elapsed: started.elapsed() }
+    Exploration { unique_states: seen.len(), max_depth, discovered, cycle, elapsed: started.elapsed() }
 }

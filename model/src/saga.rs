@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use checkout_domain::protocol::{PointsRestored, RefundReceipt, StockReleased, Unavailable};
 use checkout_domain::states::Compensation;
 use checkout_domain::{
-    CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Outcome, Points, TaskToken,
+    CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Phase, Points, TaskToken,
 };
 use checkout_memory::Stores;
 use stateright::Model;
@@ -507,10 +507,10 @@ impl Audited for SagaModel {
                 let key = |effect| EffectKey::new(order.id(), effect);
                 OrderAudit {
                     order: order.id().clone(),
-                    status: match r.checkout.next() {
-                        Next::Finished(Outcome::Dispatched) => Status::Dispatched,
-                        Next::Finished(Outcome::Rejected) => Status::Rejected,
-                        Next::Finished(Outcome::Compensated) => Status::Compensated,
+                    status: match r.checkout.phase() {
+                        Phase::Dispatched => Status::Dispatched,
+                        Phase::Rejected => Status::Rejected,
+                        Phase::Compensated => Status::Compensated,
                         _ => Status::InProgress,
                     },
                     quantity: i64::from(order.quantity().get()),

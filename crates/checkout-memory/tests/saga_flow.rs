@@ -171,12 +171,9 @@ fn stale_and_foreign_courier_replies_change_nothing() {
     assert!(matches!(early.error, TransitionError::NotYetDue { .. }));
     let assigned =
         state.apply(Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c").unwrap() }).unwrap();
-    let duplicate = assigned.apply(Event::CourierAssigned { token, courier: CourierId::new("c").unwrap() });
-    let duplicate = duplicate.unwrap_err().error;
-    assert_eq!(
-        duplicate,
-        TransitionError::WrongEvent { state: Phase::NotifyingCourier, event: "courier-assigned".into() }
-    );
+    let reply = Event::CourierAssigned { token, courier: CourierId::new("c").unwrap() };
+    let duplicate = assigned.apply(reply.clone()).unwrap_err().error;
+    assert_eq!(duplicate, TransitionError::WrongEvent { state: Phase::NotifyingCourier, event: Box::new(reply) });
     assert_eq!(duplicate.to_string(), "a checkout that is notifying-courier cannot take the event courier-assigned");
 }
 

@@ -8,6 +8,9 @@ use std::process::ExitCode;
 
 use checkout_model::proofs::Proofs;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let output = std::env::args_os()
         .nth(1)

@@ -146,9 +146,9 @@ fn erase<S: Into<CheckoutState>, T: Into<CheckoutState>>(result: Result<T, Refus
     result.map(Into::into).map_err(|refused| refused.map(Into::into))
 }
 
-fn wrong_event(state: impl Into<CheckoutState>, event: &Event) -> Applied {
+fn wrong_event(state: impl Into<CheckoutState>, event: Event) -> Applied {
     let state = state.into();
-    let error = TransitionError::WrongEvent { state: state.phase(), event: event.name() };
+    let error = TransitionError::WrongEvent { state: state.phase(), event: Box::new(event) };
     Err(Refused::new(state, error))
 }
 
@@ -161,7 +161,7 @@ where
     match event {
         Event::Charged { receipt, now_ms } => erase(state.charged(receipt, now_ms)),
         Event::StepFailed { detail } => Ok(state.billing_failed(detail).into()),
-        other => wrong_event(state, &other),
+        other => wrong_event(state, other),
     }
 }
 
@@ -175,7 +175,7 @@ where
         Event::CourierAssigned { token, courier } => erase(state.courier_assigned(&token, courier)),
         Event::CourierUnavailable { token, detail } => erase(state.courier_unavailable(&token, detail)),
         Event::DeadlinePassed { now_ms } => erase(state.deadline_passed(now_ms)),
-        other => wrong_event(state, &other),
+        other => wrong_event(state, other),
     }
 }
 
@@ -187,7 +187,7 @@ where
     match event {
         Event::CourierNotified => Ok(state.courier_notified().into()),
         Event::StepFailed { detail } => Ok(state.notification_failed(detail).into()),
-        other => wrong_event(state, &other),
+        other => wrong_event(state, other),
     }
 }
 
@@ -242,7 +242,7 @@ impl CheckoutState {
             (S::FailedOwingPaymentPointsAndStock(s), Event::Refunded(r)) => Ok(s.refunded(r).into()),
             (S::FailedOwingPointsAndStock(s), Event::PointsRestored(r)) => Ok(s.points_restored(r).into()),
             (S::FailedOwingStock(s), Event::StockReleased(r)) => erase(s.stock_released(r)),
-            (state, event) => wrong_event(state, &event),
+            (state, event) => wrong_event(state, event),
         }
     }
 

@@ -8,7 +8,7 @@ use thiserror::Error;
 use crate::checkout::Phase;
 use crate::order::{CourierId, Order};
 use crate::protocol::{
-    ChargeReceipt, Command, Effect, EffectKey, PointsRedemption, PointsRestored, RefundReceipt, StockReleased,
+    ChargeReceipt, Command, Effect, EffectKey, Event, PointsRedemption, PointsRestored, RefundReceipt, StockReleased,
     StockReservation, TaskToken, Unavailable,
 };
 use crate::states::owes::{
@@ -20,8 +20,9 @@ use crate::states::values::{FailureCause, Pricing, Returned, COURIER_WAIT_MS};
 /// An event that the current state of a checkout cannot accept.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TransitionError {
-    #[error("a checkout that is {state} cannot take the event {event}")]
-    WrongEvent { state: Phase, event: String },
+    /// The event is handed back too; its name is only worked out if the error is displayed.
+    #[error("a checkout that is {state} cannot take the event {}", event.name())]
+    WrongEvent { state: Phase, event: Box<Event> },
     #[error("a checkout that is {state} has no pure step to compute")]
     NothingToCompute { state: Phase },
     #[error("courier reply carries task token {got:?}, but this checkout waits for {expected:?}")]
