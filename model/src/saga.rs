@@ -493,7 +493,35 @@ fn as_i64(n: u64) -> i64 {
 
 impl Audited for SagaModel {
     fn symmetric_fingerprint(&self, state: &SagaState) -> Option<u64> {
-        self.symmetry.as_ref().map(|symmetry| symmetry.fingerprint(&self.scenario, state))
+        let symmetry = self.symmetry.as_ref()?;
+        let mut runs = symmetry.describe(state.runs.iter().map(|run| run.fingerprint()));
+        // Every entry's account is the scenario's one book or one customer: it is not told.
+        let stores = &state.stores;
+        for (key, entry) in stores.inventory.stock.entries() {
+            runs.add_for_order(key.order(), (0u8, key.effect(), entry.amount, entry.state));
+        }
+        for (key, entry) in stores.points.entries() {
+            runs.add_for_order(key.order(), (1u8, key.effect(), entry.amount, entry.state));
+        }
+        for (key, entry) in stores.wallets.entries() {
+            runs.add_for_order(key.order(), (2u8, key.effect(), entry.amount, entry.state));
+        }
+        for request in &state.courier_queue {
+            let foreign = (!runs.is_own_token(request.run, &request.token)).then_some(&request.token);
+            runs.add(request.run, (0u8, foreign));
+        }
+        for reply in &state.courier_replies {
+            let foreign = (!runs.is_own_token(reply.run, &reply.token)).then_some(&reply.token);
+            runs.add(reply.run, (1u8, foreign, reply.assigned));
+        }
+        let s = &self.scenario;
+        Some(runs.finish((
+            stores.inventory.stock.balance(&s.book),
+            stores.points.balance(&s.user),
+            stores.wallets.balance(&s.user),
+            (state.faults_left, state.crashes_left, state.credits_left),
+            (state.refused_with_stock_available, state.reply_refused, state.reload_failed),
+        )))
     }
 
     fn audit(&self, state: &SagaState) -> Audit {

@@ -1,22 +1,22 @@
-//! Symmetry reduction for our saga: orders that differ only in their id (same book, customer,
-//! quantity and choice about points) are interchangeable, so two states that differ only by
-//! renaming such orders are the same situation. The checker tells states apart by the
-//! fingerprint made here, which is the same for every renaming of alike orders and, short of a
-//! 64-bit collision, differs between states that are not renamings of each other.
+//! Symmetry reduction: orders that differ only in their id (same book, customer, quantity and
+//! choice about points) are interchangeable, so two states that differ only by renaming such
+//! orders are the same situation. The checker tells states apart by a fingerprint built with
+//! [`Descriptions`], which is the same for every renaming of alike orders and, short of a 64-bit
+//! collision, differs between states that are not renamings of each other.
 //!
-//! Each order is described by everything the state holds about it — its checkout, its effects in
-//! every ledger, its messages in flight — with its own id masked out. Alike orders' descriptions
-//! are hashed as a sorted list, so their order does not matter; everything else is hashed as is.
+//! A model describes each order by everything its state holds about it — the checkout, its
+//! effects in every ledger, its messages in flight — with the order's own id masked out. Alike
+//! orders' descriptions are hashed as a sorted list, so their order does not matter; everything
+//! else is hashed as is.
 
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use checkout_domain::{Order, OrderId, TaskToken};
 
 use crate::check::fingerprint_hasher;
-use crate::saga::SagaState;
 use crate::scenario::Scenario;
 
-/// The alike orders of a scenario, and what the fingerprint needs to know of each run.
+/// The alike orders of a scenario, and what a fingerprint needs to know of each run.
 #[derive(Clone, Debug)]
 pub struct Symmetry {
     /// The groups of interchangeable runs (every run is in exactly one group).
@@ -52,51 +52,56 @@ impl Symmetry {
             .expect("every key is a scenario order's")
     }
 
-    /// The fingerprint of `state` up to renaming the alike orders within each group.
-    pub fn fingerprint(&self, scenario: &Scenario, state: &SagaState) -> u64 {
-        // A run's kept fingerprint already leaves out its own id (see [`masked_fingerprint`]).
-        let mut runs: Vec<ahash::AHasher> = state
-            .runs
-            .iter()
-            .map(|run| {
+    /// Starts the descriptions of the runs of one state, each from its kept fingerprint (which
+    /// leaves out the run's own id, see [`masked_fingerprint`]).
+    pub fn describe(&self, run_fingerprints: impl Iterator<Item = u64>) -> Descriptions<'_> {
+        let runs = run_fingerprints
+            .map(|print| {
                 let mut h = hasher();
-                h.write_u64(run.fingerprint());
+                h.write_u64(print);
                 h
             })
             .collect();
-        let stores = &state.stores;
-        // The account is the scenario's one book or one customer in every entry: not hashed.
-        let stock = stores.inventory.stock.entries().map(|(k, e)| (0u8, k, e.amount, e.state));
-        let points = stores.points.entries().map(|(k, e)| (1u8, k, e.amount, e.state));
-        let wallets = stores.wallets.entries().map(|(k, e)| (2u8, k, e.amount, e.state));
-        for (ledger, key, amount, entry_state) in stock.chain(points).chain(wallets) {
-            (ledger, key.effect(), amount, entry_state).hash(&mut runs[self.run_of(key.order())]);
-        }
-        // A message names its run by position, which is what is renamed: it counts towards
-        // that run's description, with the run's own token masked.
-        let token = |run: usize, t: &TaskToken| (*t != self.tokens[run]).then(|| t.as_str().to_owned());
-        for request in &state.courier_queue {
-            ("request", token(request.run, &request.token)).hash(&mut runs[request.run]);
-        }
-        for reply in &state.courier_replies {
-            ("reply", token(reply.run, &reply.token), reply.assigned).hash(&mut runs[reply.run]);
-        }
-        let descriptions: Vec<u64> = runs.iter().map(Hasher::finish).collect();
+        Descriptions { symmetry: self, runs }
+    }
+}
 
+/// What one state holds about each run, gathered run by run, then hashed so that the order of
+/// alike runs does not matter.
+pub struct Descriptions<'a> {
+    symmetry: &'a Symmetry,
+    runs: Vec<ahash::AHasher>,
+}
+
+impl Descriptions<'_> {
+    /// Adds `value` to the description of the run whose order is `id`.
+    pub fn add_for_order(&mut self, id: &OrderId, value: impl Hash) {
+        let run = self.symmetry.run_of(id);
+        self.add(run, value);
+    }
+
+    /// Adds `value` to the description of run `run`. A message that names its run by position
+    /// (which is what renaming changes) adds itself, without the position, to that run.
+    pub fn add(&mut self, run: usize, value: impl Hash) {
+        value.hash(&mut self.runs[run]);
+    }
+
+    /// Whether `token` is run `run`'s own courier token (which renaming changes with the run).
+    pub fn is_own_token(&self, run: usize, token: &TaskToken) -> bool {
+        *token == self.symmetry.tokens[run]
+    }
+
+    /// The fingerprint: alike runs' descriptions as a sorted list per group, then `rest`, the
+    /// parts of the state that belong to no run.
+    pub fn finish(self, rest: impl Hash) -> u64 {
+        let descriptions: Vec<u64> = self.runs.iter().map(Hasher::finish).collect();
         let mut h = hasher();
-        for group in &self.groups {
+        for group in &self.symmetry.groups {
             let mut alike: Vec<u64> = group.iter().map(|&run| descriptions[run]).collect();
             alike.sort_unstable();
             alike.hash(&mut h);
         }
-        let balances = (
-            stores.inventory.stock.balance(&scenario.book),
-            stores.points.balance(&scenario.user),
-            stores.wallets.balance(&scenario.user),
-        );
-        balances.hash(&mut h);
-        (state.faults_left, state.crashes_left, state.credits_left).hash(&mut h);
-        (state.refused_with_stock_available, state.reply_refused, state.reload_failed).hash(&mut h);
+        rest.hash(&mut h);
         h.finish()
     }
 }

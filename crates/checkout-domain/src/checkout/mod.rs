@@ -9,40 +9,15 @@
 pub mod record;
 mod stage;
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-use crate::names::wire_name;
 use crate::order::Order;
 use crate::protocol::{Command, Event, TaskToken};
 use crate::states::*;
 
+pub use crate::states::Phase;
 pub use record::{CheckoutRecord, LoadError, StateError};
 pub use stage::Stage;
-
-/// The coarse phase of a checkout; also the `state` tag of its persisted record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Phase {
-    Placed,
-    StockReserved,
-    Priced,
-    RedeemingPoints,
-    Billing,
-    PreparingOrder,
-    NotifyingCourier,
-    Dispatched,
-    Rejected,
-    Compensating,
-    Compensated,
-}
-
-impl fmt::Display for Phase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&wire_name(self, None))
-    }
-}
 
 /// How a checkout ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

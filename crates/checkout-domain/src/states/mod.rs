@@ -8,6 +8,7 @@
 //! reverse order of the effects they undo.
 //!
 //! - [`owes`]: the type-level stack of holds a failure must give back.
+//! - [`phase`]: the coarse phase each state belongs to.
 //! - [`values`]: what states carry (pricing, what was returned, why a checkout failed).
 //! - [`types`]: the state types themselves.
 //! - [`transitions`]: the methods that move from one state to the next.
@@ -16,6 +17,7 @@
 //! nothing here performs IO. [`crate::Command`] says which effect a state is waiting for.
 
 pub mod owes;
+pub mod phase;
 pub mod transitions;
 pub mod types;
 pub mod values;
@@ -24,6 +26,7 @@ pub use owes::{
     Compensation, Hold, Owed, Owes, OwesPaymentAndStock, OwesPaymentPointsAndStock, OwesPointsAndStock, OwesStock,
     PaymentHeld, PointsHeld, Settled, StockHeld,
 };
+pub use phase::Phase;
 pub use transitions::{Refused, Route, TransitionError};
 pub use types::{
     Billing, Compensated, Dispatched, Failed, NotifyingCourier, Placed, PreparingOrder, Priced, RedeemingPoints,

@@ -5,7 +5,6 @@ use std::marker::PhantomData;
 
 use thiserror::Error;
 
-use crate::checkout::Phase;
 use crate::order::{CourierId, Order};
 use crate::protocol::{
     ChargeReceipt, Command, Effect, EffectKey, Event, PointsRedemption, PointsRestored, RefundReceipt, StockReleased,
@@ -14,6 +13,7 @@ use crate::protocol::{
 use crate::states::owes::{
     Hold, Owed, Owes, OwesPointsAndStock, OwesStock, PaymentHeld, PointsHeld, Settled, StockHeld,
 };
+use crate::states::phase::Phase;
 use crate::states::types::*;
 use crate::states::values::{FailureCause, Pricing, Returned, COURIER_WAIT_MS};
 

@@ -1,0 +1,31 @@
+//! The coarse phase of a checkout: what the typestates of one step of the saga have in common,
+//! and the `state` tag of a persisted record.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::names::wire_name;
+
+/// The coarse phase of a checkout; also the `state` tag of its persisted record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Placed,
+    StockReserved,
+    Priced,
+    RedeemingPoints,
+    Billing,
+    PreparingOrder,
+    NotifyingCourier,
+    Dispatched,
+    Rejected,
+    Compensating,
+    Compensated,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&wire_name(self, None))
+    }
+}
