@@ -60,9 +60,15 @@ pub fn fingerprint_hasher() -> ahash::RandomState {
     ahash::RandomState::with_seeds(0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344, 0xa409_3822_299f_31d0, 0x082e_fa98)
 }
 
-struct Frame<S> {
+/// A state on the current path, with the actions not yet tried from it.
+struct Frame<S, A> {
+    state: S,
     fingerprint: u64,
-    successors: std::vec::IntoIter<S>,
+    actions: std::vec::IntoIter<A>,
+    /// Whether any action led somewhere; a state with no successor is where a run ends.
+    has_successor: bool,
+    /// The invariants judged only where a run ends, and whether each holds here.
+    eventually: Vec<(usize, bool)>,
 }
 
 /// Explores every state of `model` reachable from its initial states.
@@ -78,35 +84,49 @@ where
     let mut discovered = vec![false; INVARIANTS.len()];
     let mut cycle = false;
     let mut max_depth = 0;
-    let mut stack: Vec<Frame<M::State>> = Vec::new();
+    let mut stack: Vec<Frame<M::State, M::Action>> = Vec::new();
+    let mut actions = Vec::new();
 
-    let mut visit = |state: M::State, stack: &mut Vec<Frame<M::State>>, seen: &mut HashSet<_, _>| {
+    let mut visit = |state: M::State, stack: &mut Vec<_>, seen: &mut HashSet<_, _>, discovered: &mut Vec<bool>| {
         let print = model.symmetric_fingerprint(&state).unwrap_or_else(|| fingerprint(&state));
         if !seen.insert(print) {
-            cycle |= stack.iter().any(|frame| frame.fingerprint == print);
+            cycle |= stack.iter().any(|frame: &Frame<M::State, M::Action>| frame.fingerprint == print);
             return;
         }
-        let successors = model.next_states(&state);
         let audit = model.audit(&state);
-        for (found, invariant) in discovered.iter_mut().zip(INVARIANTS) {
+        let mut eventually = Vec::new();
+        for (i, invariant) in INVARIANTS.iter().enumerate() {
             let holds = (invariant.holds)(&audit);
-            *found |= match invariant.expectation {
-                Expectation::Always => !holds,
-                Expectation::Eventually => successors.is_empty() && !holds,
-                Expectation::Sometimes => holds,
-            };
+            match invariant.expectation {
+                Expectation::Always => discovered[i] |= !holds,
+                Expectation::Sometimes => discovered[i] |= holds,
+                Expectation::Eventually => eventually.push((i, holds)),
+            }
         }
-        stack.push(Frame { fingerprint: print, successors: successors.into_iter() });
+        actions.clear();
+        model.actions(&state, &mut actions);
+        let tried = std::mem::take(&mut actions).into_iter();
+        stack.push(Frame { state, fingerprint: print, actions: tried, has_successor: false, eventually });
         max_depth = max_depth.max(stack.len() - 1);
     };
 
     for init in model.init_states() {
-        visit(init, &mut stack, &mut seen);
+        visit(init, &mut stack, &mut seen, &mut discovered);
         while let Some(frame) = stack.last_mut() {
-            match frame.successors.next() {
-                Some(next) => visit(next, &mut stack, &mut seen),
+            match frame.actions.next() {
+                Some(action) => {
+                    if let Some(next) = model.next_state(&frame.state, action) {
+                        frame.has_successor = true;
+                        visit(next, &mut stack, &mut seen, &mut discovered);
+                    }
+                }
                 None => {
-                    stack.pop();
+                    let done = stack.pop().expect("the loop holds a frame");
+                    if !done.has_successor {
+                        for (i, holds) in done.eventually {
+                            discovered[i] |= !holds;
+                        }
+                    }
                 }
             }
         }

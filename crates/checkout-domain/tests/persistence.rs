@@ -11,10 +11,24 @@ fn load(json: &str) -> Result<CheckoutState, LoadError> {
 }
 
 #[test]
-fn a_consistent_record_loads_and_saves_back_identically() {
-    let json = format!(r#"{{"state":"billing","order":{ORDER},"pricing":{PRICING},"owes":["release-stock"]}}"#);
-    let state = load(&json).unwrap();
-    assert_eq!(state.to_json(), json);
+fn consistent_records_load_and_save_back_identically() {
+    let after_points = r#"{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}"#;
+    let records = [
+        format!(r#"{{"state":"billing","order":{ORDER},"pricing":{PRICING},"owes":["release-stock"]}}"#),
+        format!(
+            r#"{{"state":"billing","order":{REDEEMING},"pricing":{after_points},"owes":["restore-points","release-stock"]}}"#
+        ),
+        format!(
+            r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":50}},"owes":["restore-points","release-stock"]}}"#
+        ),
+        format!(
+            r#"{{"state":"compensated","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":10,"money":50}}}}"#
+        ),
+    ];
+    for json in records {
+        let state = load(&json).unwrap_or_else(|e| panic!("{json}: {e}"));
+        assert_eq!(state.to_json(), json);
+    }
 }
 
 #[test]
@@ -31,6 +45,30 @@ fn inconsistent_records_are_refused_with_the_reason() {
             "owes",
         ),
         (format!(r#"{{"state":"redeeming-points","order":{ORDER},"pricing":{PRICING}}}"#), "does not ask to redeem"),
+        (
+            format!(
+                r#"{{"state":"billing","order":{ORDER},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"owes":["release-stock"]}}"#
+            ),
+            "points are redeemed for an order that has not redeemed any",
+        ),
+        (
+            format!(
+                r#"{{"state":"priced","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}}}}"#
+            ),
+            "points are redeemed for an order that has not redeemed any",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":4,"money":0}},"owes":["restore-points","release-stock"]}}"#
+            ),
+            "still owed",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":60}},"owes":["refund","release-stock"]}}"#
+            ),
+            "still owed",
+        ),
         (
             format!(
                 r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["restore-points","release-stock"]}}"#

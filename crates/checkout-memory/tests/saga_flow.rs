@@ -42,6 +42,13 @@ fn run(
     for _ in 0..50 {
         let json = state.to_json();
         assert_eq!(CheckoutState::from_json(&json).unwrap(), state, "persisted state reloads as it was: {json}");
+        let tag = serde_json::from_str::<serde_json::Value>(&json).unwrap()["state"].clone();
+        assert_eq!(tag, state.phase().to_string(), "the record's tag is the phase's name");
+        let priced = [Phase::Priced, Phase::RedeemingPoints, Phase::Billing, Phase::PreparingOrder]
+            .into_iter()
+            .chain([Phase::NotifyingCourier, Phase::Dispatched]);
+        assert_eq!(state.pricing().is_some(), priced.clone().any(|p| p == state.phase()), "{json}");
+        assert_eq!(state.is_finished(), matches!(state.next(), Next::Finished(_)));
         let next = match state.next() {
             Next::Finished(_) => return (state, log),
             Next::Compute => state.compute().unwrap(),
@@ -98,6 +105,7 @@ fn the_happy_path_dispatches_and_keeps_what_it_took() {
     let mut stores = stores(2, 10);
     let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, Courier::Assigns, None);
     assert_eq!(end.next(), Next::Finished(Outcome::Dispatched));
+    assert!(end.is_finished());
     assert_eq!(log, ["reserve-stock", "redeem-points", "charge", "request-courier", "notify-courier"]);
     assert_eq!(stores.inventory.stock.balance(&BookId::new("b-1").unwrap()), Some(0));
     assert_eq!(stores.points.held_by(&key(Effect::RedeemPoints)), 10);
