@@ -27,6 +27,7 @@ fn keys_are_order_colon_effect_and_parse_back() {
     ];
     for (effect, text) in cases {
         assert_eq!(key(effect).to_string(), text);
+        assert_eq!(format!("o-1:{effect}"), text);
         assert_eq!(serde_json::to_value(key(effect)).unwrap(), json!(text));
         assert_eq!(serde_json::from_value::<EffectKey>(json!(text)).unwrap(), key(effect));
         assert_eq!(text.parse::<EffectKey>().unwrap(), key(effect));
@@ -34,7 +35,9 @@ fn keys_are_order_colon_effect_and_parse_back() {
     for bad in ["o-1", "o-1:fly", ":charge", "o 1:charge", "o-1:charge:x"] {
         assert!(bad.parse::<EffectKey>().is_err(), "{bad}");
     }
-    assert_eq!(TaskToken::for_order(&OrderId::new("o-1").unwrap()).as_str(), "o-1:prepare-order");
+    let token = TaskToken::for_order(&OrderId::new("o-1").unwrap());
+    assert_eq!(token.as_str(), "o-1:prepare-order");
+    assert_eq!(token.to_string(), "o-1:prepare-order");
 }
 
 #[test]
@@ -84,6 +87,9 @@ fn every_command_has_a_pinned_json_shape() {
         ),
     ];
     for (command, expected) in cases {
+        let compensation =
+            ["release-stock", "restore-points", "refund"].contains(&expected["command"].as_str().unwrap());
+        assert_eq!(command.is_compensation(), compensation, "{command:?}");
         assert_eq!(serde_json::to_value(&command).unwrap(), expected, "{command:?}");
         assert_eq!(serde_json::from_value::<Command>(expected.clone()).unwrap(), command);
         assert_eq!(command.name(), expected["command"].as_str().unwrap());

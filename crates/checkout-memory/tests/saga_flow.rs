@@ -1,10 +1,11 @@
 //! The erased checkout driven against the keyed stores: the happy path, rejections, every
 //! compensation path, stale replies, and persistence at every step.
 
-use checkout_domain::states::{Compensation, COURIER_WAIT_MS};
+use checkout_domain::protocol::StockReleased;
+use checkout_domain::states::{Compensation, Returned, COURIER_WAIT_MS};
 use checkout_domain::{
-    BookId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Order, Outcome, Phase, TaskToken,
-    TransitionError, UserId,
+    BookId, CheckoutRecord, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Order, Outcome,
+    Phase, Points, TaskToken, TransitionError, UserId,
 };
 use checkout_memory::Stores;
 
@@ -131,14 +132,27 @@ fn out_of_stock_ends_the_checkout_owing_nothing() {
 
 #[test]
 fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
-    let cases: [(Courier, Option<&str>, &[&str]); 5] = [
-        (Courier::Assigns, Some("redeem-points"), &["restore-points", "release-stock"]),
-        (Courier::Assigns, Some("charge"), &["refund", "restore-points", "release-stock"]),
-        (Courier::Fails, None, &["refund", "restore-points", "release-stock"]),
-        (Courier::NeverAnswers, None, &["refund", "restore-points", "release-stock"]),
-        (Courier::Assigns, Some("notify-courier"), &["refund", "restore-points", "release-stock"]),
+    // What each failure gives back: the 2 copies, the 10 points if they were taken, and the
+    // 60 - 10 charged if the charge went through (a step that failed for good took nothing).
+    let all_back = Returned { stock: 2, points: Points::new(10), money: Money::from_minor_units(50) };
+    let cases: [(Courier, Option<&str>, &[&str], Returned); 5] = [
+        (
+            Courier::Assigns,
+            Some("redeem-points"),
+            &["restore-points", "release-stock"],
+            Returned { points: Points::ZERO, money: Money::ZERO, ..all_back },
+        ),
+        (
+            Courier::Assigns,
+            Some("charge"),
+            &["refund", "restore-points", "release-stock"],
+            Returned { money: Money::ZERO, ..all_back },
+        ),
+        (Courier::Fails, None, &["refund", "restore-points", "release-stock"], all_back),
+        (Courier::NeverAnswers, None, &["refund", "restore-points", "release-stock"], all_back),
+        (Courier::Assigns, Some("notify-courier"), &["refund", "restore-points", "release-stock"], all_back),
     ];
-    for (courier, fail_at, owed) in cases {
+    for (courier, fail_at, owed, returned) in cases {
         let mut stores = stores(3, 10);
         let before = stores.clone();
         let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, courier, fail_at);
@@ -149,6 +163,10 @@ fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
             .cloned()
             .collect();
         assert_eq!(compensations, owed, "failing at {fail_at:?}");
+        match end.record() {
+            CheckoutRecord::Compensated { returned: given_back, .. } => assert_eq!(given_back, returned, "{fail_at:?}"),
+            other => panic!("{fail_at:?}: ended as {other:?}"),
+        }
         let book = BookId::new("b-1").unwrap();
         let user = UserId::new("u-1").unwrap();
         assert_eq!(stores.inventory.stock.balance(&book), before.inventory.stock.balance(&book));
@@ -170,6 +188,7 @@ fn stale_and_foreign_courier_replies_change_nothing() {
     let state = advance_until(CheckoutState::start(order(1, false)), &mut stores, |s| s.courier_wait().is_some());
     let (token, deadline) = state.courier_wait().unwrap();
     assert_eq!(deadline, COURIER_WAIT_MS);
+    assert_eq!(COURIER_WAIT_MS, 15 * 60 * 1000, "the courier gets 15 minutes from the charge (at 0 ms here)");
     let foreign =
         Event::CourierAssigned { token: TaskToken::from_received("other"), courier: CourierId::new("c").unwrap() };
     let refused = state.clone().apply(foreign).unwrap_err();
@@ -204,4 +223,16 @@ fn a_total_that_overflows_compensates_instead_of_panicking() {
     let failed = reserved.compute().unwrap();
     assert_eq!(failed.owes(), [Compensation::ReleaseStock]);
     assert!(failed.to_json().contains("total-overflow"), "{}", failed.to_json());
+}
+
+#[test]
+fn a_release_may_give_back_nothing_but_never_more_than_the_order_took() {
+    let failed = CheckoutState::start(order(2, false)).apply(Event::StepFailed { detail: "lost".into() }).unwrap();
+    let too_many = failed.clone().apply(Event::StockReleased(StockReleased { quantity: 3 })).unwrap_err();
+    assert_eq!(too_many.error, TransitionError::ReturnedTooMuchStock { quantity: 2, returned: 3 });
+    assert_eq!(too_many.state, failed);
+    let none = failed.clone().apply(Event::StockReleased(StockReleased { quantity: 0 })).unwrap();
+    assert_eq!(none.owes(), []);
+    let all = failed.apply(Event::StockReleased(StockReleased { quantity: 2 })).unwrap();
+    assert_eq!(all.owes(), []);
 }

@@ -187,10 +187,6 @@ impl<O: Owed> PreparingOrder<O> {
         TaskToken::for_order(self.order.id())
     }
 
-    pub fn deadline_ms(&self) -> u64 {
-        self.deadline_ms
-    }
-
     pub fn command(&self) -> Command {
         Command::RequestCourier { token: self.token(), order: self.order.clone(), deadline_ms: self.deadline_ms }
     }

@@ -92,30 +92,3 @@ pub struct Compensated {
     pub(crate) cause: FailureCause,
     pub(crate) returned: Returned,
 }
-
-impl Dispatched {
-    pub fn courier(&self) -> &CourierId {
-        &self.courier
-    }
-}
-
-impl Rejected {
-    pub fn reason(&self) -> Unavailable {
-        self.reason
-    }
-}
-
-impl<O> Failed<O> {
-    pub fn cause(&self) -> &FailureCause {
-        &self.cause
-    }
-}
-
-impl Compensated {
-    pub fn cause(&self) -> &FailureCause {
-        &self.cause
-    }
-    pub fn returned(&self) -> Returned {
-        self.returned
-    }
-}
