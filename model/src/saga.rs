@@ -18,6 +18,7 @@ use checkout_domain::{
     CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Phase, Points, TaskToken,
 };
 use checkout_memory::Stores;
+use smallvec::SmallVec;
 use stateright::Model;
 
 use crate::audit::{Audit, Audited, Holdings, OrderAudit, Status};
@@ -77,7 +78,8 @@ pub struct CourierReply {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SagaState {
     /// Each checkout, shared with the states before it until a step changes it.
-    pub runs: Vec<Shared<Run>>,
+    /// Held inline: a scenario has a handful of orders, and states are copied by the million.
+    pub runs: SmallVec<[Shared<Run>; 4]>,
     /// Shared between states until a step changes a store: most steps do not.
     pub stores: Shared<Stores>,
     /// Sorted, so that the same multiset of messages is the same state.
@@ -380,16 +382,19 @@ impl Model for SagaModel {
         let faulty = state.faults_left > 0;
         let crashy = state.crashes_left > 0;
         for (run, r) in state.runs.iter().enumerate() {
-            match r.checkout.next() {
-                Next::Finished(_) => continue,
-                Next::Compute => actions.push(SagaAction::Compute { run }),
-                Next::Run(Command::RequestCourier { .. }) => {
+            // The courier wait's command (a whole order and a fresh token) is built only when
+            // the request is sent: offering the actions needs only the phase.
+            let next = if r.checkout.phase() == Phase::PreparingOrder { None } else { Some(r.checkout.next()) };
+            match next {
+                Some(Next::Finished(_)) => continue,
+                Some(Next::Compute) => actions.push(SagaAction::Compute { run }),
+                None | Some(Next::Run(Command::RequestCourier { .. })) => {
                     if !r.courier_requested {
                         actions.push(SagaAction::RequestCourier { run });
                     }
                     actions.push(SagaAction::DeadlinePasses { run });
                 }
-                Next::Run(command) => {
+                Some(Next::Run(command)) => {
                     actions.push(SagaAction::Call { run, fault: None });
                     if faulty {
                         actions.push(SagaAction::Call { run, fault: Some(CallFault::FailsBeforeEffect) });

@@ -4,6 +4,7 @@
 //! key of the effect it undoes: it gives back exactly what was taken under that key, or nothing.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -84,22 +85,35 @@ impl<'de> Deserialize<'de> for EffectKey {
 }
 
 /// Names the one courier-preparation wait of an order; the worker's reply must carry it back.
+/// Shared, not copied, like the ids: it travels in every courier message.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TaskToken(String);
+#[serde(from = "String", into = "String")]
+pub struct TaskToken(Arc<str>);
 
 impl TaskToken {
     pub fn for_order(order: &OrderId) -> TaskToken {
-        TaskToken(format!("{order}:prepare-order"))
+        TaskToken(format!("{order}:prepare-order").into())
     }
 
     /// Wraps a token received from outside (a queue message, a Step Functions callback).
     pub fn from_received(token: impl Into<String>) -> TaskToken {
-        TaskToken(token.into())
+        TaskToken(token.into().into())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<String> for TaskToken {
+    fn from(token: String) -> TaskToken {
+        TaskToken::from_received(token)
+    }
+}
+
+impl From<TaskToken> for String {
+    fn from(token: TaskToken) -> String {
+        token.0.to_string()
     }
 }
 
