@@ -1,6 +1,6 @@
 //! The model of our checkout saga. Each checkout is a [`CheckoutState`] from the domain crate and
 //! moves only through its `next`/`compute`/`apply` methods, so the checker explores the very
-//! transition code that ships. The stores are the in-memory keyed [`Stores`] adapter; the courier
+//! transition code that ships. The stores are the in-memory keyed stores adapter; the courier
 //! worker, the queues and the faults are the model's own.
 //!
 //! Faults the checker may place anywhere, within the scenario's budget: a call that fails before
@@ -12,12 +12,13 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use checkout_domain::ledger::Ledger;
 use checkout_domain::protocol::{PointsRestored, RefundReceipt, StockReleased, Unavailable};
 use checkout_domain::states::Compensation;
 use checkout_domain::{
-    CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Phase, Points, TaskToken,
+    CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Phase, Points, TaskToken, UserId,
 };
-use checkout_memory::Stores;
+use checkout_memory::{perform_payment, perform_points, Inventory, Store};
 use smallvec::SmallVec;
 use stateright::Model;
 
@@ -54,7 +55,13 @@ impl Fingerprint for Run {
     }
 }
 
-impl Fingerprint for Stores {
+impl Fingerprint for Inventory {
+    fn fingerprint(&self) -> u64 {
+        crate::check::fingerprint(self)
+    }
+}
+
+impl Fingerprint for Ledger<UserId> {
     fn fingerprint(&self) -> u64 {
         crate::check::fingerprint(self)
     }
@@ -81,7 +88,9 @@ pub struct SagaState {
     /// Held inline: a scenario has a handful of orders, and states are copied by the million.
     pub runs: SmallVec<[Shared<Run>; 4]>,
     /// Shared between states until a step changes a store: most steps do not.
-    pub stores: Shared<Stores>,
+    pub inventory: Shared<Inventory>,
+    pub points: Shared<Ledger<UserId>>,
+    pub wallets: Shared<Ledger<UserId>>,
     /// Sorted, so that the same multiset of messages is the same state.
     pub courier_queue: Vec<CourierRequest>,
     pub courier_replies: Vec<CourierReply>,
@@ -222,8 +231,8 @@ impl SagaModel {
             return event;
         }
         if let Command::ReserveStock { book, quantity, .. } = command {
-            let available = state.stores.inventory.stock.balance(book).unwrap_or(0);
-            let event = state.stores.make_mut().perform(command, CHARGE_TIME_MS).expect("stores handle stock");
+            let available = state.inventory.stock.balance(book).unwrap_or(0);
+            let event = state.inventory.make_mut().perform(command).expect("the inventory reserves stock");
             if matches!(event, Event::StockUnavailable(Unavailable::OutOfStock { .. }))
                 && available >= u64::from(quantity.get())
             {
@@ -231,10 +240,14 @@ impl SagaModel {
             }
             return event;
         }
-        let event = match command {
-            Command::NotifyCourier { .. } => Event::CourierNotified,
-            _ => state.stores.make_mut().perform(command, CHARGE_TIME_MS).expect("a store command"),
-        };
+        // Only the store the command goes to is copied for the new state; the others stay shared.
+        let event = match Store::for_command(command) {
+            None => Some(Event::CourierNotified),
+            Some(Store::Inventory) => state.inventory.make_mut().perform(command),
+            Some(Store::Points) => perform_points(&mut state.points.make_mut(), command),
+            Some(Store::Wallets) => perform_payment(&mut state.wallets.make_mut(), command, CHARGE_TIME_MS),
+        }
+        .expect("each store answers its own commands");
         let mut ghost = state.runs[run].make_mut();
         match (&event, command) {
             (Event::Charged { .. }, Command::Charge { .. }) => ghost.was_billed = true,
@@ -346,10 +359,11 @@ impl Model for SagaModel {
 
     fn init_states(&self) -> Vec<SagaState> {
         let s = &self.scenario;
-        let mut stores = Stores::default();
-        stores.inventory.add_book(s.book.clone(), s.copies, s.unit_price);
-        stores.points.open(s.user.clone(), s.points);
-        stores.wallets.open(s.user.clone(), s.funds);
+        let mut inventory = Inventory::default();
+        inventory.add_book(s.book.clone(), s.copies, s.unit_price);
+        let (mut points, mut wallets) = (Ledger::default(), Ledger::default());
+        points.open(s.user.clone(), s.points);
+        wallets.open(s.user.clone(), s.funds);
         let runs = s
             .orders
             .iter()
@@ -366,7 +380,9 @@ impl Model for SagaModel {
             .collect();
         vec![SagaState {
             runs,
-            stores: Shared::new(stores),
+            inventory: Shared::new(inventory),
+            points: Shared::new(points),
+            wallets: Shared::new(wallets),
             courier_queue: Vec::new(),
             courier_replies: Vec::new(),
             faults_left: s.faults,
@@ -485,7 +501,7 @@ impl Model for SagaModel {
             }
             SagaAction::CreditPoints => {
                 state.credits_left -= 1;
-                state.stores.make_mut().points.deposit(&self.scenario.user, POINTS_CREDIT);
+                state.points.make_mut().deposit(&self.scenario.user, POINTS_CREDIT);
             }
         }
         Some(state)
@@ -501,14 +517,13 @@ impl Audited for SagaModel {
         let symmetry = self.symmetry.as_ref()?;
         let mut runs = symmetry.describe(state.runs.iter().map(|run| run.fingerprint()));
         // Every entry's account is the scenario's one book or one customer: it is not told.
-        let stores = &state.stores;
-        for (key, entry) in stores.inventory.stock.entries() {
+        for (key, entry) in state.inventory.stock.entries() {
             runs.add_for_order(key.order(), (0u8, key.effect(), entry.amount, entry.state));
         }
-        for (key, entry) in stores.points.entries() {
+        for (key, entry) in state.points.entries() {
             runs.add_for_order(key.order(), (1u8, key.effect(), entry.amount, entry.state));
         }
-        for (key, entry) in stores.wallets.entries() {
+        for (key, entry) in state.wallets.entries() {
             runs.add_for_order(key.order(), (2u8, key.effect(), entry.amount, entry.state));
         }
         for request in &state.courier_queue {
@@ -521,9 +536,9 @@ impl Audited for SagaModel {
         }
         let s = &self.scenario;
         Some(runs.finish((
-            stores.inventory.stock.balance(&s.book),
-            stores.points.balance(&s.user),
-            stores.wallets.balance(&s.user),
+            state.inventory.stock.balance(&s.book),
+            state.points.balance(&s.user),
+            state.wallets.balance(&s.user),
             (state.faults_left, state.crashes_left, state.credits_left),
             (state.refused_with_stock_available, state.reply_refused, state.reload_failed),
         )))
@@ -531,7 +546,6 @@ impl Audited for SagaModel {
 
     fn audit(&self, state: &SagaState) -> Audit {
         let s = &self.scenario;
-        let stores = &state.stores;
         let orders = state
             .runs
             .iter()
@@ -548,9 +562,9 @@ impl Audited for SagaModel {
                     },
                     quantity: i64::from(order.quantity().get()),
                     held: Holdings {
-                        stock_taken: as_i64(stores.inventory.stock.held_by(&key(Effect::ReserveStock))),
-                        points_taken: as_i64(stores.points.held_by(&key(Effect::RedeemPoints))),
-                        charged: as_i64(stores.wallets.held_by(&key(Effect::Charge))),
+                        stock_taken: as_i64(state.inventory.stock.held_by(&key(Effect::ReserveStock))),
+                        points_taken: as_i64(state.points.held_by(&key(Effect::RedeemPoints))),
+                        charged: as_i64(state.wallets.held_by(&key(Effect::Charge))),
                         amount_due: r.amount_due.map(as_i64),
                         was_billed: r.was_billed,
                         redeemed_points: r.redeemed_points,
@@ -560,9 +574,9 @@ impl Audited for SagaModel {
             .collect();
         Audit {
             initial_stock: i64::from(s.copies),
-            stock: as_i64(stores.inventory.stock.balance(&s.book).unwrap_or(0)),
+            stock: as_i64(state.inventory.stock.balance(&s.book).unwrap_or(0)),
             points_supplied: as_i64(s.points + u64::from(s.points_credits - state.credits_left) * POINTS_CREDIT),
-            points: as_i64(stores.points.balance(&s.user).unwrap_or(0)),
+            points: as_i64(state.points.balance(&s.user).unwrap_or(0)),
             orders,
             refused_with_stock_available: state.refused_with_stock_available,
             reply_refused: state.reply_refused,

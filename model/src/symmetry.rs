@@ -12,6 +12,7 @@
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use checkout_domain::{Order, OrderId, TaskToken};
+use smallvec::SmallVec;
 
 use crate::check::fingerprint_hasher;
 use crate::scenario::Scenario;
@@ -70,7 +71,7 @@ impl Symmetry {
 /// alike runs does not matter.
 pub struct Descriptions<'a> {
     symmetry: &'a Symmetry,
-    runs: Vec<ahash::AHasher>,
+    runs: SmallVec<[ahash::AHasher; 4]>,
 }
 
 impl Descriptions<'_> {
@@ -94,10 +95,10 @@ impl Descriptions<'_> {
     /// The fingerprint: alike runs' descriptions as a sorted list per group, then `rest`, the
     /// parts of the state that belong to no run.
     pub fn finish(self, rest: impl Hash) -> u64 {
-        let descriptions: Vec<u64> = self.runs.iter().map(Hasher::finish).collect();
+        let descriptions: SmallVec<[u64; 4]> = self.runs.iter().map(Hasher::finish).collect();
         let mut h = hasher();
         for group in &self.symmetry.groups {
-            let mut alike: Vec<u64> = group.iter().map(|&run| descriptions[run]).collect();
+            let mut alike: SmallVec<[u64; 4]> = group.iter().map(|&run| descriptions[run]).collect();
             alike.sort_unstable();
             alike.hash(&mut h);
         }

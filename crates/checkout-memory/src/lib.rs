@@ -83,38 +83,83 @@ pub struct Stores {
 #[error("payment declined: {0}")]
 pub struct Declined(pub TakeRefused);
 
-impl Stores {
-    /// Performs a store command and returns the event it reports to the checkout, or `None` for
-    /// a command that no store handles (the courier request and notification). `now_ms` is the
-    /// time the reply is received, which starts the courier deadline after a charge.
-    pub fn perform(&mut self, command: &Command, now_ms: u64) -> Option<Event> {
+/// Which of the stores answers a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Store {
+    Inventory,
+    Points,
+    Wallets,
+}
+
+impl Store {
+    /// The store that answers `command`, or `None` for the courier request and notification,
+    /// which no store handles.
+    pub fn for_command(command: &Command) -> Option<Store> {
+        match command {
+            Command::ReserveStock { .. } | Command::ReleaseStock { .. } => Some(Store::Inventory),
+            Command::RedeemPoints { .. } | Command::RestorePoints { .. } => Some(Store::Points),
+            Command::Charge { .. } | Command::Refund { .. } => Some(Store::Wallets),
+            Command::RequestCourier { .. } | Command::NotifyCourier { .. } => None,
+        }
+    }
+}
+
+impl Inventory {
+    /// Answers a stock command (reserve, release); `None` for any other.
+    pub fn perform(&mut self, command: &Command) -> Option<Event> {
         Some(match command {
-            Command::ReserveStock { key, book, quantity } => match self.inventory.reserve(key, book, quantity.get()) {
+            Command::ReserveStock { key, book, quantity } => match self.reserve(key, book, quantity.get()) {
                 Ok(reservation) => Event::StockReserved(reservation),
                 Err(unavailable) => Event::StockUnavailable(unavailable),
             },
-            Command::RedeemPoints { key, user, up_to } => {
-                // A customer with no points account has no points to redeem, and a key already
-                // given back takes nothing: both redeem zero, which is what was taken.
-                let taken = self.points.take(key, user, TakeRule::UpTo(up_to.get())).unwrap_or(0);
-                Event::PointsRedeemed(PointsRedemption { points: Points::new(taken) })
-            }
-            Command::Charge { key, user, amount } => {
-                match self.wallets.take(key, user, TakeRule::Exactly(amount.minor_units())) {
-                    Ok(charged) => {
-                        Event::Charged { receipt: ChargeReceipt { amount: Money::from_minor_units(charged) }, now_ms }
-                    }
-                    Err(refused) => Event::StepFailed { detail: Declined(refused).to_string() },
-                }
-            }
-            Command::ReleaseStock { key, book } => Event::StockReleased(self.inventory.release(key, book)),
-            Command::RestorePoints { key, user } => {
-                Event::PointsRestored(PointsRestored { points: Points::new(self.points.give_back(key, user)) })
-            }
-            Command::Refund { key, user } => {
-                Event::Refunded(RefundReceipt { amount: Money::from_minor_units(self.wallets.give_back(key, user)) })
-            }
-            Command::RequestCourier { .. } | Command::NotifyCourier { .. } => return None,
+            Command::ReleaseStock { key, book } => Event::StockReleased(self.release(key, book)),
+            _ => return None,
         })
+    }
+}
+
+/// Answers a points command (redeem, restore) from the customers' points; `None` for any other.
+pub fn perform_points(points: &mut Ledger<UserId>, command: &Command) -> Option<Event> {
+    Some(match command {
+        Command::RedeemPoints { key, user, up_to } => {
+            // A customer with no points account has no points to redeem, and a key already
+            // given back takes nothing: both redeem zero, which is what was taken.
+            let taken = points.take(key, user, TakeRule::UpTo(up_to.get())).unwrap_or(0);
+            Event::PointsRedeemed(PointsRedemption { points: Points::new(taken) })
+        }
+        Command::RestorePoints { key, user } => {
+            Event::PointsRestored(PointsRestored { points: Points::new(points.give_back(key, user)) })
+        }
+        _ => return None,
+    })
+}
+
+/// Answers a payment command (charge, refund) from the customers' wallets; `None` for any other.
+/// `now_ms` is the time the reply is received, which starts the courier deadline after a charge.
+pub fn perform_payment(wallets: &mut Ledger<UserId>, command: &Command, now_ms: u64) -> Option<Event> {
+    Some(match command {
+        Command::Charge { key, user, amount } => match wallets.take(key, user, TakeRule::Exactly(amount.minor_units()))
+        {
+            Ok(charged) => {
+                Event::Charged { receipt: ChargeReceipt { amount: Money::from_minor_units(charged) }, now_ms }
+            }
+            Err(refused) => Event::StepFailed { detail: Declined(refused).to_string() },
+        },
+        Command::Refund { key, user } => {
+            Event::Refunded(RefundReceipt { amount: Money::from_minor_units(wallets.give_back(key, user)) })
+        }
+        _ => return None,
+    })
+}
+
+impl Stores {
+    /// Performs a store command and returns the event it reports to the checkout, or `None` for
+    /// a command that no store handles (the courier request and notification).
+    pub fn perform(&mut self, command: &Command, now_ms: u64) -> Option<Event> {
+        match Store::for_command(command)? {
+            Store::Inventory => self.inventory.perform(command),
+            Store::Points => perform_points(&mut self.points, command),
+            Store::Wallets => perform_payment(&mut self.wallets, command, now_ms),
+        }
     }
 }
