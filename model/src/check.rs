@@ -11,6 +11,7 @@
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use stateright::Expectation;
@@ -55,15 +56,21 @@ pub fn fingerprint<S: Hash + ?Sized>(state: &S) -> u64 {
     fingerprint_hasher().hash_one(state)
 }
 
-/// The hasher behind every fingerprint.
-pub fn fingerprint_hasher() -> ahash::RandomState {
-    ahash::RandomState::with_seeds(0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344, 0xa409_3822_299f_31d0, 0x082e_fa98)
+/// The hasher behind every fingerprint, seeded once.
+pub fn fingerprint_hasher() -> &'static ahash::RandomState {
+    static SEEDED: LazyLock<ahash::RandomState> = LazyLock::new(|| {
+        ahash::RandomState::with_seeds(0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344, 0xa409_3822_299f_31d0, 0x082e_fa98)
+    });
+    &SEEDED
 }
 
 /// A state on the current path, with the actions not yet tried from it.
 struct Frame<S, A> {
     state: S,
+    /// The fingerprint the state is known by (symmetric, where the model has a symmetry).
     fingerprint: u64,
+    /// The fingerprint of the state exactly as it is.
+    exact: u64,
     actions: std::vec::IntoIter<A>,
     /// Whether any action led somewhere; a state with no successor is where a run ends.
     has_successor: bool,
@@ -81,6 +88,10 @@ where
     // Every state met so far. A state is on the current path while its frame is on the stack;
     // paths are short, so the stack itself answers that.
     let mut seen: HashSet<u64, BuildHasherDefault<PassThrough>> = HashSet::default();
+    // With symmetry, the exact states met so far too: most states are met again exactly, and
+    // knowing them spares working out their symmetric fingerprint. (If a state met again was,
+    // the first time, a renaming of one on the path, the cycle was reported then.)
+    let mut met: HashSet<u64, BuildHasherDefault<PassThrough>> = HashSet::default();
     let mut discovered = vec![false; INVARIANTS.len()];
     let mut cycle = false;
     let mut max_depth = 0;
@@ -88,9 +99,20 @@ where
     let mut actions = Vec::new();
 
     let mut visit = |state: M::State, stack: &mut Vec<_>, seen: &mut HashSet<_, _>, discovered: &mut Vec<bool>| {
-        let print = model.symmetric_fingerprint(&state).unwrap_or_else(|| fingerprint(&state));
+        let exact = fingerprint(&state);
+        if met.contains(&exact) {
+            cycle |= stack.iter().any(|f: &Frame<M::State, M::Action>| f.exact == exact);
+            return;
+        }
+        let print = match model.symmetric_fingerprint(&state) {
+            Some(print) => {
+                met.insert(exact);
+                print
+            }
+            None => exact,
+        };
         if !seen.insert(print) {
-            cycle |= stack.iter().any(|frame: &Frame<M::State, M::Action>| frame.fingerprint == print);
+            cycle |= stack.iter().any(|f| f.fingerprint == print);
             return;
         }
         let audit = model.audit(&state);
@@ -106,7 +128,7 @@ where
         actions.clear();
         model.actions(&state, &mut actions);
         let tried = std::mem::take(&mut actions).into_iter();
-        stack.push(Frame { state, fingerprint: print, actions: tried, has_successor: false, eventually });
+        stack.push(Frame { state, fingerprint: print, exact, actions: tried, has_successor: false, eventually });
         max_depth = max_depth.max(stack.len() - 1);
     };
 
