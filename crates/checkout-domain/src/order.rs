@@ -8,6 +8,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::names::wire_name;
+
 /// Why an order could not be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum OrderError {
@@ -28,8 +30,9 @@ pub const MAX_QUANTITY: u32 = 100;
 /// The longest id accepted, in bytes; ids become storage keys and message attributes.
 pub const MAX_ID_LEN: usize = 64;
 
-/// Which id field a value belongs to, so that errors can name it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which id field a value belongs to, so that errors can name it as the order's JSON does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum IdField {
     OrderId,
     BookId,
@@ -39,12 +42,7 @@ pub enum IdField {
 
 impl fmt::Display for IdField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            IdField::OrderId => "orderId",
-            IdField::BookId => "bookId",
-            IdField::UserId => "userId",
-            IdField::CourierId => "courierId",
-        })
+        f.write_str(&wire_name(self, None))
     }
 }
 
