@@ -360,10 +360,10 @@ impl Model for SagaModel {
     fn init_states(&self) -> Vec<SagaState> {
         let s = &self.scenario;
         let mut inventory = Inventory::default();
-        inventory.add_book(s.book.clone(), s.copies, s.unit_price);
+        inventory.add_book(s.book.clone(), s.copies, s.unit_price).expect("scenario amounts are small");
         let (mut points, mut wallets) = (Ledger::default(), Ledger::default());
-        points.open(s.user.clone(), s.points);
-        wallets.open(s.user.clone(), s.funds);
+        points.open(s.user.clone(), s.points).expect("scenario amounts are small");
+        wallets.open(s.user.clone(), s.funds).expect("scenario amounts are small");
         let runs = s
             .orders
             .iter()
@@ -501,7 +501,11 @@ impl Model for SagaModel {
             }
             SagaAction::CreditPoints => {
                 state.credits_left -= 1;
-                state.points.make_mut().deposit(&self.scenario.user, POINTS_CREDIT);
+                state
+                    .points
+                    .make_mut()
+                    .deposit(&self.scenario.user, POINTS_CREDIT)
+                    .expect("scenario amounts are small");
             }
         }
         Some(state)

@@ -1,16 +1,26 @@
-//! The keyed store contract the saga relies on, stated as a plain value: every take is keyed and
-//! happens at most once per key, and a give-back returns exactly what its key took, once.
+//! The keyed store contract the saga relies on, stated as a plain value. Every store adapter (in
+//! memory, SQLite, DynamoDB) must behave like a [`Ledger`], and the model checker runs the saga
+//! against one. It is pure data, not IO.
 //!
-//! This is what makes the saga's guarantees hold: every store adapter (in memory, SQLite,
-//! DynamoDB) must behave like a [`Ledger`], and the model checker runs the saga against one. It
-//! is pure data, not IO.
+//! The rules, for a take under a key:
+//! - it happens at most once per key: a repeat with the same account and request gets the first
+//!   answer and takes nothing more;
+//! - a repeat that names another account, or asks for another amount, is refused
+//!   ([`TakeRefused::KeyReused`]): a key names one effect, never two;
+//! - a take under a key whose take was already given back takes nothing and says so
+//!   ([`TakeRefused::Returned`]), and so does a take that arrives after a give-back that found
+//!   nothing to give back ([`TakeRefused::Withdrawn`], the tombstone).
+//!
+//! And for a give-back: it returns exactly what its key took, to the account it was taken from,
+//! once. Arithmetic cannot overflow: an account's supply (its balance plus what keys hold of it)
+//! is checked when it grows, and takes and give-backs only move amounts within it.
 
 use std::collections::BTreeMap;
 
 use crate::protocol::EffectKey;
 
 /// How much a take may take from an account's balance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TakeRule {
     /// All of it or nothing, and only if the balance covers it.
     Exactly(u64),
@@ -27,6 +37,18 @@ pub enum TakeRefused {
     UnknownAccount,
     #[error("the key was already given back before anything was taken")]
     Withdrawn,
+    #[error("the key already took and gave back; it takes nothing again")]
+    Returned,
+    #[error("the key already names a take from another account or of another amount")]
+    KeyReused,
+}
+
+/// An account's supply would no longer fit in 64 bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("adding {amount} to an account that holds {supply} in all would overflow")]
+pub struct Overflow {
+    pub supply: u64,
+    pub amount: u64,
 }
 
 /// Where the effect under one key stands.
@@ -40,72 +62,102 @@ pub enum EntryState {
     Withdrawn,
 }
 
-/// The record a key leaves: which account, how much it took, and where it stands.
+/// The record a key leaves: which account, what was asked (none for a tombstone), how much it
+/// took, and where it stands.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Entry<A> {
     pub account: A,
+    pub rule: Option<TakeRule>,
     pub amount: u64,
     pub state: EntryState,
+}
+
+/// One account: everything it has (`supply`), of which keys hold `held`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct Account {
+    supply: u64,
+    held: u64,
+}
+
+impl Account {
+    fn balance(self) -> u64 {
+        self.supply - self.held
+    }
 }
 
 /// Balances per account and the record of every keyed take.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ledger<A: Ord> {
-    balances: BTreeMap<A, u64>,
+    accounts: BTreeMap<A, Account>,
     entries: BTreeMap<EffectKey, Entry<A>>,
 }
 
 impl<A: Ord> Default for Ledger<A> {
     fn default() -> Self {
-        Ledger { balances: BTreeMap::new(), entries: BTreeMap::new() }
+        Ledger { accounts: BTreeMap::new(), entries: BTreeMap::new() }
     }
 }
 
 impl<A: Ord + Clone> Ledger<A> {
-    pub fn open(&mut self, account: A, balance: u64) {
-        self.balances.insert(account, balance);
+    /// Opens `account` with `balance`; for an account already open, sets its balance, leaving
+    /// what keys hold of it as it is.
+    pub fn open(&mut self, account: A, balance: u64) -> Result<(), Overflow> {
+        let entry = self.accounts.entry(account).or_default();
+        entry.supply = entry.held.checked_add(balance).ok_or(Overflow { supply: entry.held, amount: balance })?;
+        Ok(())
     }
 
     /// Adds to an account from outside any checkout (a delivery of stock, points earned).
-    pub fn deposit(&mut self, account: &A, amount: u64) {
-        *self.balances.entry(account.clone()).or_insert(0) += amount;
+    pub fn deposit(&mut self, account: &A, amount: u64) -> Result<(), Overflow> {
+        let entry = self.accounts.entry(account.clone()).or_default();
+        entry.supply = entry.supply.checked_add(amount).ok_or(Overflow { supply: entry.supply, amount })?;
+        Ok(())
     }
 
     pub fn balance(&self, account: &A) -> Option<u64> {
-        self.balances.get(account).copied()
+        self.accounts.get(account).map(|a| a.balance())
     }
 
-    /// Takes from `account` under `key`. A repeated take under a key that already took returns
-    /// the first answer and takes nothing more.
+    /// Takes from `account` under `key`, by the rules in the module docs.
     pub fn take(&mut self, key: &EffectKey, account: &A, rule: TakeRule) -> Result<u64, TakeRefused> {
         if let Some(entry) = self.entries.get(key) {
             return match entry.state {
-                EntryState::Taken | EntryState::Returned => Ok(entry.amount),
                 EntryState::Withdrawn => Err(TakeRefused::Withdrawn),
+                _ if entry.account != *account || entry.rule != Some(rule) => Err(TakeRefused::KeyReused),
+                EntryState::Taken => Ok(entry.amount),
+                EntryState::Returned => Err(TakeRefused::Returned),
             };
         }
-        let balance = self.balances.get_mut(account).ok_or(TakeRefused::UnknownAccount)?;
+        let held = self.accounts.get_mut(account).ok_or(TakeRefused::UnknownAccount)?;
+        let balance = held.balance();
         let amount = match rule {
-            TakeRule::Exactly(n) if n <= *balance => n,
-            TakeRule::Exactly(_) => return Err(TakeRefused::Shortfall { available: *balance }),
-            TakeRule::UpTo(cap) => cap.min(*balance),
+            TakeRule::Exactly(n) if n <= balance => n,
+            TakeRule::Exactly(_) => return Err(TakeRefused::Shortfall { available: balance }),
+            TakeRule::UpTo(cap) => cap.min(balance),
         };
-        *balance -= amount;
-        self.entries.insert(key.clone(), Entry { account: account.clone(), amount, state: EntryState::Taken });
+        // amount <= supply - held, so the sum stays within the supply.
+        held.held += amount;
+        let entry = Entry { account: account.clone(), rule: Some(rule), amount, state: EntryState::Taken };
+        self.entries.insert(key.clone(), entry);
         Ok(amount)
     }
 
-    /// Gives back what `key` took, once; returns how much that was (zero if nothing).
+    /// Gives back what `key` took, once, to the account it was taken from; returns how much that
+    /// was (zero if nothing). A give-back under a key that never took leaves a tombstone that
+    /// refuses a late take; `account` is recorded in it.
     pub fn give_back(&mut self, key: &EffectKey, account: &A) -> u64 {
         match self.entries.get_mut(key) {
             Some(entry) if entry.state == EntryState::Taken => {
                 entry.state = EntryState::Returned;
-                *self.balances.entry(entry.account.clone()).or_insert(0) += entry.amount;
+                // What a key holds is part of its account's `held`, so this cannot underflow.
+                if let Some(from) = self.accounts.get_mut(&entry.account) {
+                    from.held -= entry.amount;
+                }
                 entry.amount
             }
             Some(_) => 0,
             None => {
-                let tombstone = Entry { account: account.clone(), amount: 0, state: EntryState::Withdrawn };
+                let tombstone = Entry { account: account.clone(), rule: None, amount: 0, state: EntryState::Withdrawn };
                 self.entries.insert(key.clone(), tombstone);
                 0
             }

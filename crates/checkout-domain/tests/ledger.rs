@@ -1,6 +1,6 @@
 //! The keyed store semantics: at most one take per key, give-backs return exactly what was taken.
 
-use checkout_domain::ledger::{Entry, EntryState, Ledger, TakeRefused, TakeRule};
+use checkout_domain::ledger::{Entry, EntryState, Ledger, Overflow, TakeRefused, TakeRule};
 use checkout_domain::OrderId;
 use checkout_domain::{Effect, EffectKey};
 
@@ -11,7 +11,7 @@ fn key(order: &str, effect: Effect) -> EffectKey {
 #[test]
 fn a_repeated_take_takes_nothing_more() {
     let mut ledger = Ledger::default();
-    ledger.open("acct", 5);
+    ledger.open("acct", 5).unwrap();
     let k = key("o-1", Effect::Charge);
     assert_eq!(ledger.take(&k, &"acct", TakeRule::Exactly(3)), Ok(3));
     assert_eq!(ledger.take(&k, &"acct", TakeRule::Exactly(3)), Ok(3));
@@ -22,7 +22,7 @@ fn a_repeated_take_takes_nothing_more() {
 #[test]
 fn exact_takes_are_all_or_nothing_and_up_to_takes_what_is_there() {
     let mut ledger = Ledger::default();
-    ledger.open("acct", 2);
+    ledger.open("acct", 2).unwrap();
     assert_eq!(
         ledger.take(&key("o-1", Effect::ReserveStock), &"acct", TakeRule::Exactly(3)),
         Err(TakeRefused::Shortfall { available: 2 })
@@ -38,10 +38,10 @@ fn exact_takes_are_all_or_nothing_and_up_to_takes_what_is_there() {
 #[test]
 fn a_give_back_returns_exactly_what_its_key_took_once() {
     let mut ledger = Ledger::default();
-    ledger.open("acct", 10);
+    ledger.open("acct", 10).unwrap();
     let k = key("o-1", Effect::RedeemPoints);
     ledger.take(&k, &"acct", TakeRule::UpTo(4)).unwrap();
-    ledger.deposit(&"acct", 5);
+    ledger.deposit(&"acct", 5).unwrap();
     assert_eq!(ledger.give_back(&k, &"acct"), 4);
     assert_eq!(ledger.held_by(&k), 0, "nothing is held once given back");
     assert_eq!(ledger.give_back(&k, &"acct"), 0);
@@ -51,7 +51,7 @@ fn a_give_back_returns_exactly_what_its_key_took_once() {
 #[test]
 fn a_give_back_before_the_take_blocks_the_late_take() {
     let mut ledger = Ledger::default();
-    ledger.open("acct", 10);
+    ledger.open("acct", 10).unwrap();
     let k = key("o-1", Effect::ReserveStock);
     assert_eq!(ledger.give_back(&k, &"acct"), 0, "nothing was taken, nothing is given");
     assert_eq!(ledger.take(&k, &"acct", TakeRule::Exactly(1)), Err(TakeRefused::Withdrawn));
@@ -61,7 +61,7 @@ fn a_give_back_before_the_take_blocks_the_late_take() {
 #[test]
 fn entries_list_every_key_with_its_account_amount_and_state() {
     let mut ledger = Ledger::default();
-    ledger.open("acct", 10);
+    ledger.open("acct", 10).unwrap();
     let (taken, returned, withdrawn) =
         (key("o-1", Effect::Charge), key("o-2", Effect::Charge), key("o-3", Effect::Charge));
     ledger.take(&taken, &"acct", TakeRule::Exactly(2)).unwrap();
@@ -72,9 +72,72 @@ fn entries_list_every_key_with_its_account_amount_and_state() {
     assert_eq!(
         entries,
         [
-            (taken, Entry { account: "acct", amount: 2, state: EntryState::Taken }),
-            (returned, Entry { account: "acct", amount: 3, state: EntryState::Returned }),
-            (withdrawn, Entry { account: "acct", amount: 0, state: EntryState::Withdrawn }),
+            (taken, Entry { account: "acct", rule: Some(TakeRule::Exactly(2)), amount: 2, state: EntryState::Taken }),
+            (
+                returned,
+                Entry { account: "acct", rule: Some(TakeRule::Exactly(3)), amount: 3, state: EntryState::Returned }
+            ),
+            (withdrawn, Entry { account: "acct", rule: None, amount: 0, state: EntryState::Withdrawn }),
         ]
     );
+}
+
+/// A key names one effect: reused for another account or amount, it is refused, not answered
+/// with the first take's result (which would let a second effect ride on the first).
+#[test]
+fn a_key_reused_for_another_account_or_amount_is_refused() {
+    let mut ledger = Ledger::default();
+    ledger.open("acct", 10).unwrap();
+    ledger.open("other", 10).unwrap();
+    let k = key("o-1", Effect::Charge);
+    assert_eq!(ledger.take(&k, &"acct", TakeRule::Exactly(3)), Ok(3));
+    assert_eq!(ledger.take(&k, &"other", TakeRule::Exactly(3)), Err(TakeRefused::KeyReused));
+    assert_eq!(ledger.take(&k, &"acct", TakeRule::Exactly(4)), Err(TakeRefused::KeyReused));
+    assert_eq!(ledger.take(&k, &"acct", TakeRule::UpTo(3)), Err(TakeRefused::KeyReused));
+    assert_eq!(ledger.take(&k, &"acct", TakeRule::Exactly(3)), Ok(3), "the same request is still answered");
+    assert_eq!((ledger.balance(&"acct"), ledger.balance(&"other")), (Some(7), Some(10)));
+}
+
+#[test]
+fn a_take_under_a_key_already_given_back_takes_nothing_and_says_so() {
+    let mut ledger = Ledger::default();
+    ledger.open("acct", 10).unwrap();
+    let k = key("o-1", Effect::ReserveStock);
+    ledger.take(&k, &"acct", TakeRule::Exactly(2)).unwrap();
+    assert_eq!(ledger.give_back(&k, &"acct"), 2);
+    assert_eq!(ledger.take(&k, &"acct", TakeRule::Exactly(2)), Err(TakeRefused::Returned));
+    assert_eq!(ledger.balance(&"acct"), Some(10));
+    assert_eq!(ledger.held_by(&k), 0);
+}
+
+#[test]
+fn a_give_back_returns_to_the_account_that_was_taken_from() {
+    let mut ledger = Ledger::default();
+    ledger.open("acct", 10).unwrap();
+    ledger.open("other", 0).unwrap();
+    let k = key("o-1", Effect::Charge);
+    ledger.take(&k, &"acct", TakeRule::Exactly(4)).unwrap();
+    assert_eq!(ledger.give_back(&k, &"other"), 4);
+    assert_eq!((ledger.balance(&"acct"), ledger.balance(&"other")), (Some(10), Some(0)));
+}
+
+/// Arithmetic is checked where an account grows; takes and give-backs move amounts within what
+/// the account has, so a full account still gives back what was taken from it.
+#[test]
+fn an_account_never_overflows() {
+    let mut ledger = Ledger::default();
+    ledger.open("acct", u64::MAX - 5).unwrap();
+    let k = key("o-1", Effect::RedeemPoints);
+    assert_eq!(ledger.take(&k, &"acct", TakeRule::UpTo(10)), Ok(10));
+    assert_eq!(ledger.deposit(&"acct", 5), Ok(()));
+    assert_eq!(ledger.deposit(&"acct", 1), Err(Overflow { supply: u64::MAX, amount: 1 }));
+    assert_eq!(ledger.balance(&"acct"), Some(u64::MAX - 10));
+    assert_eq!(ledger.give_back(&k, &"acct"), 10);
+    assert_eq!(ledger.balance(&"acct"), Some(u64::MAX));
+    assert_eq!(ledger.open("acct", 3), Ok(()), "setting the balance of an open account");
+    let j = key("o-2", Effect::RedeemPoints);
+    ledger.take(&j, &"acct", TakeRule::Exactly(3)).unwrap();
+    assert_eq!(ledger.open("acct", u64::MAX), Err(Overflow { supply: 3, amount: u64::MAX }));
+    assert_eq!(ledger.give_back(&j, &"acct"), 3);
+    assert_eq!(ledger.balance(&"acct"), Some(3));
 }

@@ -115,6 +115,10 @@ fn every_event_has_a_pinned_json_shape() {
         ),
         (Event::StockUnavailable(Unavailable::Withdrawn), json!({"event": "stock-unavailable", "reason": "withdrawn"})),
         (
+            Event::StockUnavailable(Unavailable::KeyReused),
+            json!({"event": "stock-unavailable", "reason": "key-reused"}),
+        ),
+        (
             Event::PointsRedeemed(PointsRedemption { points: Points::new(10) }),
             json!({"event": "points-redeemed", "points": 10}),
         ),

@@ -9,8 +9,8 @@
 //!
 //! let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#)?;
 //! let mut stores = Stores::default();
-//! stores.inventory.add_book(BookId::new("b-1")?, 1, Money::from_minor_units(1250));
-//! stores.wallets.open(UserId::new("u-1")?, 5000);
+//! stores.inventory.add_book(BookId::new("b-1")?, 1, Money::from_minor_units(1250))?;
+//! stores.wallets.open(UserId::new("u-1")?, 5000)?;
 //!
 //! let mut checkout = CheckoutState::start(order);
 //! let outcome = loop {
@@ -31,35 +31,42 @@
 
 use std::collections::BTreeMap;
 
-use checkout_domain::ledger::{Ledger, TakeRefused, TakeRule};
+use checkout_domain::ledger::{Ledger, Overflow, TakeRefused, TakeRule};
 use checkout_domain::protocol::{
     ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
 };
 use checkout_domain::{BookId, Command, EffectKey, Event, Money, Points, UserId};
 
-/// Copies in stock per book, and each book's unit price.
+/// Copies in stock per book, each book's unit price, and the price each reservation was given.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Inventory {
     pub stock: Ledger<BookId>,
     prices: BTreeMap<BookId, Money>,
+    /// The unit price quoted to each reservation key, so that a replay gets the same answer
+    /// even after the price changed.
+    quotes: BTreeMap<EffectKey, Money>,
 }
 
 impl Inventory {
-    pub fn add_book(&mut self, book: BookId, copies: u32, unit_price: Money) {
-        self.stock.open(book.clone(), u64::from(copies));
+    /// Puts `copies` of `book` on the shelf at `unit_price` (for a book already stocked: sets how
+    /// many are on the shelf, and its price from now on).
+    pub fn add_book(&mut self, book: BookId, copies: u32, unit_price: Money) -> Result<(), Overflow> {
+        self.stock.open(book.clone(), u64::from(copies))?;
         self.prices.insert(book, unit_price);
+        Ok(())
     }
 
     pub fn reserve(&mut self, key: &EffectKey, book: &BookId, quantity: u32) -> Result<StockReservation, Unavailable> {
         let unit_price = *self.prices.get(book).ok_or(Unavailable::UnknownBook)?;
         match self.stock.take(key, book, TakeRule::Exactly(u64::from(quantity))) {
-            Ok(_) => Ok(StockReservation { unit_price }),
+            Ok(_) => Ok(StockReservation { unit_price: *self.quotes.entry(key.clone()).or_insert(unit_price) }),
             Err(TakeRefused::Shortfall { available }) => Err(Unavailable::OutOfStock {
                 requested: quantity,
                 available: u32::try_from(available).unwrap_or(u32::MAX),
             }),
             Err(TakeRefused::UnknownAccount) => Err(Unavailable::UnknownBook),
-            Err(TakeRefused::Withdrawn) => Err(Unavailable::Withdrawn),
+            Err(TakeRefused::Withdrawn | TakeRefused::Returned) => Err(Unavailable::Withdrawn),
+            Err(TakeRefused::KeyReused) => Err(Unavailable::KeyReused),
         }
     }
 
@@ -121,12 +128,17 @@ impl Inventory {
 /// Answers a points command (redeem, restore) from the customers' points; `None` for any other.
 pub fn perform_points(points: &mut Ledger<UserId>, command: &Command) -> Option<Event> {
     Some(match command {
-        Command::RedeemPoints { key, user, up_to } => {
+        Command::RedeemPoints { key, user, up_to } => match points.take(key, user, TakeRule::UpTo(up_to.get())) {
+            Ok(taken) => Event::PointsRedeemed(PointsRedemption { points: Points::new(taken) }),
             // A customer with no points account has no points to redeem, and a key already
             // given back takes nothing: both redeem zero, which is what was taken.
-            let taken = points.take(key, user, TakeRule::UpTo(up_to.get())).unwrap_or(0);
-            Event::PointsRedeemed(PointsRedemption { points: Points::new(taken) })
-        }
+            Err(TakeRefused::UnknownAccount | TakeRefused::Withdrawn | TakeRefused::Returned) => {
+                Event::PointsRedeemed(PointsRedemption { points: Points::ZERO })
+            }
+            Err(refused @ (TakeRefused::KeyReused | TakeRefused::Shortfall { .. })) => {
+                Event::StepFailed { detail: format!("points not redeemed: {refused}") }
+            }
+        },
         Command::RestorePoints { key, user } => {
             Event::PointsRestored(PointsRestored { points: Points::new(points.give_back(key, user)) })
         }

@@ -12,9 +12,25 @@ fn key(order: &str, effect: Effect) -> EffectKey {
 fn a_reservation_after_its_release_is_refused_as_withdrawn() {
     let book = BookId::new("b-1").unwrap();
     let mut inventory = Inventory::default();
-    inventory.add_book(book.clone(), 3, Money::from_minor_units(10));
+    inventory.add_book(book.clone(), 3, Money::from_minor_units(10)).unwrap();
     let k = key("o-1", Effect::ReserveStock);
     assert_eq!(inventory.release(&k, &book).quantity, 0);
     assert_eq!(inventory.reserve(&k, &book, 1), Err(Unavailable::Withdrawn));
     assert_eq!(inventory.stock.balance(&book), Some(3));
+}
+
+/// A replayed reservation gets its first answer, price included, even after the price changed.
+#[test]
+fn a_replayed_reservation_is_answered_with_its_original_price() {
+    let book = BookId::new("b-1").unwrap();
+    let mut inventory = Inventory::default();
+    inventory.add_book(book.clone(), 3, Money::from_minor_units(10)).unwrap();
+    let k = key("o-1", Effect::ReserveStock);
+    assert_eq!(inventory.reserve(&k, &book, 2).unwrap().unit_price, Money::from_minor_units(10));
+    inventory.add_book(book.clone(), 1, Money::from_minor_units(99)).unwrap();
+    assert_eq!(inventory.reserve(&k, &book, 2).unwrap().unit_price, Money::from_minor_units(10));
+    assert_eq!(inventory.stock.balance(&book), Some(1));
+    assert_eq!(inventory.reserve(&k, &book, 1), Err(Unavailable::KeyReused));
+    assert_eq!(inventory.release(&k, &book).quantity, 2);
+    assert_eq!(inventory.reserve(&k, &book, 2), Err(Unavailable::Withdrawn), "released: takes nothing");
 }

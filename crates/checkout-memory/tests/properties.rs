@@ -12,9 +12,9 @@ proptest! {
     fn any_event_sequence_keeps_the_checkout_loadable(quantity in 1u32..=3, redeem: bool, choices in proptest::collection::vec(0u8..8, 0..40)) {
         let order = Order::from_json(&format!(r#"{{"orderId":"o","bookId":"b","userId":"u","quantity":{quantity},"redeem":{redeem}}}"#)).unwrap();
         let mut stores = Stores::default();
-        stores.inventory.add_book(BookId::new("b").unwrap(), 2, Money::from_minor_units(7));
-        stores.points.open(UserId::new("u").unwrap(), 5);
-        stores.wallets.open(UserId::new("u").unwrap(), 100);
+        stores.inventory.add_book(BookId::new("b").unwrap(), 2, Money::from_minor_units(7)).unwrap();
+        stores.points.open(UserId::new("u").unwrap(), 5).unwrap();
+        stores.wallets.open(UserId::new("u").unwrap(), 100).unwrap();
         let mut state = CheckoutState::start(order);
         for choice in choices {
             let event = match (choice, state.next()) {

@@ -18,9 +18,9 @@ fn order(quantity: u32, redeem: bool) -> Order {
 
 fn stores(copies: u32, points: u64) -> Stores {
     let mut stores = Stores::default();
-    stores.inventory.add_book(BookId::new("b-1").unwrap(), copies, Money::from_minor_units(30));
-    stores.points.open(UserId::new("u-1").unwrap(), points);
-    stores.wallets.open(UserId::new("u-1").unwrap(), 1_000);
+    stores.inventory.add_book(BookId::new("b-1").unwrap(), copies, Money::from_minor_units(30)).unwrap();
+    stores.points.open(UserId::new("u-1").unwrap(), points).unwrap();
+    stores.wallets.open(UserId::new("u-1").unwrap(), 1_000).unwrap();
     stores
 }
 

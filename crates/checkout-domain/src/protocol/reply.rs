@@ -22,6 +22,8 @@ pub enum Unavailable {
     UnknownBook,
     /// The order's reservation key was already released, so the store refuses to take under it.
     Withdrawn,
+    /// The reservation key already took another book or quantity; a key names one effect.
+    KeyReused,
 }
 
 /// The points store took this many points (possibly zero) under the order's key.
