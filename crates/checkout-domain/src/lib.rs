@@ -46,6 +46,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod checkout;
+pub mod excerpt;
 pub mod ledger;
 pub mod money;
 mod names;

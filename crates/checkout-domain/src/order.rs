@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::excerpt::excerpt;
 use crate::names::wire_name;
 
 /// Why an order could not be accepted.
@@ -186,7 +187,7 @@ impl TryFrom<OrderInput> for Order {
         let quantity = match input.quantity.as_u64() {
             Some(n) => Quantity::new(n)?,
             None => {
-                return Err(OrderError::Quantity { got: input.quantity.to_string() });
+                return Err(OrderError::Quantity { got: excerpt(&input.quantity.to_string()) });
             }
         };
         Ok(Order {
@@ -220,7 +221,7 @@ impl Order {
     /// `{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":2,"redeem":true}`.
     pub fn from_json(json: &str) -> Result<Order, OrderError> {
         let input: OrderInput =
-            serde_json::from_str(json).map_err(|e| OrderError::Malformed { detail: e.to_string() })?;
+            serde_json::from_str(json).map_err(|e| OrderError::Malformed { detail: excerpt(&e.to_string()) })?;
         Order::try_from(input)
     }
 

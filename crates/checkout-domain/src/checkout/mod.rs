@@ -11,6 +11,7 @@ mod stage;
 
 use serde::{Deserialize, Serialize};
 
+use crate::excerpt::excerpt;
 use crate::order::Order;
 use crate::protocol::{Command, Event, TaskToken};
 use crate::states::*;
@@ -223,7 +224,8 @@ impl CheckoutState {
 
     /// Parses a persisted checkout, refusing one that is not a state the saga can be in.
     pub fn from_json(json: &str) -> Result<CheckoutState, LoadError> {
-        let record: CheckoutRecord = serde_json::from_str(json).map_err(|e| LoadError::Json(e.to_string()))?;
+        let record: CheckoutRecord =
+            serde_json::from_str(json).map_err(|e| LoadError::Json(excerpt(&e.to_string())))?;
         CheckoutState::try_from(record).map_err(LoadError::State)
     }
 

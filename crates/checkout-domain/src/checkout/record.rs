@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use serde::{Deserialize, Serialize};
 
 use crate::checkout::{CheckoutState, Phase};
+use crate::excerpt::excerpt;
 use crate::money::{Money, Points};
 use crate::order::{CourierId, Order};
 use crate::protocol::Unavailable;
@@ -53,7 +54,7 @@ struct Check {
 
 impl Check {
     fn fail<T>(&self, detail: impl Into<String>) -> Result<T, StateError> {
-        Err(StateError { state: self.state, detail: detail.into() })
+        Err(StateError { state: self.state, detail: excerpt(&detail.into()) })
     }
 
     /// The pricing follows from the order, and names redeemed points only where the order has

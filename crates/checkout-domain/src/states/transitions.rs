@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 
 use thiserror::Error;
 
+use crate::excerpt::excerpt;
 use crate::order::{CourierId, Order};
 use crate::protocol::{
     ChargeReceipt, Command, Effect, EffectKey, Event, PointsRedemption, PointsRestored, RefundReceipt, StockReleased,
@@ -56,7 +57,14 @@ impl<S> Refused<S> {
     }
 }
 
+/// Enters a failed state. A failure's detail comes from outside (a service's reason, a courier
+/// worker's answer) and is kept in the record, so only an excerpt of it is kept.
 fn failed<O>(order: Order, cause: FailureCause) -> Failed<O> {
+    let cause = match cause {
+        FailureCause::StepFailed { effect, detail } => FailureCause::StepFailed { effect, detail: excerpt(&detail) },
+        FailureCause::CourierUnavailable { detail } => FailureCause::CourierUnavailable { detail: excerpt(&detail) },
+        other => other,
+    };
     Failed { order, cause, returned: Returned::default(), owed: PhantomData }
 }
 
@@ -196,7 +204,7 @@ impl<O: Owed> PreparingOrder<O> {
         if *token == expected {
             Ok(())
         } else {
-            Err(TransitionError::WrongToken { expected: expected.as_str().into(), got: token.as_str().into() })
+            Err(TransitionError::WrongToken { expected: excerpt(expected.as_str()), got: excerpt(token.as_str()) })
         }
     }
 

@@ -1,0 +1,75 @@
+//! Outside text is quoted, never copied whole: a 50 MB field gives a short error line, and a
+//! service's 50 MB failure reason gives a short record.
+
+use checkout_domain::excerpt::MAX_EXCERPT;
+use checkout_domain::{CheckoutState, CourierId, Event, Order, TaskToken};
+
+const HUGE: usize = 50 * 1024 * 1024;
+
+/// Long enough for the excerpt, its note of the full length, and the message around it.
+const SHORT: usize = MAX_EXCERPT + 200;
+
+fn order() -> Order {
+    Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap()
+}
+
+#[test]
+fn order_errors_quote_a_huge_field_briefly() {
+    let huge = "x".repeat(HUGE);
+    let bodies = [
+        format!(r#"{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":"{huge}"}}"#),
+        format!(r#"{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1,"{huge}":1}}"#),
+        format!(r#"{{"orderId":"{huge}","bookId":"b-1","userId":"u-1","quantity":1}}"#),
+        format!(r#"{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1{}}}"#, "9".repeat(HUGE)),
+    ];
+    for body in bodies {
+        let message = Order::from_json(&body).unwrap_err().to_string();
+        assert!(message.len() < SHORT, "{} bytes: {}", message.len(), &message[..SHORT.min(message.len())]);
+    }
+}
+
+#[test]
+fn load_errors_quote_a_huge_record_briefly() {
+    let huge = "y".repeat(HUGE);
+    let records = [
+        format!(
+            r#"{{"state":"placed","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"{huge}":1}}"#
+        ),
+        format!(r#"{{"state":"{huge}"}}"#),
+        format!(
+            r#"{{"state":"compensating","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":[{}"release-stock"]}}"#,
+            r#""release-stock","#.repeat(HUGE / 16)
+        ),
+    ];
+    for record in records {
+        let message = CheckoutState::from_json(&record).unwrap_err().to_string();
+        assert!(message.len() < SHORT, "{} bytes: {}", message.len(), &message[..SHORT.min(message.len())]);
+    }
+}
+
+#[test]
+fn a_forged_huge_token_is_refused_briefly() {
+    let waiting = [Event::StockReserved(checkout_domain::protocol::StockReservation {
+        unit_price: checkout_domain::Money::from_minor_units(30),
+    })]
+    .into_iter()
+    .fold(CheckoutState::start(order()), |state, event| state.apply(event).unwrap());
+    let billing = waiting.compute().unwrap().compute().unwrap();
+    let amount = billing.pricing().unwrap().amount_due;
+    let receipt = checkout_domain::protocol::ChargeReceipt { amount };
+    let preparing = billing.apply(Event::Charged { receipt, now_ms: 0 }).unwrap();
+    let forged = Event::CourierAssigned {
+        token: TaskToken::from_received("z".repeat(HUGE)),
+        courier: CourierId::new("c-1").unwrap(),
+    };
+    let message = preparing.apply(forged).unwrap_err().to_string();
+    assert!(message.len() < SHORT, "{} bytes", message.len());
+}
+
+#[test]
+fn a_huge_failure_reason_is_kept_as_an_excerpt() {
+    let failed = CheckoutState::start(order()).apply(Event::StepFailed { detail: "r".repeat(HUGE) }).unwrap();
+    let record = failed.to_json();
+    assert!(record.len() < SHORT + 300, "{} bytes", record.len());
+    assert_eq!(CheckoutState::from_json(&record).unwrap(), failed);
+}
