@@ -19,10 +19,16 @@ fn consistent_records_load_and_save_back_identically() {
             r#"{{"state":"billing","order":{REDEEMING},"pricing":{after_points},"owes":["restore-points","release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":50}},"owes":["restore-points","release-stock"]}}"#
+            r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":50}},"owes":["restore-points","release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"compensated","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":10,"money":50}}}}"#
+            r#"{{"state":"compensated","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":10,"money":50}}}}"#
+        ),
+        format!(
+            r#"{{"state":"compensated","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":2,"points":4,"money":0}}}}"#
+        ),
+        format!(
+            r#"{{"state":"preparing-order","order":{ORDER},"pricing":{PRICING},"deadlineMs":900000,"owes":["refund","release-stock"]}}"#
         ),
     ];
     for json in records {
@@ -59,39 +65,83 @@ fn inconsistent_records_are_refused_with_the_reason() {
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":4,"money":0}},"owes":["restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":4,"money":0}},"owes":["restore-points","release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":60}},"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"owes":["refund","release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["restore-points","release-stock"]}}"#
             ),
             "never redeemed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock","refund"]}}"#
+                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock","refund"]}}"#
             ),
             "not a stack of holds",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":0,"money":0}},"owes":["release-stock"]}}"#
+                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":0}},"owes":["release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensated","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":3,"points":0,"money":0}}}}"#
+                r#"{{"state":"compensated","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":3,"points":0,"money":0}}}}"#
             ),
             "3 copies returned for an order of 2",
+        ),
+        // A redeeming order that failed after paying owes its points too: dropping them from
+        // the stack would keep the customer's points for good.
+        (
+            format!(
+                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["refund","release-stock"]}}"#
+            ),
+            "owed [Refund, RestorePoints, ReleaseStock]",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensated","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":5,"money":60}}}}"#
+            ),
+            "never owed",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensated","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
+            ),
+            "never owed",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["refund","restore-points","release-stock"]}}"#
+            ),
+            "owed [ReleaseStock]",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock"]}}"#
+            ),
+            "redeems none",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensated","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
+            ),
+            "before any charge",
+        ),
+        (
+            format!(
+                r#"{{"state":"preparing-order","order":{ORDER},"pricing":{PRICING},"deadlineMs":899999,"owes":["refund","release-stock"]}}"#
+            ),
+            "before any charge",
         ),
     ];
     for (json, expected) in cases {

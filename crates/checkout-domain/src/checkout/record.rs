@@ -10,7 +10,7 @@ use crate::checkout::{CheckoutState, Phase};
 use crate::excerpt::excerpt;
 use crate::money::{Money, Points};
 use crate::order::{CourierId, Order};
-use crate::protocol::Unavailable;
+use crate::protocol::{Effect, Unavailable};
 use crate::states::*;
 
 /// A checkout as it is stored: the `state` tag and exactly the fields that state has.
@@ -87,6 +87,59 @@ impl Check {
         Ok(order.redeem_points())
     }
 
+    /// The failure's cause fixes what the checkout owed when it failed: what it still owes must
+    /// be the oldest part of that (compensations run newest first), and nothing can have come
+    /// back from a compensation it never owed.
+    fn failure(
+        &self,
+        order: &Order,
+        cause: &FailureCause,
+        owes: &[Compensation],
+        returned: Returned,
+    ) -> Result<(), StateError> {
+        use Compensation as C;
+        let (charged, redeemed) = match cause {
+            FailureCause::TotalOverflow { .. } | FailureCause::StepFailed { effect: Effect::ReserveStock, .. } => {
+                (false, false)
+            }
+            FailureCause::StepFailed { effect: Effect::RedeemPoints, .. } => {
+                if !order.redeem_points() {
+                    return self.fail("failed redeeming points for an order that redeems none");
+                }
+                (false, true)
+            }
+            FailureCause::StepFailed { effect: Effect::Charge | Effect::NotifyCourier, .. }
+            | FailureCause::CourierUnavailable { .. } => (true, order.redeem_points()),
+            FailureCause::CourierTimedOut { deadline_ms } => {
+                self.deadline(*deadline_ms)?;
+                (true, order.redeem_points())
+            }
+        };
+        let owed: Vec<C> = [(charged, C::Refund), (redeemed, C::RestorePoints), (true, C::ReleaseStock)]
+            .into_iter()
+            .filter_map(|(owed, c)| owed.then_some(c))
+            .collect();
+        if !owed.ends_with(owes) {
+            return self
+                .fail(format!("owes {owes:?}, but a checkout that failed so owed {owed:?}, given back newest first"));
+        }
+        let never_owed = |c: Compensation, nothing_back: bool| !owed.contains(&c) && !nothing_back;
+        if never_owed(C::RestorePoints, returned.points == Points::ZERO)
+            || never_owed(C::Refund, returned.money == Money::ZERO)
+        {
+            return self.fail("something was returned by a compensation this checkout never owed");
+        }
+        Ok(())
+    }
+
+    /// A courier deadline is set at a charge, `COURIER_WAIT_MS` after it, so never earlier.
+    fn deadline(&self, deadline_ms: u64) -> Result<u64, StateError> {
+        if deadline_ms < COURIER_WAIT_MS {
+            return self.fail(format!("the courier deadline {deadline_ms} ms is before any charge could have set it"));
+        }
+        Ok(deadline_ms)
+    }
+
     /// What was returned fits the order, and nothing came back from a compensation still owed.
     fn returned(&self, order: &Order, returned: Returned, owes: &[Compensation]) -> Result<Returned, StateError> {
         let quantity = order.quantity().get();
@@ -153,6 +206,7 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
             }
             R::PreparingOrder { order, pricing, deadline_ms, owes } => {
                 let pricing = check.pricing(&order, pricing, true)?;
+                let deadline_ms = check.deadline(deadline_ms)?;
                 if check.forward_owes(&order, &owes, true)? {
                     PreparingOrder::<OwesPaymentPointsAndStock> { order, pricing, deadline_ms, owed: PhantomData }
                         .into()
@@ -178,6 +232,16 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
                 if owes.contains(&C::RestorePoints) && !order.redeem_points() {
                     return check.fail("owes points to an order that never redeemed any");
                 }
+                let shape = matches!(
+                    owes.as_slice(),
+                    [] | [C::ReleaseStock]
+                        | [C::RestorePoints, C::ReleaseStock]
+                        | [C::Refund, C::ReleaseStock]
+                        | [C::Refund, C::RestorePoints, C::ReleaseStock]
+                );
+                if shape {
+                    check.failure(&order, &cause, &owes, returned)?;
+                }
                 match owes.as_slice() {
                     [] => Failed::<Settled> { order, cause, returned, owed: PhantomData }.into(),
                     [C::ReleaseStock] => Failed::<OwesStock> { order, cause, returned, owed: PhantomData }.into(),
@@ -198,6 +262,7 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
             }
             R::Compensated { order, cause, returned } => {
                 let returned = check.returned(&order, returned, &[])?;
+                check.failure(&order, &cause, &[], returned)?;
                 Compensated { order, cause, returned }.into()
             }
         })
