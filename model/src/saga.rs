@@ -51,7 +51,7 @@ impl Fingerprint for Run {
     /// Leaves out the run's own order id: a run's position in the state says which order it is
     /// (a checkout never changes its order), and alike runs compare by this alone.
     fn fingerprint(&self) -> u64 {
-        masked_fingerprint(self, self.checkout.order().id())
+        masked_fingerprint(self, self.checkout.id(), self.checkout.order().id())
     }
 }
 
@@ -367,9 +367,10 @@ impl Model for SagaModel {
         let runs = s
             .orders
             .iter()
-            .map(|order| {
+            .zip(s.checkout_ids())
+            .map(|(order, id)| {
                 Shared::new(Run {
-                    checkout: self.settle(CheckoutState::start(order.clone())),
+                    checkout: self.settle(CheckoutState::start(id, order.clone())),
                     attempts: 0,
                     courier_requested: false,
                     amount_due: None,
@@ -522,13 +523,13 @@ impl Audited for SagaModel {
         let mut runs = symmetry.describe(state.runs.iter().map(|run| run.fingerprint()));
         // Every entry's account is the scenario's one book or one customer: it is not told.
         for (key, entry) in state.inventory.stock.entries() {
-            runs.add_for_order(key.order(), (0u8, key.effect(), entry.amount, entry.state));
+            runs.add_for_checkout(key.checkout(), (0u8, key.effect(), entry.amount, entry.state));
         }
         for (key, entry) in state.points.entries() {
-            runs.add_for_order(key.order(), (1u8, key.effect(), entry.amount, entry.state));
+            runs.add_for_checkout(key.checkout(), (1u8, key.effect(), entry.amount, entry.state));
         }
         for (key, entry) in state.wallets.entries() {
-            runs.add_for_order(key.order(), (2u8, key.effect(), entry.amount, entry.state));
+            runs.add_for_checkout(key.checkout(), (2u8, key.effect(), entry.amount, entry.state));
         }
         for request in &state.courier_queue {
             let foreign = (!runs.is_own_token(request.run, &request.token)).then_some(&request.token);
@@ -555,7 +556,7 @@ impl Audited for SagaModel {
             .iter()
             .map(|r| {
                 let order = r.checkout.order();
-                let key = |effect| EffectKey::new(order.id(), effect);
+                let key = |effect| EffectKey::new(r.checkout.id(), effect);
                 OrderAudit {
                     order: order.id().clone(),
                     status: match r.checkout.phase() {

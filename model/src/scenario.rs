@@ -2,7 +2,7 @@
 //! how many points, and how many faults the environment may inject. Faults are bounded so that
 //! the state space is finite; within the bound the checker tries every placement of them.
 
-use checkout_domain::{BookId, Money, Order, OrderId, Quantity, UserId};
+use checkout_domain::{BookId, CheckoutId, Money, Order, OrderId, Quantity, UserId};
 
 /// The points one outside credit (a loyalty reward from elsewhere) adds to the customer.
 pub const POINTS_CREDIT: u64 = 5;
@@ -123,6 +123,11 @@ impl Scenario {
             crashes: 1,
             ..base
         }
+    }
+
+    /// The id each order's checkout is opened under: one checkout per order, `ck-<order id>`.
+    pub fn checkout_ids(&self) -> Vec<CheckoutId> {
+        self.orders.iter().map(|o| CheckoutId::new(format!("ck-{}", o.id())).expect("a short valid id")).collect()
     }
 
     /// The scenario in one sentence, made from its fields so that it cannot drift from them.

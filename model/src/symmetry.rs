@@ -11,7 +11,7 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 
-use checkout_domain::{Order, OrderId, TaskToken};
+use checkout_domain::{CheckoutId, Order, OrderId, TaskToken};
 use smallvec::SmallVec;
 
 use crate::check::fingerprint_hasher;
@@ -22,7 +22,8 @@ use crate::scenario::Scenario;
 pub struct Symmetry {
     /// The groups of interchangeable runs (every run is in exactly one group).
     groups: Vec<Vec<usize>>,
-    ids: Vec<OrderId>,
+    /// Each run's checkout id, which its effect keys and courier token derive from.
+    ids: Vec<CheckoutId>,
     tokens: Vec<TaskToken>,
 }
 
@@ -37,15 +38,15 @@ impl Symmetry {
                 None => groups.push(vec![i]),
             }
         }
-        let ids: Vec<OrderId> = scenario.orders.iter().map(|o| o.id().clone()).collect();
-        let tokens = ids.iter().map(TaskToken::for_order).collect();
+        let ids = scenario.checkout_ids();
+        let tokens = ids.iter().map(TaskToken::for_checkout).collect();
         groups.iter().any(|g| g.len() > 1).then_some(Symmetry { groups, ids, tokens })
     }
 
-    /// The run whose order has id `id`. Ids are shared, so the allocation usually tells; the
+    /// The run whose checkout has id `id`. Ids are shared, so the allocation usually tells; the
     /// text decides otherwise (a checkout reloaded after a crash has its own copy).
-    fn run_of(&self, id: &OrderId) -> usize {
-        let same = |a: &OrderId| std::ptr::eq(a.as_str().as_ptr(), id.as_str().as_ptr());
+    fn run_of(&self, id: &CheckoutId) -> usize {
+        let same = |a: &CheckoutId| std::ptr::eq(a.as_str().as_ptr(), id.as_str().as_ptr());
         self.ids
             .iter()
             .position(same)
@@ -75,8 +76,8 @@ pub struct Descriptions<'a> {
 }
 
 impl Descriptions<'_> {
-    /// Adds `value` to the description of the run whose order is `id`.
-    pub fn add_for_order(&mut self, id: &OrderId, value: impl Hash) {
+    /// Adds `value` to the description of the run whose checkout is `id`.
+    pub fn add_for_checkout(&mut self, id: &CheckoutId, value: impl Hash) {
         let run = self.symmetry.run_of(id);
         self.add(run, value);
     }
@@ -107,11 +108,11 @@ impl Descriptions<'_> {
     }
 }
 
-/// The fingerprint of `value` with every occurrence of the order id `own` left out. A run is
-/// fingerprinted so: its position in the state already says which order it is, and the
-/// symmetric fingerprint can then compare alike runs by this alone.
-pub fn masked_fingerprint<T: Hash>(value: &T, own: &OrderId) -> u64 {
-    let mut h = MaskId { inner: hasher(), id: own.as_str().as_bytes() };
+/// The fingerprint of `value` with every occurrence of the run's own ids (its checkout's and its
+/// order's) left out. A run is fingerprinted so: its position in the state already says which
+/// it is, and the symmetric fingerprint can then compare alike runs by this alone.
+pub fn masked_fingerprint<T: Hash>(value: &T, checkout: &CheckoutId, order: &OrderId) -> u64 {
+    let mut h = MaskId { inner: hasher(), ids: [checkout.as_str().as_bytes(), order.as_str().as_bytes()] };
     value.hash(&mut h);
     h.finish()
 }
@@ -120,12 +121,12 @@ fn hasher() -> ahash::AHasher {
     fingerprint_hasher().build_hasher()
 }
 
-/// Hashes like its inner hasher, except that the bytes of one id are written as a placeholder.
-/// Ids reach a hasher as one `write` of their bytes, so every occurrence is caught; every other
-/// write is passed on as it is, so no other value can be mistaken for the id.
+/// Hashes like its inner hasher, except that the bytes of the given ids are written as
+/// placeholders. Ids reach a hasher as one `write` of their bytes, so every occurrence is
+/// caught; every other write is passed on as it is, so no other value can be mistaken for an id.
 struct MaskId<'a> {
     inner: ahash::AHasher,
-    id: &'a [u8],
+    ids: [&'a [u8]; 2],
 }
 
 impl Hasher for MaskId<'_> {
@@ -133,10 +134,9 @@ impl Hasher for MaskId<'_> {
         self.inner.finish()
     }
     fn write(&mut self, bytes: &[u8]) {
-        if bytes == self.id {
-            self.inner.write(b"\x00own id\x00");
-        } else {
-            self.inner.write(bytes);
+        match self.ids.iter().position(|id| *id == bytes) {
+            Some(which) => self.inner.write(&[0, 0xff, which as u8]),
+            None => self.inner.write(bytes),
         }
     }
     fn write_u8(&mut self, n: u8) {

@@ -9,15 +9,16 @@
 //! - [`checkout`]: the same states erased into one enum ([`CheckoutState`]) for orchestration,
 //!   and its persisted record.
 //! - [`ledger`]: the keyed, idempotent store contract every store adapter must honour.
+//! - [`registry`]: the order registry contract: one checkout per order, a conflicting order refused.
 //!
 //! An orchestrator asks a checkout what to do next, does it, and feeds the result back:
 //!
 //! ```
 //! use checkout_domain::protocol::{ChargeReceipt, StockReservation};
-//! use checkout_domain::{CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome};
+//! use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome};
 //!
 //! let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":2}"#)?;
-//! let mut checkout = CheckoutState::start(order);
+//! let mut checkout = CheckoutState::start(CheckoutId::new("ck-1")?, order);
 //! let outcome = loop {
 //!     checkout = match checkout.next() {
 //!         Next::Finished(outcome) => break outcome,
@@ -52,10 +53,11 @@ pub mod money;
 mod names;
 pub mod order;
 pub mod protocol;
+pub mod registry;
 pub mod states;
 
 pub use checkout::{CheckoutRecord, CheckoutState, LoadError, Next, Outcome, Phase, Stage, StateError};
 pub use money::{AmountError, Money, Points};
-pub use order::{BookId, CourierId, Order, OrderError, OrderId, Quantity, UserId};
+pub use order::{BookId, CheckoutId, CourierId, Order, OrderError, OrderId, Quantity, UserId};
 pub use protocol::{Command, Effect, EffectKey, Event, TaskToken};
-pub use states::{Refused, TransitionError};
+pub use states::{Refused, Ticket, TransitionError};

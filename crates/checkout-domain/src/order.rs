@@ -35,6 +35,7 @@ pub const MAX_ID_LEN: usize = 64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum IdField {
+    CheckoutId,
     OrderId,
     BookId,
     UserId,
@@ -106,7 +107,14 @@ macro_rules! validated_id {
 }
 
 validated_id!(
-    /// The id of one checkout; every idempotency key and task token is derived from it.
+    /// The id of one checkout, issued when its order is accepted. Every idempotency key and task
+    /// token derives from it, so two checkouts never share an effect, whatever their orders say.
+    CheckoutId,
+    IdField::CheckoutId
+);
+validated_id!(
+    /// The client's id for an order. An order registry admits each once: the same order again
+    /// gets the same checkout, and another order under a known id is refused.
     OrderId,
     IdField::OrderId
 );

@@ -2,7 +2,7 @@
 //! service's 50 MB failure reason gives a short record.
 
 use checkout_domain::excerpt::MAX_EXCERPT;
-use checkout_domain::{CheckoutState, CourierId, Event, Order, TaskToken};
+use checkout_domain::{CheckoutId, CheckoutState, CourierId, Event, Order, TaskToken};
 
 const HUGE: usize = 50 * 1024 * 1024;
 
@@ -33,11 +33,11 @@ fn load_errors_quote_a_huge_record_briefly() {
     let huge = "y".repeat(HUGE);
     let records = [
         format!(
-            r#"{{"state":"placed","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"{huge}":1}}"#
+            r#"{{"state":"placed","checkout":"ck-1","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"{huge}":1}}"#
         ),
         format!(r#"{{"state":"{huge}"}}"#),
         format!(
-            r#"{{"state":"compensating","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":[{}"release-stock"]}}"#,
+            r#"{{"state":"compensating","checkout":"ck-1","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":[{}"release-stock"]}}"#,
             r#""release-stock","#.repeat(HUGE / 16)
         ),
     ];
@@ -53,7 +53,7 @@ fn a_forged_huge_token_is_refused_briefly() {
         unit_price: checkout_domain::Money::from_minor_units(30),
     })]
     .into_iter()
-    .fold(CheckoutState::start(order()), |state, event| state.apply(event).unwrap());
+    .fold(CheckoutState::start(CheckoutId::new("ck-1").unwrap(), order()), |state, event| state.apply(event).unwrap());
     let billing = waiting.compute().unwrap().compute().unwrap();
     let amount = billing.pricing().unwrap().amount_due;
     let receipt = checkout_domain::protocol::ChargeReceipt { amount };
@@ -68,8 +68,20 @@ fn a_forged_huge_token_is_refused_briefly() {
 
 #[test]
 fn a_huge_failure_reason_is_kept_as_an_excerpt() {
-    let failed = CheckoutState::start(order()).apply(Event::StepFailed { detail: "r".repeat(HUGE) }).unwrap();
+    let failed = CheckoutState::start(CheckoutId::new("ck-1").unwrap(), order())
+        .apply(Event::StepFailed { detail: "r".repeat(HUGE) })
+        .unwrap();
     let record = failed.to_json();
     assert!(record.len() < SHORT + 300, "{} bytes", record.len());
     assert_eq!(CheckoutState::from_json(&record).unwrap(), failed);
+}
+
+#[test]
+fn an_excerpt_is_cut_at_a_character_boundary() {
+    use checkout_domain::excerpt::excerpt;
+    // 3 bytes each: byte 200 falls inside the 67th character, so the excerpt keeps 66.
+    let euros = "€".repeat(100);
+    assert_eq!(excerpt(&euros), format!("{}… (300 bytes in all)", "€".repeat(66)));
+    assert_eq!(excerpt("short"), "short");
+    assert_eq!(excerpt(&"a".repeat(MAX_EXCERPT)), "a".repeat(MAX_EXCERPT));
 }

@@ -1,11 +1,11 @@
 //! The keyed store semantics: at most one take per key, give-backs return exactly what was taken.
 
 use checkout_domain::ledger::{Entry, EntryState, Ledger, Overflow, TakeRefused, TakeRule};
-use checkout_domain::OrderId;
+use checkout_domain::CheckoutId;
 use checkout_domain::{Effect, EffectKey};
 
 fn key(order: &str, effect: Effect) -> EffectKey {
-    EffectKey::new(&OrderId::new(order).unwrap(), effect)
+    EffectKey::new(&CheckoutId::new(order).unwrap(), effect)
 }
 
 #[test]

@@ -14,21 +14,23 @@ fn load(json: &str) -> Result<CheckoutState, LoadError> {
 fn consistent_records_load_and_save_back_identically() {
     let after_points = r#"{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}"#;
     let records = [
-        format!(r#"{{"state":"billing","order":{ORDER},"pricing":{PRICING},"owes":["release-stock"]}}"#),
         format!(
-            r#"{{"state":"billing","order":{REDEEMING},"pricing":{after_points},"owes":["restore-points","release-stock"]}}"#
+            r#"{{"state":"billing","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"owes":["release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":50}},"owes":["restore-points","release-stock"]}}"#
+            r#"{{"state":"billing","checkout":"ck-1","order":{REDEEMING},"pricing":{after_points},"owes":["restore-points","release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"compensated","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":10,"money":50}}}}"#
+            r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":50}},"owes":["restore-points","release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"compensated","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":2,"points":4,"money":0}}}}"#
+            r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":10,"money":50}}}}"#
         ),
         format!(
-            r#"{{"state":"preparing-order","order":{ORDER},"pricing":{PRICING},"deadlineMs":900000,"owes":["refund","release-stock"]}}"#
+            r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":2,"points":4,"money":0}}}}"#
+        ),
+        format!(
+            r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":900000,"owes":["refund","release-stock"]}}"#
         ),
     ];
     for json in records {
@@ -42,60 +44,65 @@ fn inconsistent_records_are_refused_with_the_reason() {
     let cases = [
         (
             format!(
-                r#"{{"state":"billing","order":{ORDER},"pricing":{{"unitPrice":30,"total":50,"pointsRedeemed":0,"amountDue":50}},"owes":["release-stock"]}}"#
+                r#"{{"state":"billing","checkout":"ck-1","order":{ORDER},"pricing":{{"unitPrice":30,"total":50,"pointsRedeemed":0,"amountDue":50}},"owes":["release-stock"]}}"#
             ),
             "does not follow from quantity 2",
         ),
         (
-            format!(r#"{{"state":"billing","order":{ORDER},"pricing":{PRICING},"owes":["refund","release-stock"]}}"#),
+            format!(
+                r#"{{"state":"billing","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"owes":["refund","release-stock"]}}"#
+            ),
             "owes",
         ),
-        (format!(r#"{{"state":"redeeming-points","order":{ORDER},"pricing":{PRICING}}}"#), "does not ask to redeem"),
+        (
+            format!(r#"{{"state":"redeeming-points","checkout":"ck-1","order":{ORDER},"pricing":{PRICING}}}"#),
+            "does not ask to redeem",
+        ),
         (
             format!(
-                r#"{{"state":"billing","order":{ORDER},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"owes":["release-stock"]}}"#
+                r#"{{"state":"billing","checkout":"ck-1","order":{ORDER},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"owes":["release-stock"]}}"#
             ),
             "points are redeemed for an order that has not redeemed any",
         ),
         (
             format!(
-                r#"{{"state":"priced","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}}}}"#
+                r#"{{"state":"priced","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}}}}"#
             ),
             "points are redeemed for an order that has not redeemed any",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":4,"money":0}},"owes":["restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":4,"money":0}},"owes":["restore-points","release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"owes":["refund","release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["restore-points","release-stock"]}}"#
             ),
             "never redeemed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock","refund"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock","refund"]}}"#
             ),
             "not a stack of holds",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":0}},"owes":["release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":0}},"owes":["release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensated","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":3,"points":0,"money":0}}}}"#
+                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":3,"points":0,"money":0}}}}"#
             ),
             "3 copies returned for an order of 2",
         ),
@@ -103,43 +110,43 @@ fn inconsistent_records_are_refused_with_the_reason() {
         // the stack would keep the customer's points for good.
         (
             format!(
-                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["refund","release-stock"]}}"#
             ),
             "owed [Refund, RestorePoints, ReleaseStock]",
         ),
         (
             format!(
-                r#"{{"state":"compensated","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":5,"money":60}}}}"#
+                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":5,"money":60}}}}"#
             ),
             "never owed",
         ),
         (
             format!(
-                r#"{{"state":"compensated","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
+                r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
             ),
             "never owed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["refund","restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["refund","restore-points","release-stock"]}}"#
             ),
             "owed [ReleaseStock]",
         ),
         (
             format!(
-                r#"{{"state":"compensating","order":{ORDER},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock"]}}"#
             ),
             "redeems none",
         ),
         (
             format!(
-                r#"{{"state":"compensated","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
+                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
             ),
             "before any charge",
         ),
         (
             format!(
-                r#"{{"state":"preparing-order","order":{ORDER},"pricing":{PRICING},"deadlineMs":899999,"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":899999,"owes":["refund","release-stock"]}}"#
             ),
             "before any charge",
         ),
@@ -159,11 +166,19 @@ fn malformed_records_are_json_errors_naming_the_field() {
         ("".to_string(), "EOF"),
         ("{}".to_string(), "missing field `state`"),
         (r#"{"state":"flying","order":{}}"#.to_string(), "unknown variant `flying`"),
-        (format!(r#"{{"state":"placed","order":{ORDER},"extra":1}}"#), "unknown field `extra`"),
-        (format!(r#"{{"state":"billing","order":{ORDER},"pricing":{PRICING}}}"#), "missing field `owes`"),
-        (format!(r#"{{"state":"placed","order":{ORDER},"pricing":{PRICING}}}"#), "unknown field `pricing`"),
+        (format!(r#"{{"state":"placed","checkout":"ck-1","order":{ORDER},"extra":1}}"#), "unknown field `extra`"),
         (
-            format!(r#"{{"state":"billing","order":{ORDER},"pricing":{{"unitPrice":30}},"owes":["release-stock"]}}"#),
+            format!(r#"{{"state":"billing","checkout":"ck-1","order":{ORDER},"pricing":{PRICING}}}"#),
+            "missing field `owes`",
+        ),
+        (
+            format!(r#"{{"state":"placed","checkout":"ck-1","order":{ORDER},"pricing":{PRICING}}}"#),
+            "unknown field `pricing`",
+        ),
+        (
+            format!(
+                r#"{{"state":"billing","checkout":"ck-1","order":{ORDER},"pricing":{{"unitPrice":30}},"owes":["release-stock"]}}"#
+            ),
             "missing field `total`",
         ),
     ];
@@ -176,9 +191,24 @@ fn malformed_records_are_json_errors_naming_the_field() {
 
 #[test]
 fn the_typed_error_is_reachable_through_serde_too() {
-    let json = format!(r#"{{"state":"redeeming-points","order":{ORDER},"pricing":{PRICING}}}"#);
+    let json = format!(r#"{{"state":"redeeming-points","checkout":"ck-1","order":{ORDER},"pricing":{PRICING}}}"#);
     let err = serde_json::from_str::<CheckoutState>(&json).unwrap_err();
     let expected =
         StateError { state: Phase::RedeemingPoints, detail: "the order does not ask to redeem points".into() };
     assert!(err.to_string().contains(&expected.to_string()), "{err}");
+}
+
+/// The fuzz targets start from these seeds; each must be a record that loads, or the fuzzer
+/// starts from noise.
+#[test]
+fn the_fuzz_seeds_are_records_that_load() {
+    let seeds = [
+        include_str!("../../../fuzz/seeds/persisted_checkout/billing.json"),
+        include_str!("../../../fuzz/seeds/persisted_checkout/compensating.json"),
+        include_str!("../../../fuzz/seeds/persisted_checkout/preparing.json"),
+    ];
+    for seed in seeds {
+        let state = load(seed.trim()).unwrap_or_else(|e| panic!("{seed}: {e}"));
+        assert_eq!(state.to_json(), seed.trim());
+    }
 }

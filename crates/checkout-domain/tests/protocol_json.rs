@@ -5,7 +5,7 @@ use checkout_domain::protocol::{
     ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
 };
 use checkout_domain::{
-    BookId, Command, CourierId, Effect, EffectKey, Event, Money, Order, OrderId, Points, Quantity, TaskToken, UserId,
+    BookId, CheckoutId, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity, TaskToken, UserId,
 };
 use serde_json::json;
 
@@ -14,20 +14,20 @@ fn order() -> Order {
 }
 
 fn key(effect: Effect) -> EffectKey {
-    EffectKey::new(&OrderId::new("o-1").unwrap(), effect)
+    EffectKey::new(&CheckoutId::new("ck-1").unwrap(), effect)
 }
 
 #[test]
 fn keys_are_order_colon_effect_and_parse_back() {
     let cases = [
-        (Effect::ReserveStock, "o-1:reserve-stock"),
-        (Effect::RedeemPoints, "o-1:redeem-points"),
-        (Effect::Charge, "o-1:charge"),
-        (Effect::NotifyCourier, "o-1:notify-courier"),
+        (Effect::ReserveStock, "ck-1:reserve-stock"),
+        (Effect::RedeemPoints, "ck-1:redeem-points"),
+        (Effect::Charge, "ck-1:charge"),
+        (Effect::NotifyCourier, "ck-1:notify-courier"),
     ];
     for (effect, text) in cases {
         assert_eq!(key(effect).to_string(), text);
-        assert_eq!(format!("o-1:{effect}"), text);
+        assert_eq!(format!("ck-1:{effect}"), text);
         assert_eq!(serde_json::to_value(key(effect)).unwrap(), json!(text));
         assert_eq!(serde_json::from_value::<EffectKey>(json!(text)).unwrap(), key(effect));
         assert_eq!(text.parse::<EffectKey>().unwrap(), key(effect));
@@ -35,9 +35,9 @@ fn keys_are_order_colon_effect_and_parse_back() {
     for bad in ["o-1", "o-1:fly", ":charge", "o 1:charge", "o-1:charge:x"] {
         assert!(bad.parse::<EffectKey>().is_err(), "{bad}");
     }
-    let token = TaskToken::for_order(&OrderId::new("o-1").unwrap());
-    assert_eq!(token.as_str(), "o-1:prepare-order");
-    assert_eq!(token.to_string(), "o-1:prepare-order");
+    let token = TaskToken::for_checkout(&CheckoutId::new("ck-1").unwrap());
+    assert_eq!(token.as_str(), "ck-1:prepare-order");
+    assert_eq!(token.to_string(), "ck-1:prepare-order");
 }
 
 #[test]
@@ -51,15 +51,15 @@ fn every_command_has_a_pinned_json_shape() {
                 book: book.clone(),
                 quantity: Quantity::new(2).unwrap(),
             },
-            json!({"command": "reserve-stock", "key": "o-1:reserve-stock", "book": "b-1", "quantity": 2}),
+            json!({"command": "reserve-stock", "key": "ck-1:reserve-stock", "book": "b-1", "quantity": 2}),
         ),
         (
             Command::RedeemPoints { key: key(Effect::RedeemPoints), user: user.clone(), up_to: Points::new(60) },
-            json!({"command": "redeem-points", "key": "o-1:redeem-points", "user": "u-1", "upTo": 60}),
+            json!({"command": "redeem-points", "key": "ck-1:redeem-points", "user": "u-1", "upTo": 60}),
         ),
         (
             Command::Charge { key: key(Effect::Charge), user: user.clone(), amount: Money::from_minor_units(50) },
-            json!({"command": "charge", "key": "o-1:charge", "user": "u-1", "amount": 50}),
+            json!({"command": "charge", "key": "ck-1:charge", "user": "u-1", "amount": 50}),
         ),
         (
             Command::RequestCourier { token: TaskToken::from_received("t-1"), order: order(), deadline_ms: 900_000 },
@@ -71,19 +71,19 @@ fn every_command_has_a_pinned_json_shape() {
                 courier: CourierId::new("c-1").unwrap(),
                 order: order(),
             },
-            json!({"command": "notify-courier", "key": "o-1:notify-courier", "courier": "c-1", "order": order_json}),
+            json!({"command": "notify-courier", "key": "ck-1:notify-courier", "courier": "c-1", "order": order_json}),
         ),
         (
             Command::ReleaseStock { key: key(Effect::ReserveStock), book },
-            json!({"command": "release-stock", "key": "o-1:reserve-stock", "book": "b-1"}),
+            json!({"command": "release-stock", "key": "ck-1:reserve-stock", "book": "b-1"}),
         ),
         (
             Command::RestorePoints { key: key(Effect::RedeemPoints), user: user.clone() },
-            json!({"command": "restore-points", "key": "o-1:redeem-points", "user": "u-1"}),
+            json!({"command": "restore-points", "key": "ck-1:redeem-points", "user": "u-1"}),
         ),
         (
             Command::Refund { key: key(Effect::Charge), user },
-            json!({"command": "refund", "key": "o-1:charge", "user": "u-1"}),
+            json!({"command": "refund", "key": "ck-1:charge", "user": "u-1"}),
         ),
     ];
     for (command, expected) in cases {

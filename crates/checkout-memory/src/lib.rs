@@ -4,7 +4,7 @@
 //! (to come) holds every other adapter to the same answers.
 //!
 //! ```
-//! use checkout_domain::{BookId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome, UserId};
+//! use checkout_domain::{BookId, CheckoutId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome, UserId};
 //! use checkout_memory::Stores;
 //!
 //! let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#)?;
@@ -12,7 +12,7 @@
 //! stores.inventory.add_book(BookId::new("b-1")?, 1, Money::from_minor_units(1250))?;
 //! stores.wallets.open(UserId::new("u-1")?, 5000)?;
 //!
-//! let mut checkout = CheckoutState::start(order);
+//! let mut checkout = CheckoutState::start(CheckoutId::new("ck-1")?, order);
 //! let outcome = loop {
 //!     checkout = match checkout.next() {
 //!         Next::Finished(outcome) => break outcome,

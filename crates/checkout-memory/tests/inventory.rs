@@ -1,11 +1,11 @@
 //! The in-memory inventory honours the ledger's tombstones for reservations.
 
 use checkout_domain::protocol::Unavailable;
-use checkout_domain::{BookId, Effect, EffectKey, Money, OrderId};
+use checkout_domain::{BookId, CheckoutId, Effect, EffectKey, Money};
 use checkout_memory::Inventory;
 
 fn key(order: &str, effect: Effect) -> EffectKey {
-    EffectKey::new(&OrderId::new(order).unwrap(), effect)
+    EffectKey::new(&CheckoutId::new(order).unwrap(), effect)
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Property-based test over event sequences: a checkout driven against the in-memory stores by
 //! any mix of replies, failures and stray events stays a loadable state.
 
-use checkout_domain::{BookId, CheckoutState, CourierId, Event, Money, Next, Order, UserId};
+use checkout_domain::{BookId, CheckoutId, CheckoutState, CourierId, Event, Money, Next, Order, UserId};
 use checkout_memory::Stores;
 use proptest::prelude::*;
 
@@ -15,7 +15,7 @@ proptest! {
         stores.inventory.add_book(BookId::new("b").unwrap(), 2, Money::from_minor_units(7)).unwrap();
         stores.points.open(UserId::new("u").unwrap(), 5).unwrap();
         stores.wallets.open(UserId::new("u").unwrap(), 100).unwrap();
-        let mut state = CheckoutState::start(order);
+        let mut state = CheckoutState::start(CheckoutId::new("ck-1").unwrap(), order);
         for choice in choices {
             let event = match (choice, state.next()) {
                 (_, Next::Finished(_)) => break,

@@ -4,8 +4,8 @@
 use checkout_domain::protocol::StockReleased;
 use checkout_domain::states::{Compensation, Returned, COURIER_WAIT_MS};
 use checkout_domain::{
-    BookId, CheckoutRecord, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Order, Outcome,
-    Phase, Points, TaskToken, TransitionError, UserId,
+    BookId, CheckoutId, CheckoutRecord, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next,
+    Order, Outcome, Phase, Points, TaskToken, TransitionError, UserId,
 };
 use checkout_memory::Stores;
 
@@ -97,14 +97,18 @@ fn advance_until(
     state
 }
 
+fn checkout_id() -> CheckoutId {
+    CheckoutId::new("ck-1").unwrap()
+}
+
 fn key(effect: Effect) -> EffectKey {
-    EffectKey::new(order(1, false).id(), effect)
+    EffectKey::new(&checkout_id(), effect)
 }
 
 #[test]
 fn the_happy_path_dispatches_and_keeps_what_it_took() {
     let mut stores = stores(2, 10);
-    let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, Courier::Assigns, None);
+    let (end, log) = run(CheckoutState::start(checkout_id(), order(2, true)), &mut stores, Courier::Assigns, None);
     assert_eq!(end.next(), Next::Finished(Outcome::Dispatched));
     assert!(end.is_finished());
     assert_eq!(log, ["reserve-stock", "redeem-points", "charge", "request-courier", "notify-courier"]);
@@ -117,14 +121,14 @@ fn the_happy_path_dispatches_and_keeps_what_it_took() {
 #[test]
 fn the_last_copy_can_be_sold() {
     let mut stores = stores(1, 0);
-    let (end, _) = run(CheckoutState::start(order(1, false)), &mut stores, Courier::Assigns, None);
+    let (end, _) = run(CheckoutState::start(checkout_id(), order(1, false)), &mut stores, Courier::Assigns, None);
     assert_eq!(end.next(), Next::Finished(Outcome::Dispatched));
 }
 
 #[test]
 fn out_of_stock_ends_the_checkout_owing_nothing() {
     let mut stores = stores(1, 10);
-    let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, Courier::Assigns, None);
+    let (end, log) = run(CheckoutState::start(checkout_id(), order(2, true)), &mut stores, Courier::Assigns, None);
     assert_eq!(end.next(), Next::Finished(Outcome::Rejected));
     assert_eq!(log, ["reserve-stock"]);
     assert_eq!(stores.inventory.stock.balance(&BookId::new("b-1").unwrap()), Some(1));
@@ -155,7 +159,7 @@ fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
     for (courier, fail_at, owed, returned) in cases {
         let mut stores = stores(3, 10);
         let before = stores.clone();
-        let (end, log) = run(CheckoutState::start(order(2, true)), &mut stores, courier, fail_at);
+        let (end, log) = run(CheckoutState::start(checkout_id(), order(2, true)), &mut stores, courier, fail_at);
         assert_eq!(end.next(), Next::Finished(Outcome::Compensated), "{fail_at:?}");
         let compensations: Vec<_> = log
             .iter()
@@ -177,7 +181,7 @@ fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
 
 #[test]
 fn a_failed_checkout_owes_the_holds_of_the_steps_it_passed() {
-    let state = CheckoutState::start(order(1, true));
+    let state = CheckoutState::start(checkout_id(), order(1, true));
     let reserved = state.apply(Event::StepFailed { detail: "x".into() }).unwrap();
     assert_eq!(reserved.owes(), [Compensation::ReleaseStock]);
 }
@@ -185,7 +189,9 @@ fn a_failed_checkout_owes_the_holds_of_the_steps_it_passed() {
 #[test]
 fn stale_and_foreign_courier_replies_change_nothing() {
     let mut stores = stores(1, 0);
-    let state = advance_until(CheckoutState::start(order(1, false)), &mut stores, |s| s.courier_wait().is_some());
+    let state = advance_until(CheckoutState::start(checkout_id(), order(1, false)), &mut stores, |s| {
+        s.courier_wait().is_some()
+    });
     let (token, deadline) = state.courier_wait().unwrap();
     assert_eq!(deadline, COURIER_WAIT_MS);
     assert_eq!(COURIER_WAIT_MS, 15 * 60 * 1000, "the courier gets 15 minutes from the charge (at 0 ms here)");
@@ -207,7 +213,7 @@ fn stale_and_foreign_courier_replies_change_nothing() {
 #[test]
 fn a_charge_for_the_wrong_amount_is_refused() {
     let mut stores = stores(1, 0);
-    let state = advance_until(CheckoutState::start(order(1, false)), &mut stores, |s| {
+    let state = advance_until(CheckoutState::start(checkout_id(), order(1, false)), &mut stores, |s| {
         matches!(s.next(), Next::Run(Command::Charge { .. }))
     });
     let receipt = checkout_domain::protocol::ChargeReceipt { amount: Money::from_minor_units(31) };
@@ -217,7 +223,7 @@ fn a_charge_for_the_wrong_amount_is_refused() {
 
 #[test]
 fn a_total_that_overflows_compensates_instead_of_panicking() {
-    let state = CheckoutState::start(order(2, false));
+    let state = CheckoutState::start(checkout_id(), order(2, false));
     let reservation = checkout_domain::protocol::StockReservation { unit_price: Money::from_minor_units(u64::MAX) };
     let reserved = state.apply(Event::StockReserved(reservation)).unwrap();
     let failed = reserved.compute().unwrap();
@@ -227,7 +233,9 @@ fn a_total_that_overflows_compensates_instead_of_panicking() {
 
 #[test]
 fn a_release_may_give_back_nothing_but_never_more_than_the_order_took() {
-    let failed = CheckoutState::start(order(2, false)).apply(Event::StepFailed { detail: "lost".into() }).unwrap();
+    let failed = CheckoutState::start(checkout_id(), order(2, false))
+        .apply(Event::StepFailed { detail: "lost".into() })
+        .unwrap();
     let too_many = failed.clone().apply(Event::StockReleased(StockReleased { quantity: 3 })).unwrap_err();
     assert_eq!(too_many.error, TransitionError::ReturnedTooMuchStock { quantity: 2, returned: 3 });
     assert_eq!(too_many.state, failed);
@@ -235,4 +243,26 @@ fn a_release_may_give_back_nothing_but_never_more_than_the_order_took() {
     assert_eq!(none.owes(), []);
     let all = failed.apply(Event::StockReleased(StockReleased { quantity: 2 })).unwrap();
     assert_eq!(all.owes(), []);
+}
+
+/// Two checkouts of orders with one id (a resubmission after the first ended) share no effect:
+/// each takes its own stock and pays its own charge, because keys derive from the checkout's id.
+/// With keys derived from the order id, the second was dispatched on the first one's replayed
+/// charge and reservation: shipped without paying, stock not taken.
+#[test]
+fn two_checkouts_of_one_order_id_share_no_effect() {
+    let mut stores = stores(2, 0);
+    let first = CheckoutState::start(CheckoutId::new("ck-1").unwrap(), order(1, false));
+    let (first, _) = run(first, &mut stores, Courier::Assigns, None);
+    let second = CheckoutState::start(CheckoutId::new("ck-2").unwrap(), order(1, false));
+    let (second, _) = run(second, &mut stores, Courier::Assigns, None);
+    assert_eq!(
+        (first.next(), second.next()),
+        (Next::Finished(Outcome::Dispatched), Next::Finished(Outcome::Dispatched))
+    );
+    assert_eq!(stores.inventory.stock.balance(&BookId::new("b-1").unwrap()), Some(0), "each took its copy");
+    assert_eq!(stores.wallets.balance(&UserId::new("u-1").unwrap()), Some(1_000 - 2 * 30), "each paid");
+    for ck in ["ck-1", "ck-2"] {
+        assert_eq!(stores.wallets.held_by(&EffectKey::new(&CheckoutId::new(ck).unwrap(), Effect::Charge)), 30);
+    }
 }

@@ -12,7 +12,7 @@ mod stage;
 use serde::{Deserialize, Serialize};
 
 use crate::excerpt::excerpt;
-use crate::order::Order;
+use crate::order::{CheckoutId, Order};
 use crate::protocol::{Command, Event, TaskToken};
 use crate::states::*;
 
@@ -62,8 +62,9 @@ macro_rules! erased_states {
                 match self { $(CheckoutState::$variant(_) => <$ty as Stage>::PHASE,)* }
             }
 
-            pub fn order(&self) -> &Order {
-                match self { $(CheckoutState::$variant(s) => s.order(),)* }
+            /// What the checkout is about: its id and its order.
+            pub fn ticket(&self) -> &Ticket {
+                match self { $(CheckoutState::$variant(s) => s.ticket(),)* }
             }
 
             /// The compensations this checkout would owe if it failed now (or owes, if it has
@@ -168,9 +169,17 @@ where
 }
 
 impl CheckoutState {
-    /// A new checkout for a validated order.
-    pub fn start(order: Order) -> CheckoutState {
-        Placed::new(order).into()
+    /// A new checkout, with the id it was given when its order was accepted.
+    pub fn start(id: CheckoutId, order: Order) -> CheckoutState {
+        Placed::new(Ticket::new(id, order)).into()
+    }
+
+    pub fn id(&self) -> &CheckoutId {
+        self.ticket().id()
+    }
+
+    pub fn order(&self) -> &Order {
+        self.ticket().order()
     }
 
     pub fn is_finished(&self) -> bool {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkout::{CheckoutState, Phase};
 use crate::excerpt::excerpt;
 use crate::money::{Money, Points};
-use crate::order::{CourierId, Order};
+use crate::order::{CheckoutId, CourierId, Order};
 use crate::protocol::{Effect, Unavailable};
 use crate::states::*;
 
@@ -17,17 +17,69 @@ use crate::states::*;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case", rename_all_fields = "camelCase", deny_unknown_fields)]
 pub enum CheckoutRecord {
-    Placed { order: Order },
-    StockReserved { order: Order, unit_price: Money },
-    Priced { order: Order, pricing: Pricing },
-    RedeemingPoints { order: Order, pricing: Pricing },
-    Billing { order: Order, pricing: Pricing, owes: Vec<Compensation> },
-    PreparingOrder { order: Order, pricing: Pricing, deadline_ms: u64, owes: Vec<Compensation> },
-    NotifyingCourier { order: Order, pricing: Pricing, courier: CourierId, owes: Vec<Compensation> },
-    Dispatched { order: Order, pricing: Pricing, courier: CourierId },
-    Rejected { order: Order, rejection: Unavailable },
-    Compensating { order: Order, cause: FailureCause, returned: Returned, owes: Vec<Compensation> },
-    Compensated { order: Order, cause: FailureCause, returned: Returned },
+    Placed {
+        checkout: CheckoutId,
+        order: Order,
+    },
+    StockReserved {
+        checkout: CheckoutId,
+        order: Order,
+        unit_price: Money,
+    },
+    Priced {
+        checkout: CheckoutId,
+        order: Order,
+        pricing: Pricing,
+    },
+    RedeemingPoints {
+        checkout: CheckoutId,
+        order: Order,
+        pricing: Pricing,
+    },
+    Billing {
+        checkout: CheckoutId,
+        order: Order,
+        pricing: Pricing,
+        owes: Vec<Compensation>,
+    },
+    PreparingOrder {
+        checkout: CheckoutId,
+        order: Order,
+        pricing: Pricing,
+        deadline_ms: u64,
+        owes: Vec<Compensation>,
+    },
+    NotifyingCourier {
+        checkout: CheckoutId,
+        order: Order,
+        pricing: Pricing,
+        courier: CourierId,
+        owes: Vec<Compensation>,
+    },
+    Dispatched {
+        checkout: CheckoutId,
+        order: Order,
+        pricing: Pricing,
+        courier: CourierId,
+    },
+    Rejected {
+        checkout: CheckoutId,
+        order: Order,
+        rejection: Unavailable,
+    },
+    Compensating {
+        checkout: CheckoutId,
+        order: Order,
+        cause: FailureCause,
+        returned: Returned,
+        owes: Vec<Compensation>,
+    },
+    Compensated {
+        checkout: CheckoutId,
+        order: Order,
+        cause: FailureCause,
+        returned: Returned,
+    },
 }
 
 /// A well-formed record whose fields describe no state the saga can be in.
@@ -183,51 +235,79 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
         use CheckoutRecord as R;
         let check = Check { state: record.phase() };
         Ok(match record {
-            R::Placed { order } => Placed { order }.into(),
-            R::StockReserved { order, unit_price } => StockReserved { order, unit_price }.into(),
-            R::Priced { order, pricing } => {
-                let pricing = check.pricing(&order, pricing, false)?;
-                Priced { order, pricing }.into()
+            R::Placed { checkout, order } => Placed { ticket: Ticket::new(checkout, order) }.into(),
+            R::StockReserved { checkout, order, unit_price } => {
+                StockReserved { ticket: Ticket::new(checkout, order), unit_price }.into()
             }
-            R::RedeemingPoints { order, pricing } => {
+            R::Priced { checkout, order, pricing } => {
+                let pricing = check.pricing(&order, pricing, false)?;
+                Priced { ticket: Ticket::new(checkout, order), pricing }.into()
+            }
+            R::RedeemingPoints { checkout, order, pricing } => {
                 let pricing = check.pricing(&order, pricing, false)?;
                 if !order.redeem_points() {
                     return check.fail("the order does not ask to redeem points");
                 }
-                RedeemingPoints { order, pricing }.into()
+                RedeemingPoints { ticket: Ticket::new(checkout, order), pricing }.into()
             }
-            R::Billing { order, pricing, owes } => {
+            R::Billing { checkout, order, pricing, owes } => {
                 let pricing = check.pricing(&order, pricing, true)?;
                 if check.forward_owes(&order, &owes, false)? {
-                    Billing::<OwesPointsAndStock> { order, pricing, owed: PhantomData }.into()
+                    Billing::<OwesPointsAndStock> { ticket: Ticket::new(checkout, order), pricing, owed: PhantomData }
+                        .into()
                 } else {
-                    Billing::<OwesStock> { order, pricing, owed: PhantomData }.into()
+                    Billing::<OwesStock> { ticket: Ticket::new(checkout, order), pricing, owed: PhantomData }.into()
                 }
             }
-            R::PreparingOrder { order, pricing, deadline_ms, owes } => {
+            R::PreparingOrder { checkout, order, pricing, deadline_ms, owes } => {
                 let pricing = check.pricing(&order, pricing, true)?;
                 let deadline_ms = check.deadline(deadline_ms)?;
                 if check.forward_owes(&order, &owes, true)? {
-                    PreparingOrder::<OwesPaymentPointsAndStock> { order, pricing, deadline_ms, owed: PhantomData }
-                        .into()
+                    PreparingOrder::<OwesPaymentPointsAndStock> {
+                        ticket: Ticket::new(checkout, order),
+                        pricing,
+                        deadline_ms,
+                        owed: PhantomData,
+                    }
+                    .into()
                 } else {
-                    PreparingOrder::<OwesPaymentAndStock> { order, pricing, deadline_ms, owed: PhantomData }.into()
+                    PreparingOrder::<OwesPaymentAndStock> {
+                        ticket: Ticket::new(checkout, order),
+                        pricing,
+                        deadline_ms,
+                        owed: PhantomData,
+                    }
+                    .into()
                 }
             }
-            R::NotifyingCourier { order, pricing, courier, owes } => {
+            R::NotifyingCourier { checkout, order, pricing, courier, owes } => {
                 let pricing = check.pricing(&order, pricing, true)?;
                 if check.forward_owes(&order, &owes, true)? {
-                    NotifyingCourier::<OwesPaymentPointsAndStock> { order, pricing, courier, owed: PhantomData }.into()
+                    NotifyingCourier::<OwesPaymentPointsAndStock> {
+                        ticket: Ticket::new(checkout, order),
+                        pricing,
+                        courier,
+                        owed: PhantomData,
+                    }
+                    .into()
                 } else {
-                    NotifyingCourier::<OwesPaymentAndStock> { order, pricing, courier, owed: PhantomData }.into()
+                    NotifyingCourier::<OwesPaymentAndStock> {
+                        ticket: Ticket::new(checkout, order),
+                        pricing,
+                        courier,
+                        owed: PhantomData,
+                    }
+                    .into()
                 }
             }
-            R::Dispatched { order, pricing, courier } => {
+            R::Dispatched { checkout, order, pricing, courier } => {
                 let pricing = check.pricing(&order, pricing, true)?;
-                Dispatched { order, pricing, courier }.into()
+                Dispatched { ticket: Ticket::new(checkout, order), pricing, courier }.into()
             }
-            R::Rejected { order, rejection } => Rejected { order, reason: rejection }.into(),
-            R::Compensating { order, cause, returned, owes } => {
+            R::Rejected { checkout, order, rejection } => {
+                Rejected { ticket: Ticket::new(checkout, order), reason: rejection }.into()
+            }
+            R::Compensating { checkout, order, cause, returned, owes } => {
                 let returned = check.returned(&order, returned, &owes)?;
                 if owes.contains(&C::RestorePoints) && !order.redeem_points() {
                     return check.fail("owes points to an order that never redeemed any");
@@ -243,27 +323,45 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
                     check.failure(&order, &cause, &owes, returned)?;
                 }
                 match owes.as_slice() {
-                    [] => Failed::<Settled> { order, cause, returned, owed: PhantomData }.into(),
-                    [C::ReleaseStock] => Failed::<OwesStock> { order, cause, returned, owed: PhantomData }.into(),
-                    [C::RestorePoints, C::ReleaseStock] => {
-                        Failed::<OwesPointsAndStock> { order, cause, returned, owed: PhantomData }.into()
+                    [] => {
+                        Failed::<Settled> { ticket: Ticket::new(checkout, order), cause, returned, owed: PhantomData }
+                            .into()
                     }
-                    [C::Refund, C::ReleaseStock] => {
-                        Failed::<OwesPaymentAndStock> { order, cause, returned, owed: PhantomData }.into()
+                    [C::ReleaseStock] => {
+                        Failed::<OwesStock> { ticket: Ticket::new(checkout, order), cause, returned, owed: PhantomData }
+                            .into()
                     }
-                    [C::Refund, C::RestorePoints, C::ReleaseStock] => {
-                        Failed::<OwesPaymentPointsAndStock> { order, cause, returned, owed: PhantomData }.into()
+                    [C::RestorePoints, C::ReleaseStock] => Failed::<OwesPointsAndStock> {
+                        ticket: Ticket::new(checkout, order),
+                        cause,
+                        returned,
+                        owed: PhantomData,
                     }
+                    .into(),
+                    [C::Refund, C::ReleaseStock] => Failed::<OwesPaymentAndStock> {
+                        ticket: Ticket::new(checkout, order),
+                        cause,
+                        returned,
+                        owed: PhantomData,
+                    }
+                    .into(),
+                    [C::Refund, C::RestorePoints, C::ReleaseStock] => Failed::<OwesPaymentPointsAndStock> {
+                        ticket: Ticket::new(checkout, order),
+                        cause,
+                        returned,
+                        owed: PhantomData,
+                    }
+                    .into(),
                     other => {
                         return check
                             .fail(format!("owes {other:?}, which is not a stack of holds a checkout can build"))
                     }
                 }
             }
-            R::Compensated { order, cause, returned } => {
+            R::Compensated { checkout, order, cause, returned } => {
                 let returned = check.returned(&order, returned, &[])?;
                 check.failure(&order, &cause, &[], returned)?;
-                Compensated { order, cause, returned }.into()
+                Compensated { ticket: Ticket::new(checkout, order), cause, returned }.into()
             }
         })
     }

@@ -3,7 +3,6 @@
 
 use crate::checkout::record::CheckoutRecord;
 use crate::checkout::{Next, Outcome, Phase};
-use crate::order::Order;
 use crate::protocol::TaskToken;
 use crate::states::*;
 
@@ -18,7 +17,8 @@ pub trait Stage: sealed::Sealed {
     /// The holds a failure from here must give back (for a failed state: still owes).
     type Owes: Owed;
 
-    fn order(&self) -> &Order;
+    /// What the checkout is about: its id and its order.
+    fn ticket(&self) -> &Ticket;
     /// What the orchestrator must do next.
     fn next(&self) -> Next;
     /// How this state is persisted.
@@ -50,42 +50,50 @@ impl sealed::Sealed for Compensated {}
 impl Stage for Placed {
     const PHASE: Phase = Phase::Placed;
     type Owes = Settled;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Run(self.command())
     }
     fn record(&self) -> CheckoutRecord {
-        CheckoutRecord::Placed { order: self.order.clone() }
+        CheckoutRecord::Placed { checkout: self.ticket.id().clone(), order: self.ticket.order().clone() }
     }
 }
 
 impl Stage for StockReserved {
     const PHASE: Phase = Phase::StockReserved;
     type Owes = OwesStock;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Compute
     }
     fn record(&self) -> CheckoutRecord {
-        CheckoutRecord::StockReserved { order: self.order.clone(), unit_price: self.unit_price }
+        CheckoutRecord::StockReserved {
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
+            unit_price: self.unit_price,
+        }
     }
 }
 
 impl Stage for Priced {
     const PHASE: Phase = Phase::Priced;
     type Owes = OwesStock;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Compute
     }
     fn record(&self) -> CheckoutRecord {
-        CheckoutRecord::Priced { order: self.order.clone(), pricing: self.pricing }
+        CheckoutRecord::Priced {
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
+            pricing: self.pricing,
+        }
     }
     fn pricing(&self) -> Option<&Pricing> {
         Some(&self.pricing)
@@ -95,14 +103,18 @@ impl Stage for Priced {
 impl Stage for RedeemingPoints {
     const PHASE: Phase = Phase::RedeemingPoints;
     type Owes = OwesStock;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Run(self.command())
     }
     fn record(&self) -> CheckoutRecord {
-        CheckoutRecord::RedeemingPoints { order: self.order.clone(), pricing: self.pricing }
+        CheckoutRecord::RedeemingPoints {
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
+            pricing: self.pricing,
+        }
     }
     fn pricing(&self) -> Option<&Pricing> {
         Some(&self.pricing)
@@ -112,14 +124,19 @@ impl Stage for RedeemingPoints {
 impl<O: Owed> Stage for Billing<O> {
     const PHASE: Phase = Phase::Billing;
     type Owes = O;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Run(self.command())
     }
     fn record(&self) -> CheckoutRecord {
-        CheckoutRecord::Billing { order: self.order.clone(), pricing: self.pricing, owes: O::compensations() }
+        CheckoutRecord::Billing {
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
+            pricing: self.pricing,
+            owes: O::compensations(),
+        }
     }
     fn pricing(&self) -> Option<&Pricing> {
         Some(&self.pricing)
@@ -129,15 +146,16 @@ impl<O: Owed> Stage for Billing<O> {
 impl<O: Owed> Stage for PreparingOrder<O> {
     const PHASE: Phase = Phase::PreparingOrder;
     type Owes = O;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Run(self.command())
     }
     fn record(&self) -> CheckoutRecord {
         CheckoutRecord::PreparingOrder {
-            order: self.order.clone(),
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
             pricing: self.pricing,
             deadline_ms: self.deadline_ms,
             owes: O::compensations(),
@@ -154,15 +172,16 @@ impl<O: Owed> Stage for PreparingOrder<O> {
 impl<O: Owed> Stage for NotifyingCourier<O> {
     const PHASE: Phase = Phase::NotifyingCourier;
     type Owes = O;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Run(self.command())
     }
     fn record(&self) -> CheckoutRecord {
         CheckoutRecord::NotifyingCourier {
-            order: self.order.clone(),
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
             pricing: self.pricing,
             courier: self.courier.clone(),
             owes: O::compensations(),
@@ -176,14 +195,19 @@ impl<O: Owed> Stage for NotifyingCourier<O> {
 impl Stage for Dispatched {
     const PHASE: Phase = Phase::Dispatched;
     type Owes = Settled;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Finished(Outcome::Dispatched)
     }
     fn record(&self) -> CheckoutRecord {
-        CheckoutRecord::Dispatched { order: self.order.clone(), pricing: self.pricing, courier: self.courier.clone() }
+        CheckoutRecord::Dispatched {
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
+            pricing: self.pricing,
+            courier: self.courier.clone(),
+        }
     }
     fn pricing(&self) -> Option<&Pricing> {
         Some(&self.pricing)
@@ -193,21 +217,26 @@ impl Stage for Dispatched {
 impl Stage for Rejected {
     const PHASE: Phase = Phase::Rejected;
     type Owes = Settled;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Finished(Outcome::Rejected)
     }
     fn record(&self) -> CheckoutRecord {
-        CheckoutRecord::Rejected { order: self.order.clone(), rejection: self.reason }
+        CheckoutRecord::Rejected {
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
+            rejection: self.reason,
+        }
     }
 }
 
 impl<O: Owed> Failed<O> {
     fn failure_record(&self) -> CheckoutRecord {
         CheckoutRecord::Compensating {
-            order: self.order.clone(),
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
             cause: self.cause.clone(),
             returned: self.returned,
             owes: O::compensations(),
@@ -218,8 +247,8 @@ impl<O: Owed> Failed<O> {
 impl<C: Hold, R: Owed> Stage for Failed<Owes<C, R>> {
     const PHASE: Phase = Phase::Compensating;
     type Owes = Owes<C, R>;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Run(self.command())
@@ -232,8 +261,8 @@ impl<C: Hold, R: Owed> Stage for Failed<Owes<C, R>> {
 impl Stage for Failed<Settled> {
     const PHASE: Phase = Phase::Compensating;
     type Owes = Settled;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Compute
@@ -246,13 +275,18 @@ impl Stage for Failed<Settled> {
 impl Stage for Compensated {
     const PHASE: Phase = Phase::Compensated;
     type Owes = Settled;
-    fn order(&self) -> &Order {
-        &self.order
+    fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
     fn next(&self) -> Next {
         Next::Finished(Outcome::Compensated)
     }
     fn record(&self) -> CheckoutRecord {
-        CheckoutRecord::Compensated { order: self.order.clone(), cause: self.cause.clone(), returned: self.returned }
+        CheckoutRecord::Compensated {
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
+            cause: self.cause.clone(),
+            returned: self.returned,
+        }
     }
 }

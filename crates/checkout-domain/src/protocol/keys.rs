@@ -1,5 +1,5 @@
 //! Idempotency keys and task tokens. Every side effect the saga asks for carries a key derived
-//! only from the order id and the step, so a retried, duplicated or replayed command names the
+//! only from the checkout's id and the step, so a retried, duplicated or replayed command names the
 //! same effect and a store that honours the key applies it at most once. A compensation uses the
 //! key of the effect it undoes: it gives back exactly what was taken under that key, or nothing.
 
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::names::wire_name;
-use crate::order::OrderId;
+use crate::order::CheckoutId;
 
 /// The forward side effects of a checkout, each of which has one key per order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -27,22 +27,22 @@ impl fmt::Display for Effect {
     }
 }
 
-/// `<order id>:<effect>`: the same for every attempt of the same effect of the same order. Held
-/// as its two parts; written as one string on the wire.
+/// `<checkout id>:<effect>`: the same for every attempt of the same effect of the same checkout.
+/// Held as its two parts; written as one string on the wire.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(into = "String")]
 pub struct EffectKey {
-    order: OrderId,
+    checkout: CheckoutId,
     effect: Effect,
 }
 
 impl EffectKey {
-    pub fn new(order: &OrderId, effect: Effect) -> EffectKey {
-        EffectKey { order: order.clone(), effect }
+    pub fn new(checkout: &CheckoutId, effect: Effect) -> EffectKey {
+        EffectKey { checkout: checkout.clone(), effect }
     }
 
-    pub fn order(&self) -> &OrderId {
-        &self.order
+    pub fn checkout(&self) -> &CheckoutId {
+        &self.checkout
     }
 
     pub fn effect(&self) -> Effect {
@@ -52,7 +52,7 @@ impl EffectKey {
 
 impl fmt::Display for EffectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.order, self.effect)
+        write!(f, "{}:{}", self.checkout, self.effect)
     }
 }
 
@@ -64,17 +64,17 @@ impl From<EffectKey> for String {
 
 /// Why a string is not an effect key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not an effect key of the form <order id>:<effect>")]
+#[error("{0:?} is not an effect key of the form <checkout id>:<effect>")]
 pub struct KeyError(String);
 
 impl std::str::FromStr for EffectKey {
     type Err = KeyError;
     fn from_str(text: &str) -> Result<EffectKey, KeyError> {
         let bad = || KeyError(text.chars().take(80).collect());
-        let (order, effect) = text.split_once(':').ok_or_else(bad)?;
-        let order = OrderId::new(order).map_err(|_| bad())?;
+        let (checkout, effect) = text.split_once(':').ok_or_else(bad)?;
+        let checkout = CheckoutId::new(checkout).map_err(|_| bad())?;
         let effect = serde_json::from_value(serde_json::Value::String(effect.into())).map_err(|_| bad())?;
-        Ok(EffectKey { order, effect })
+        Ok(EffectKey { checkout, effect })
     }
 }
 
@@ -84,15 +84,15 @@ impl<'de> Deserialize<'de> for EffectKey {
     }
 }
 
-/// Names the one courier-preparation wait of an order; the worker's reply must carry it back.
+/// Names the one courier-preparation wait of a checkout; the worker's reply must carry it back.
 /// Shared, not copied, like the ids: it travels in every courier message.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
 pub struct TaskToken(Arc<str>);
 
 impl TaskToken {
-    pub fn for_order(order: &OrderId) -> TaskToken {
-        TaskToken(format!("{order}:prepare-order").into())
+    pub fn for_checkout(checkout: &CheckoutId) -> TaskToken {
+        TaskToken(format!("{checkout}:prepare-order").into())
     }
 
     /// Wraps a token received from outside (a queue message, a Step Functions callback).

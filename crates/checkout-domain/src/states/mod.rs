@@ -9,6 +9,7 @@
 //!
 //! - [`owes`]: the type-level stack of holds a failure must give back.
 //! - [`phase`]: the coarse phase each state belongs to.
+//! - [`ticket`]: what every state is about — the checkout's id and its order.
 //! - [`values`]: what states carry (pricing, what was returned, why a checkout failed).
 //! - [`types`]: the state types themselves.
 //! - [`transitions`]: the methods that move from one state to the next.
@@ -18,6 +19,7 @@
 
 pub mod owes;
 pub mod phase;
+pub mod ticket;
 pub mod transitions;
 pub mod types;
 pub mod values;
@@ -27,6 +29,7 @@ pub use owes::{
     PaymentHeld, PointsHeld, Settled, StockHeld,
 };
 pub use phase::Phase;
+pub use ticket::Ticket;
 pub use transitions::{Refused, Route, TransitionError};
 pub use types::{
     Billing, Compensated, Dispatched, Failed, NotifyingCourier, Placed, PreparingOrder, Priced, RedeemingPoints,

@@ -5,8 +5,8 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
-use crate::order::Order;
-use crate::protocol::{Command, Effect, EffectKey};
+use crate::protocol::{Command, Effect};
+use crate::states::ticket::Ticket;
 
 pub(crate) mod sealed {
     pub trait Sealed {}
@@ -26,8 +26,8 @@ pub trait Hold: sealed::Sealed {
     const COMPENSATION: Compensation;
     /// The forward effect whose key the compensation gives back.
     const EFFECT: Effect;
-    /// The keyed command that gives back whatever this order's effect took, and nothing more.
-    fn compensation_command(order: &Order) -> Command;
+    /// The keyed command that gives back whatever this checkout's effect took, and nothing more.
+    fn compensation_command(ticket: &Ticket) -> Command;
 }
 
 /// A stack of holds still to give back.
@@ -58,29 +58,25 @@ impl sealed::Sealed for PaymentHeld {}
 impl sealed::Sealed for Settled {}
 impl<C: Hold, R: Owed> sealed::Sealed for Owes<C, R> {}
 
-fn key(order: &Order, effect: Effect) -> EffectKey {
-    EffectKey::new(order.id(), effect)
-}
-
 impl Hold for StockHeld {
     const COMPENSATION: Compensation = Compensation::ReleaseStock;
     const EFFECT: Effect = Effect::ReserveStock;
-    fn compensation_command(order: &Order) -> Command {
-        Command::ReleaseStock { key: key(order, Self::EFFECT), book: order.book().clone() }
+    fn compensation_command(ticket: &Ticket) -> Command {
+        Command::ReleaseStock { key: ticket.key(Self::EFFECT), book: ticket.order().book().clone() }
     }
 }
 impl Hold for PointsHeld {
     const COMPENSATION: Compensation = Compensation::RestorePoints;
     const EFFECT: Effect = Effect::RedeemPoints;
-    fn compensation_command(order: &Order) -> Command {
-        Command::RestorePoints { key: key(order, Self::EFFECT), user: order.user().clone() }
+    fn compensation_command(ticket: &Ticket) -> Command {
+        Command::RestorePoints { key: ticket.key(Self::EFFECT), user: ticket.order().user().clone() }
     }
 }
 impl Hold for PaymentHeld {
     const COMPENSATION: Compensation = Compensation::Refund;
     const EFFECT: Effect = Effect::Charge;
-    fn compensation_command(order: &Order) -> Command {
-        Command::Refund { key: key(order, Self::EFFECT), user: order.user().clone() }
+    fn compensation_command(ticket: &Ticket) -> Command {
+        Command::Refund { key: ticket.key(Self::EFFECT), user: ticket.order().user().clone() }
     }
 }
 

@@ -6,15 +6,16 @@ use std::marker::PhantomData;
 use thiserror::Error;
 
 use crate::excerpt::excerpt;
-use crate::order::{CourierId, Order};
+use crate::order::CourierId;
 use crate::protocol::{
-    ChargeReceipt, Command, Effect, EffectKey, Event, PointsRedemption, PointsRestored, RefundReceipt, StockReleased,
+    ChargeReceipt, Command, Effect, Event, PointsRedemption, PointsRestored, RefundReceipt, StockReleased,
     StockReservation, TaskToken, Unavailable,
 };
 use crate::states::owes::{
     Hold, Owed, Owes, OwesPointsAndStock, OwesStock, PaymentHeld, PointsHeld, Settled, StockHeld,
 };
 use crate::states::phase::Phase;
+use crate::states::ticket::Ticket;
 use crate::states::types::*;
 use crate::states::values::{FailureCause, Pricing, Returned, COURIER_WAIT_MS};
 
@@ -59,53 +60,49 @@ impl<S> Refused<S> {
 
 /// Enters a failed state. A failure's detail comes from outside (a service's reason, a courier
 /// worker's answer) and is kept in the record, so only an excerpt of it is kept.
-fn failed<O>(order: Order, cause: FailureCause) -> Failed<O> {
+fn failed<O>(ticket: Ticket, cause: FailureCause) -> Failed<O> {
     let cause = match cause {
         FailureCause::StepFailed { effect, detail } => FailureCause::StepFailed { effect, detail: excerpt(&detail) },
         FailureCause::CourierUnavailable { detail } => FailureCause::CourierUnavailable { detail: excerpt(&detail) },
         other => other,
     };
-    Failed { order, cause, returned: Returned::default(), owed: PhantomData }
-}
-
-fn key(order: &Order, effect: Effect) -> EffectKey {
-    EffectKey::new(order.id(), effect)
+    Failed { ticket, cause, returned: Returned::default(), owed: PhantomData }
 }
 
 impl Placed {
-    pub fn new(order: Order) -> Placed {
-        Placed { order }
+    pub fn new(ticket: Ticket) -> Placed {
+        Placed { ticket }
     }
 
     pub fn command(&self) -> Command {
         Command::ReserveStock {
-            key: key(&self.order, Effect::ReserveStock),
-            book: self.order.book().clone(),
-            quantity: self.order.quantity(),
+            key: self.ticket.key(Effect::ReserveStock),
+            book: self.ticket.order().book().clone(),
+            quantity: self.ticket.order().quantity(),
         }
     }
 
     pub fn stock_reserved(self, reservation: StockReservation) -> StockReserved {
-        StockReserved { order: self.order, unit_price: reservation.unit_price }
+        StockReserved { ticket: self.ticket, unit_price: reservation.unit_price }
     }
 
     /// The store definitively took nothing: the checkout ends owing nothing.
     pub fn stock_unavailable(self, reason: Unavailable) -> Rejected {
-        Rejected { order: self.order, reason }
+        Rejected { ticket: self.ticket, reason }
     }
 
     /// The reservation failed with its outcome unknown: stock may have been taken, so the keyed
     /// release is owed (it gives back nothing if nothing was taken).
     pub fn reservation_failed(self, detail: String) -> Failed<OwesStock> {
-        failed(self.order, FailureCause::StepFailed { effect: Effect::ReserveStock, detail })
+        failed(self.ticket, FailureCause::StepFailed { effect: Effect::ReserveStock, detail })
     }
 }
 
 impl StockReserved {
     pub fn calculate_total(self) -> Result<Priced, Failed<OwesStock>> {
-        match Pricing::new(&self.order, self.unit_price) {
-            Ok(pricing) => Ok(Priced { order: self.order, pricing }),
-            Err(e) => Err(failed(self.order, FailureCause::TotalOverflow { detail: e.to_string() })),
+        match Pricing::new(self.ticket.order(), self.unit_price) {
+            Ok(pricing) => Ok(Priced { ticket: self.ticket, pricing }),
+            Err(e) => Err(failed(self.ticket, FailureCause::TotalOverflow { detail: e.to_string() })),
         }
     }
 }
@@ -119,10 +116,10 @@ pub enum Route {
 
 impl Priced {
     pub fn route(self) -> Route {
-        if self.order.redeem_points() {
-            Route::RedeemPoints(RedeemingPoints { order: self.order, pricing: self.pricing })
+        if self.ticket.order().redeem_points() {
+            Route::RedeemPoints(RedeemingPoints { ticket: self.ticket, pricing: self.pricing })
         } else {
-            Route::Bill(Billing { order: self.order, pricing: self.pricing, owed: PhantomData })
+            Route::Bill(Billing { ticket: self.ticket, pricing: self.pricing, owed: PhantomData })
         }
     }
 }
@@ -130,15 +127,15 @@ impl Priced {
 impl RedeemingPoints {
     pub fn command(&self) -> Command {
         Command::RedeemPoints {
-            key: key(&self.order, Effect::RedeemPoints),
-            user: self.order.user().clone(),
+            key: self.ticket.key(Effect::RedeemPoints),
+            user: self.ticket.order().user().clone(),
             up_to: self.pricing.total.as_points_cap(),
         }
     }
 
     pub fn points_redeemed(self, redemption: PointsRedemption) -> Result<Billing<OwesPointsAndStock>, Refused<Self>> {
         match self.pricing.with_points(redemption.points) {
-            Ok(pricing) => Ok(Billing { order: self.order, pricing, owed: PhantomData }),
+            Ok(pricing) => Ok(Billing { ticket: self.ticket, pricing, owed: PhantomData }),
             Err(_) => {
                 let error = TransitionError::RedeemedTooMuch {
                     cap: self.pricing.total.minor_units(),
@@ -150,15 +147,15 @@ impl RedeemingPoints {
     }
 
     pub fn redemption_failed(self, detail: String) -> Failed<OwesPointsAndStock> {
-        failed(self.order, FailureCause::StepFailed { effect: Effect::RedeemPoints, detail })
+        failed(self.ticket, FailureCause::StepFailed { effect: Effect::RedeemPoints, detail })
     }
 }
 
 impl<O: Owed> Billing<O> {
     pub fn command(&self) -> Command {
         Command::Charge {
-            key: key(&self.order, Effect::Charge),
-            user: self.order.user().clone(),
+            key: self.ticket.key(Effect::Charge),
+            user: self.ticket.order().user().clone(),
             amount: self.pricing.amount_due,
         }
     }
@@ -177,7 +174,7 @@ impl<O: Owed> Billing<O> {
             return Err(Refused::new(self, error));
         }
         Ok(PreparingOrder {
-            order: self.order,
+            ticket: self.ticket,
             pricing: self.pricing,
             deadline_ms: now_ms.saturating_add(COURIER_WAIT_MS),
             owed: PhantomData,
@@ -186,17 +183,21 @@ impl<O: Owed> Billing<O> {
 
     /// Declined, or retries exhausted with the outcome unknown: the keyed refund is owed.
     pub fn billing_failed(self, detail: String) -> Failed<Owes<PaymentHeld, O>> {
-        failed(self.order, FailureCause::StepFailed { effect: Effect::Charge, detail })
+        failed(self.ticket, FailureCause::StepFailed { effect: Effect::Charge, detail })
     }
 }
 
 impl<O: Owed> PreparingOrder<O> {
     pub fn token(&self) -> TaskToken {
-        TaskToken::for_order(self.order.id())
+        self.ticket.token()
     }
 
     pub fn command(&self) -> Command {
-        Command::RequestCourier { token: self.token(), order: self.order.clone(), deadline_ms: self.deadline_ms }
+        Command::RequestCourier {
+            token: self.token(),
+            order: self.ticket.order().clone(),
+            deadline_ms: self.deadline_ms,
+        }
     }
 
     fn check_token(&self, token: &TaskToken) -> Result<(), TransitionError> {
@@ -210,14 +211,14 @@ impl<O: Owed> PreparingOrder<O> {
 
     pub fn courier_assigned(self, token: &TaskToken, courier: CourierId) -> Result<NotifyingCourier<O>, Refused<Self>> {
         match self.check_token(token) {
-            Ok(()) => Ok(NotifyingCourier { order: self.order, pricing: self.pricing, courier, owed: PhantomData }),
+            Ok(()) => Ok(NotifyingCourier { ticket: self.ticket, pricing: self.pricing, courier, owed: PhantomData }),
             Err(e) => Err(Refused::new(self, e)),
         }
     }
 
     pub fn courier_unavailable(self, token: &TaskToken, detail: String) -> Result<Failed<O>, Refused<Self>> {
         match self.check_token(token) {
-            Ok(()) => Ok(failed(self.order, FailureCause::CourierUnavailable { detail })),
+            Ok(()) => Ok(failed(self.ticket, FailureCause::CourierUnavailable { detail })),
             Err(e) => Err(Refused::new(self, e)),
         }
     }
@@ -229,36 +230,36 @@ impl<O: Owed> PreparingOrder<O> {
             return Err(Refused::new(self, error));
         }
         let deadline_ms = self.deadline_ms;
-        Ok(failed(self.order, FailureCause::CourierTimedOut { deadline_ms }))
+        Ok(failed(self.ticket, FailureCause::CourierTimedOut { deadline_ms }))
     }
 }
 
 impl<O: Owed> NotifyingCourier<O> {
     pub fn command(&self) -> Command {
         Command::NotifyCourier {
-            key: key(&self.order, Effect::NotifyCourier),
+            key: self.ticket.key(Effect::NotifyCourier),
             courier: self.courier.clone(),
-            order: self.order.clone(),
+            order: self.ticket.order().clone(),
         }
     }
 
     pub fn courier_notified(self) -> Dispatched {
-        Dispatched { order: self.order, pricing: self.pricing, courier: self.courier }
+        Dispatched { ticket: self.ticket, pricing: self.pricing, courier: self.courier }
     }
 
     pub fn notification_failed(self, detail: String) -> Failed<O> {
-        failed(self.order, FailureCause::StepFailed { effect: Effect::NotifyCourier, detail })
+        failed(self.ticket, FailureCause::StepFailed { effect: Effect::NotifyCourier, detail })
     }
 }
 
 impl<C: Hold, R: Owed> Failed<Owes<C, R>> {
     /// The compensation to run now: always the one for the newest hold.
     pub fn command(&self) -> Command {
-        C::compensation_command(&self.order)
+        C::compensation_command(&self.ticket)
     }
 
     fn pop(self, returned: Returned) -> Failed<R> {
-        Failed { order: self.order, cause: self.cause, returned, owed: PhantomData }
+        Failed { ticket: self.ticket, cause: self.cause, returned, owed: PhantomData }
     }
 }
 
@@ -278,7 +279,7 @@ impl<R: Owed> Failed<Owes<PointsHeld, R>> {
 
 impl<R: Owed> Failed<Owes<StockHeld, R>> {
     pub fn stock_released(self, released: StockReleased) -> Result<Failed<R>, Refused<Self>> {
-        let quantity = self.order.quantity().get();
+        let quantity = self.ticket.order().quantity().get();
         if released.quantity > quantity {
             let error = TransitionError::ReturnedTooMuchStock { quantity, returned: released.quantity };
             return Err(Refused::new(self, error));
@@ -291,6 +292,6 @@ impl<R: Owed> Failed<Owes<StockHeld, R>> {
 impl Failed<Settled> {
     /// Everything owed has been given back.
     pub fn finish(self) -> Compensated {
-        Compensated { order: self.order, cause: self.cause, returned: self.returned }
+        Compensated { ticket: self.ticket, cause: self.cause, returned: self.returned }
     }
 }

@@ -4,41 +4,42 @@
 use std::marker::PhantomData;
 
 use crate::money::Money;
-use crate::order::{CourierId, Order};
+use crate::order::CourierId;
 use crate::protocol::Unavailable;
+use crate::states::ticket::Ticket;
 use crate::states::values::{FailureCause, Pricing, Returned};
 
 /// An accepted order; nothing has been taken yet. Waits for the stock reservation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Placed {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
 }
 
 /// Stock is reserved (taken atomically under the order's key); the total is not yet computed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StockReserved {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) unit_price: Money,
 }
 
 /// The total is known; the next step depends on whether the order redeems points.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Priced {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) pricing: Pricing,
 }
 
 /// Waits for the points store to redeem up to the total in points.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RedeemingPoints {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) pricing: Pricing,
 }
 
 /// Waits for the charge of the amount due. `O` is what a failure from here must give back.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Billing<O> {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) pricing: Pricing,
     pub(crate) owed: PhantomData<O>,
 }
@@ -46,7 +47,7 @@ pub struct Billing<O> {
 /// Waits, until `deadline_ms`, for the courier worker's reply carrying the order's task token.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PreparingOrder<O> {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) pricing: Pricing,
     pub(crate) deadline_ms: u64,
     pub(crate) owed: PhantomData<O>,
@@ -55,7 +56,7 @@ pub struct PreparingOrder<O> {
 /// A courier is assigned; waits for the notification to be published.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NotifyingCourier<O> {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) pricing: Pricing,
     pub(crate) courier: CourierId,
     pub(crate) owed: PhantomData<O>,
@@ -64,7 +65,7 @@ pub struct NotifyingCourier<O> {
 /// End state: the order is paid, its stock sold and its courier on the way.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Dispatched {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) pricing: Pricing,
     pub(crate) courier: CourierId,
 }
@@ -72,14 +73,14 @@ pub struct Dispatched {
 /// End state: the stock store took nothing, so nothing is owed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Rejected {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) reason: Unavailable,
 }
 
 /// A checkout that failed and still owes the compensations in `O`, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Failed<O> {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) cause: FailureCause,
     pub(crate) returned: Returned,
     pub(crate) owed: PhantomData<O>,
@@ -88,7 +89,7 @@ pub struct Failed<O> {
 /// End state: the checkout failed and everything it took has been given back.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Compensated {
-    pub(crate) order: Order,
+    pub(crate) ticket: Ticket,
     pub(crate) cause: FailureCause,
     pub(crate) returned: Returned,
 }

@@ -4,6 +4,6 @@ mod prelude;
 use prelude::*;
 
 fn main() {
-    let reserved = Placed::new(order(false)).stock_reserved(StockReservation { unit_price: Money::from_minor_units(30) });
+    let reserved = Placed::new(ticket(false)).stock_reserved(StockReservation { unit_price: Money::from_minor_units(30) });
     let _ = reserved.charged(ChargeReceipt { amount: Money::from_minor_units(30) }, 0);
 }

@@ -4,6 +4,6 @@ mod prelude;
 use prelude::*;
 
 fn main() {
-    let failed = Placed::new(order(false)).reservation_failed("timeout".into());
+    let failed = Placed::new(ticket(false)).reservation_failed("timeout".into());
     let _done: Compensated = failed.finish();
 }

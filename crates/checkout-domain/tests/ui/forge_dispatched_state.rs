@@ -4,5 +4,5 @@ mod prelude;
 use prelude::*;
 
 fn main() {
-    let _forged = Dispatched { order: order(false) };
+    let _forged = Dispatched { ticket: ticket(false) };
 }

@@ -4,7 +4,7 @@ mod prelude;
 use prelude::*;
 
 fn main() {
-    let placed = Placed::new(order(false));
+    let placed = Placed::new(ticket(false));
     let _reserved = placed.stock_reserved(StockReservation { unit_price: Money::from_minor_units(30) });
     let _rejected = placed.stock_unavailable(Unavailable::UnknownBook);
 }

@@ -4,6 +4,6 @@ mod prelude;
 use prelude::*;
 
 fn main() {
-    let placed = Placed::new(order(false));
+    let placed = Placed::new(ticket(false));
     let _priced = placed.calculate_total();
 }
