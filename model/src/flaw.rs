@@ -63,7 +63,7 @@ impl Flaw {
             Flaw::PhantomStock => "a release gives back exactly what its key took, or nothing",
             Flaw::PointsOverwritten => "a restore adds back what the key took to the balance as it is now",
             Flaw::RefundNoOp => "the refund is a real keyed compensation, and a failed checkout's type owes it",
-            Flaw::DoubleCharge => "the charge carries `<order>:charge`; a retry is answered, not re-charged",
+            Flaw::DoubleCharge => "the charge carries `<checkout>:charge`; a retry is answered, not re-charged",
             Flaw::UnboundedWait => "the waiting state carries a deadline and compensates when it passes",
             Flaw::LastCopyUnsellable => "a reservation takes when `stock >= quantity`",
         }

@@ -48,8 +48,8 @@ pub struct Run {
 }
 
 impl Fingerprint for Run {
-    /// Leaves out the run's own order id: a run's position in the state says which order it is
-    /// (a checkout never changes its order), and alike runs compare by this alone.
+    /// Leaves out the run's own ids (checkout and order): a run's position in the state says
+    /// which it is (a checkout never changes them), and alike runs compare by this alone.
     fn fingerprint(&self) -> u64 {
         masked_fingerprint(self, self.checkout.id(), self.checkout.order().id())
     }
