@@ -35,6 +35,29 @@ pub trait Stage: sealed::Sealed {
     }
 }
 
+// What most stages answer the same way, written once.
+macro_rules! shared_ticket {
+    () => {
+        fn ticket(&self) -> &Ticket {
+            &self.ticket
+        }
+    };
+}
+macro_rules! known_pricing {
+    () => {
+        fn pricing(&self) -> Option<&Pricing> {
+            Some(&self.pricing)
+        }
+    };
+}
+macro_rules! runs_its_command {
+    () => {
+        fn next(&self) -> Next {
+            Next::Run(self.command())
+        }
+    };
+}
+
 impl sealed::Sealed for Placed {}
 impl sealed::Sealed for StockReserved {}
 impl sealed::Sealed for Priced {}
@@ -50,12 +73,8 @@ impl sealed::Sealed for Compensated {}
 impl Stage for Placed {
     const PHASE: Phase = Phase::Placed;
     type Owes = Settled;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
-    fn next(&self) -> Next {
-        Next::Run(self.command())
-    }
+    shared_ticket!();
+    runs_its_command!();
     fn record(&self) -> CheckoutRecord {
         CheckoutRecord::Placed { checkout: self.ticket.id().clone(), order: self.ticket.order().clone() }
     }
@@ -64,9 +83,7 @@ impl Stage for Placed {
 impl Stage for StockReserved {
     const PHASE: Phase = Phase::StockReserved;
     type Owes = OwesStock;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
+    shared_ticket!();
     fn next(&self) -> Next {
         Next::Compute
     }
@@ -82,9 +99,7 @@ impl Stage for StockReserved {
 impl Stage for Priced {
     const PHASE: Phase = Phase::Priced;
     type Owes = OwesStock;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
+    shared_ticket!();
     fn next(&self) -> Next {
         Next::Compute
     }
@@ -95,20 +110,14 @@ impl Stage for Priced {
             pricing: self.pricing,
         }
     }
-    fn pricing(&self) -> Option<&Pricing> {
-        Some(&self.pricing)
-    }
+    known_pricing!();
 }
 
 impl Stage for RedeemingPoints {
     const PHASE: Phase = Phase::RedeemingPoints;
     type Owes = OwesStock;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
-    fn next(&self) -> Next {
-        Next::Run(self.command())
-    }
+    shared_ticket!();
+    runs_its_command!();
     fn record(&self) -> CheckoutRecord {
         CheckoutRecord::RedeemingPoints {
             checkout: self.ticket.id().clone(),
@@ -116,20 +125,14 @@ impl Stage for RedeemingPoints {
             pricing: self.pricing,
         }
     }
-    fn pricing(&self) -> Option<&Pricing> {
-        Some(&self.pricing)
-    }
+    known_pricing!();
 }
 
 impl<O: Owed> Stage for Billing<O> {
     const PHASE: Phase = Phase::Billing;
     type Owes = O;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
-    fn next(&self) -> Next {
-        Next::Run(self.command())
-    }
+    shared_ticket!();
+    runs_its_command!();
     fn record(&self) -> CheckoutRecord {
         CheckoutRecord::Billing {
             checkout: self.ticket.id().clone(),
@@ -138,20 +141,14 @@ impl<O: Owed> Stage for Billing<O> {
             owes: O::compensations(),
         }
     }
-    fn pricing(&self) -> Option<&Pricing> {
-        Some(&self.pricing)
-    }
+    known_pricing!();
 }
 
 impl<O: Owed> Stage for PreparingOrder<O> {
     const PHASE: Phase = Phase::PreparingOrder;
     type Owes = O;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
-    fn next(&self) -> Next {
-        Next::Run(self.command())
-    }
+    shared_ticket!();
+    runs_its_command!();
     fn record(&self) -> CheckoutRecord {
         CheckoutRecord::PreparingOrder {
             checkout: self.ticket.id().clone(),
@@ -161,9 +158,7 @@ impl<O: Owed> Stage for PreparingOrder<O> {
             owes: O::compensations(),
         }
     }
-    fn pricing(&self) -> Option<&Pricing> {
-        Some(&self.pricing)
-    }
+    known_pricing!();
     fn courier_wait(&self) -> Option<(TaskToken, u64)> {
         Some((self.token(), self.deadline_ms))
     }
@@ -172,12 +167,8 @@ impl<O: Owed> Stage for PreparingOrder<O> {
 impl<O: Owed> Stage for NotifyingCourier<O> {
     const PHASE: Phase = Phase::NotifyingCourier;
     type Owes = O;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
-    fn next(&self) -> Next {
-        Next::Run(self.command())
-    }
+    shared_ticket!();
+    runs_its_command!();
     fn record(&self) -> CheckoutRecord {
         CheckoutRecord::NotifyingCourier {
             checkout: self.ticket.id().clone(),
@@ -187,17 +178,13 @@ impl<O: Owed> Stage for NotifyingCourier<O> {
             owes: O::compensations(),
         }
     }
-    fn pricing(&self) -> Option<&Pricing> {
-        Some(&self.pricing)
-    }
+    known_pricing!();
 }
 
 impl Stage for Dispatched {
     const PHASE: Phase = Phase::Dispatched;
     type Owes = Settled;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
+    shared_ticket!();
     fn next(&self) -> Next {
         Next::Finished(Outcome::Dispatched)
     }
@@ -209,17 +196,13 @@ impl Stage for Dispatched {
             courier: self.courier.clone(),
         }
     }
-    fn pricing(&self) -> Option<&Pricing> {
-        Some(&self.pricing)
-    }
+    known_pricing!();
 }
 
 impl Stage for Rejected {
     const PHASE: Phase = Phase::Rejected;
     type Owes = Settled;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
+    shared_ticket!();
     fn next(&self) -> Next {
         Next::Finished(Outcome::Rejected)
     }
@@ -247,12 +230,8 @@ impl<O: Owed> Failed<O> {
 impl<C: Hold, R: Owed> Stage for Failed<Owes<C, R>> {
     const PHASE: Phase = Phase::Compensating;
     type Owes = Owes<C, R>;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
-    fn next(&self) -> Next {
-        Next::Run(self.command())
-    }
+    shared_ticket!();
+    runs_its_command!();
     fn record(&self) -> CheckoutRecord {
         self.failure_record()
     }
@@ -261,9 +240,7 @@ impl<C: Hold, R: Owed> Stage for Failed<Owes<C, R>> {
 impl Stage for Failed<Settled> {
     const PHASE: Phase = Phase::Compensating;
     type Owes = Settled;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
+    shared_ticket!();
     fn next(&self) -> Next {
         Next::Compute
     }
@@ -275,9 +252,7 @@ impl Stage for Failed<Settled> {
 impl Stage for Compensated {
     const PHASE: Phase = Phase::Compensated;
     type Owes = Settled;
-    fn ticket(&self) -> &Ticket {
-        &self.ticket
-    }
+    shared_ticket!();
     fn next(&self) -> Next {
         Next::Finished(Outcome::Compensated)
     }
