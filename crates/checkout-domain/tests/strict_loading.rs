@@ -1,0 +1,152 @@
+//! Strict loading, by exhaustion: every state the saga can reach (by any events, over small
+//! value domains) is enumerated, and every record made from one of them by a structural change
+//! (another owes-stack, cause, returned amount, pricing, deadline, redeem flag or state tag)
+//! loads only if it is itself the record of a reachable state.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use checkout_domain::protocol::{
+    ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
+};
+use checkout_domain::{CheckoutId, CheckoutState, CourierId, Event, Money, Next, Order, Points};
+use serde_json::{json, Value};
+
+/// Every event that could be fed to `state`, over the small domains the test explores.
+fn events(state: &CheckoutState) -> Vec<Event> {
+    let quantity = state.order().quantity().get();
+    let mut events = vec![
+        Event::StockReserved(StockReservation { unit_price: Money::from_minor_units(30) }),
+        Event::StockUnavailable(Unavailable::OutOfStock { requested: quantity, available: 0 }),
+        Event::StepFailed { detail: "x".into() },
+        Event::PointsRedeemed(PointsRedemption { points: Points::ZERO }),
+        Event::PointsRedeemed(PointsRedemption { points: Points::new(10) }),
+        Event::CourierNotified,
+        Event::PointsRestored(PointsRestored { points: Points::ZERO }),
+        Event::PointsRestored(PointsRestored { points: Points::new(10) }),
+        Event::Refunded(RefundReceipt { amount: Money::ZERO }),
+    ];
+    for amount in [20, 30, 50, 60] {
+        let amount = Money::from_minor_units(amount);
+        events.push(Event::Charged { receipt: ChargeReceipt { amount }, now_ms: 0 });
+        events.push(Event::Refunded(RefundReceipt { amount }));
+    }
+    for released in 0..=quantity {
+        events.push(Event::StockReleased(StockReleased { quantity: released }));
+    }
+    if let Some((token, deadline_ms)) = state.courier_wait() {
+        events.push(Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c-1").unwrap() });
+        events.push(Event::CourierUnavailable { token, detail: "x".into() });
+        events.push(Event::DeadlinePassed { now_ms: deadline_ms });
+    }
+    events
+}
+
+/// The records of every state reachable from orders of 1 or 2 copies, with and without points.
+fn reachable() -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::new();
+    for (quantity, redeem) in [(1, false), (1, true), (2, false), (2, true)] {
+        let order = Order::from_json(&format!(
+            r#"{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":{quantity},"redeem":{redeem}}}"#
+        ))
+        .unwrap();
+        queue.push_back(CheckoutState::start(CheckoutId::new("ck-1").unwrap(), order));
+    }
+    while let Some(state) = queue.pop_front() {
+        if !seen.insert(state.to_json()) {
+            continue;
+        }
+        let next: Vec<CheckoutState> = match state.next() {
+            Next::Finished(_) => Vec::new(),
+            Next::Compute => vec![state.clone().compute().unwrap()],
+            Next::Run(_) => events(&state).into_iter().filter_map(|e| state.clone().apply(e).ok()).collect(),
+        };
+        queue.extend(next);
+    }
+    seen
+}
+
+/// Structural changes of one record; `pricings` are every pricing a reachable record has.
+fn mutations(record: &Value, pricings: &BTreeSet<String>) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut with = |field: &str, value: Value| {
+        let mut changed = record.clone();
+        changed[field] = value;
+        out.push(changed);
+    };
+    if record.get("owes").is_some() {
+        let all = ["refund", "restore-points", "release-stock"];
+        let mut stacks = vec![json!([])];
+        for a in all {
+            stacks.push(json!([a]));
+            for b in all {
+                stacks.push(json!([a, b]));
+                for c in all {
+                    stacks.push(json!([a, b, c]));
+                }
+            }
+        }
+        for stack in stacks {
+            with("owes", stack);
+        }
+    }
+    if record.get("cause").is_some() {
+        let causes = [
+            json!({"kind": "courier-timed-out", "deadlineMs": 900000}),
+            json!({"kind": "courier-unavailable", "detail": "x"}),
+            json!({"kind": "step-failed", "effect": "reserve-stock", "detail": "x"}),
+            json!({"kind": "step-failed", "effect": "redeem-points", "detail": "x"}),
+            json!({"kind": "step-failed", "effect": "charge", "detail": "x"}),
+            json!({"kind": "step-failed", "effect": "notify-courier", "detail": "x"}),
+        ];
+        for cause in causes {
+            with("cause", cause);
+        }
+        for field in ["stock", "points", "money"] {
+            let mut returned = record["returned"].clone();
+            returned[field] = json!(0);
+            with("returned", returned);
+        }
+        for tag in ["compensating", "compensated"] {
+            with("state", json!(tag));
+        }
+    }
+    if record.get("pricing").is_some() {
+        for pricing in pricings {
+            with("pricing", serde_json::from_str(pricing).unwrap());
+        }
+    }
+    if record.get("deadlineMs").is_some() {
+        for deadline in [0, 899_999, 900_000] {
+            with("deadlineMs", json!(deadline));
+        }
+    }
+    let mut order = record["order"].clone();
+    order["redeem"] = json!(!order["redeem"].as_bool().unwrap_or(false));
+    with("order", order);
+    out
+}
+
+#[test]
+fn only_records_of_reachable_states_load() {
+    let reachable = reachable();
+    assert!(reachable.len() > 100, "a real state space: {}", reachable.len());
+    let pricings: BTreeSet<String> = reachable
+        .iter()
+        .filter_map(|json| serde_json::from_str::<Value>(json).unwrap().get("pricing").map(Value::to_string))
+        .collect();
+    let mut tried = 0;
+    for json in &reachable {
+        let loaded = CheckoutState::from_json(json).unwrap_or_else(|e| panic!("reachable but refused: {json}: {e}"));
+        assert_eq!(&loaded.to_json(), json);
+        let record: Value = serde_json::from_str(json).unwrap();
+        for mutated in mutations(&record, &pricings) {
+            tried += 1;
+            if let Ok(state) = CheckoutState::from_json(&mutated.to_string()) {
+                let saved = state.to_json();
+                assert!(reachable.contains(&saved), "unreachable record loads:\n  {mutated}\n  made from {json}");
+            }
+        }
+    }
+    println!("{} reachable records, {tried} mutations tried", reachable.len());
+}
