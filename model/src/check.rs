@@ -74,8 +74,9 @@ struct Frame<S, A> {
     actions: std::vec::IntoIter<A>,
     /// Whether any action led somewhere; a state with no successor is where a run ends.
     has_successor: bool,
-    /// The invariants judged only where a run ends, and whether each holds here.
-    eventually: Vec<(usize, bool)>,
+    /// The invariants judged only where a run ends that do not hold here (bit `i` for the
+    /// `i`-th invariant).
+    eventually_fails: u64,
 }
 
 /// Explores every state of `model` reachable from its initial states.
@@ -84,6 +85,7 @@ where
     M: Audited,
     M::State: Clone + Hash,
 {
+    assert!(INVARIANTS.len() <= 64, "the eventually flags of a state fit in 64 bits");
     let started = Instant::now();
     // Every state met so far. A state is on the current path while its frame is on the stack;
     // paths are short, so the stack itself answers that.
@@ -116,19 +118,19 @@ where
             return;
         }
         let audit = model.audit(&state);
-        let mut eventually = Vec::new();
+        let mut eventually_fails = 0u64;
         for (i, invariant) in INVARIANTS.iter().enumerate() {
             let holds = (invariant.holds)(&audit);
             match invariant.expectation {
                 Expectation::Always => discovered[i] |= !holds,
                 Expectation::Sometimes => discovered[i] |= holds,
-                Expectation::Eventually => eventually.push((i, holds)),
+                Expectation::Eventually => eventually_fails |= u64::from(!holds) << i,
             }
         }
         actions.clear();
         model.actions(&state, &mut actions);
         let tried = std::mem::take(&mut actions).into_iter();
-        stack.push(Frame { state, fingerprint: print, exact, actions: tried, has_successor: false, eventually });
+        stack.push(Frame { state, fingerprint: print, exact, actions: tried, has_successor: false, eventually_fails });
         max_depth = max_depth.max(stack.len() - 1);
     };
 
@@ -145,8 +147,8 @@ where
                 None => {
                     let done = stack.pop().expect("the loop holds a frame");
                     if !done.has_successor {
-                        for (i, holds) in done.eventually {
-                            discovered[i] |= !holds;
+                        for (i, found) in discovered.iter_mut().enumerate() {
+                            *found |= done.eventually_fails & (1 << i) != 0;
                         }
                     }
                 }

@@ -186,12 +186,19 @@ pub struct SagaModel {
     pub symmetry: Option<Symmetry>,
     /// Checkouts already saved and reloaded once, and whether each came back as itself.
     reloads: Mutex<HashMap<CheckoutState, bool>>,
+    /// Each run's reserve-stock, redeem-points and charge keys, which the audit reads every state.
+    keys: Vec<[EffectKey; 3]>,
 }
 
 impl SagaModel {
     pub fn new(scenario: Scenario) -> SagaModel {
         let symmetry = Symmetry::of(&scenario);
-        SagaModel { scenario, sabotaged: None, fuse_pure_steps: true, symmetry, reloads: Mutex::default() }
+        let keys = scenario
+            .checkout_ids()
+            .iter()
+            .map(|id| [Effect::ReserveStock, Effect::RedeemPoints, Effect::Charge].map(|e| EffectKey::new(id, e)))
+            .collect();
+        SagaModel { scenario, sabotaged: None, fuse_pure_steps: true, symmetry, reloads: Mutex::default(), keys }
     }
 
     /// The same model with one compensation turned into a no-op that claims success.
@@ -248,10 +255,14 @@ impl SagaModel {
             Some(Store::Wallets) => perform_payment(&mut state.wallets.make_mut(), command, CHARGE_TIME_MS),
         }
         .expect("each store answers its own commands");
-        let mut ghost = state.runs[run].make_mut();
+        // A run is copied and fingerprinted anew only when a ghost flag changes.
         match (&event, command) {
-            (Event::Charged { .. }, Command::Charge { .. }) => ghost.was_billed = true,
-            (Event::PointsRedeemed(r), _) if r.points.get() > 0 => ghost.redeemed_points = true,
+            (Event::Charged { .. }, Command::Charge { .. }) if !state.runs[run].was_billed => {
+                state.runs[run].make_mut().was_billed = true
+            }
+            (Event::PointsRedeemed(r), _) if r.points.get() > 0 && !state.runs[run].redeemed_points => {
+                state.runs[run].make_mut().redeemed_points = true
+            }
             _ => {}
         }
         event
@@ -260,9 +271,9 @@ impl SagaModel {
     /// Feeds a reply to the checkout that asked for it, and says whether it was taken. A refusal
     /// leaves the checkout where it was.
     fn feed(&self, state: &mut SagaState, run: usize, event: Event) -> bool {
-        let mut r = state.runs[run].make_mut();
-        match r.checkout.clone().apply(event) {
+        match state.runs[run].checkout.clone().apply(event) {
             Ok(next) => {
+                let mut r = state.runs[run].make_mut();
                 r.checkout = self.settle(next);
                 r.attempts = 0;
                 if r.checkout.courier_wait().is_none() {
@@ -554,9 +565,9 @@ impl Audited for SagaModel {
         let orders = state
             .runs
             .iter()
-            .map(|r| {
+            .zip(&self.keys)
+            .map(|(r, [stock_key, points_key, charge_key])| {
                 let order = r.checkout.order();
-                let key = |effect| EffectKey::new(r.checkout.id(), effect);
                 OrderAudit {
                     order: order.id().clone(),
                     status: match r.checkout.phase() {
@@ -567,9 +578,9 @@ impl Audited for SagaModel {
                     },
                     quantity: i64::from(order.quantity().get()),
                     held: Holdings {
-                        stock_taken: as_i64(state.inventory.stock.held_by(&key(Effect::ReserveStock))),
-                        points_taken: as_i64(state.points.held_by(&key(Effect::RedeemPoints))),
-                        charged: as_i64(state.wallets.held_by(&key(Effect::Charge))),
+                        stock_taken: as_i64(state.inventory.stock.held_by(stock_key)),
+                        points_taken: as_i64(state.points.held_by(points_key)),
+                        charged: as_i64(state.wallets.held_by(charge_key)),
                         amount_due: r.amount_due.map(as_i64),
                         was_billed: r.was_billed,
                         redeemed_points: r.redeemed_points,

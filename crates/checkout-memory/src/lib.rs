@@ -42,8 +42,9 @@ use checkout_domain::{BookId, Command, EffectKey, Event, Money, Points, UserId};
 pub struct Inventory {
     pub stock: Ledger<BookId>,
     prices: BTreeMap<BookId, Money>,
-    /// The unit price quoted to each reservation key, so that a replay gets the same answer
-    /// even after the price changed.
+    /// The unit price quoted to reservations taken before their book's price changed, so that
+    /// a replay gets the same answer as the first take. (Until a price changes, the quote is
+    /// the current price, and nothing needs keeping.)
     quotes: BTreeMap<EffectKey, Money>,
 }
 
@@ -52,14 +53,20 @@ impl Inventory {
     /// many are on the shelf, and its price from now on).
     pub fn add_book(&mut self, book: BookId, copies: u32, unit_price: Money) -> Result<(), Overflow> {
         self.stock.open(book.clone(), u64::from(copies))?;
-        self.prices.insert(book, unit_price);
+        if let Some(old) = self.prices.insert(book.clone(), unit_price).filter(|old| *old != unit_price) {
+            for (key, entry) in self.stock.entries() {
+                if entry.account == book && entry.rule.is_some() {
+                    self.quotes.entry(key.clone()).or_insert(old);
+                }
+            }
+        }
         Ok(())
     }
 
     pub fn reserve(&mut self, key: &EffectKey, book: &BookId, quantity: u32) -> Result<StockReservation, Unavailable> {
         let unit_price = *self.prices.get(book).ok_or(Unavailable::UnknownBook)?;
         match self.stock.take(key, book, TakeRule::Exactly(u64::from(quantity))) {
-            Ok(_) => Ok(StockReservation { unit_price: *self.quotes.entry(key.clone()).or_insert(unit_price) }),
+            Ok(_) => Ok(StockReservation { unit_price: self.quotes.get(key).copied().unwrap_or(unit_price) }),
             Err(TakeRefused::Shortfall { available }) => Err(Unavailable::OutOfStock {
                 requested: quantity,
                 available: u32::try_from(available).unwrap_or(u32::MAX),
