@@ -17,6 +17,7 @@ use crate::protocol::{Command, Event, TaskToken};
 use crate::states::*;
 
 pub use crate::states::Phase;
+
 pub use record::{CheckoutRecord, LoadError, StateError};
 pub use stage::Stage;
 

@@ -312,51 +312,28 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
                 if owes.contains(&C::RestorePoints) && !order.redeem_points() {
                     return check.fail("owes points to an order that never redeemed any");
                 }
-                let shape = matches!(
-                    owes.as_slice(),
-                    [] | [C::ReleaseStock]
-                        | [C::RestorePoints, C::ReleaseStock]
-                        | [C::Refund, C::ReleaseStock]
-                        | [C::Refund, C::RestorePoints, C::ReleaseStock]
-                );
-                if shape {
-                    check.failure(&order, &cause, &owes, returned)?;
-                }
-                match owes.as_slice() {
-                    [] => {
-                        Failed::<Settled> { ticket: Ticket::new(checkout, order), cause, returned, owed: PhantomData }
-                            .into()
+                // The stack's shape is checked as the state is built; what the cause allows, after.
+                let (order_seen, cause_seen) = (order.clone(), cause.clone());
+                let ticket = Ticket::new(checkout, order);
+                let state: CheckoutState = match owes.as_slice() {
+                    [] => Failed::<Settled> { ticket, cause, returned, owed: PhantomData }.into(),
+                    [C::ReleaseStock] => Failed::<OwesStock> { ticket, cause, returned, owed: PhantomData }.into(),
+                    [C::RestorePoints, C::ReleaseStock] => {
+                        Failed::<OwesPointsAndStock> { ticket, cause, returned, owed: PhantomData }.into()
                     }
-                    [C::ReleaseStock] => {
-                        Failed::<OwesStock> { ticket: Ticket::new(checkout, order), cause, returned, owed: PhantomData }
-                            .into()
+                    [C::Refund, C::ReleaseStock] => {
+                        Failed::<OwesPaymentAndStock> { ticket, cause, returned, owed: PhantomData }.into()
                     }
-                    [C::RestorePoints, C::ReleaseStock] => Failed::<OwesPointsAndStock> {
-                        ticket: Ticket::new(checkout, order),
-                        cause,
-                        returned,
-                        owed: PhantomData,
+                    [C::Refund, C::RestorePoints, C::ReleaseStock] => {
+                        Failed::<OwesPaymentPointsAndStock> { ticket, cause, returned, owed: PhantomData }.into()
                     }
-                    .into(),
-                    [C::Refund, C::ReleaseStock] => Failed::<OwesPaymentAndStock> {
-                        ticket: Ticket::new(checkout, order),
-                        cause,
-                        returned,
-                        owed: PhantomData,
-                    }
-                    .into(),
-                    [C::Refund, C::RestorePoints, C::ReleaseStock] => Failed::<OwesPaymentPointsAndStock> {
-                        ticket: Ticket::new(checkout, order),
-                        cause,
-                        returned,
-                        owed: PhantomData,
-                    }
-                    .into(),
                     other => {
                         return check
                             .fail(format!("owes {other:?}, which is not a stack of holds a checkout can build"))
                     }
-                }
+                };
+                check.failure(&order_seen, &cause_seen, &owes, returned)?;
+                state
             }
             R::Compensated { checkout, order, cause, returned } => {
                 let returned = check.returned(&order, returned, &[])?;
