@@ -18,6 +18,8 @@ pub enum Status {
     Compensated,
     /// Failed and stopped without compensating (the reference's unhandled errors).
     Abandoned,
+    /// Failed, ran its compensations, and some was refused for good: raised for an operator.
+    NeedsOperator,
 }
 
 impl Status {
@@ -44,6 +46,20 @@ pub struct Holdings {
     pub redeemed_points: bool,
 }
 
+/// What a checkout's record names as refused for good, one bit per kind of hold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Unreturned(pub u8);
+
+impl Unreturned {
+    pub const STOCK: u8 = 1;
+    pub const POINTS: u8 = 2;
+    pub const MONEY: u8 = 4;
+
+    pub fn names(self, hold: u8) -> bool {
+        self.0 & hold != 0
+    }
+}
+
 /// One checkout in one state of a model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderAudit {
@@ -51,6 +67,25 @@ pub struct OrderAudit {
     pub status: Status,
     pub quantity: i64,
     pub held: Holdings,
+    /// What the checkout's record says could not be given back.
+    pub unreturned: Unreturned,
+}
+
+impl OrderAudit {
+    /// Whether the checkout has ended, one way or another.
+    pub fn ended(&self) -> bool {
+        self.status != Status::InProgress
+    }
+
+    /// Whether something this ended, undispatched checkout still holds goes unnamed in its record.
+    pub fn holds_silently(&self) -> bool {
+        let silent = |held: i64, hold: u8| held != 0 && !self.unreturned.names(hold);
+        self.ended()
+            && self.status != Status::Dispatched
+            && (silent(self.held.stock_taken, Unreturned::STOCK)
+                || silent(self.held.points_taken, Unreturned::POINTS)
+                || silent(self.held.charged, Unreturned::MONEY))
+    }
 }
 
 /// The whole world of a model state, as the invariants see it.
@@ -61,7 +96,17 @@ pub struct Audit {
     /// The customer's points at the start plus every point credited from outside since.
     pub points_supplied: i64,
     pub points: i64,
+    /// The customer's funds at the start, and what is spendable now.
+    pub funds_supplied: i64,
+    pub funds: i64,
     pub orders: Vec<OrderAudit>,
+    /// Two checkouts run for one order id, or under one checkout id (and so share effect keys).
+    pub checkouts_share_an_order: bool,
+    /// A checkout accepted a courier reply that was not the worker's answer to its own wait.
+    pub foreign_reply_accepted: bool,
+    /// The record of a checkout that had ended was saved over (by an orchestrator that should
+    /// no longer act).
+    pub ended_checkout_changed: bool,
     /// An order was refused as out of stock while there were enough copies for it.
     pub refused_with_stock_available: bool,
     /// A checkout refused the reply to a command it issued itself, and so could not move on.
@@ -78,6 +123,11 @@ impl Audit {
     pub fn went_through_flaw(&self, flaw: Flaw) -> bool {
         self.flaw_paths & flaw.bit() != 0
     }
+}
+
+/// A model quantity as an audit counts it.
+pub fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).expect("model quantities are small")
 }
 
 /// `n` copies, in words.
@@ -166,6 +216,14 @@ pub const INVARIANTS: &[Invariant] = &[
         holds: |a| a.orders.iter().all(|o| o.held.charged == 0 || Some(o.held.charged) == o.held.amount_due),
     },
     Invariant {
+        name: "money conserved",
+        expectation: Expectation::Always,
+        statement: "The customer's spendable funds never go below zero, and they plus what every \
+                    checkout holds charged always equal the funds the customer started with.",
+        exposes_flaw: None,
+        holds: |a| a.funds >= 0 && a.funds + sum(a, |o| o.held.charged) == a.funds_supplied,
+    },
+    Invariant {
         name: "stock back on failure",
         expectation: Expectation::Always,
         statement: "A checkout that ends without dispatching holds no stock at its end.",
@@ -188,10 +246,42 @@ pub const INVARIANTS: &[Invariant] = &[
     Invariant {
         name: "every checkout terminates",
         expectation: Expectation::Eventually,
-        statement: "Every run ends with every checkout dispatched, rejected or compensated — also when \
-                    the courier worker's reply is lost.",
+        statement: "Every run ends with every checkout dispatched, rejected, compensated or raised for an \
+                    operator — also when the courier worker's reply is lost.",
         exposes_flaw: Some(Flaw::UnboundedWait),
-        holds: |a| a.orders.iter().all(|o| o.status != Status::InProgress),
+        holds: |a| a.orders.iter().all(OrderAudit::ended),
+    },
+    Invariant {
+        name: "nothing silently stays taken",
+        expectation: Expectation::Always,
+        statement: "A checkout that has ended without dispatching holds no stock, points or money \
+                    that its record does not name as refused for good and raised for an operator.",
+        exposes_flaw: None,
+        holds: |a| !a.orders.iter().any(OrderAudit::holds_silently),
+    },
+    Invariant {
+        name: "one checkout per order",
+        expectation: Expectation::Always,
+        statement: "However often a client submits an order, and whatever it sends under an id it \
+                    used before, no two checkouts run for one order id or share a checkout id.",
+        exposes_flaw: None,
+        holds: |a| !a.checkouts_share_an_order,
+    },
+    Invariant {
+        name: "only the worker's reply is accepted",
+        expectation: Expectation::Always,
+        statement: "A checkout accepts a courier reply only if it is the worker's answer to its own \
+                    wait: not one forged from the order's public ids, not one meant for another checkout.",
+        exposes_flaw: None,
+        holds: |a| !a.foreign_reply_accepted,
+    },
+    Invariant {
+        name: "ended checkouts stay ended",
+        expectation: Expectation::Always,
+        statement: "Once a checkout has ended its record never changes: no superseded orchestrator \
+                    still running can turn a dispatched order into a refunded one, or the reverse.",
+        exposes_flaw: None,
+        holds: |a| !a.ended_checkout_changed,
     },
     Invariant {
         name: "last copy sellable",
@@ -230,6 +320,13 @@ pub const INVARIANTS: &[Invariant] = &[
         statement: "Some run charges a customer and then compensates the checkout.",
         exposes_flaw: None,
         holds: |a| a.orders.iter().any(|o| o.status == Status::Compensated && o.held.was_billed),
+    },
+    Invariant {
+        name: "some refused compensation is raised",
+        expectation: Expectation::Sometimes,
+        statement: "Some run has a compensation refused for good and ends raising it for an operator.",
+        exposes_flaw: None,
+        holds: |a| a.orders.iter().any(|o| o.status == Status::NeedsOperator),
     },
     Invariant {
         name: "some checkout is compensated after redeeming points",

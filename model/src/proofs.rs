@@ -7,11 +7,12 @@ use std::hash::Hash;
 
 use stateright::Expectation;
 
+use crate::audit::Audited;
 use crate::audit::{Invariant, INVARIANTS};
 use crate::check::{explore, Exploration};
 use crate::flaw::Flaw;
 use crate::reference::ReferenceModel;
-use crate::saga::SagaModel;
+use crate::saga::{SagaModel, Weakness};
 use crate::scenario::Scenario;
 use crate::trace::{shortest_trace, Narrated, Trace};
 
@@ -116,11 +117,44 @@ where
     ScenarioResult { scenario: scenario.clone(), exploration, verdicts }
 }
 
+/// What switching one protection off did, in the scenario whose faults it guards against.
+#[derive(Clone, Debug)]
+pub struct Protection {
+    pub weakness: Weakness,
+    pub result: ScenarioResult,
+    /// A shortest run that breaks the property the protection guards.
+    pub trace: Option<Trace>,
+}
+
+impl Protection {
+    fn check(weakness: Weakness) -> Protection {
+        let scenario = weakness.scenario();
+        let model = SagaModel::weakened(scenario.clone(), Some(weakness));
+        let result = check(&model, &scenario, Traces::None);
+        let invariant = result.verdict(weakness.breaks()).invariant;
+        let trace = shortest_trace(&model, |state, _| !(invariant.holds)(&model.audit(state)));
+        Protection { weakness, result, trace }
+    }
+
+    /// The properties that fail with the protection off (leaving out the "sometimes" ones).
+    pub fn broken(&self) -> Vec<&'static str> {
+        self.result
+            .verdicts
+            .iter()
+            .filter(|v| v.invariant.expectation != Expectation::Sometimes && !v.holds())
+            .map(|v| v.invariant.name)
+            .collect()
+    }
+}
+
 /// The outcome of checking both models in every scenario.
 #[derive(Clone, Debug)]
 pub struct Proofs {
     pub ours: Vec<ScenarioResult>,
+    /// The reference, in the scenarios it has the parts for (see [`Scenario::is_hostile`]).
     pub reference: Vec<ScenarioResult>,
+    /// Each of our protections switched off in turn.
+    pub protections: Vec<Protection>,
 }
 
 impl Proofs {
@@ -133,24 +167,48 @@ impl Proofs {
         })
     }
 
-    /// Checks every scenario, both models, the scenarios spread over the machine's cores.
+    /// Checks every scenario, both models, and each protection switched off, spread over the
+    /// machine's cores.
     pub fn run() -> Proofs {
+        enum Job<'a> {
+            Ours(&'a Scenario),
+            Reference(&'a Scenario),
+            Weakened(Weakness),
+        }
+        enum Done {
+            Checked(ScenarioResult),
+            Weakened(Protection),
+        }
         let scenarios = Scenario::all();
         // The largest scenarios come last in the list; starting them first keeps both cores busy.
-        let jobs: Vec<(bool, &Scenario)> = scenarios.iter().rev().flat_map(|s| [(true, s), (false, s)]).collect();
-        let results = parallel_map(&jobs, |&(ours, scenario)| {
-            if ours {
+        let mut jobs: Vec<Job> = scenarios
+            .iter()
+            .rev()
+            .flat_map(|s| [Some(Job::Ours(s)), (!s.is_hostile()).then_some(Job::Reference(s))])
+            .flatten()
+            .collect();
+        jobs.extend(Weakness::ALL.map(Job::Weakened));
+        let results = parallel_map(&jobs, |job| match job {
+            Job::Ours(scenario) => {
                 let traces = if scenario.show_traces { Traces::Examples } else { Traces::None };
-                check(&SagaModel::new(scenario.clone()), scenario, traces)
-            } else {
-                check(&ReferenceModel::new(scenario.clone()), scenario, Traces::Counterexamples)
+                Done::Checked(check(&SagaModel::new((*scenario).clone()), scenario, traces))
             }
+            Job::Reference(scenario) => {
+                Done::Checked(check(&ReferenceModel::new((*scenario).clone()), scenario, Traces::Counterexamples))
+            }
+            Job::Weakened(weakness) => Done::Weakened(Protection::check(*weakness)),
         });
-        let (ours, reference): (Vec<_>, Vec<_>) = jobs.iter().zip(results).rev().partition(|((ours, _), _)| *ours);
-        Proofs {
-            ours: ours.into_iter().map(|(_, r)| r).collect(),
-            reference: reference.into_iter().map(|(_, r)| r).collect(),
+        let mut proofs = Proofs { ours: Vec::new(), reference: Vec::new(), protections: Vec::new() };
+        for (job, done) in jobs.iter().zip(results).rev() {
+            match (job, done) {
+                (Job::Ours(_), Done::Checked(r)) => proofs.ours.push(r),
+                (Job::Reference(_), Done::Checked(r)) => proofs.reference.push(r),
+                (_, Done::Weakened(p)) => proofs.protections.push(p),
+                _ => unreachable!("each job gives its own kind of result"),
+            }
         }
+        proofs.protections.reverse();
+        proofs
     }
 
     /// One line per model and scenario: states, depth and time, for test output and the binary.
@@ -162,6 +220,15 @@ impl Proofs {
                 let failing = if failing.is_empty() { "none".to_string() } else { failing.join(", ") };
                 let _ = writeln!(out, "{} | failing: {failing}", r.report_line(model));
             }
+        }
+        for p in &self.protections {
+            let _ = writeln!(
+                out,
+                "{} | switched off: {:?} | failing: {}",
+                p.result.report_line("weakened"),
+                p.weakness,
+                p.broken().join(", ")
+            );
         }
         out
     }

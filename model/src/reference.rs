@@ -16,7 +16,7 @@
 
 use stateright::Model;
 
-use crate::audit::{copies, Audit, Audited, Holdings, OrderAudit, Status};
+use crate::audit::{as_i64, copies, Audit, Audited, Holdings, OrderAudit, Status, Unreturned};
 use crate::flaw::Flaw;
 use crate::multiset::{duplicate, insert_sorted};
 use crate::scenario::{Scenario, POINTS_CREDIT};
@@ -365,14 +365,27 @@ impl Audited for ReferenceModel {
                 },
                 quantity: self.quantity(i),
                 held: r.held.clone(),
+                unreturned: Unreturned::default(),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // The reference's payment service is modelled by its charges alone: what it charged
+        // left the customer's funds, so money is conserved by construction.
+        let funds_supplied = as_i64(self.scenario.funds);
+        let funds = funds_supplied - orders.iter().map(|o| o.held.charged).sum::<i64>();
         Audit {
             initial_stock: i64::from(self.scenario.copies),
             stock: state.stock,
             points_supplied: state.points_supplied,
             points: state.points,
+            funds_supplied,
+            funds,
             orders,
+            // One execution per order in every scenario it is checked in; no courier reply is
+            // ever forged or misrouted in them.
+            checkouts_share_an_order: false,
+            foreign_reply_accepted: false,
+            // Step Functions runs one execution per checkout; nothing saves over it.
+            ended_checkout_changed: false,
             refused_with_stock_available: state.refused_with_stock_available,
             // Step Functions routes every Lambda result and keeps the execution state itself.
             reply_refused: false,

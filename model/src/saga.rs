@@ -7,38 +7,56 @@
 //! it takes effect, a call whose reply is lost after it took effect, a step that fails for good,
 //! an orchestrator crash (before or after an effect, losing its volatile progress), a lost or
 //! duplicated queue message or worker reply, a courier worker that cannot assign a courier, and a
-//! courier deadline that passes while the worker is still busy.
+//! courier deadline that passes while the worker is still busy. Where a scenario allows them: a
+//! compensation refused for good, a courier reply forged from a checkout's public id or handed to
+//! a checkout it was not meant for, an orchestrator superseded while it still runs (a zombie), and
+//! a client that submits an order again or reuses its id for another order.
+//!
+//! Each protection against those can be switched off ([`Weakness`]), to show that the checker
+//! sees what it guards.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use checkout_domain::fencing::{Fence, FenceBook, Slot};
 use checkout_domain::ledger::Ledger;
 use checkout_domain::protocol::{PointsRestored, RefundReceipt, StockReleased, Unavailable};
+use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::states::Compensation;
 use checkout_domain::{
-    CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Phase, Points, TaskToken, UserId,
+    CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Order, Phase, Points,
+    TaskToken, UserId,
 };
 use checkout_memory::{perform_payment, perform_points, Inventory, Store};
 use smallvec::SmallVec;
 use stateright::Model;
 
-use crate::audit::{Audit, Audited, Holdings, OrderAudit, Status};
+use crate::audit::{as_i64, Audit, Audited, Holdings, OrderAudit, Status, Unreturned};
 use crate::multiset::{duplicate, insert_sorted};
 use crate::scenario::{Scenario, POINTS_CREDIT};
 use crate::shared::{Fingerprint, Shared};
 use crate::symmetry::{masked_fingerprint, Symmetry};
 use crate::trace::{Actor, Narrated, Step};
 
-/// The orchestrator's view of one checkout: the persisted state plus what a crash loses.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// One checkout as its orchestrators see it: the saved record, what the live incarnation holds
+/// only in memory, and the zombie incarnation, if one still runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Run {
-    /// Persisted after every step; survives crashes.
-    pub checkout: CheckoutState,
+    /// The saved checkout and the fence of its latest claim, which the live incarnation holds.
+    /// Saved after every step; survives crashes.
+    pub slot: Slot<CheckoutState>,
+    /// Which submission opened this checkout.
+    pub submission: u8,
+    /// The token the runtime issues when this checkout's courier wait opens. A stand-in for a
+    /// random one: the model's forger never learns how it is made.
+    pub token: TaskToken,
     /// Failed attempts of the current forward step (volatile).
     pub attempts: u8,
     /// Whether this incarnation already sent the courier request (volatile; cleared when the
     /// wait ends, after which it no longer matters).
     pub courier_requested: bool,
+    /// An older incarnation that was superseded but still runs, with what it last loaded.
+    pub zombie: Option<Zombie>,
     /// Ghost: the amount due of the charge the order asked for.
     pub amount_due: Option<u64>,
     /// Ghost: a charge went through at least once.
@@ -47,11 +65,52 @@ pub struct Run {
     pub redeemed_points: bool,
 }
 
+/// Everything but `submission`, which the checkout id and order already determine (two runs
+/// with the same of both, possible only without the registry, read the same keys), and which
+/// would otherwise tell alike runs apart by their position.
+impl std::hash::Hash for Run {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let Run {
+            slot,
+            submission: _,
+            token,
+            attempts,
+            courier_requested,
+            zombie,
+            amount_due,
+            was_billed,
+            redeemed_points,
+        } = self;
+        (slot, token, attempts, courier_requested, zombie, amount_due, was_billed, redeemed_points).hash(h);
+    }
+}
+
+impl Run {
+    /// The checkout as last saved.
+    pub fn checkout(&self) -> &CheckoutState {
+        self.slot.record()
+    }
+
+    /// Saves a step of the live incarnation, which holds the latest claim.
+    fn save(&mut self, checkout: CheckoutState) {
+        let fence = self.slot.fence();
+        self.slot.save(fence, checkout).expect("the live incarnation holds the latest claim");
+    }
+}
+
+/// A superseded orchestrator incarnation: the checkout as it loaded it, and its fence.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Zombie {
+    pub checkout: CheckoutState,
+    pub fence: Fence,
+}
+
 impl Fingerprint for Run {
-    /// Leaves out the run's own ids (checkout and order): a run's position in the state says
-    /// which it is (a checkout never changes them), and alike runs compare by this alone.
+    /// Leaves out the run's own ids (checkout, order and courier token): a run's position in the
+    /// state says which it is (a checkout never changes them), and alike runs compare by this alone.
     fn fingerprint(&self) -> u64 {
-        masked_fingerprint(self, self.checkout.id(), self.checkout.order().id())
+        let checkout = self.checkout();
+        masked_fingerprint(self, [checkout.id().as_str(), checkout.order().id().as_str(), self.token.as_str()])
     }
 }
 
@@ -62,6 +121,18 @@ impl Fingerprint for Inventory {
 }
 
 impl Fingerprint for Ledger<UserId> {
+    fn fingerprint(&self) -> u64 {
+        crate::check::fingerprint(self)
+    }
+}
+
+impl Fingerprint for FenceBook {
+    fn fingerprint(&self) -> u64 {
+        crate::check::fingerprint(self)
+    }
+}
+
+impl Fingerprint for OrderRegistry {
     fn fingerprint(&self) -> u64 {
         crate::check::fingerprint(self)
     }
@@ -91,13 +162,26 @@ pub struct SagaState {
     pub inventory: Shared<Inventory>,
     pub points: Shared<Ledger<UserId>>,
     pub wallets: Shared<Ledger<UserId>>,
+    /// The stores' fence marks, per checkout (see `checkout_domain::fencing`).
+    pub fences: Shared<FenceBook>,
+    /// Every order admitted, and its checkout.
+    pub registry: Shared<OrderRegistry>,
+    /// The resubmissions not yet made, one bit each.
+    pub pending_submissions: u8,
     /// Sorted, so that the same multiset of messages is the same state.
     pub courier_queue: Vec<CourierRequest>,
     pub courier_replies: Vec<CourierReply>,
     pub faults_left: u8,
     pub crashes_left: u8,
     pub credits_left: u8,
+    pub refusals_left: u8,
+    pub foreign_left: u8,
+    pub zombies_left: u8,
     pub refused_with_stock_available: bool,
+    /// Ghost: a checkout accepted a courier reply that was not the worker's answer to it.
+    pub foreign_reply_accepted: bool,
+    /// Ghost: the record of a checkout that had ended was saved over.
+    pub ended_checkout_changed: bool,
     /// Ghost: some checkout refused the reply to its own command.
     pub reply_refused: bool,
     /// Ghost: after a crash, some checkout did not reload from its record as it was saved.
@@ -115,6 +199,8 @@ pub enum CallFault {
     FailsForGood,
     /// Takes effect, then the orchestrator crashes before persisting the new state.
     CrashAfterEffect,
+    /// A compensation is refused for good (a closed card): nothing is given back.
+    RefusedForGood,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -162,11 +248,110 @@ pub enum SagaAction {
     },
     /// Points reach the customer from outside the checkout.
     CreditPoints,
+    /// A reply made up from the checkout's public id arrives for its courier wait.
+    ForgeReply {
+        run: usize,
+    },
+    /// A worker reply is handed to a waiting checkout it was not meant for.
+    Misdeliver {
+        reply: usize,
+        to: usize,
+    },
+    /// A new incarnation claims the checkout while the old one still runs, as a zombie.
+    Supersede {
+        run: usize,
+    },
+    /// The zombie takes one step with what it loaded, then tries to save it.
+    ZombieActs {
+        run: usize,
+    },
+    /// The client submits an order again.
+    Submit {
+        submission: usize,
+    },
+}
+
+/// A protection of ours switched off on purpose, to show that the checker sees what it guards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Weakness {
+    /// Courier tokens made from the checkout id, as the first version made them: whoever knows
+    /// the id can forge the worker's reply.
+    PublicTokens,
+    /// One token for every courier wait, so any reply fits any waiting checkout.
+    SharedToken,
+    /// No fencing: the stores ignore fences, and a save overwrites whatever was saved since.
+    NoFencing,
+    /// No order registry: every submission opens a checkout under an id made from its order id.
+    NoRegistry,
+    /// A compensation refused for good is recorded as if it had given everything back.
+    RefusalTakenAsDone,
+}
+
+impl Weakness {
+    pub const ALL: [Weakness; 5] = [
+        Weakness::PublicTokens,
+        Weakness::SharedToken,
+        Weakness::NoFencing,
+        Weakness::NoRegistry,
+        Weakness::RefusalTakenAsDone,
+    ];
+
+    /// The protection switched off, in words.
+    pub fn protection(self) -> &'static str {
+        match self {
+            Weakness::PublicTokens => "courier tokens nobody can derive",
+            Weakness::SharedToken => "a token of its own for each courier wait",
+            Weakness::NoFencing => "fencing",
+            Weakness::NoRegistry => "the order registry",
+            Weakness::RefusalTakenAsDone => "raising refused compensations",
+        }
+    }
+
+    /// What the weakened copy does instead, in words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Weakness::PublicTokens => "courier tokens made from the checkout id (`<checkout>:prepare-order`)",
+            Weakness::SharedToken => "one courier token shared by every wait",
+            Weakness::NoFencing => "stores ignore fences, and a save overwrites newer saves",
+            Weakness::NoRegistry => "each submission opens a checkout `ck-<order id>`",
+            Weakness::RefusalTakenAsDone => "a compensation refused for good is recorded as given back",
+        }
+    }
+
+    /// The scenario whose faults the protection guards against.
+    pub fn scenario(self) -> Scenario {
+        match self {
+            Weakness::PublicTokens | Weakness::SharedToken => Scenario::foreign_replies(),
+            Weakness::NoFencing => Scenario::zombie(),
+            Weakness::NoRegistry => Scenario::resubmitted(),
+            Weakness::RefusalTakenAsDone => Scenario::refused_refund(),
+        }
+    }
+
+    /// The property that fails with the protection off.
+    pub fn breaks(self) -> &'static str {
+        match self {
+            Weakness::PublicTokens | Weakness::SharedToken => "only the worker's reply is accepted",
+            Weakness::NoFencing => "dispatched orders are whole",
+            Weakness::NoRegistry => "one checkout per order",
+            Weakness::RefusalTakenAsDone => "nothing silently stays taken",
+        }
+    }
 }
 
 /// The courier the worker assigns.
 fn courier() -> CourierId {
     CourierId::new("courier-1").expect("valid id")
+}
+
+/// The courier a forged reply names.
+fn impostor() -> CourierId {
+    CourierId::new("courier-forged").expect("valid id")
+}
+
+/// The token a forger guesses from a checkout id it knows: how the first version made tokens.
+fn guessed_token(checkout: &CheckoutId) -> TaskToken {
+    TaskToken::new(format!("{checkout}:prepare-order")).expect("a valid token")
 }
 
 /// Every checkout's charge happens at this time in the model; the deadline counts from it.
@@ -177,6 +362,8 @@ pub struct SagaModel {
     /// A compensation to break on purpose: it reports success without giving anything back.
     /// Used only to show that the properties notice a missing compensation.
     pub sabotaged: Option<Compensation>,
+    /// A protection switched off on purpose (see [`Weakness`]).
+    pub weakness: Option<Weakness>,
     /// Take each pure step together with the step before it. Sound because a pure step touches
     /// nothing but its own checkout and nothing else can happen to that checkout in between; a
     /// test compares every verdict with this switched off.
@@ -186,19 +373,58 @@ pub struct SagaModel {
     pub symmetry: Option<Symmetry>,
     /// Checkouts already saved and reloaded once, and whether each came back as itself.
     reloads: Mutex<HashMap<CheckoutState, bool>>,
-    /// Each run's reserve-stock, redeem-points and charge keys, which the audit reads every state.
+    /// Per submission: the checkout id it opens if admitted, its courier token, and its
+    /// reserve-stock, redeem-points and charge keys, which the audit reads every state.
+    checkout_ids: Vec<CheckoutId>,
+    tokens: Vec<TaskToken>,
     keys: Vec<[EffectKey; 3]>,
 }
 
 impl SagaModel {
     pub fn new(scenario: Scenario) -> SagaModel {
-        let symmetry = Symmetry::of(&scenario);
-        let keys = scenario
-            .checkout_ids()
+        SagaModel::weakened(scenario, None)
+    }
+
+    /// The model with one protection switched off, or none.
+    pub fn weakened(scenario: Scenario, weakness: Option<Weakness>) -> SagaModel {
+        // With the registry, a submission that opens a checkout gets a fresh id; without it, the
+        // id is made from the order id, and a resubmission's collides with the first one's.
+        let checkout_ids: Vec<CheckoutId> = scenario
+            .submissions()
+            .enumerate()
+            .map(|(k, order)| {
+                let id = if k < scenario.orders.len() || weakness == Some(Weakness::NoRegistry) {
+                    format!("ck-{}", order.id())
+                } else {
+                    format!("ck-{}-{}", order.id(), k + 1)
+                };
+                CheckoutId::new(id).expect("a short valid id")
+            })
+            .collect();
+        let tokens = checkout_ids
+            .iter()
+            .map(|id| match weakness {
+                Some(Weakness::PublicTokens) => guessed_token(id),
+                Some(Weakness::SharedToken) => TaskToken::new("prepare-order").expect("a valid token"),
+                _ => TaskToken::new(format!("secret-{id}")).expect("a valid token"),
+            })
+            .collect();
+        let keys = checkout_ids
             .iter()
             .map(|id| [Effect::ReserveStock, Effect::RedeemPoints, Effect::Charge].map(|e| EffectKey::new(id, e)))
             .collect();
-        SagaModel { scenario, sabotaged: None, fuse_pure_steps: true, symmetry, reloads: Mutex::default(), keys }
+        let symmetry = Symmetry::of(&scenario, &checkout_ids);
+        SagaModel {
+            scenario,
+            sabotaged: None,
+            weakness,
+            fuse_pure_steps: true,
+            symmetry,
+            reloads: Mutex::default(),
+            checkout_ids,
+            tokens,
+            keys,
+        }
     }
 
     /// The same model with one compensation turned into a no-op that claims success.
@@ -211,31 +437,68 @@ impl SagaModel {
         SagaModel { fuse_pure_steps: false, symmetry: None, ..self }
     }
 
+    fn weak(&self, weakness: Weakness) -> bool {
+        self.weakness == Some(weakness)
+    }
+
+    /// Whether incarnations claim checkouts and the stores check fences. Only a zombie can act
+    /// under an older fence than the live incarnation's; in a scenario without one, fences are
+    /// never compared with a lower one and change no outcome, and claiming on every restart
+    /// would only number otherwise equal states apart. So they are kept where zombies are.
+    fn fenced(&self) -> bool {
+        self.scenario.zombies > 0 && !self.weak(Weakness::NoFencing)
+    }
+
+    /// A new checkout for submission `k`, its pure steps taken.
+    fn open_run(&self, k: usize, order: &Order) -> Shared<Run> {
+        let token = self.tokens[k].clone();
+        let checkout = self.settle(CheckoutState::start(self.checkout_ids[k].clone(), order.clone()), &token);
+        Shared::new(Run {
+            slot: Slot::new(checkout),
+            submission: u8::try_from(k).expect("a handful of submissions"),
+            token,
+            attempts: 0,
+            courier_requested: false,
+            zombie: None,
+            amount_due: None,
+            was_billed: false,
+            redeemed_points: false,
+        })
+    }
+
     fn sabotage(&self, command: &Command) -> Option<Event> {
-        let event = match (self.sabotaged?, command) {
-            (Compensation::ReleaseStock, Command::ReleaseStock { .. }) => {
-                Event::StockReleased(StockReleased { quantity: 0 })
-            }
-            (Compensation::RestorePoints, Command::RestorePoints { .. }) => {
-                Event::PointsRestored(PointsRestored { points: Points::ZERO })
-            }
-            (Compensation::Refund, Command::Refund { .. }) => Event::Refunded(RefundReceipt { amount: Money::ZERO }),
-            _ => return None,
-        };
-        Some(event)
+        let sabotaged = matches!(
+            (self.sabotaged?, command),
+            (Compensation::ReleaseStock, Command::ReleaseStock { .. })
+                | (Compensation::RestorePoints, Command::RestorePoints { .. })
+                | (Compensation::Refund, Command::Refund { .. })
+        );
+        sabotaged.then(|| nothing_back(command))
     }
 
     fn command_of(run: &Run) -> Option<Command> {
-        match run.checkout.next() {
+        match run.checkout().next() {
             Next::Run(command) => Some(command),
             _ => None,
         }
     }
 
-    /// Performs a command against the world and returns the reply the checkout would get.
-    fn effect(&self, state: &mut SagaState, run: usize, command: &Command) -> Event {
+    /// Performs a command sent under `fence` against the world and returns the reply the
+    /// checkout would get, or `None` if the stores refuse it because a newer incarnation of the
+    /// checkout has acted since.
+    fn effect(&self, state: &mut SagaState, run: usize, command: &Command, fence: Fence) -> Option<Event> {
         if let Some(event) = self.sabotage(command) {
-            return event;
+            return Some(event);
+        }
+        if let Command::Charge { amount, .. } = command {
+            if state.runs[run].amount_due.is_none() {
+                state.runs[run].make_mut().amount_due = Some(amount.minor_units());
+            }
+        }
+        if let (Some(key), true) = (command.key(), self.fenced()) {
+            if state.fences.check(key.checkout(), fence).ok()? {
+                state.fences.make_mut().admit(key.checkout(), fence).expect("checked just now");
+            }
         }
         if let Command::ReserveStock { book, quantity, .. } = command {
             let available = state.inventory.stock.balance(book).unwrap_or(0);
@@ -245,7 +508,7 @@ impl SagaModel {
             {
                 state.refused_with_stock_available = true;
             }
-            return event;
+            return Some(event);
         }
         // Only the store the command goes to is copied for the new state; the others stay shared.
         let event = match Store::for_command(command) {
@@ -265,18 +528,25 @@ impl SagaModel {
             }
             _ => {}
         }
-        event
+        Some(event)
+    }
+
+    /// Performs a command of the live incarnation, whose fence is the latest.
+    fn live_effect(&self, state: &mut SagaState, run: usize, command: &Command) -> Event {
+        let fence = state.runs[run].slot.fence();
+        self.effect(state, run, command, fence).expect("the live incarnation holds the latest fence")
     }
 
     /// Feeds a reply to the checkout that asked for it, and says whether it was taken. A refusal
     /// leaves the checkout where it was.
     fn feed(&self, state: &mut SagaState, run: usize, event: Event) -> bool {
-        match state.runs[run].checkout.clone().apply(event) {
+        match state.runs[run].checkout().clone().apply(event) {
             Ok(next) => {
                 let mut r = state.runs[run].make_mut();
-                r.checkout = self.settle(next);
+                let next = self.settle(next, &r.token);
+                r.save(next);
                 r.attempts = 0;
-                if r.checkout.courier_wait().is_none() {
+                if r.checkout().courier_wait().is_none() {
                     r.courier_requested = false;
                 }
                 true
@@ -294,19 +564,32 @@ impl SagaModel {
     }
 
     /// With fused pure steps, takes every pure step that is due now.
-    fn settle(&self, mut checkout: CheckoutState) -> CheckoutState {
-        while self.fuse_pure_steps && checkout.next() == Next::Compute {
-            checkout = checkout.compute().expect("a checkout whose next step is pure can take it");
+    fn settle(&self, mut checkout: CheckoutState, token: &TaskToken) -> CheckoutState {
+        while self.fuse_pure_steps && matches!(checkout.next(), Next::Compute | Next::OpenCourierWait) {
+            checkout = Self::pure_step(checkout, token);
         }
         checkout
+    }
+
+    /// Takes the step that needs nothing from outside: a computation, or opening the courier
+    /// wait with the token the runtime issues (which touches nothing but this checkout).
+    fn pure_step(checkout: CheckoutState, token: &TaskToken) -> CheckoutState {
+        let next = match checkout.next() {
+            Next::OpenCourierWait => checkout.apply(Event::CourierWaitOpened { token: token.clone() }),
+            _ => checkout.compute(),
+        };
+        next.expect("a checkout whose next step is pure can take it")
     }
 
     /// The orchestrator of `run` crashes and restarts: what it held only in memory is gone, and
     /// the checkout is loaded back from its saved JSON record.
     fn restart(&self, state: &mut SagaState, run: usize) {
         state.crashes_left -= 1;
-        let reloads = self.reloads_as_saved(&state.runs[run].checkout);
+        let reloads = self.reloads_as_saved(state.runs[run].checkout());
         let mut r = state.runs[run].make_mut();
+        if self.scenario.zombies > 0 {
+            r.slot.claim().expect("a handful of claims");
+        }
         r.attempts = 0;
         r.courier_requested = false;
         drop(r);
@@ -331,12 +614,17 @@ impl SagaModel {
 
     fn call(&self, state: &mut SagaState, run: usize, fault: Option<CallFault>) {
         let Some(command) = Self::command_of(&state.runs[run]) else { return };
-        if let Command::Charge { amount, .. } = &command {
-            state.runs[run].make_mut().amount_due = Some(amount.minor_units());
-        }
         match fault {
             None => {
-                let event = self.effect(state, run, &command);
+                let event = self.live_effect(state, run, &command);
+                self.apply(state, run, event);
+            }
+            Some(CallFault::RefusedForGood) => {
+                state.refusals_left -= 1;
+                let event = match self.weakness {
+                    Some(Weakness::RefusalTakenAsDone) => nothing_back(&command),
+                    _ => Event::CompensationRefused { detail: "refused for good".into() },
+                };
                 self.apply(state, run, event);
             }
             Some(CallFault::FailsForGood) => {
@@ -344,13 +632,13 @@ impl SagaModel {
                 self.give_up(state, run, "failed for good");
             }
             Some(CallFault::CrashAfterEffect) => {
-                self.effect(state, run, &command);
+                self.live_effect(state, run, &command);
                 self.restart(state, run);
             }
             Some(f @ (CallFault::FailsBeforeEffect | CallFault::ReplyLost)) => {
                 state.faults_left -= 1;
                 if f == CallFault::ReplyLost {
-                    self.effect(state, run, &command);
+                    self.live_effect(state, run, &command);
                 }
                 // Compensations are retried until they succeed; forward steps have a budget.
                 if !command.is_compensation() {
@@ -361,6 +649,77 @@ impl SagaModel {
                 }
             }
         }
+    }
+}
+
+/// The reply of a compensation that gave nothing back, claiming success.
+fn nothing_back(compensation: &Command) -> Event {
+    match compensation {
+        Command::ReleaseStock { .. } => Event::StockReleased(StockReleased { quantity: 0 }),
+        Command::RestorePoints { .. } => Event::PointsRestored(PointsRestored { points: Points::ZERO }),
+        _ => Event::Refunded(RefundReceipt { amount: Money::ZERO }),
+    }
+}
+
+impl SagaModel {
+    /// The zombie of `run` takes one step from what it loaded, as a live orchestrator would, and
+    /// tries to save it. With fencing, the stores refuse it once the new incarnation has acted,
+    /// and its save is refused always (the new incarnation claimed the checkout); it stops
+    /// there. Without fencing, its save overwrites the record. Either way it then stops.
+    fn zombie_acts(&self, state: &mut SagaState, run: usize) {
+        let Some(zombie) = state.runs[run].make_mut().zombie.take() else { return };
+        let token = state.runs[run].token.clone();
+        let next = match zombie.checkout.next() {
+            Next::Finished(_) => None,
+            Next::Compute | Next::OpenCourierWait => Some(Self::pure_step(zombie.checkout.clone(), &token)),
+            // Its clock may be ahead: it gives up on the courier.
+            Next::Run(Command::RequestCourier { deadline_ms, .. }) => {
+                zombie.checkout.clone().apply(Event::DeadlinePassed { now_ms: deadline_ms }).ok()
+            }
+            Next::Run(command) => self
+                .effect(state, run, &command, zombie.fence)
+                .and_then(|event| zombie.checkout.clone().apply(event).ok()),
+        };
+        let Some(next) = next else { return };
+        let next = self.settle(next, &token);
+        let mut r = state.runs[run].make_mut();
+        let held = if self.weak(Weakness::NoFencing) { r.slot.fence() } else { zombie.fence };
+        let ended = r.checkout().is_finished().then(|| r.checkout().clone());
+        if r.slot.save(held, next).is_ok() {
+            if r.checkout().courier_wait().is_none() {
+                r.courier_requested = false;
+            }
+            if ended.is_some_and(|ended| ended != *r.checkout()) {
+                drop(r);
+                state.ended_checkout_changed = true;
+            }
+        }
+    }
+
+    /// Feeds a courier reply that is not the worker's answer to `run`'s own wait, and records
+    /// it if the checkout took it.
+    fn feed_foreign(&self, state: &mut SagaState, run: usize, event: Event) {
+        state.foreign_left -= 1;
+        if self.feed(state, run, event) {
+            state.foreign_reply_accepted = true;
+        }
+    }
+
+    /// The client submits submission `k` again: the registry opens a checkout for a new order,
+    /// hands back the existing one for the same order, and refuses another order under a known
+    /// id. Without the registry, every submission opens a checkout.
+    fn submit(&self, state: &mut SagaState, k: usize) {
+        state.pending_submissions &= !(1 << (k - self.scenario.orders.len()));
+        let order = self.scenario.submissions().nth(k).expect("a scenario submission");
+        let opens = self.weak(Weakness::NoRegistry)
+            || matches!(state.registry.make_mut().admit(order, self.checkout_ids[k].clone()), Ok(Admission::Opened(_)));
+        if opens {
+            state.runs.push(self.open_run(k, order));
+        }
+    }
+
+    fn is_waiting(run: &Run) -> bool {
+        run.checkout().courier_wait().is_some_and(|wait| wait.token.is_some())
     }
 }
 
@@ -375,19 +734,14 @@ impl Model for SagaModel {
         let (mut points, mut wallets) = (Ledger::default(), Ledger::default());
         points.open(s.user.clone(), s.points).expect("scenario amounts are small");
         wallets.open(s.user.clone(), s.funds).expect("scenario amounts are small");
+        let mut registry = OrderRegistry::default();
         let runs = s
             .orders
             .iter()
-            .zip(s.checkout_ids())
-            .map(|(order, id)| {
-                Shared::new(Run {
-                    checkout: self.settle(CheckoutState::start(id, order.clone())),
-                    attempts: 0,
-                    courier_requested: false,
-                    amount_due: None,
-                    was_billed: false,
-                    redeemed_points: false,
-                })
+            .enumerate()
+            .map(|(k, order)| {
+                registry.admit(order, self.checkout_ids[k].clone()).expect("a scenario's first orders differ");
+                self.open_run(k, order)
             })
             .collect();
         vec![SagaState {
@@ -395,12 +749,20 @@ impl Model for SagaModel {
             inventory: Shared::new(inventory),
             points: Shared::new(points),
             wallets: Shared::new(wallets),
+            fences: Shared::new(FenceBook::default()),
+            registry: Shared::new(registry),
+            pending_submissions: (1u8 << s.resubmissions.len()) - 1,
             courier_queue: Vec::new(),
             courier_replies: Vec::new(),
             faults_left: s.faults,
             crashes_left: s.crashes,
             credits_left: s.points_credits,
+            refusals_left: s.refusals,
+            foreign_left: s.foreign_replies,
+            zombies_left: s.zombies,
             refused_with_stock_available: false,
+            foreign_reply_accepted: false,
+            ended_checkout_changed: false,
             reply_refused: false,
             reload_failed: false,
         }]
@@ -410,17 +772,23 @@ impl Model for SagaModel {
         let faulty = state.faults_left > 0;
         let crashy = state.crashes_left > 0;
         for (run, r) in state.runs.iter().enumerate() {
-            // The courier wait's command (a whole order and a fresh token) is built only when
-            // the request is sent: offering the actions needs only the phase.
-            let next = if r.checkout.phase() == Phase::PreparingOrder { None } else { Some(r.checkout.next()) };
+            if r.zombie.is_some() {
+                actions.push(SagaAction::ZombieActs { run });
+            }
+            // The courier wait's command (a whole order) is built only when the request is sent:
+            // offering the actions needs only the phase and whether the wait is open.
+            let next = if Self::is_waiting(r) { None } else { Some(r.checkout().next()) };
             match next {
                 Some(Next::Finished(_)) => continue,
-                Some(Next::Compute) => actions.push(SagaAction::Compute { run }),
+                Some(Next::Compute | Next::OpenCourierWait) => actions.push(SagaAction::Compute { run }),
                 None | Some(Next::Run(Command::RequestCourier { .. })) => {
                     if !r.courier_requested {
                         actions.push(SagaAction::RequestCourier { run });
                     }
                     actions.push(SagaAction::DeadlinePasses { run });
+                    if state.foreign_left > 0 {
+                        actions.push(SagaAction::ForgeReply { run });
+                    }
                 }
                 Some(Next::Run(command)) => {
                     actions.push(SagaAction::Call { run, fault: None });
@@ -431,6 +799,9 @@ impl Model for SagaModel {
                             actions.push(SagaAction::Call { run, fault: Some(CallFault::FailsForGood) });
                         }
                     }
+                    if state.refusals_left > 0 && command.is_compensation() {
+                        actions.push(SagaAction::Call { run, fault: Some(CallFault::RefusedForGood) });
+                    }
                     if crashy {
                         actions.push(SagaAction::Call { run, fault: Some(CallFault::CrashAfterEffect) });
                     }
@@ -438,6 +809,9 @@ impl Model for SagaModel {
             }
             if crashy {
                 actions.push(SagaAction::Crash { run });
+            }
+            if state.zombies_left > 0 && r.zombie.is_none() {
+                actions.push(SagaAction::Supersede { run });
             }
         }
         for request in 0..state.courier_queue.len() {
@@ -448,15 +822,27 @@ impl Model for SagaModel {
                 actions.push(SagaAction::DuplicateRequest { request });
             }
         }
-        for reply in 0..state.courier_replies.len() {
+        for (reply, message) in state.courier_replies.iter().enumerate() {
             actions.push(SagaAction::Deliver { reply });
             if faulty {
                 actions.push(SagaAction::LoseReply { reply });
                 actions.push(SagaAction::DuplicateReply { reply });
             }
+            if state.foreign_left > 0 {
+                for (to, r) in state.runs.iter().enumerate() {
+                    if to != message.run && Self::is_waiting(r) {
+                        actions.push(SagaAction::Misdeliver { reply, to });
+                    }
+                }
+            }
         }
         if state.credits_left > 0 {
             actions.push(SagaAction::CreditPoints);
+        }
+        for k in 0..self.scenario.resubmissions.len() {
+            if state.pending_submissions & (1 << k) != 0 {
+                actions.push(SagaAction::Submit { submission: self.scenario.orders.len() + k });
+            }
         }
     }
 
@@ -466,10 +852,11 @@ impl Model for SagaModel {
             SagaAction::Call { run, fault } => self.call(&mut state, run, fault),
             SagaAction::Compute { run } => {
                 let mut r = state.runs[run].make_mut();
-                r.checkout = r.checkout.clone().compute().expect("compute is offered only for pure steps");
+                let next = Self::pure_step(r.checkout().clone(), &r.token);
+                r.save(next);
             }
             SagaAction::RequestCourier { run } => {
-                let (token, _) = state.runs[run].checkout.courier_wait()?;
+                let token = state.runs[run].checkout().courier_wait()?.token?;
                 insert_sorted(&mut state.courier_queue, CourierRequest { run, token });
                 state.runs[run].make_mut().courier_requested = true;
             }
@@ -491,13 +878,8 @@ impl Model for SagaModel {
             }
             SagaAction::Deliver { reply } => {
                 let CourierReply { run, token, assigned } = state.courier_replies.remove(reply);
-                let event = if assigned {
-                    Event::CourierAssigned { token, courier: courier() }
-                } else {
-                    Event::CourierUnavailable { token, detail: "no courier available".into() }
-                };
                 // A reply for a checkout that no longer waits (late, duplicated) is discarded.
-                self.feed(&mut state, run, event);
+                self.feed(&mut state, run, worker_reply(token, assigned));
             }
             SagaAction::LoseReply { reply } => {
                 state.faults_left -= 1;
@@ -508,7 +890,7 @@ impl Model for SagaModel {
                 duplicate(&mut state.courier_replies, reply);
             }
             SagaAction::DeadlinePasses { run } => {
-                let (_, deadline_ms) = state.runs[run].checkout.courier_wait()?;
+                let deadline_ms = state.runs[run].checkout().courier_wait()?.deadline_ms;
                 self.apply(&mut state, run, Event::DeadlinePassed { now_ms: deadline_ms });
             }
             SagaAction::CreditPoints => {
@@ -519,13 +901,36 @@ impl Model for SagaModel {
                     .deposit(&self.scenario.user, POINTS_CREDIT)
                     .expect("scenario amounts are small");
             }
+            SagaAction::ForgeReply { run } => {
+                let token = guessed_token(state.runs[run].checkout().id());
+                self.feed_foreign(&mut state, run, Event::CourierAssigned { token, courier: impostor() });
+            }
+            SagaAction::Misdeliver { reply, to } => {
+                let CourierReply { token, assigned, .. } = state.courier_replies.remove(reply);
+                self.feed_foreign(&mut state, to, worker_reply(token, assigned));
+            }
+            SagaAction::Supersede { run } => {
+                state.zombies_left -= 1;
+                let mut r = state.runs[run].make_mut();
+                r.zombie = Some(Zombie { checkout: r.checkout().clone(), fence: r.slot.fence() });
+                r.slot.claim().expect("a handful of claims");
+                r.attempts = 0;
+                r.courier_requested = false;
+            }
+            SagaAction::ZombieActs { run } => self.zombie_acts(&mut state, run),
+            SagaAction::Submit { submission } => self.submit(&mut state, submission),
         }
         Some(state)
     }
 }
 
-fn as_i64(n: u64) -> i64 {
-    i64::try_from(n).expect("model quantities are small")
+/// The worker's answer to a courier request, as the orchestrator receives it.
+fn worker_reply(token: TaskToken, assigned: bool) -> Event {
+    if assigned {
+        Event::CourierAssigned { token, courier: courier() }
+    } else {
+        Event::CourierUnavailable { token, detail: "no courier available".into() }
+    }
 }
 
 impl Audited for SagaModel {
@@ -542,12 +947,17 @@ impl Audited for SagaModel {
         for (key, entry) in state.wallets.entries() {
             runs.add_for_checkout(key.checkout(), (2u8, key.effect(), entry.amount, entry.state));
         }
+        for run in 0..state.runs.len() {
+            let id = state.runs[run].checkout().id();
+            runs.add(run, (3u8, state.fences.mark(id)));
+        }
+        let own = |run: usize, token: &TaskToken| state.runs[run].token == *token;
         for request in &state.courier_queue {
-            let foreign = (!runs.is_own_token(request.run, &request.token)).then_some(&request.token);
+            let foreign = (!own(request.run, &request.token)).then_some(&request.token);
             runs.add(request.run, (0u8, foreign));
         }
         for reply in &state.courier_replies {
-            let foreign = (!runs.is_own_token(reply.run, &reply.token)).then_some(&reply.token);
+            let foreign = (!own(reply.run, &reply.token)).then_some(&reply.token);
             runs.add(reply.run, (1u8, foreign, reply.assigned));
         }
         let s = &self.scenario;
@@ -556,24 +966,28 @@ impl Audited for SagaModel {
             state.points.balance(&s.user),
             state.wallets.balance(&s.user),
             (state.faults_left, state.crashes_left, state.credits_left),
+            (state.refusals_left, state.foreign_left, state.zombies_left, state.pending_submissions),
             (state.refused_with_stock_available, state.reply_refused, state.reload_failed),
+            (state.foreign_reply_accepted, state.ended_checkout_changed, &state.registry),
         )))
     }
 
     fn audit(&self, state: &SagaState) -> Audit {
         let s = &self.scenario;
-        let orders = state
+        let orders: Vec<OrderAudit> = state
             .runs
             .iter()
-            .zip(&self.keys)
-            .map(|(r, [stock_key, points_key, charge_key])| {
-                let order = r.checkout.order();
+            .map(|r| {
+                let [stock_key, points_key, charge_key] = &self.keys[usize::from(r.submission)];
+                let checkout = r.checkout();
+                let order = checkout.order();
                 OrderAudit {
                     order: order.id().clone(),
-                    status: match r.checkout.phase() {
+                    status: match checkout.phase() {
                         Phase::Dispatched => Status::Dispatched,
                         Phase::Rejected => Status::Rejected,
                         Phase::Compensated => Status::Compensated,
+                        Phase::NeedsOperator => Status::NeedsOperator,
                         _ => Status::InProgress,
                     },
                     quantity: i64::from(order.quantity().get()),
@@ -585,15 +999,26 @@ impl Audited for SagaModel {
                         was_billed: r.was_billed,
                         redeemed_points: r.redeemed_points,
                     },
+                    unreturned: unreturned(checkout),
                 }
             })
             .collect();
+        let checkouts_share_an_order = state.runs.iter().enumerate().any(|(i, a)| {
+            state.runs[i + 1..].iter().any(|b| {
+                a.checkout().id() == b.checkout().id() || a.checkout().order().id() == b.checkout().order().id()
+            })
+        });
         Audit {
             initial_stock: i64::from(s.copies),
             stock: as_i64(state.inventory.stock.balance(&s.book).unwrap_or(0)),
             points_supplied: as_i64(s.points + u64::from(s.points_credits - state.credits_left) * POINTS_CREDIT),
             points: as_i64(state.points.balance(&s.user).unwrap_or(0)),
+            funds_supplied: as_i64(s.funds),
+            funds: as_i64(state.wallets.balance(&s.user).unwrap_or(0)),
             orders,
+            checkouts_share_an_order,
+            foreign_reply_accepted: state.foreign_reply_accepted,
+            ended_checkout_changed: state.ended_checkout_changed,
             refused_with_stock_available: state.refused_with_stock_available,
             reply_refused: state.reply_refused,
             reload_failed: state.reload_failed,
@@ -602,14 +1027,32 @@ impl Audited for SagaModel {
     }
 }
 
-fn order_name(model: &SagaModel, run: usize) -> String {
-    model.scenario.orders[run].id().to_string()
+/// What a checkout's record names as refused for good.
+fn unreturned(checkout: &CheckoutState) -> Unreturned {
+    Unreturned(checkout.unreturned().iter().fold(0, |bits, u| {
+        bits | match u.compensation {
+            Compensation::ReleaseStock => Unreturned::STOCK,
+            Compensation::RestorePoints => Unreturned::POINTS,
+            Compensation::Refund => Unreturned::MONEY,
+        }
+    }))
+}
+
+/// A run by its order's id, and by its checkout's id when that does not follow from the order's.
+fn run_name(state: &SagaState, run: usize) -> String {
+    let checkout = state.runs[run].checkout();
+    let (order, id) = (checkout.order().id(), checkout.id());
+    if id.as_str() == format!("ck-{order}") {
+        order.to_string()
+    } else {
+        format!("{order} (checkout {id})")
+    }
 }
 
 impl Narrated for SagaModel {
     fn narrate(&self, before: &SagaState, action: &SagaAction, after: &SagaState) -> Step {
-        let name = |run: usize| order_name(self, run);
-        let phase = |state: &SagaState, run: usize| state.runs[run].checkout.phase();
+        let name = |run: usize| run_name(after, run);
+        let phase = |state: &SagaState, run: usize| state.runs[run].checkout().phase();
         let step = |from, to, text: String| Step { from, to, text };
         match action {
             SagaAction::Call { run, fault } => {
@@ -622,6 +1065,7 @@ impl Narrated for SagaModel {
                     Some(CallFault::CrashAfterEffect) => {
                         "takes effect, then the orchestrator crashes before saving and restarts"
                     }
+                    Some(CallFault::RefusedForGood) => "is refused for good",
                 };
                 let to = if matches!(command, Command::NotifyCourier { .. }) { Actor::Outside } else { Actor::Stores };
                 let text = format!("{}: {} {outcome}, checkout is {}", name(*run), command.name(), phase(after, *run));
@@ -681,6 +1125,71 @@ impl Narrated for SagaModel {
                 Actor::Stores,
                 format!("{POINTS_CREDIT} points are credited to the customer from outside"),
             ),
+            SagaAction::ForgeReply { run } => {
+                let taken = if before.runs[*run] == after.runs[*run] { "refused" } else { "ACCEPTED" };
+                let text = format!(
+                    "someone who knows checkout {} forges a courier reply for it: {taken}, checkout is {}",
+                    after.runs[*run].checkout().id(),
+                    phase(after, *run)
+                );
+                step(Actor::Outside, Actor::Orchestrator, text)
+            }
+            SagaAction::Misdeliver { reply, to } => {
+                let from = before.courier_replies[*reply].run;
+                let taken = if before.runs[*to] == after.runs[*to] { "refused" } else { "ACCEPTED" };
+                let text = format!(
+                    "the worker reply for {} is handed to {}: {taken}, checkout is {}",
+                    name(from),
+                    name(*to),
+                    phase(after, *to)
+                );
+                step(Actor::Worker, Actor::Orchestrator, text)
+            }
+            SagaAction::Supersede { run } => step(
+                Actor::Orchestrator,
+                Actor::Orchestrator,
+                format!(
+                    "{}: a new orchestrator claims the checkout (fence {}) while the old one still runs",
+                    name(*run),
+                    after.runs[*run].slot.fence().get()
+                ),
+            ),
+            SagaAction::ZombieActs { run } => {
+                let zombie = before.runs[*run].zombie.as_ref().expect("a zombie acts");
+                let saved = if before.runs[*run].checkout() == after.runs[*run].checkout() {
+                    "its save is refused"
+                } else {
+                    "its save OVERWRITES the record"
+                };
+                let text = format!(
+                    "{}: the old orchestrator (fence {}) acts on the {} checkout it loaded; {saved}, checkout is {}",
+                    name(*run),
+                    zombie.fence.get(),
+                    zombie.checkout.phase(),
+                    phase(after, *run)
+                );
+                step(Actor::Orchestrator, Actor::Stores, text)
+            }
+            SagaAction::Submit { submission } => {
+                let order = self.scenario.submissions().nth(*submission).expect("a scenario submission");
+                let outcome = if after.runs.len() > before.runs.len() {
+                    format!("a checkout is opened: {}", after.runs[after.runs.len() - 1].checkout().id())
+                } else if before
+                    .registry
+                    .checkout_of(order.id())
+                    .is_some_and(|_| before.runs.iter().any(|r| r.checkout().order() == order))
+                {
+                    "the registry returns the checkout it already has".to_string()
+                } else {
+                    "the registry refuses it: that id was used for another order".to_string()
+                };
+                let text = format!(
+                    "the client submits {} for {} again: {outcome}",
+                    order.id(),
+                    crate::audit::copies(i64::from(order.quantity().get()))
+                );
+                step(Actor::Outside, Actor::Orchestrator, text)
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! how many points, and how many faults the environment may inject. Faults are bounded so that
 //! the state space is finite; within the bound the checker tries every placement of them.
 
-use checkout_domain::{BookId, CheckoutId, Money, Order, OrderId, Quantity, UserId};
+use checkout_domain::{BookId, Money, Order, OrderId, Quantity, UserId};
 
 /// The points one outside credit (a loyalty reward from elsewhere) adds to the customer.
 pub const POINTS_CREDIT: u64 = 5;
@@ -27,6 +27,17 @@ pub struct Scenario {
     pub points_credits: u8,
     /// How many attempts a forward step gets before the checkout gives up and compensates.
     pub max_attempts: u8,
+    /// Compensations that may be refused for good (a closed card) in one run.
+    pub refusals: u8,
+    /// Courier replies that may come from outside the worker, in one run: forged from what a
+    /// customer knows, or a real reply handed to a checkout it was not meant for.
+    pub foreign_replies: u8,
+    /// Times an orchestrator may be superseded while it still runs (a retried Lambda, a runner
+    /// restarted while the old one lives on): the old incarnation goes on as a zombie.
+    pub zombies: u8,
+    /// Orders the client submits again after the first submissions, at any moment: the same
+    /// order (a retry), or an order id already used with another body.
+    pub resubmissions: Vec<Order>,
     /// Whether the proofs search our saga's runs in this scenario for the examples they show.
     /// Only the small scenarios are searched: the examples shown are the shortest, and the small
     /// scenarios have them. (The reference's state spaces are small; all of them are searched.)
@@ -68,6 +79,10 @@ impl Scenario {
             crashes: 1,
             points_credits: 1,
             max_attempts: 2,
+            refusals: 0,
+            foreign_replies: 0,
+            zombies: 0,
+            resubmissions: Vec::new(),
             show_traces: true,
         }
     }
@@ -125,9 +140,79 @@ impl Scenario {
         }
     }
 
-    /// The id each order's checkout is opened under: one checkout per order, `ck-<order id>`.
-    pub fn checkout_ids(&self) -> Vec<CheckoutId> {
-        self.orders.iter().map(|o| CheckoutId::new(format!("ck-{}", o.id())).expect("a short valid id")).collect()
+    /// Compensations refused for good (a closed card, a closed points account) while a redeeming
+    /// order fails.
+    pub fn refused_refund() -> Scenario {
+        Scenario {
+            name: "compensations refused",
+            faults: 2,
+            crashes: 1,
+            points_credits: 0,
+            refusals: 2,
+            show_traces: true,
+            ..Scenario::single_order()
+        }
+    }
+
+    /// Two orders whose courier waits receive replies from outside the worker: one forged from
+    /// the order's public ids, one meant for the other checkout.
+    pub fn foreign_replies() -> Scenario {
+        let base = Scenario::two_orders();
+        let (book, user) = (base.book.clone(), base.user.clone());
+        Scenario {
+            name: "foreign courier replies",
+            orders: vec![order("order-1", &book, &user, 1, false), order("order-2", &book, &user, 1, false)],
+            faults: 1,
+            crashes: 1,
+            points_credits: 0,
+            foreign_replies: 2,
+            show_traces: true,
+            ..base
+        }
+    }
+
+    /// An orchestrator superseded while it still runs, so two incarnations act for one checkout.
+    pub fn zombie() -> Scenario {
+        Scenario {
+            name: "a zombie orchestrator",
+            faults: 2,
+            crashes: 1,
+            points_credits: 0,
+            zombies: 1,
+            show_traces: true,
+            ..Scenario::single_order()
+        }
+    }
+
+    /// A client that submits its order again (as a retry, at once or after it ended) and reuses
+    /// its id for an order of more copies.
+    pub fn resubmitted() -> Scenario {
+        let base = Scenario::single_order();
+        let (book, user) = (base.book.clone(), base.user.clone());
+        let first = order("order-1", &book, &user, 1, false);
+        Scenario {
+            name: "an order submitted again",
+            copies: 2,
+            resubmissions: vec![first.clone(), order("order-1", &book, &user, 2, false)],
+            orders: vec![first],
+            faults: 2,
+            crashes: 1,
+            points_credits: 0,
+            show_traces: true,
+            ..base
+        }
+    }
+
+    /// Whether the scenario has faults only our saga has the parts to meet (refused
+    /// compensations, foreign courier replies, zombies, resubmissions). The reference model has
+    /// none of those parts, so it is not checked in such a scenario.
+    pub fn is_hostile(&self) -> bool {
+        self.refusals > 0 || self.foreign_replies > 0 || self.zombies > 0 || !self.resubmissions.is_empty()
+    }
+
+    /// Every submission, in order: the first orders, then the resubmissions.
+    pub fn submissions(&self) -> impl Iterator<Item = &Order> {
+        self.orders.iter().chain(&self.resubmissions)
     }
 
     /// The scenario in one sentence, made from its fields so that it cannot drift from them.
@@ -143,9 +228,26 @@ impl Scenario {
                 format!("{} for {}{points}", o.id(), count(u64::from(o.quantity().get()), "copy", "copies"))
             })
             .collect();
+        let mut extra = Vec::new();
+        let mut budget = |n: u8, one: &str, many: &str| {
+            if n > 0 {
+                extra.push(count(u64::from(n), one, many));
+            }
+        };
+        budget(self.refusals, "compensation refused for good", "compensations refused for good");
+        budget(self.foreign_replies, "foreign courier reply", "foreign courier replies");
+        budget(self.zombies, "zombie orchestrator", "zombie orchestrators");
+        for order in &self.resubmissions {
+            extra.push(format!(
+                "{} submitted again for {}",
+                order.id(),
+                count(u64::from(order.quantity().get()), "copy", "copies")
+            ));
+        }
+        let extra = if extra.is_empty() { String::new() } else { format!("; and {}", extra.join(", ")) };
         format!(
             "{} in stock at {} each; the customer has {}; {}; up to {}, {} and {} of {} points; \
-             {} per forward step",
+             {} per forward step{extra}",
             count(u64::from(self.copies), "copy", "copies"),
             self.unit_price.minor_units(),
             count(self.points, "point", "points"),
@@ -166,6 +268,10 @@ impl Scenario {
             Scenario::two_orders(),
             Scenario::three_orders(),
             Scenario::four_orders(),
+            Scenario::refused_refund(),
+            Scenario::foreign_replies(),
+            Scenario::zombie(),
+            Scenario::resubmitted(),
         ]
     }
 }

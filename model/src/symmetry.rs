@@ -11,7 +11,7 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 
-use checkout_domain::{CheckoutId, Order, OrderId, TaskToken};
+use checkout_domain::{CheckoutId, Order};
 use smallvec::SmallVec;
 
 use crate::check::fingerprint_hasher;
@@ -22,14 +22,17 @@ use crate::scenario::Scenario;
 pub struct Symmetry {
     /// The groups of interchangeable runs (every run is in exactly one group).
     groups: Vec<Vec<usize>>,
-    /// Each run's checkout id, which its effect keys and courier token derive from.
+    /// Each run's checkout id, which its effect keys derive from.
     ids: Vec<CheckoutId>,
-    tokens: Vec<TaskToken>,
 }
 
 impl Symmetry {
-    /// The symmetry of `scenario`, if it has two or more alike orders.
-    pub fn of(scenario: &Scenario) -> Option<Symmetry> {
+    /// The symmetry of `scenario`, whose orders open the checkouts `ids`, if it has two or more
+    /// alike orders. A scenario whose checkouts open as it runs (resubmissions) has none here.
+    pub fn of(scenario: &Scenario, ids: &[CheckoutId]) -> Option<Symmetry> {
+        if !scenario.resubmissions.is_empty() {
+            return None;
+        }
         let key = |o: &Order| (o.book().clone(), o.user().clone(), o.quantity(), o.redeem_points());
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for (i, order) in scenario.orders.iter().enumerate() {
@@ -38,9 +41,7 @@ impl Symmetry {
                 None => groups.push(vec![i]),
             }
         }
-        let ids = scenario.checkout_ids();
-        let tokens = ids.iter().map(TaskToken::for_checkout).collect();
-        groups.iter().any(|g| g.len() > 1).then_some(Symmetry { groups, ids, tokens })
+        groups.iter().any(|g| g.len() > 1).then(|| Symmetry { groups, ids: ids.to_vec() })
     }
 
     /// The run whose checkout has id `id`. Ids are shared, so the allocation usually tells; the
@@ -88,11 +89,6 @@ impl Descriptions<'_> {
         value.hash(&mut self.runs[run]);
     }
 
-    /// Whether `token` is run `run`'s own courier token (which renaming changes with the run).
-    pub fn is_own_token(&self, run: usize, token: &TaskToken) -> bool {
-        *token == self.symmetry.tokens[run]
-    }
-
     /// The fingerprint: alike runs' descriptions as a sorted list per group, then `rest`, the
     /// parts of the state that belong to no run.
     pub fn finish(self, rest: impl Hash) -> u64 {
@@ -108,11 +104,12 @@ impl Descriptions<'_> {
     }
 }
 
-/// The fingerprint of `value` with every occurrence of the run's own ids (its checkout's and its
-/// order's) left out. A run is fingerprinted so: its position in the state already says which
-/// it is, and the symmetric fingerprint can then compare alike runs by this alone.
-pub fn masked_fingerprint<T: Hash>(value: &T, checkout: &CheckoutId, order: &OrderId) -> u64 {
-    let mut h = MaskId { inner: hasher(), ids: [checkout.as_str().as_bytes(), order.as_str().as_bytes()] };
+/// The fingerprint of `value` with every occurrence of the run's own ids (its checkout's, its
+/// order's, its courier token) left out. A run is fingerprinted so: its position in the state
+/// already says which it is, and the symmetric fingerprint can then compare alike runs by this
+/// alone.
+pub fn masked_fingerprint<T: Hash>(value: &T, ids: [&str; 3]) -> u64 {
+    let mut h = MaskId { inner: hasher(), ids: ids.map(str::as_bytes) };
     value.hash(&mut h);
     h.finish()
 }
@@ -126,7 +123,7 @@ fn hasher() -> ahash::AHasher {
 /// caught; every other write is passed on as it is, so no other value can be mistaken for an id.
 struct MaskId<'a> {
     inner: ahash::AHasher,
-    ids: [&'a [u8]; 2],
+    ids: [&'a [u8]; 3],
 }
 
 impl Hasher for MaskId<'_> {

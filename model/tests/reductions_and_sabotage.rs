@@ -4,7 +4,7 @@
 
 use checkout_domain::states::Compensation;
 use checkout_model::proofs::{check, Traces};
-use checkout_model::saga::SagaModel;
+use checkout_model::saga::{SagaModel, Weakness};
 use checkout_model::scenario::Scenario;
 
 /// Scenarios small enough to check with every reduction switched off.
@@ -63,5 +63,44 @@ fn reductions_keep_every_verdict() {
             assert_eq!(reduced_cycle, full_cycle);
             assert!(reduced_states < full_states, "{}: the reductions reduce", scenario.name);
         }
+    }
+}
+
+/// The same for the hostile scenarios, with our saga and with each protection switched off.
+#[test]
+fn reductions_keep_every_verdict_under_hostile_faults() {
+    for weakness in Weakness::ALL {
+        let scenario = weakness.scenario();
+        for weakened in [None, Some(weakness)] {
+            let reduced = SagaModel::weakened(scenario.clone(), weakened);
+            let full = SagaModel::weakened(scenario.clone(), weakened).unreduced();
+            let (reduced_verdicts, reduced_states, reduced_cycle) = verdicts(&reduced, &scenario);
+            let (full_verdicts, full_states, full_cycle) = verdicts(&full, &scenario);
+            println!("{} / {weakened:?}: {full_states} states unreduced, {reduced_states} reduced", scenario.name);
+            assert_eq!(
+                reduced_verdicts, full_verdicts,
+                "{} / {weakened:?}: a reduction changed a verdict",
+                scenario.name
+            );
+            assert_eq!(reduced_cycle, full_cycle);
+            assert!(reduced_states < full_states, "{}: the reductions reduce", scenario.name);
+        }
+    }
+}
+
+/// Each protection against the hostile faults (forged and misrouted courier replies, zombie
+/// orchestrators, resubmitted orders, refused compensations), switched off, must break the
+/// property that guards it in the scenario that has those faults; switched on, every property
+/// holds there.
+#[test]
+fn switching_off_any_protection_breaks_its_property() {
+    for weakness in Weakness::ALL {
+        let scenario = weakness.scenario();
+        let protected = check(&SagaModel::new(scenario.clone()), &scenario, Traces::None);
+        let weakened = check(&SagaModel::weakened(scenario.clone(), Some(weakness)), &scenario, Traces::None);
+        let broken: Vec<_> = weakened.verdicts.iter().filter(|v| !v.holds()).map(|v| v.invariant.name).collect();
+        println!("{weakness:?} in {:?}: fails {broken:?}", scenario.name);
+        assert!(protected.verdict(weakness.breaks()).holds(), "{weakness:?}: holds with the protection on");
+        assert!(!weakened.verdict(weakness.breaks()).holds(), "{weakness:?}: {:?} must fail", weakness.breaks());
     }
 }

@@ -10,12 +10,13 @@
 //!   and its persisted record.
 //! - [`ledger`]: the keyed, idempotent store contract every store adapter must honour.
 //! - [`registry`]: the order registry contract: one checkout per order, a conflicting order refused.
+//! - [`fencing`]: the fencing contract: one orchestrator incarnation acts for a checkout at a time.
 //!
 //! An orchestrator asks a checkout what to do next, does it, and feeds the result back:
 //!
 //! ```
 //! use checkout_domain::protocol::{ChargeReceipt, StockReservation};
-//! use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome};
+//! use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome, TaskToken};
 //!
 //! let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":2}"#)?;
 //! let mut checkout = CheckoutState::start(CheckoutId::new("ck-1")?, order);
@@ -30,6 +31,8 @@
 //!         Next::Run(Command::Charge { amount, .. }) => {
 //!             checkout.apply(Event::Charged { receipt: ChargeReceipt { amount }, now_ms: 0 })?
 //!         }
+//!         // The runtime issues a token nobody can guess (random, or Step Functions' own).
+//!         Next::OpenCourierWait => checkout.apply(Event::CourierWaitOpened { token: TaskToken::new("9b1e44d0")? })?,
 //!         Next::Run(Command::RequestCourier { token, .. }) => {
 //!             checkout.apply(Event::CourierAssigned { token, courier: CourierId::new("c-1")? })?
 //!         }
@@ -48,6 +51,7 @@
 
 pub mod checkout;
 pub mod excerpt;
+pub mod fencing;
 pub mod ledger;
 pub mod money;
 mod names;
@@ -56,7 +60,7 @@ pub mod protocol;
 pub mod registry;
 pub mod states;
 
-pub use checkout::{CheckoutRecord, CheckoutState, LoadError, Next, Outcome, Phase, Stage, StateError};
+pub use checkout::{CheckoutRecord, CheckoutState, CourierWait, LoadError, Next, Outcome, Phase, Stage, StateError};
 pub use money::{AmountError, Money, Points};
 pub use order::{BookId, CheckoutId, CourierId, Order, OrderError, OrderId, Quantity, UserId};
 pub use protocol::{Command, Effect, EffectKey, Event, TaskToken};

@@ -43,7 +43,7 @@ pub enum Conflict {
 }
 
 /// Every order admitted, and the checkout each opened.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct OrderRegistry {
     admitted: BTreeMap<OrderId, (Order, CheckoutId)>,
     checkouts: BTreeSet<CheckoutId>,

@@ -37,7 +37,7 @@ fn load_errors_quote_a_huge_record_briefly() {
         ),
         format!(r#"{{"state":"{huge}"}}"#),
         format!(
-            r#"{{"state":"compensating","checkout":"ck-1","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"owes":[{}"release-stock"]}}"#,
+            r#"{{"state":"compensating","checkout":"ck-1","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":[{}"release-stock"]}}"#,
             r#""release-stock","#.repeat(HUGE / 16)
         ),
     ];
@@ -49,6 +49,13 @@ fn load_errors_quote_a_huge_record_briefly() {
 
 #[test]
 fn a_forged_huge_token_is_refused_briefly() {
+    let reply = format!(r#"{{"event":"courier-assigned","token":"{}","courier":"c-1"}}"#, "z".repeat(HUGE));
+    let message = serde_json::from_str::<Event>(&reply).unwrap_err().to_string();
+    assert!(message.len() < SHORT, "{} bytes", message.len());
+    let unprintable = format!("{} {}", "z".repeat(500), "z".repeat(500));
+    let message = TaskToken::new(unprintable).unwrap_err().to_string();
+    assert!(message.len() < SHORT, "{} bytes", message.len());
+
     let waiting = [Event::StockReserved(checkout_domain::protocol::StockReservation {
         unit_price: checkout_domain::Money::from_minor_units(30),
     })]
@@ -58,12 +65,22 @@ fn a_forged_huge_token_is_refused_briefly() {
     let amount = billing.pricing().unwrap().amount_due;
     let receipt = checkout_domain::protocol::ChargeReceipt { amount };
     let preparing = billing.apply(Event::Charged { receipt, now_ms: 0 }).unwrap();
-    let forged = Event::CourierAssigned {
-        token: TaskToken::from_received("z".repeat(HUGE)),
-        courier: CourierId::new("c-1").unwrap(),
-    };
-    let message = preparing.apply(forged).unwrap_err().to_string();
+    let opened = preparing.apply(Event::CourierWaitOpened { token: TaskToken::new("t-1").unwrap() }).unwrap();
+    let longest = TaskToken::new("z".repeat(checkout_domain::protocol::MAX_TOKEN_LEN)).unwrap();
+    let forged = Event::CourierAssigned { token: longest, courier: CourierId::new("c-1").unwrap() };
+    let message = opened.apply(forged).unwrap_err().to_string();
     assert!(message.len() < SHORT, "{} bytes", message.len());
+}
+
+#[test]
+fn a_huge_refusal_reason_is_kept_as_an_excerpt() {
+    let failed = CheckoutState::start(CheckoutId::new("ck-1").unwrap(), order())
+        .apply(Event::StepFailed { detail: "lost".into() })
+        .unwrap();
+    let stuck = failed.apply(Event::CompensationRefused { detail: "r".repeat(HUGE) }).unwrap();
+    let record = stuck.to_json();
+    assert!(record.len() < SHORT + 300, "{} bytes", record.len());
+    assert_eq!(CheckoutState::from_json(&record).unwrap(), stuck);
 }
 
 #[test]

@@ -21,7 +21,7 @@ fn consistent_records_load_and_save_back_identically() {
             r#"{{"state":"billing","checkout":"ck-1","order":{REDEEMING},"pricing":{after_points},"owes":["restore-points","release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":50}},"owes":["restore-points","release-stock"]}}"#
+            r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":50}},"unreturned":[],"owes":["restore-points","release-stock"]}}"#
         ),
         format!(
             r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":10,"money":50}}}}"#
@@ -30,7 +30,16 @@ fn consistent_records_load_and_save_back_identically() {
             r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":2,"points":4,"money":0}}}}"#
         ),
         format!(
-            r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":900000,"owes":["refund","release-stock"]}}"#
+            r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":900000,"token":"t-1","owes":["refund","release-stock"]}}"#
+        ),
+        format!(
+            r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[{{"compensation":"refund","detail":"card closed"}}],"owes":["restore-points","release-stock"]}}"#
+        ),
+        format!(
+            r#"{{"state":"needs-operator","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":10,"money":0}},"unreturned":[{{"compensation":"refund","detail":"card closed"}}]}}"#
+        ),
+        format!(
+            r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":900000,"token":null,"owes":["refund","release-stock"]}}"#
         ),
     ];
     for json in records {
@@ -72,31 +81,31 @@ fn inconsistent_records_are_refused_with_the_reason() {
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":4,"money":0}},"owes":["restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":4,"money":0}},"unreturned":[],"owes":["restore-points","release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"unreturned":[],"owes":["refund","release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["restore-points","release-stock"]}}"#
             ),
             "never redeemed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock","refund"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["release-stock","refund"]}}"#
             ),
             "not a stack of holds",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":0}},"owes":["release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":0}},"unreturned":[],"owes":["release-stock"]}}"#
             ),
             "still owed",
         ),
@@ -110,7 +119,7 @@ fn inconsistent_records_are_refused_with_the_reason() {
         // the stack would keep the customer's points for good.
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["refund","release-stock"]}}"#
             ),
             "owed [Refund, RestorePoints, ReleaseStock]",
         ),
@@ -128,13 +137,13 @@ fn inconsistent_records_are_refused_with_the_reason() {
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["refund","restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["refund","restore-points","release-stock"]}}"#
             ),
             "owed [ReleaseStock]",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"owes":["release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["release-stock"]}}"#
             ),
             "redeems none",
         ),
@@ -146,9 +155,33 @@ fn inconsistent_records_are_refused_with_the_reason() {
         ),
         (
             format!(
-                r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":899999,"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":899999,"token":"t-1","owes":["refund","release-stock"]}}"#
             ),
             "before any charge",
+        ),
+        (
+            format!(
+                r#"{{"state":"needs-operator","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":60}},"unreturned":[]}}"#
+            ),
+            "nothing is listed as refused",
+        ),
+        (
+            format!(
+                r#"{{"state":"needs-operator","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[{{"compensation":"refund","detail":"x"}}]}}"#
+            ),
+            "is listed as refused, but the compensations run so far are [ReleaseStock]",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"unreturned":[{{"compensation":"refund","detail":"x"}}],"owes":["release-stock"]}}"#
+            ),
+            "yet it gave something back",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[{{"compensation":"refund","detail":"x"}}],"owes":["refund","release-stock"]}}"#
+            ),
+            "is listed as refused, but the compensations run so far are []",
         ),
     ];
     for (json, expected) in cases {
@@ -174,6 +207,12 @@ fn malformed_records_are_json_errors_naming_the_field() {
         (
             format!(r#"{{"state":"placed","checkout":"ck-1","order":{ORDER},"pricing":{PRICING}}}"#),
             "unknown field `pricing`",
+        ),
+        (
+            format!(
+                r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":900000,"token":"two words","owes":["refund","release-stock"]}}"#
+            ),
+            "printable ASCII",
         ),
         (
             format!(
@@ -206,6 +245,7 @@ fn the_fuzz_seeds_are_records_that_load() {
         include_str!("../../../fuzz/seeds/persisted_checkout/billing.json"),
         include_str!("../../../fuzz/seeds/persisted_checkout/compensating.json"),
         include_str!("../../../fuzz/seeds/persisted_checkout/preparing.json"),
+        include_str!("../../../fuzz/seeds/persisted_checkout/needs_operator.json"),
     ];
     for seed in seeds {
         let state = load(seed.trim()).unwrap_or_else(|e| panic!("{seed}: {e}"));

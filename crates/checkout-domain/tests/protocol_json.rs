@@ -2,7 +2,8 @@
 //! change here changes what every store, queue and state machine reads and writes.
 
 use checkout_domain::protocol::{
-    ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
+    ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, TokenError,
+    Unavailable, MAX_TOKEN_LEN,
 };
 use checkout_domain::{
     BookId, CheckoutId, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity, TaskToken, UserId,
@@ -35,9 +36,23 @@ fn keys_are_order_colon_effect_and_parse_back() {
     for bad in ["o-1", "o-1:fly", ":charge", "o 1:charge", "o-1:charge:x"] {
         assert!(bad.parse::<EffectKey>().is_err(), "{bad}");
     }
-    let token = TaskToken::for_checkout(&CheckoutId::new("ck-1").unwrap());
-    assert_eq!(token.as_str(), "ck-1:prepare-order");
-    assert_eq!(token.to_string(), "ck-1:prepare-order");
+}
+
+/// A task token is whatever the runtime issued (Step Functions' own are up to 1024 printable
+/// characters), checked as it arrives; its debug form shows only its start, since it is a secret.
+#[test]
+fn task_tokens_are_checked_as_they_arrive() {
+    let sfn_like = format!("AQB{}==", "x".repeat(1019));
+    assert_eq!(TaskToken::new(&sfn_like).unwrap().as_str(), sfn_like);
+    assert_eq!(serde_json::from_value::<TaskToken>(json!("t-1")).unwrap(), TaskToken::new("t-1").unwrap());
+    assert_eq!(TaskToken::new(""), Err(TokenError::Empty));
+    assert_eq!(TaskToken::new("y".repeat(MAX_TOKEN_LEN + 1)), Err(TokenError::TooLong(MAX_TOKEN_LEN + 1)));
+    for bad in ["a b", "tab\t", "é"] {
+        assert!(matches!(TaskToken::new(bad), Err(TokenError::NotPrintable(_))), "{bad:?}");
+        assert!(serde_json::from_value::<TaskToken>(json!(bad)).is_err());
+    }
+    let secret = TaskToken::new("s3cr3t-value").unwrap();
+    assert_eq!(format!("{secret:?}"), "TaskToken(s3cr…)");
 }
 
 #[test]
@@ -62,7 +77,7 @@ fn every_command_has_a_pinned_json_shape() {
             json!({"command": "charge", "key": "ck-1:charge", "user": "u-1", "amount": 50}),
         ),
         (
-            Command::RequestCourier { token: TaskToken::from_received("t-1"), order: order(), deadline_ms: 900_000 },
+            Command::RequestCourier { token: TaskToken::new("t-1").unwrap(), order: order(), deadline_ms: 900_000 },
             json!({"command": "request-courier", "token": "t-1", "order": order_json, "deadlineMs": 900000}),
         ),
         (
@@ -98,7 +113,7 @@ fn every_command_has_a_pinned_json_shape() {
 
 #[test]
 fn every_event_has_a_pinned_json_shape() {
-    let token = TaskToken::from_received("t-1");
+    let token = TaskToken::new("t-1").unwrap();
     let courier = CourierId::new("c-1").unwrap();
     let cases = [
         (
@@ -135,6 +150,14 @@ fn every_event_has_a_pinned_json_shape() {
             json!({"event": "courier-unavailable", "token": "t-1", "detail": "none free"}),
         ),
         (Event::DeadlinePassed { now_ms: 9 }, json!({"event": "deadline-passed", "nowMs": 9})),
+        (
+            Event::CourierWaitOpened { token: TaskToken::new("t-1").unwrap() },
+            json!({"event": "courier-wait-opened", "token": "t-1"}),
+        ),
+        (
+            Event::CompensationRefused { detail: "card closed".into() },
+            json!({"event": "compensation-refused", "detail": "card closed"}),
+        ),
         (Event::CourierNotified, json!({"event": "courier-notified"})),
         (Event::StepFailed { detail: "declined".into() }, json!({"event": "step-failed", "detail": "declined"})),
         (Event::StockReleased(StockReleased { quantity: 2 }), json!({"event": "stock-released", "quantity": 2})),

@@ -1,6 +1,7 @@
 //! Strict loading, by exhaustion: every state the saga can reach (by any events, over small
 //! value domains) is enumerated, and every record made from one of them by a structural change
-//! (another owes-stack, cause, returned amount, pricing, deadline, redeem flag or state tag)
+//! (another owes-stack, cause, returned amount, list of refused compensations, pricing, deadline,
+//! courier token, redeem flag or state tag)
 //! loads only if it is itself the record of a reachable state.
 
 use std::collections::{BTreeSet, VecDeque};
@@ -8,7 +9,7 @@ use std::collections::{BTreeSet, VecDeque};
 use checkout_domain::protocol::{
     ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
 };
-use checkout_domain::{CheckoutId, CheckoutState, CourierId, Event, Money, Next, Order, Points};
+use checkout_domain::{CheckoutId, CheckoutState, CourierId, Event, Money, Next, Order, Points, TaskToken};
 use serde_json::{json, Value};
 
 /// Every event that could be fed to `state`, over the small domains the test explores.
@@ -24,6 +25,7 @@ fn events(state: &CheckoutState) -> Vec<Event> {
         Event::PointsRestored(PointsRestored { points: Points::ZERO }),
         Event::PointsRestored(PointsRestored { points: Points::new(10) }),
         Event::Refunded(RefundReceipt { amount: Money::ZERO }),
+        Event::CompensationRefused { detail: "x".into() },
     ];
     for amount in [20, 30, 50, 60] {
         let amount = Money::from_minor_units(amount);
@@ -33,10 +35,11 @@ fn events(state: &CheckoutState) -> Vec<Event> {
     for released in 0..=quantity {
         events.push(Event::StockReleased(StockReleased { quantity: released }));
     }
-    if let Some((token, deadline_ms)) = state.courier_wait() {
+    if let Some(wait) = state.courier_wait() {
+        let token = TaskToken::new("t-1").unwrap();
         events.push(Event::CourierAssigned { token: token.clone(), courier: CourierId::new("c-1").unwrap() });
         events.push(Event::CourierUnavailable { token, detail: "x".into() });
-        events.push(Event::DeadlinePassed { now_ms: deadline_ms });
+        events.push(Event::DeadlinePassed { now_ms: wait.deadline_ms });
     }
     events
 }
@@ -59,6 +62,10 @@ fn reachable() -> BTreeSet<String> {
         let next: Vec<CheckoutState> = match state.next() {
             Next::Finished(_) => Vec::new(),
             Next::Compute => vec![state.clone().compute().unwrap()],
+            Next::OpenCourierWait => {
+                let token = TaskToken::new("t-1").unwrap();
+                vec![state.clone().apply(Event::CourierWaitOpened { token }).unwrap()]
+            }
             Next::Run(_) => events(&state).into_iter().filter_map(|e| state.clone().apply(e).ok()).collect(),
         };
         queue.extend(next);
@@ -107,8 +114,22 @@ fn mutations(record: &Value, pricings: &BTreeSet<String>) -> Vec<Value> {
             returned[field] = json!(0);
             with("returned", returned);
         }
-        for tag in ["compensating", "compensated"] {
+        for tag in ["compensating", "compensated", "needs-operator"] {
             with("state", json!(tag));
+        }
+        let refused = |c: &str| json!({"compensation": c, "detail": "x"});
+        let lists = [
+            json!([]),
+            json!([refused("refund")]),
+            json!([refused("restore-points")]),
+            json!([refused("release-stock")]),
+            json!([refused("refund"), refused("release-stock")]),
+            json!([refused("release-stock"), refused("refund")]),
+            json!([refused("refund"), refused("refund")]),
+            json!([refused("refund"), refused("restore-points"), refused("release-stock")]),
+        ];
+        for list in lists {
+            with("unreturned", list);
         }
     }
     if record.get("pricing").is_some() {
@@ -119,6 +140,9 @@ fn mutations(record: &Value, pricings: &BTreeSet<String>) -> Vec<Value> {
     if record.get("deadlineMs").is_some() {
         for deadline in [0, 899_999, 900_000] {
             with("deadlineMs", json!(deadline));
+        }
+        for token in [json!(null), json!("t-1"), json!(""), json!("has space")] {
+            with("token", token);
         }
     }
     let mut order = record["order"].clone();

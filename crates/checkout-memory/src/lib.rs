@@ -4,7 +4,8 @@
 //! (to come) holds every other adapter to the same answers.
 //!
 //! ```
-//! use checkout_domain::{BookId, CheckoutId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome, UserId};
+//! use checkout_domain::fencing::Fence;
+//! use checkout_domain::{BookId, CheckoutId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome, TaskToken, UserId};
 //! use checkout_memory::Stores;
 //!
 //! let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#)?;
@@ -17,11 +18,13 @@
 //!     checkout = match checkout.next() {
 //!         Next::Finished(outcome) => break outcome,
 //!         Next::Compute => checkout.compute()?,
+//!         // A runtime issues a random token; this one stands for it.
+//!         Next::OpenCourierWait => checkout.apply(Event::CourierWaitOpened { token: TaskToken::new("7f3a9c")? })?,
 //!         Next::Run(Command::RequestCourier { token, .. }) => {
 //!             checkout.apply(Event::CourierAssigned { token, courier: CourierId::new("c-1")? })?
 //!         }
 //!         Next::Run(Command::NotifyCourier { .. }) => checkout.apply(Event::CourierNotified)?,
-//!         Next::Run(command) => checkout.apply(stores.perform(&command, 0).expect("a store command"))?,
+//!         Next::Run(command) => checkout.apply(stores.perform(Fence::FIRST, &command, 0)?.expect("a store command"))?,
 //!     };
 //! };
 //! assert_eq!(outcome, Outcome::Dispatched);
@@ -31,6 +34,7 @@
 
 use std::collections::BTreeMap;
 
+use checkout_domain::fencing::{Fence, FenceBook, Superseded};
 use checkout_domain::ledger::{Ledger, Overflow, TakeRefused, TakeRule};
 use checkout_domain::protocol::{
     ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
@@ -83,13 +87,16 @@ impl Inventory {
     }
 }
 
-/// The three stores a checkout touches, answering commands the way the saga expects.
+/// The three stores a checkout touches, answering commands the way the saga expects, behind
+/// one fence book (see [`checkout_domain::fencing`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Stores {
     pub inventory: Inventory,
     pub points: Ledger<UserId>,
     /// Each customer's spendable funds; a charge takes from them, a refund gives back.
     pub wallets: Ledger<UserId>,
+    /// Per checkout, the highest fence a command for it has carried.
+    pub fences: FenceBook,
 }
 
 /// The payment service declined the charge; nothing was charged.
@@ -172,13 +179,20 @@ pub fn perform_payment(wallets: &mut Ledger<UserId>, command: &Command, now_ms: 
 }
 
 impl Stores {
-    /// Performs a store command and returns the event it reports to the checkout, or `None` for
-    /// a command that no store handles (the courier request and notification).
-    pub fn perform(&mut self, command: &Command, now_ms: u64) -> Option<Event> {
-        match Store::for_command(command)? {
+    /// Performs a store command sent by the incarnation holding `fence`, and returns the event it
+    /// reports to the checkout, or `None` for a command that no store handles (the courier
+    /// request and notification: the caller sends those once this has admitted them). Every
+    /// keyed command passes the fence first, so a superseded incarnation is refused, the
+    /// notification included, and nothing changes.
+    pub fn perform(&mut self, fence: Fence, command: &Command, now_ms: u64) -> Result<Option<Event>, Superseded> {
+        if let Some(key) = command.key() {
+            self.fences.admit(key.checkout(), fence)?;
+        }
+        let Some(store) = Store::for_command(command) else { return Ok(None) };
+        Ok(match store {
             Store::Inventory => self.inventory.perform(command),
             Store::Points => perform_points(&mut self.points, command),
             Store::Wallets => perform_payment(&mut self.wallets, command, now_ms),
-        }
+        })
     }
 }

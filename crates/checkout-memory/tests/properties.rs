@@ -1,7 +1,8 @@
 //! Property-based test over event sequences: a checkout driven against the in-memory stores by
 //! any mix of replies, failures and stray events stays a loadable state.
 
-use checkout_domain::{BookId, CheckoutId, CheckoutState, CourierId, Event, Money, Next, Order, UserId};
+use checkout_domain::fencing::Fence;
+use checkout_domain::{BookId, CheckoutId, CheckoutState, CourierId, Event, Money, Next, Order, TaskToken, UserId};
 use checkout_memory::Stores;
 use proptest::prelude::*;
 
@@ -20,12 +21,18 @@ proptest! {
             let event = match (choice, state.next()) {
                 (_, Next::Finished(_)) => break,
                 (_, Next::Compute) => { state = state.compute().unwrap(); continue; }
-                (0..=3, Next::Run(command)) => stores.perform(&command, 0).unwrap_or(Event::CourierNotified),
+                (0..=3, Next::OpenCourierWait) => Event::CourierWaitOpened { token: TaskToken::new("t").unwrap() },
+                (0..=3, Next::Run(command)) => {
+                    stores.perform(Fence::FIRST, &command, 0).unwrap().unwrap_or(Event::CourierNotified)
+                }
                 (4, _) => Event::StepFailed { detail: "boom".into() },
-                (5, _) => match state.courier_wait() {
-                    Some((token, _)) => Event::CourierAssigned { token, courier: CourierId::new("c").unwrap() },
+                (5, _) => match state.courier_wait().and_then(|wait| wait.token) {
+                    Some(token) => Event::CourierAssigned { token, courier: CourierId::new("c").unwrap() },
                     None => Event::CourierNotified,
                 },
+                (6, _) if state.phase() == checkout_domain::Phase::Compensating => {
+                    Event::CompensationRefused { detail: "closed".into() }
+                }
                 (6, _) => Event::DeadlinePassed { now_ms: u64::MAX },
                 _ => Event::CourierNotified,
             };

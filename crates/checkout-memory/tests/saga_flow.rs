@@ -1,6 +1,7 @@
 //! The erased checkout driven against the keyed stores: the happy path, rejections, every
 //! compensation path, stale replies, and persistence at every step.
 
+use checkout_domain::fencing::{Fence, Slot, Superseded};
 use checkout_domain::protocol::StockReleased;
 use checkout_domain::states::{Compensation, Returned, COURIER_WAIT_MS};
 use checkout_domain::{
@@ -31,13 +32,29 @@ enum Courier {
     NeverAnswers,
 }
 
+/// The token a runtime would issue for a courier wait: random, here written out.
+fn issued_token() -> TaskToken {
+    TaskToken::new("b7d2e9f04a1c").unwrap()
+}
+
 /// Runs a checkout to its end, persisting and reloading it after every step, and failing the
 /// forward step named in `fail_at` for good.
 fn run(
+    state: CheckoutState,
+    stores: &mut Stores,
+    courier: Courier,
+    fail_at: Option<&str>,
+) -> (CheckoutState, Vec<String>) {
+    run_refusing(state, stores, courier, fail_at, None)
+}
+
+/// [`run`], with the compensation named in `refuse` refused for good.
+fn run_refusing(
     mut state: CheckoutState,
     stores: &mut Stores,
     courier: Courier,
     fail_at: Option<&str>,
+    refuse: Option<&str>,
 ) -> (CheckoutState, Vec<String>) {
     let mut log = Vec::new();
     for _ in 0..50 {
@@ -53,6 +70,7 @@ fn run(
         let next = match state.next() {
             Next::Finished(_) => return (state, log),
             Next::Compute => state.compute().unwrap(),
+            Next::OpenCourierWait => state.apply(Event::CourierWaitOpened { token: issued_token() }).unwrap(),
             Next::Run(command) => {
                 log.push(command.name());
                 let event = if fail_at == Some(command.name().as_str()) {
@@ -69,8 +87,10 @@ fn run(
                     }
                 } else if let Command::NotifyCourier { .. } = &command {
                     Event::CourierNotified
+                } else if let Some(refusal) = refuse.filter(|r| *r == command.name()) {
+                    Event::CompensationRefused { detail: format!("{refusal}: the card is closed") }
                 } else {
-                    stores.perform(&command, 1_000).expect("a store command")
+                    stores.perform(Fence::FIRST, &command, 1_000).unwrap().expect("a store command")
                 };
                 state.apply(event).unwrap()
             }
@@ -90,7 +110,10 @@ fn advance_until(
     while !stop(&state) {
         state = match state.next() {
             Next::Compute => state.compute().unwrap(),
-            Next::Run(command) => state.apply(stores.perform(&command, 0).expect("a store command")).unwrap(),
+            Next::OpenCourierWait => state.apply(Event::CourierWaitOpened { token: issued_token() }).unwrap(),
+            Next::Run(command) => {
+                state.apply(stores.perform(Fence::FIRST, &command, 0).unwrap().expect("a store command")).unwrap()
+            }
             Next::Finished(outcome) => panic!("the checkout ended ({outcome:?}) before the wanted state"),
         };
     }
@@ -190,13 +213,14 @@ fn a_failed_checkout_owes_the_holds_of_the_steps_it_passed() {
 fn stale_and_foreign_courier_replies_change_nothing() {
     let mut stores = stores(1, 0);
     let state = advance_until(CheckoutState::start(checkout_id(), order(1, false)), &mut stores, |s| {
-        s.courier_wait().is_some()
+        s.courier_wait().is_some_and(|wait| wait.token.is_some())
     });
-    let (token, deadline) = state.courier_wait().unwrap();
+    let wait = state.courier_wait().unwrap();
+    let (token, deadline) = (wait.token.unwrap(), wait.deadline_ms);
     assert_eq!(deadline, COURIER_WAIT_MS);
     assert_eq!(COURIER_WAIT_MS, 15 * 60 * 1000, "the courier gets 15 minutes from the charge (at 0 ms here)");
     let foreign =
-        Event::CourierAssigned { token: TaskToken::from_received("other"), courier: CourierId::new("c").unwrap() };
+        Event::CourierAssigned { token: TaskToken::new("other").unwrap(), courier: CourierId::new("c").unwrap() };
     let refused = state.clone().apply(foreign).unwrap_err();
     assert!(matches!(refused.error, TransitionError::WrongToken { .. }));
     assert_eq!(refused.state, state, "a refused reply hands the state back unchanged");
@@ -208,6 +232,89 @@ fn stale_and_foreign_courier_replies_change_nothing() {
     let duplicate = assigned.apply(reply.clone()).unwrap_err().error;
     assert_eq!(duplicate, TransitionError::WrongEvent { state: Phase::NotifyingCourier, event: Box::new(reply) });
     assert_eq!(duplicate.to_string(), "a checkout that is notifying-courier cannot take the event courier-assigned");
+}
+
+/// The courier token is whatever the runtime issued when the wait opened. The first version
+/// made it `<id>:prepare-order`, so anyone who knew a checkout's id could forge the worker's reply
+/// and have an order "assigned" to a courier of their choosing; now that guess is refused, and so
+/// is any reply before the wait has a token, a second token for the same wait, and the error never
+/// shows the real token to whoever sent the wrong one.
+#[test]
+fn only_the_token_the_runtime_issued_is_accepted() {
+    let mut stores = stores(1, 0);
+    let courier = || CourierId::new("c-forged").unwrap();
+    let unopened = advance_until(CheckoutState::start(checkout_id(), order(1, false)), &mut stores, |s| {
+        s.next() == Next::OpenCourierWait
+    });
+    let guessed = TaskToken::new(format!("{}:prepare-order", checkout_id())).unwrap();
+    let early = unopened.clone().apply(Event::CourierAssigned { token: guessed.clone(), courier: courier() });
+    assert!(matches!(early.unwrap_err().error, TransitionError::WrongToken { .. }), "no token before the wait opens");
+    let open = unopened.apply(Event::CourierWaitOpened { token: issued_token() }).unwrap();
+    let Next::Run(Command::RequestCourier { token: requested, .. }) = open.next() else {
+        panic!("the request follows")
+    };
+    assert_eq!(requested, issued_token(), "the request carries the issued token");
+    let forged = open.clone().apply(Event::CourierAssigned { token: guessed, courier: courier() }).unwrap_err();
+    assert!(!forged.error.to_string().contains(issued_token().as_str()), "{}", forged.error);
+    assert_eq!(forged.state, open);
+    let reopened = open.clone().apply(Event::CourierWaitOpened { token: TaskToken::new("mine").unwrap() });
+    assert_eq!(reopened.unwrap_err().error, TransitionError::WaitAlreadyOpen);
+    let reloaded = CheckoutState::from_json(&open.to_json()).unwrap();
+    assert_eq!(reloaded.courier_wait().unwrap().token, Some(issued_token()), "the token survives a restart");
+}
+
+/// A refund refused for good (a closed card) does not stop the other compensations, and the
+/// checkout ends naming exactly what it could not give back, for an operator.
+#[test]
+fn a_refused_compensation_is_named_and_the_others_still_run() {
+    let mut stores = stores(3, 10);
+    let start = CheckoutState::start(checkout_id(), order(2, true));
+    let (end, log) = run_refusing(start, &mut stores, Courier::Fails, None, Some("refund"));
+    assert_eq!(end.next(), Next::Finished(Outcome::NeedsOperator));
+    assert_eq!(log[log.len() - 3..], ["refund", "restore-points", "release-stock"]);
+    let refused: Vec<_> = end.unreturned().iter().map(|u| u.compensation).collect();
+    assert_eq!(refused, [Compensation::Refund]);
+    assert_eq!(stores.wallets.held_by(&key(Effect::Charge)), 50, "the charge is still held, and named");
+    assert_eq!(stores.points.held_by(&key(Effect::RedeemPoints)), 0, "points came back");
+    assert_eq!(stores.inventory.stock.held_by(&key(Effect::ReserveStock)), 0, "stock came back");
+    let json = end.to_json();
+    assert!(json.contains(r#""state":"needs-operator""#) && json.contains("the card is closed"), "{json}");
+    assert_eq!(CheckoutState::from_json(&json).unwrap(), end);
+}
+
+/// Two incarnations of one checkout: A (a runner that is slow, not dead) and B, which claimed the
+/// checkout after A. Once B has acted, the stores refuse A, and A can never save over B. Before
+/// fencing both acted: A dispatched while B refunded and restocked the same order.
+#[test]
+fn a_superseded_incarnation_can_neither_act_nor_save() {
+    let mut stores = stores(1, 0);
+    let waiting = advance_until(CheckoutState::start(checkout_id(), order(1, false)), &mut stores, |s| {
+        s.courier_wait().is_some_and(|wait| wait.token.is_some())
+    });
+    let assigned = Event::CourierAssigned { token: issued_token(), courier: CourierId::new("c-1").unwrap() };
+    let state = waiting.apply(assigned).unwrap();
+    let mut slot = Slot::new(state.clone());
+    let a = slot.fence();
+    let b = slot.claim().unwrap();
+    assert!(b > a);
+    // B gives up on the notification and refunds; its refund raises the stores' mark to B's fence.
+    let failed = state.clone().apply(Event::StepFailed { detail: "sns down".into() }).unwrap();
+    slot.save(b, failed.clone()).unwrap();
+    let Next::Run(refund) = failed.next() else { panic!("a refund is owed") };
+    stores.perform(b, &refund, 0).unwrap().unwrap();
+    // A still holds NotifyingCourier and fence a: nothing it asks for is done, nothing it saves sticks.
+    let Next::Run(notify) = state.next() else { panic!("A would notify") };
+    let charge = Command::Charge {
+        key: key(Effect::Charge),
+        user: UserId::new("u-1").unwrap(),
+        amount: Money::from_minor_units(30),
+    };
+    for command in [&notify, &charge] {
+        assert_eq!(stores.perform(a, command, 0), Err(Superseded { held: a.get(), current: b.get() }));
+    }
+    let dispatched = state.apply(Event::CourierNotified).unwrap();
+    assert_eq!(slot.save(a, dispatched), Err(Superseded { held: a.get(), current: b.get() }));
+    assert_eq!(slot.record(), &failed, "B's record stands");
 }
 
 #[test]

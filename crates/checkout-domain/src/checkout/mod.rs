@@ -27,6 +27,17 @@ pub enum Outcome {
     Dispatched,
     Rejected,
     Compensated,
+    /// Failed, and some compensation was refused for good: an operator must settle it.
+    NeedsOperator,
+}
+
+/// The courier wait of a checkout that is preparing its order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CourierWait {
+    /// The wait's task token, once the runtime has issued it.
+    pub token: Option<TaskToken>,
+    /// When the checkout stops waiting and compensates.
+    pub deadline_ms: u64,
 }
 
 /// What the orchestrator must do next with a checkout.
@@ -36,6 +47,9 @@ pub enum Next {
     Run(Command),
     /// Take the pure step with [`CheckoutState::compute`].
     Compute,
+    /// Open the courier wait: issue a task token nobody can guess (random, or the one Step
+    /// Functions hands out) and feed it with [`Event::CourierWaitOpened`]; the request follows.
+    OpenCourierWait,
     /// Nothing: the checkout has ended.
     Finished(Outcome),
 }
@@ -83,9 +97,14 @@ macro_rules! erased_states {
                 match self { $(CheckoutState::$variant(s) => s.pricing(),)* }
             }
 
-            /// The task token and deadline of the courier wait, while the checkout is in it.
-            pub fn courier_wait(&self) -> Option<(TaskToken, u64)> {
+            /// The courier wait, while the checkout is in it.
+            pub fn courier_wait(&self) -> Option<CourierWait> {
                 match self { $(CheckoutState::$variant(s) => s.courier_wait(),)* }
+            }
+
+            /// The compensations refused for good so far, once the checkout has failed.
+            pub fn unreturned(&self) -> &[Unreturned] {
+                match self { $(CheckoutState::$variant(s) => s.unreturned(),)* }
             }
 
             /// The persisted form of this checkout.
@@ -115,6 +134,7 @@ erased_states!(
     FailedOwingPaymentPointsAndStock(Failed<OwesPaymentPointsAndStock>),
     FailedSettled(Failed<Settled>),
     Compensated(Compensated),
+    NeedsOperator(NeedsOperator),
 );
 
 /// What an erased transition gives: the next state, or this one handed back with the reason.
@@ -150,6 +170,7 @@ where
     Failed<O>: Into<CheckoutState>,
 {
     match event {
+        Event::CourierWaitOpened { token } => erase(state.wait_opened(token)),
         Event::CourierAssigned { token, courier } => erase(state.courier_assigned(&token, courier)),
         Event::CourierUnavailable { token, detail } => erase(state.courier_unavailable(&token, detail)),
         Event::DeadlinePassed { now_ms } => erase(state.deadline_passed(now_ms)),
@@ -200,7 +221,10 @@ impl CheckoutState {
                 Route::RedeemPoints(redeeming) => redeeming.into(),
                 Route::Bill(billing) => billing.into(),
             }),
-            S::FailedSettled(s) => Ok(s.finish().into()),
+            S::FailedSettled(s) => Ok(match s.finish() {
+                Ending::Compensated(compensated) => compensated.into(),
+                Ending::NeedsOperator(stuck) => stuck.into(),
+            }),
             other => {
                 let error = TransitionError::NothingToCompute { state: other.phase() };
                 Err(Refused::new(other, error))
@@ -228,6 +252,18 @@ impl CheckoutState {
             (S::FailedOwingPaymentPointsAndStock(s), Event::Refunded(r)) => Ok(s.refunded(r).into()),
             (S::FailedOwingPointsAndStock(s), Event::PointsRestored(r)) => Ok(s.points_restored(r).into()),
             (S::FailedOwingStock(s), Event::StockReleased(r)) => erase(s.stock_released(r)),
+            (S::FailedOwingPaymentAndStock(s), Event::CompensationRefused { detail }) => {
+                Ok(s.compensation_refused(detail).into())
+            }
+            (S::FailedOwingPaymentPointsAndStock(s), Event::CompensationRefused { detail }) => {
+                Ok(s.compensation_refused(detail).into())
+            }
+            (S::FailedOwingPointsAndStock(s), Event::CompensationRefused { detail }) => {
+                Ok(s.compensation_refused(detail).into())
+            }
+            (S::FailedOwingStock(s), Event::CompensationRefused { detail }) => {
+                Ok(s.compensation_refused(detail).into())
+            }
             (state, event) => wrong_event(state, event),
         }
     }

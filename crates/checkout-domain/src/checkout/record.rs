@@ -10,7 +10,7 @@ use crate::checkout::{CheckoutState, Phase};
 use crate::excerpt::excerpt;
 use crate::money::{Money, Points};
 use crate::order::{CheckoutId, CourierId, Order};
-use crate::protocol::{Effect, Unavailable};
+use crate::protocol::{Effect, TaskToken, Unavailable};
 use crate::states::*;
 
 /// A checkout as it is stored: the `state` tag and exactly the fields that state has.
@@ -47,6 +47,8 @@ pub enum CheckoutRecord {
         order: Order,
         pricing: Pricing,
         deadline_ms: u64,
+        /// None until the runtime opens the wait.
+        token: Option<TaskToken>,
         owes: Vec<Compensation>,
     },
     NotifyingCourier {
@@ -72,6 +74,7 @@ pub enum CheckoutRecord {
         order: Order,
         cause: FailureCause,
         returned: Returned,
+        unreturned: Vec<Unreturned>,
         owes: Vec<Compensation>,
     },
     Compensated {
@@ -79,6 +82,13 @@ pub enum CheckoutRecord {
         order: Order,
         cause: FailureCause,
         returned: Returned,
+    },
+    NeedsOperator {
+        checkout: CheckoutId,
+        order: Order,
+        cause: FailureCause,
+        returned: Returned,
+        unreturned: Vec<Unreturned>,
     },
 }
 
@@ -140,14 +150,16 @@ impl Check {
     }
 
     /// The failure's cause fixes what the checkout owed when it failed: what it still owes must
-    /// be the oldest part of that (compensations run newest first), and nothing can have come
-    /// back from a compensation it never owed.
+    /// be the oldest part of that (compensations run newest first), nothing can have come back
+    /// from a compensation it never owed, and what was refused for good is among the
+    /// compensations already run, each once, in the order they ran, with nothing back from it.
     fn failure(
         &self,
         order: &Order,
         cause: &FailureCause,
         owes: &[Compensation],
         returned: Returned,
+        unreturned: &[Unreturned],
     ) -> Result<(), StateError> {
         use Compensation as C;
         let (charged, redeemed) = match cause {
@@ -181,6 +193,20 @@ impl Check {
         {
             return self.fail("something was returned by a compensation this checkout never owed");
         }
+        let run = &owed[..owed.len() - owes.len()];
+        let mut tried = run.iter();
+        for refused in unreturned {
+            if !tried.any(|c| *c == refused.compensation) {
+                return self.fail(format!(
+                    "{:?} is listed as refused, but the compensations run so far are {run:?}, each once",
+                    refused.compensation
+                ));
+            }
+            if !nothing_back(returned, refused.compensation) {
+                return self
+                    .fail(format!("{:?} is listed as refused, yet it gave something back", refused.compensation));
+            }
+        }
         Ok(())
     }
 
@@ -198,14 +224,19 @@ impl Check {
         if returned.stock > quantity {
             return self.fail(format!("{} copies returned for an order of {quantity}", returned.stock));
         }
-        let already_back = |c: Compensation, nothing_back: bool| owes.contains(&c) && !nothing_back;
-        if already_back(Compensation::ReleaseStock, returned.stock == 0)
-            || already_back(Compensation::RestorePoints, returned.points == Points::ZERO)
-            || already_back(Compensation::Refund, returned.money == Money::ZERO)
-        {
+        if owes.iter().any(|c| !nothing_back(returned, *c)) {
             return self.fail("something was returned by a compensation that is still owed");
         }
         Ok(returned)
+    }
+}
+
+/// Whether `returned` shows nothing given back by `compensation`.
+fn nothing_back(returned: Returned, compensation: Compensation) -> bool {
+    match compensation {
+        Compensation::ReleaseStock => returned.stock == 0,
+        Compensation::RestorePoints => returned.points == Points::ZERO,
+        Compensation::Refund => returned.money == Money::ZERO,
     }
 }
 
@@ -223,6 +254,7 @@ impl CheckoutRecord {
             CheckoutRecord::Rejected { .. } => Phase::Rejected,
             CheckoutRecord::Compensating { .. } => Phase::Compensating,
             CheckoutRecord::Compensated { .. } => Phase::Compensated,
+            CheckoutRecord::NeedsOperator { .. } => Phase::NeedsOperator,
         }
     }
 }
@@ -259,7 +291,7 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
                     Billing::<OwesStock> { ticket: Ticket::new(checkout, order), pricing, owed: PhantomData }.into()
                 }
             }
-            R::PreparingOrder { checkout, order, pricing, deadline_ms, owes } => {
+            R::PreparingOrder { checkout, order, pricing, deadline_ms, token, owes } => {
                 let pricing = check.pricing(&order, pricing, true)?;
                 let deadline_ms = check.deadline(deadline_ms)?;
                 if check.forward_owes(&order, &owes, true)? {
@@ -267,6 +299,7 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
                         ticket: Ticket::new(checkout, order),
                         pricing,
                         deadline_ms,
+                        token: token.clone(),
                         owed: PhantomData,
                     }
                     .into()
@@ -275,6 +308,7 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
                         ticket: Ticket::new(checkout, order),
                         pricing,
                         deadline_ms,
+                        token: token.clone(),
                         owed: PhantomData,
                     }
                     .into()
@@ -307,38 +341,49 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
             R::Rejected { checkout, order, rejection } => {
                 Rejected { ticket: Ticket::new(checkout, order), reason: rejection }.into()
             }
-            R::Compensating { checkout, order, cause, returned, owes } => {
+            R::Compensating { checkout, order, cause, returned, unreturned, owes } => {
                 let returned = check.returned(&order, returned, &owes)?;
                 if owes.contains(&C::RestorePoints) && !order.redeem_points() {
                     return check.fail("owes points to an order that never redeemed any");
                 }
                 // The stack's shape is checked as the state is built; what the cause allows, after.
-                let (order_seen, cause_seen) = (order.clone(), cause.clone());
+                let (order_seen, cause_seen, unreturned_seen) = (order.clone(), cause.clone(), unreturned.clone());
                 let ticket = Ticket::new(checkout, order);
                 let state: CheckoutState = match owes.as_slice() {
-                    [] => Failed::<Settled> { ticket, cause, returned, owed: PhantomData }.into(),
-                    [C::ReleaseStock] => Failed::<OwesStock> { ticket, cause, returned, owed: PhantomData }.into(),
+                    [] => Failed::<Settled> { ticket, cause, returned, unreturned, owed: PhantomData }.into(),
+                    [C::ReleaseStock] => {
+                        Failed::<OwesStock> { ticket, cause, returned, unreturned, owed: PhantomData }.into()
+                    }
                     [C::RestorePoints, C::ReleaseStock] => {
-                        Failed::<OwesPointsAndStock> { ticket, cause, returned, owed: PhantomData }.into()
+                        Failed::<OwesPointsAndStock> { ticket, cause, returned, unreturned, owed: PhantomData }.into()
                     }
                     [C::Refund, C::ReleaseStock] => {
-                        Failed::<OwesPaymentAndStock> { ticket, cause, returned, owed: PhantomData }.into()
+                        Failed::<OwesPaymentAndStock> { ticket, cause, returned, unreturned, owed: PhantomData }.into()
                     }
                     [C::Refund, C::RestorePoints, C::ReleaseStock] => {
-                        Failed::<OwesPaymentPointsAndStock> { ticket, cause, returned, owed: PhantomData }.into()
+                        Failed::<OwesPaymentPointsAndStock> { ticket, cause, returned, unreturned, owed: PhantomData }
+                            .into()
                     }
                     other => {
                         return check
                             .fail(format!("owes {other:?}, which is not a stack of holds a checkout can build"))
                     }
                 };
-                check.failure(&order_seen, &cause_seen, &owes, returned)?;
+                check.failure(&order_seen, &cause_seen, &owes, returned, &unreturned_seen)?;
                 state
             }
             R::Compensated { checkout, order, cause, returned } => {
                 let returned = check.returned(&order, returned, &[])?;
-                check.failure(&order, &cause, &[], returned)?;
+                check.failure(&order, &cause, &[], returned, &[])?;
                 Compensated { ticket: Ticket::new(checkout, order), cause, returned }.into()
+            }
+            R::NeedsOperator { checkout, order, cause, returned, unreturned } => {
+                let returned = check.returned(&order, returned, &[])?;
+                if unreturned.is_empty() {
+                    return check.fail("nothing is listed as refused; such a checkout is compensated");
+                }
+                check.failure(&order, &cause, &[], returned, &unreturned)?;
+                NeedsOperator { ticket: Ticket::new(checkout, order), cause, returned, unreturned }.into()
             }
         })
     }

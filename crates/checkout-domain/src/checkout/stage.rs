@@ -2,8 +2,7 @@
 //! to know per state but which variant holds it.
 
 use crate::checkout::record::CheckoutRecord;
-use crate::checkout::{Next, Outcome, Phase};
-use crate::protocol::TaskToken;
+use crate::checkout::{CourierWait, Next, Outcome, Phase};
 use crate::states::*;
 
 mod sealed {
@@ -29,9 +28,14 @@ pub trait Stage: sealed::Sealed {
         None
     }
 
-    /// The task token and deadline of the courier wait, while the checkout is in it.
-    fn courier_wait(&self) -> Option<(TaskToken, u64)> {
+    /// The courier wait, while the checkout is in it.
+    fn courier_wait(&self) -> Option<CourierWait> {
         None
+    }
+
+    /// The compensations refused for good so far, once the checkout has failed.
+    fn unreturned(&self) -> &[Unreturned] {
+        &[]
     }
 }
 
@@ -69,6 +73,7 @@ impl sealed::Sealed for Dispatched {}
 impl sealed::Sealed for Rejected {}
 impl<O> sealed::Sealed for Failed<O> {}
 impl sealed::Sealed for Compensated {}
+impl sealed::Sealed for NeedsOperator {}
 
 impl Stage for Placed {
     const PHASE: Phase = Phase::Placed;
@@ -148,19 +153,25 @@ impl<O: Owed> Stage for PreparingOrder<O> {
     const PHASE: Phase = Phase::PreparingOrder;
     type Owes = O;
     shared_ticket!();
-    runs_its_command!();
+    fn next(&self) -> Next {
+        match self.command() {
+            Some(request) => Next::Run(request),
+            None => Next::OpenCourierWait,
+        }
+    }
     fn record(&self) -> CheckoutRecord {
         CheckoutRecord::PreparingOrder {
             checkout: self.ticket.id().clone(),
             order: self.ticket.order().clone(),
             pricing: self.pricing,
             deadline_ms: self.deadline_ms,
+            token: self.token.clone(),
             owes: O::compensations(),
         }
     }
     known_pricing!();
-    fn courier_wait(&self) -> Option<(TaskToken, u64)> {
-        Some((self.token(), self.deadline_ms))
+    fn courier_wait(&self) -> Option<CourierWait> {
+        Some(CourierWait { token: self.token.clone(), deadline_ms: self.deadline_ms })
     }
 }
 
@@ -222,6 +233,7 @@ impl<O: Owed> Failed<O> {
             order: self.ticket.order().clone(),
             cause: self.cause.clone(),
             returned: self.returned,
+            unreturned: self.unreturned.clone(),
             owes: O::compensations(),
         }
     }
@@ -235,6 +247,9 @@ impl<C: Hold, R: Owed> Stage for Failed<Owes<C, R>> {
     fn record(&self) -> CheckoutRecord {
         self.failure_record()
     }
+    fn unreturned(&self) -> &[Unreturned] {
+        &self.unreturned
+    }
 }
 
 impl Stage for Failed<Settled> {
@@ -246,6 +261,9 @@ impl Stage for Failed<Settled> {
     }
     fn record(&self) -> CheckoutRecord {
         self.failure_record()
+    }
+    fn unreturned(&self) -> &[Unreturned] {
+        &self.unreturned
     }
 }
 
@@ -263,5 +281,26 @@ impl Stage for Compensated {
             cause: self.cause.clone(),
             returned: self.returned,
         }
+    }
+}
+
+impl Stage for NeedsOperator {
+    const PHASE: Phase = Phase::NeedsOperator;
+    type Owes = Settled;
+    shared_ticket!();
+    fn next(&self) -> Next {
+        Next::Finished(Outcome::NeedsOperator)
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::NeedsOperator {
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
+            cause: self.cause.clone(),
+            returned: self.returned,
+            unreturned: self.unreturned.clone(),
+        }
+    }
+    fn unreturned(&self) -> &[Unreturned] {
+        &self.unreturned
     }
 }

@@ -36,6 +36,21 @@ impl Command {
         matches!(self, Command::ReleaseStock { .. } | Command::RestorePoints { .. } | Command::Refund { .. })
     }
 
+    /// The key of the effect this command performs or undoes; `None` for the courier request,
+    /// which its task token names instead.
+    pub fn key(&self) -> Option<&EffectKey> {
+        match self {
+            Command::ReserveStock { key, .. }
+            | Command::RedeemPoints { key, .. }
+            | Command::Charge { key, .. }
+            | Command::NotifyCourier { key, .. }
+            | Command::ReleaseStock { key, .. }
+            | Command::RestorePoints { key, .. }
+            | Command::Refund { key, .. } => Some(key),
+            Command::RequestCourier { .. } => None,
+        }
+    }
+
     /// The command's tag on the wire (`reserve-stock`, `refund`, ...), for logs and traces.
     pub fn name(&self) -> String {
         wire_name(self, Some("command"))

@@ -20,6 +20,11 @@ pub enum Event {
         receipt: ChargeReceipt,
         now_ms: u64,
     },
+    /// The runtime opened the courier wait and issued its task token (a secret it made up, or
+    /// the one Step Functions handed out); only replies carrying it are accepted.
+    CourierWaitOpened {
+        token: TaskToken,
+    },
     CourierAssigned {
         token: TaskToken,
         courier: CourierId,
@@ -34,6 +39,11 @@ pub enum Event {
     CourierNotified,
     /// The current forward step failed for good: declined, or retries exhausted.
     StepFailed {
+        detail: String,
+    },
+    /// The current compensation was refused for good (a closed card, a deleted account): what
+    /// it should have given back stays with the shop and is raised for an operator.
+    CompensationRefused {
         detail: String,
     },
     StockReleased(StockReleased),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::excerpt::excerpt;
 use crate::names::wire_name;
 use crate::order::CheckoutId;
 
@@ -84,20 +85,42 @@ impl<'de> Deserialize<'de> for EffectKey {
     }
 }
 
-/// Names the one courier-preparation wait of a checkout; the worker's reply must carry it back.
-/// Shared, not copied, like the ids: it travels in every courier message.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
+/// Names one courier wait; the worker's reply must carry it back, and only the wait that holds
+/// it accepts it. The domain never makes one: the runtime issues it when the wait opens (a random
+/// token, or the one Step Functions hands out), so nobody can derive it from an order or checkout
+/// id. Shared, not copied, like the ids: it travels in every courier message.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct TaskToken(Arc<str>);
 
-impl TaskToken {
-    pub fn for_checkout(checkout: &CheckoutId) -> TaskToken {
-        TaskToken(format!("{checkout}:prepare-order").into())
-    }
+/// The longest task token accepted: Step Functions' own tokens are at most this long.
+pub const MAX_TOKEN_LEN: usize = 1024;
 
-    /// Wraps a token received from outside (a queue message, a Step Functions callback).
-    pub fn from_received(token: impl Into<String>) -> TaskToken {
-        TaskToken(token.into().into())
+/// Why a string is not a task token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("a task token must not be empty")]
+    Empty,
+    #[error("a task token is at most {MAX_TOKEN_LEN} bytes, this one has {0}")]
+    TooLong(usize),
+    #[error("a task token is printable ASCII without spaces; this one is {0:?}")]
+    NotPrintable(String),
+}
+
+impl TaskToken {
+    /// Checks a token received from outside (a queue message, an HTTP body, Step Functions).
+    pub fn new(token: impl AsRef<str>) -> Result<TaskToken, TokenError> {
+        let token = token.as_ref();
+        if token.is_empty() {
+            return Err(TokenError::Empty);
+        }
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::TooLong(token.len()));
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(TokenError::NotPrintable(excerpt(token)));
+        }
+        Ok(TaskToken(token.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -105,9 +128,10 @@ impl TaskToken {
     }
 }
 
-impl From<String> for TaskToken {
-    fn from(token: String) -> TaskToken {
-        TaskToken::from_received(token)
+impl TryFrom<String> for TaskToken {
+    type Error = TokenError;
+    fn try_from(token: String) -> Result<TaskToken, TokenError> {
+        TaskToken::new(token)
     }
 }
 
@@ -117,8 +141,10 @@ impl From<TaskToken> for String {
     }
 }
 
-impl fmt::Display for TaskToken {
+/// A token is a secret of its wait: debug output shows only its first characters.
+impl fmt::Debug for TaskToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        let shown: String = self.0.chars().take(4).collect();
+        write!(f, "TaskToken({shown}…)")
     }
 }

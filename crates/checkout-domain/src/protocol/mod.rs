@@ -10,7 +10,7 @@ pub mod reply;
 
 pub use command::Command;
 pub use event::Event;
-pub use keys::{Effect, EffectKey, TaskToken};
+pub use keys::{Effect, EffectKey, TaskToken, TokenError, MAX_TOKEN_LEN};
 pub use reply::{
     ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
 };

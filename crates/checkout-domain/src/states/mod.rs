@@ -30,12 +30,12 @@ pub use owes::{
 };
 pub use phase::Phase;
 pub use ticket::Ticket;
-pub use transitions::{Refused, Route, TransitionError};
+pub use transitions::{Ending, Refused, Route, TransitionError};
 pub use types::{
-    Billing, Compensated, Dispatched, Failed, NotifyingCourier, Placed, PreparingOrder, Priced, RedeemingPoints,
-    Rejected, StockReserved,
+    Billing, Compensated, Dispatched, Failed, NeedsOperator, NotifyingCourier, Placed, PreparingOrder, Priced,
+    RedeemingPoints, Rejected, StockReserved,
 };
-pub use values::{FailureCause, Pricing, Returned, COURIER_WAIT_MS};
+pub use values::{FailureCause, Pricing, Returned, Unreturned, COURIER_WAIT_MS};
 
 // The typestate tests (tests/ui) name the receipts through this module, as transitions take them.
 pub use crate::protocol::reply::*;

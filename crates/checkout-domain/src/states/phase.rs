@@ -22,6 +22,7 @@ pub enum Phase {
     Rejected,
     Compensating,
     Compensated,
+    NeedsOperator,
 }
 
 impl fmt::Display for Phase {

@@ -1,7 +1,7 @@
 //! What a checkout is about: its own id, issued when the order was accepted, and the order.
 
 use crate::order::{CheckoutId, Order};
-use crate::protocol::{Effect, EffectKey, TaskToken};
+use crate::protocol::{Effect, EffectKey};
 
 /// A checkout's identity and the order it was opened for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -26,10 +26,5 @@ impl Ticket {
     /// The key of one of this checkout's effects.
     pub fn key(&self, effect: Effect) -> EffectKey {
         EffectKey::new(&self.id, effect)
-    }
-
-    /// The token of this checkout's courier wait.
-    pub fn token(&self) -> TaskToken {
-        TaskToken::for_checkout(&self.id)
     }
 }

@@ -17,7 +17,7 @@ use crate::states::owes::{
 use crate::states::phase::Phase;
 use crate::states::ticket::Ticket;
 use crate::states::types::*;
-use crate::states::values::{FailureCause, Pricing, Returned, COURIER_WAIT_MS};
+use crate::states::values::{FailureCause, Pricing, Returned, Unreturned, COURIER_WAIT_MS};
 
 /// An event that the current state of a checkout cannot accept.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -27,8 +27,11 @@ pub enum TransitionError {
     WrongEvent { state: Phase, event: Box<Event> },
     #[error("a checkout that is {state} has no pure step to compute")]
     NothingToCompute { state: Phase },
-    #[error("courier reply carries task token {got:?}, but this checkout waits for {expected:?}")]
-    WrongToken { expected: String, got: String },
+    /// The expected token is a secret of the wait, so only the one received is quoted.
+    #[error("courier reply carries task token {got:?}, which this checkout's wait did not issue")]
+    WrongToken { got: String },
+    #[error("the courier wait already has its task token; a wait is opened once")]
+    WaitAlreadyOpen,
     #[error("the courier deadline is {deadline_ms} ms and it is only {now_ms} ms")]
     NotYetDue { deadline_ms: u64, now_ms: u64 },
     #[error("the payment service charged {charged} minor units but {due} are due")]
@@ -66,7 +69,7 @@ fn failed<O>(ticket: Ticket, cause: FailureCause) -> Failed<O> {
         FailureCause::CourierUnavailable { detail } => FailureCause::CourierUnavailable { detail: excerpt(&detail) },
         other => other,
     };
-    Failed { ticket, cause, returned: Returned::default(), owed: PhantomData }
+    Failed { ticket, cause, returned: Returned::default(), unreturned: Vec::new(), owed: PhantomData }
 }
 
 impl Placed {
@@ -177,6 +180,7 @@ impl<O: Owed> Billing<O> {
             ticket: self.ticket,
             pricing: self.pricing,
             deadline_ms: now_ms.saturating_add(COURIER_WAIT_MS),
+            token: None,
             owed: PhantomData,
         })
     }
@@ -188,24 +192,31 @@ impl<O: Owed> Billing<O> {
 }
 
 impl<O: Owed> PreparingOrder<O> {
-    pub fn token(&self) -> TaskToken {
-        self.ticket.token()
+    /// The wait's task token, once the runtime has issued it.
+    pub fn token(&self) -> Option<&TaskToken> {
+        self.token.as_ref()
     }
 
-    pub fn command(&self) -> Command {
-        Command::RequestCourier {
-            token: self.token(),
-            order: self.ticket.order().clone(),
-            deadline_ms: self.deadline_ms,
+    /// The courier request, once the wait has its token; it is sent again after every restart.
+    pub fn command(&self) -> Option<Command> {
+        let token = self.token.clone()?;
+        Some(Command::RequestCourier { token, order: self.ticket.order().clone(), deadline_ms: self.deadline_ms })
+    }
+
+    /// The runtime opened the wait with `token`. A wait is opened once: a second token (say, from
+    /// an orchestrator that did not see the first) is refused, so only one token is ever live.
+    pub fn wait_opened(self, token: TaskToken) -> Result<Self, Refused<Self>> {
+        if self.token.is_some() {
+            return Err(Refused::new(self, TransitionError::WaitAlreadyOpen));
         }
+        Ok(PreparingOrder { token: Some(token), ..self })
     }
 
     fn check_token(&self, token: &TaskToken) -> Result<(), TransitionError> {
-        let expected = self.token();
-        if *token == expected {
+        if self.token.as_ref() == Some(token) {
             Ok(())
         } else {
-            Err(TransitionError::WrongToken { expected: excerpt(expected.as_str()), got: excerpt(token.as_str()) })
+            Err(TransitionError::WrongToken { got: excerpt(token.as_str()) })
         }
     }
 
@@ -259,7 +270,15 @@ impl<C: Hold, R: Owed> Failed<Owes<C, R>> {
     }
 
     fn pop(self, returned: Returned) -> Failed<R> {
-        Failed { ticket: self.ticket, cause: self.cause, returned, owed: PhantomData }
+        Failed { ticket: self.ticket, cause: self.cause, returned, unreturned: self.unreturned, owed: PhantomData }
+    }
+
+    /// The compensation was refused for good: it is listed as unreturned and the checkout goes
+    /// on to the next one, so one closed card does not keep the stock or the points too.
+    pub fn compensation_refused(mut self, detail: String) -> Failed<R> {
+        self.unreturned.push(Unreturned { compensation: C::COMPENSATION, detail: excerpt(&detail) });
+        let returned = self.returned;
+        self.pop(returned)
     }
 }
 
@@ -289,9 +308,23 @@ impl<R: Owed> Failed<Owes<StockHeld, R>> {
     }
 }
 
+/// How a failed checkout ends once every compensation has been tried.
+#[derive(Debug)]
+pub enum Ending {
+    /// Everything it took was given back.
+    Compensated(Compensated),
+    /// Some compensation was refused for good; an operator must settle what it names.
+    NeedsOperator(NeedsOperator),
+}
+
 impl Failed<Settled> {
-    /// Everything owed has been given back.
-    pub fn finish(self) -> Compensated {
-        Compensated { ticket: self.ticket, cause: self.cause, returned: self.returned }
+    /// Every compensation owed has been run.
+    pub fn finish(self) -> Ending {
+        let Failed { ticket, cause, returned, unreturned, .. } = self;
+        if unreturned.is_empty() {
+            Ending::Compensated(Compensated { ticket, cause, returned })
+        } else {
+            Ending::NeedsOperator(NeedsOperator { ticket, cause, returned, unreturned })
+        }
     }
 }

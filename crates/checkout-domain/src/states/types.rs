@@ -5,9 +5,9 @@ use std::marker::PhantomData;
 
 use crate::money::Money;
 use crate::order::CourierId;
-use crate::protocol::Unavailable;
+use crate::protocol::{TaskToken, Unavailable};
 use crate::states::ticket::Ticket;
-use crate::states::values::{FailureCause, Pricing, Returned};
+use crate::states::values::{FailureCause, Pricing, Returned, Unreturned};
 
 /// An accepted order; nothing has been taken yet. Waits for the stock reservation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -44,12 +44,14 @@ pub struct Billing<O> {
     pub(crate) owed: PhantomData<O>,
 }
 
-/// Waits, until `deadline_ms`, for the courier worker's reply carrying the order's task token.
+/// Waits, until `deadline_ms`, for the courier worker's reply carrying the wait's task token.
+/// The token is issued by the runtime when it opens the wait; until then there is none.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PreparingOrder<O> {
     pub(crate) ticket: Ticket,
     pub(crate) pricing: Pricing,
     pub(crate) deadline_ms: u64,
+    pub(crate) token: Option<TaskToken>,
     pub(crate) owed: PhantomData<O>,
 }
 
@@ -77,12 +79,14 @@ pub struct Rejected {
     pub(crate) reason: Unavailable,
 }
 
-/// A checkout that failed and still owes the compensations in `O`, newest first.
+/// A checkout that failed and still owes the compensations in `O`, newest first; `unreturned`
+/// lists those already tried that were refused for good.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Failed<O> {
     pub(crate) ticket: Ticket,
     pub(crate) cause: FailureCause,
     pub(crate) returned: Returned,
+    pub(crate) unreturned: Vec<Unreturned>,
     pub(crate) owed: PhantomData<O>,
 }
 
@@ -92,4 +96,14 @@ pub struct Compensated {
     pub(crate) ticket: Ticket,
     pub(crate) cause: FailureCause,
     pub(crate) returned: Returned,
+}
+
+/// End state: the checkout failed, and some compensation was refused for good. It names exactly
+/// what is still held (`unreturned`, never empty) for an operator to settle.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NeedsOperator {
+    pub(crate) ticket: Ticket,
+    pub(crate) cause: FailureCause,
+    pub(crate) returned: Returned,
+    pub(crate) unreturned: Vec<Unreturned>,
 }

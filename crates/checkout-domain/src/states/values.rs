@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::money::{AmountError, Money, Points};
 use crate::order::Order;
 use crate::protocol::Effect;
+use crate::states::owes::Compensation;
 
 /// How long the saga waits for the courier worker's reply before compensating. The reference
 /// waited forever: one lost reply hung the checkout.
@@ -18,6 +19,16 @@ pub struct Returned {
     pub stock: u32,
     pub points: Points,
     pub money: Money,
+}
+
+/// A compensation that was refused for good: what it should have given back is still held, and
+/// an operator must settle it by hand.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Unreturned {
+    pub compensation: Compensation,
+    /// The service's reason, as an excerpt.
+    pub detail: String,
 }
 
 /// The price of an order: `total = unit_price * quantity`, `amount_due = total - points`.
