@@ -37,7 +37,7 @@ fn load_errors_quote_a_huge_record_briefly() {
         ),
         format!(r#"{{"state":"{huge}"}}"#),
         format!(
-            r#"{{"state":"compensating","checkout":"ck-1","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":[{}"release-stock"]}}"#,
+            r#"{{"state":"compensating","checkout":"ck-1","order":{{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}},"pricing":{{"unitPrice":30,"total":30,"pointsRedeemed":0,"amountDue":30}},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":[{}"release-stock"]}}"#,
             r#""release-stock","#.repeat(HUGE / 16)
         ),
     ];

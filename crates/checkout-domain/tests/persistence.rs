@@ -21,22 +21,22 @@ fn consistent_records_load_and_save_back_identically() {
             r#"{{"state":"billing","checkout":"ck-1","order":{REDEEMING},"pricing":{after_points},"owes":["restore-points","release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":50}},"unreturned":[],"owes":["restore-points","release-stock"]}}"#
+            r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":50}},"unreturned":[],"owes":["restore-points","release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":10,"money":50}}}}"#
+            r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":10,"money":50}}}}"#
         ),
         format!(
-            r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":2,"points":4,"money":0}}}}"#
+            r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":0,"amountDue":60}},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":2,"points":4,"money":0}}}}"#
         ),
         format!(
             r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":900000,"token":"t-1","owes":["refund","release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[{{"compensation":"refund","detail":"card closed"}}],"owes":["restore-points","release-stock"]}}"#
+            r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[{{"compensation":"refund","detail":"card closed"}}],"owes":["restore-points","release-stock"]}}"#
         ),
         format!(
-            r#"{{"state":"needs-operator","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":10,"money":0}},"unreturned":[{{"compensation":"refund","detail":"card closed"}}]}}"#
+            r#"{{"state":"needs-operator","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":10,"money":0}},"unreturned":[{{"compensation":"refund","detail":"card closed"}}]}}"#
         ),
         format!(
             r#"{{"state":"preparing-order","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"deadlineMs":900000,"token":null,"owes":["refund","release-stock"]}}"#
@@ -81,37 +81,37 @@ fn inconsistent_records_are_refused_with_the_reason() {
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":4,"money":0}},"unreturned":[],"owes":["restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":4,"money":0}},"unreturned":[],"owes":["restore-points","release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"unreturned":[],"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"unreturned":[],"owes":["refund","release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["restore-points","release-stock"]}}"#
             ),
             "never redeemed",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["release-stock","refund"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["release-stock","refund"]}}"#
             ),
             "not a stack of holds",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":0}},"unreturned":[],"owes":["release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":0}},"unreturned":[],"owes":["release-stock"]}}"#
             ),
             "still owed",
         ),
         (
             format!(
-                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":3,"points":0,"money":0}}}}"#
+                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":3,"points":0,"money":0}}}}"#
             ),
             "3 copies returned for an order of 2",
         ),
@@ -119,37 +119,37 @@ fn inconsistent_records_are_refused_with_the_reason() {
         // the stack would keep the customer's points for good.
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":10,"amountDue":50}},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["refund","release-stock"]}}"#
             ),
             "owed [Refund, RestorePoints, ReleaseStock]",
         ),
         (
             format!(
-                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":5,"money":60}}}}"#
+                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":5,"money":60}}}}"#
             ),
-            "never owed",
+            "but at most 60 was charged and 0 points taken",
         ),
         (
             format!(
-                r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
+                r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"pricing":null,"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
             ),
-            "never owed",
+            "but at most 0 was charged",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["refund","restore-points","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{REDEEMING},"pricing":null,"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["refund","restore-points","release-stock"]}}"#
             ),
             "owed [ReleaseStock]",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[],"owes":["release-stock"]}}"#
             ),
             "redeems none",
         ),
         (
             format!(
-                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
+                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":5}},"returned":{{"stock":2,"points":0,"money":60}}}}"#
             ),
             "before any charge",
         ),
@@ -161,25 +161,49 @@ fn inconsistent_records_are_refused_with_the_reason() {
         ),
         (
             format!(
-                r#"{{"state":"needs-operator","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":60}},"unreturned":[]}}"#
+                r#"{{"state":"compensated","checkout":"ck-1","order":{REDEEMING},"pricing":{{"unitPrice":30,"total":60,"pointsRedeemed":0,"amountDue":60}},"cause":{{"kind":"step-failed","effect":"redeem-points","detail":"x"}},"returned":{{"stock":2,"points":4,"money":60}}}}"#
+            ),
+            "but at most 0 was charged and 60 points taken",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":61}}}}"#
+            ),
+            "61 refunded and 0 points restored, but at most 60 was charged",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"pricing":null,"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":0}}}}"#
+            ),
+            "a checkout that failed so has a pricing",
+        ),
+        (
+            format!(
+                r#"{{"state":"compensated","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":2,"points":0,"money":0}}}}"#
+            ),
+            "a checkout that failed so has no pricing",
+        ),
+        (
+            format!(
+                r#"{{"state":"needs-operator","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":2,"points":0,"money":60}},"unreturned":[]}}"#
             ),
             "nothing is listed as refused",
         ),
         (
             format!(
-                r#"{{"state":"needs-operator","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[{{"compensation":"refund","detail":"x"}}]}}"#
+                r#"{{"state":"needs-operator","checkout":"ck-1","order":{ORDER},"pricing":null,"cause":{{"kind":"step-failed","effect":"reserve-stock","detail":"x"}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[{{"compensation":"refund","detail":"x"}}]}}"#
             ),
             "is listed as refused, but the compensations run so far are [ReleaseStock]",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"unreturned":[{{"compensation":"refund","detail":"x"}}],"owes":["release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":60}},"unreturned":[{{"compensation":"refund","detail":"x"}}],"owes":["release-stock"]}}"#
             ),
             "yet it gave something back",
         ),
         (
             format!(
-                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[{{"compensation":"refund","detail":"x"}}],"owes":["refund","release-stock"]}}"#
+                r#"{{"state":"compensating","checkout":"ck-1","order":{ORDER},"pricing":{PRICING},"cause":{{"kind":"courier-timed-out","deadlineMs":900000}},"returned":{{"stock":0,"points":0,"money":0}},"unreturned":[{{"compensation":"refund","detail":"x"}}],"owes":["refund","release-stock"]}}"#
             ),
             "is listed as refused, but the compensations run so far are []",
         ),

@@ -352,6 +352,29 @@ fn a_release_may_give_back_nothing_but_never_more_than_the_order_took() {
     assert_eq!(all.owes(), []);
 }
 
+/// A compensation's receipt can give back no more than its hold took: a refund above the amount
+/// due, or more points than the redemption took, is refused and the checkout stays as it was.
+#[test]
+fn a_refund_or_restore_beyond_what_was_taken_is_refused() {
+    let mut stores = stores(2, 10);
+    let billing = advance_until(CheckoutState::start(checkout_id(), order(2, true)), &mut stores, |s| {
+        matches!(s.next(), Next::Run(Command::Charge { .. }))
+    });
+    let failed = billing.apply(Event::StepFailed { detail: "declined".into() }).unwrap();
+    let refund =
+        |amount| Event::Refunded(checkout_domain::protocol::RefundReceipt { amount: Money::from_minor_units(amount) });
+    let too_much = failed.clone().apply(refund(51)).unwrap_err();
+    assert_eq!(too_much.error, TransitionError::RefundedTooMuch { due: 50, refunded: 51 });
+    assert_eq!(too_much.state, failed);
+    let refunded = failed.apply(refund(50)).unwrap();
+    let restore =
+        |points| Event::PointsRestored(checkout_domain::protocol::PointsRestored { points: Points::new(points) });
+    let too_many = refunded.clone().apply(restore(11)).unwrap_err();
+    assert_eq!(too_many.error, TransitionError::RestoredTooManyPoints { cap: 10, restored: 11 });
+    assert_eq!(too_many.error.to_string(), "the points service restored 11 points but the order took at most 10");
+    assert!(refunded.apply(restore(10)).is_ok());
+}
+
 /// Two checkouts of orders with one id (a resubmission after the first ended) share no effect:
 /// each takes its own stock and pays its own charge, because keys derive from the checkout's id.
 /// With keys derived from the order id, the second was dispatched on the first one's replayed

@@ -248,9 +248,9 @@ impl CheckoutState {
             (S::PreparingOrderAfterPoints(s), e) => apply_preparing(s, e),
             (S::NotifyingCourier(s), e) => apply_notifying(s, e),
             (S::NotifyingCourierAfterPoints(s), e) => apply_notifying(s, e),
-            (S::FailedOwingPaymentAndStock(s), Event::Refunded(r)) => Ok(s.refunded(r).into()),
-            (S::FailedOwingPaymentPointsAndStock(s), Event::Refunded(r)) => Ok(s.refunded(r).into()),
-            (S::FailedOwingPointsAndStock(s), Event::PointsRestored(r)) => Ok(s.points_restored(r).into()),
+            (S::FailedOwingPaymentAndStock(s), Event::Refunded(r)) => erase(s.refunded(r)),
+            (S::FailedOwingPaymentPointsAndStock(s), Event::Refunded(r)) => erase(s.refunded(r)),
+            (S::FailedOwingPointsAndStock(s), Event::PointsRestored(r)) => erase(s.points_restored(r)),
             (S::FailedOwingStock(s), Event::StockReleased(r)) => erase(s.stock_released(r)),
             (S::FailedOwingPaymentAndStock(s), Event::CompensationRefused { detail }) => {
                 Ok(s.compensation_refused(detail).into())

@@ -11,6 +11,7 @@ use crate::excerpt::excerpt;
 use crate::money::{Money, Points};
 use crate::order::{CheckoutId, CourierId, Order};
 use crate::protocol::{Effect, TaskToken, Unavailable};
+use crate::states::transitions::points_cap;
 use crate::states::*;
 
 /// A checkout as it is stored: the `state` tag and exactly the fields that state has.
@@ -72,6 +73,8 @@ pub enum CheckoutRecord {
     Compensating {
         checkout: CheckoutId,
         order: Order,
+        /// The price, once known when the checkout failed; it bounds what can come back.
+        pricing: Option<Pricing>,
         cause: FailureCause,
         returned: Returned,
         unreturned: Vec<Unreturned>,
@@ -80,12 +83,16 @@ pub enum CheckoutRecord {
     Compensated {
         checkout: CheckoutId,
         order: Order,
+        /// The price, once known when the checkout failed; it bounds what can come back.
+        pricing: Option<Pricing>,
         cause: FailureCause,
         returned: Returned,
     },
     NeedsOperator {
         checkout: CheckoutId,
         order: Order,
+        /// The price, once known when the checkout failed; it bounds what can come back.
+        pricing: Option<Pricing>,
         cause: FailureCause,
         returned: Returned,
         unreturned: Vec<Unreturned>,
@@ -151,17 +158,12 @@ impl Check {
 
     /// The failure's cause fixes what the checkout owed when it failed: what it still owes must
     /// be the oldest part of that (compensations run newest first), nothing can have come back
-    /// from a compensation it never owed, and what was refused for good is among the
+    /// beyond what its holds took (none from a hold it never had), and what was refused for good is among the
     /// compensations already run, each once, in the order they ran, with nothing back from it.
-    fn failure(
-        &self,
-        order: &Order,
-        cause: &FailureCause,
-        owes: &[Compensation],
-        returned: Returned,
-        unreturned: &[Unreturned],
-    ) -> Result<(), StateError> {
+    fn failure(&self, failure: &Failure, owes: &[Compensation]) -> Result<(), StateError> {
         use Compensation as C;
+        let Failure { order, pricing, cause, returned, unreturned } = failure;
+        let (order, returned) = (*order, *returned);
         let (charged, redeemed) = match cause {
             FailureCause::TotalOverflow { .. } | FailureCause::StepFailed { effect: Effect::ReserveStock, .. } => {
                 (false, false)
@@ -179,6 +181,32 @@ impl Check {
                 (true, order.redeem_points())
             }
         };
+        // A checkout that failed at the redemption or later had its price; before, it had none.
+        let priced = redeemed || charged;
+        match pricing {
+            Some(p) if priced => {
+                self.pricing(order, *p, charged)?;
+            }
+            None if !priced => {}
+            _ => {
+                return self.fail(format!("a checkout that failed so has {} pricing", if priced { "a" } else { "no" }))
+            }
+        }
+        // Nothing can come back from a hold the checkout never had.
+        let due = match pricing {
+            Some(p) if charged => p.amount_due,
+            _ => Money::ZERO,
+        };
+        let points_cap = points_cap(pricing.as_ref(), cause);
+        if returned.money > due || returned.points > points_cap {
+            return self.fail(format!(
+                "{} refunded and {} points restored, but at most {} was charged and {} points taken",
+                returned.money.minor_units(),
+                returned.points.get(),
+                due.minor_units(),
+                points_cap.get()
+            ));
+        }
         let owed: Vec<C> = [(charged, C::Refund), (redeemed, C::RestorePoints), (true, C::ReleaseStock)]
             .into_iter()
             .filter_map(|(owed, c)| owed.then_some(c))
@@ -187,15 +215,9 @@ impl Check {
             return self
                 .fail(format!("owes {owes:?}, but a checkout that failed so owed {owed:?}, given back newest first"));
         }
-        let never_owed = |c: Compensation, nothing_back: bool| !owed.contains(&c) && !nothing_back;
-        if never_owed(C::RestorePoints, returned.points == Points::ZERO)
-            || never_owed(C::Refund, returned.money == Money::ZERO)
-        {
-            return self.fail("something was returned by a compensation this checkout never owed");
-        }
         let run = &owed[..owed.len() - owes.len()];
         let mut tried = run.iter();
-        for refused in unreturned {
+        for refused in *unreturned {
             if !tried.any(|c| *c == refused.compensation) {
                 return self.fail(format!(
                     "{:?} is listed as refused, but the compensations run so far are {run:?}, each once",
@@ -229,6 +251,15 @@ impl Check {
         }
         Ok(returned)
     }
+}
+
+/// What a failed record says about how its checkout failed and what came back.
+struct Failure<'a> {
+    order: &'a Order,
+    pricing: Option<Pricing>,
+    cause: &'a FailureCause,
+    returned: Returned,
+    unreturned: &'a [Unreturned],
 }
 
 /// Whether `returned` shows nothing given back by `compensation`.
@@ -341,49 +372,53 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
             R::Rejected { checkout, order, rejection } => {
                 Rejected { ticket: Ticket::new(checkout, order), reason: rejection }.into()
             }
-            R::Compensating { checkout, order, cause, returned, unreturned, owes } => {
+            R::Compensating { checkout, order, pricing, cause, returned, unreturned, owes } => {
                 let returned = check.returned(&order, returned, &owes)?;
                 if owes.contains(&C::RestorePoints) && !order.redeem_points() {
                     return check.fail("owes points to an order that never redeemed any");
                 }
-                // The stack's shape is checked as the state is built; what the cause allows, after.
-                let (order_seen, cause_seen, unreturned_seen) = (order.clone(), cause.clone(), unreturned.clone());
-                let ticket = Ticket::new(checkout, order);
-                let state: CheckoutState = match owes.as_slice() {
-                    [] => Failed::<Settled> { ticket, cause, returned, unreturned, owed: PhantomData }.into(),
-                    [C::ReleaseStock] => {
-                        Failed::<OwesStock> { ticket, cause, returned, unreturned, owed: PhantomData }.into()
-                    }
-                    [C::RestorePoints, C::ReleaseStock] => {
-                        Failed::<OwesPointsAndStock> { ticket, cause, returned, unreturned, owed: PhantomData }.into()
-                    }
-                    [C::Refund, C::ReleaseStock] => {
-                        Failed::<OwesPaymentAndStock> { ticket, cause, returned, unreturned, owed: PhantomData }.into()
-                    }
-                    [C::Refund, C::RestorePoints, C::ReleaseStock] => {
-                        Failed::<OwesPaymentPointsAndStock> { ticket, cause, returned, unreturned, owed: PhantomData }
-                            .into()
-                    }
-                    other => {
-                        return check
-                            .fail(format!("owes {other:?}, which is not a stack of holds a checkout can build"))
-                    }
+                let failure = Failure { order: &order, pricing, cause: &cause, returned, unreturned: &unreturned };
+                // First which stack it is, then whether the cause allows it, then the state.
+                let stack_error =
+                    || check.fail(format!("owes {owes:?}, which is not a stack of holds a checkout can build"));
+                let shape = match owes.as_slice() {
+                    [] => 0,
+                    [C::ReleaseStock] => 1,
+                    [C::RestorePoints, C::ReleaseStock] => 2,
+                    [C::Refund, C::ReleaseStock] => 3,
+                    [C::Refund, C::RestorePoints, C::ReleaseStock] => 4,
+                    _ => return stack_error(),
                 };
-                check.failure(&order_seen, &cause_seen, &owes, returned, &unreturned_seen)?;
-                state
+                check.failure(&failure, &owes)?;
+                let ticket = Ticket::new(checkout, order);
+                macro_rules! failed {
+                    ($owed:ty) => {
+                        Failed::<$owed> { ticket, pricing, cause, returned, unreturned, owed: PhantomData }.into()
+                    };
+                }
+                match shape {
+                    0 => failed!(Settled),
+                    1 => failed!(OwesStock),
+                    2 => failed!(OwesPointsAndStock),
+                    3 => failed!(OwesPaymentAndStock),
+                    _ => failed!(OwesPaymentPointsAndStock),
+                }
             }
-            R::Compensated { checkout, order, cause, returned } => {
+            R::Compensated { checkout, order, pricing, cause, returned } => {
                 let returned = check.returned(&order, returned, &[])?;
-                check.failure(&order, &cause, &[], returned, &[])?;
-                Compensated { ticket: Ticket::new(checkout, order), cause, returned }.into()
+                check.failure(&Failure { order: &order, pricing, cause: &cause, returned, unreturned: &[] }, &[])?;
+                Compensated { ticket: Ticket::new(checkout, order), pricing, cause, returned }.into()
             }
-            R::NeedsOperator { checkout, order, cause, returned, unreturned } => {
+            R::NeedsOperator { checkout, order, pricing, cause, returned, unreturned } => {
                 let returned = check.returned(&order, returned, &[])?;
                 if unreturned.is_empty() {
                     return check.fail("nothing is listed as refused; such a checkout is compensated");
                 }
-                check.failure(&order, &cause, &[], returned, &unreturned)?;
-                NeedsOperator { ticket: Ticket::new(checkout, order), cause, returned, unreturned }.into()
+                check.failure(
+                    &Failure { order: &order, pricing, cause: &cause, returned, unreturned: &unreturned },
+                    &[],
+                )?;
+                NeedsOperator { ticket: Ticket::new(checkout, order), pricing, cause, returned, unreturned }.into()
             }
         })
     }

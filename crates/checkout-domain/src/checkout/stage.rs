@@ -231,6 +231,7 @@ impl<O: Owed> Failed<O> {
         CheckoutRecord::Compensating {
             checkout: self.ticket.id().clone(),
             order: self.ticket.order().clone(),
+            pricing: self.pricing,
             cause: self.cause.clone(),
             returned: self.returned,
             unreturned: self.unreturned.clone(),
@@ -278,6 +279,7 @@ impl Stage for Compensated {
         CheckoutRecord::Compensated {
             checkout: self.ticket.id().clone(),
             order: self.ticket.order().clone(),
+            pricing: self.pricing,
             cause: self.cause.clone(),
             returned: self.returned,
         }
@@ -295,6 +297,7 @@ impl Stage for NeedsOperator {
         CheckoutRecord::NeedsOperator {
             checkout: self.ticket.id().clone(),
             order: self.ticket.order().clone(),
+            pricing: self.pricing,
             cause: self.cause.clone(),
             returned: self.returned,
             unreturned: self.unreturned.clone(),

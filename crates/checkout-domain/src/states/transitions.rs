@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use thiserror::Error;
 
 use crate::excerpt::excerpt;
+use crate::money::{Money, Points};
 use crate::order::CourierId;
 use crate::protocol::{
     ChargeReceipt, Command, Effect, Event, PointsRedemption, PointsRestored, RefundReceipt, StockReleased,
@@ -40,6 +41,10 @@ pub enum TransitionError {
     RedeemedTooMuch { cap: u64, redeemed: u64 },
     #[error("the stock service returned {returned} copies but the order took at most {quantity}")]
     ReturnedTooMuchStock { quantity: u32, returned: u32 },
+    #[error("the payment service refunded {refunded} minor units but at most {due} were charged")]
+    RefundedTooMuch { due: u64, refunded: u64 },
+    #[error("the points service restored {restored} points but the order took at most {cap}")]
+    RestoredTooManyPoints { cap: u64, restored: u64 },
 }
 
 /// A refused transition: the state handed back unchanged, and why.
@@ -63,13 +68,13 @@ impl<S> Refused<S> {
 
 /// Enters a failed state. A failure's detail comes from outside (a service's reason, a courier
 /// worker's answer) and is kept in the record, so only an excerpt of it is kept.
-fn failed<O>(ticket: Ticket, cause: FailureCause) -> Failed<O> {
+fn failed<O>(ticket: Ticket, pricing: Option<Pricing>, cause: FailureCause) -> Failed<O> {
     let cause = match cause {
         FailureCause::StepFailed { effect, detail } => FailureCause::StepFailed { effect, detail: excerpt(&detail) },
         FailureCause::CourierUnavailable { detail } => FailureCause::CourierUnavailable { detail: excerpt(&detail) },
         other => other,
     };
-    Failed { ticket, cause, returned: Returned::default(), unreturned: Vec::new(), owed: PhantomData }
+    Failed { ticket, pricing, cause, returned: Returned::default(), unreturned: Vec::new(), owed: PhantomData }
 }
 
 impl Placed {
@@ -97,7 +102,7 @@ impl Placed {
     /// The reservation failed with its outcome unknown: stock may have been taken, so the keyed
     /// release is owed (it gives back nothing if nothing was taken).
     pub fn reservation_failed(self, detail: String) -> Failed<OwesStock> {
-        failed(self.ticket, FailureCause::StepFailed { effect: Effect::ReserveStock, detail })
+        failed(self.ticket, None, FailureCause::StepFailed { effect: Effect::ReserveStock, detail })
     }
 }
 
@@ -105,7 +110,7 @@ impl StockReserved {
     pub fn calculate_total(self) -> Result<Priced, Failed<OwesStock>> {
         match Pricing::new(self.ticket.order(), self.unit_price) {
             Ok(pricing) => Ok(Priced { ticket: self.ticket, pricing }),
-            Err(e) => Err(failed(self.ticket, FailureCause::TotalOverflow { detail: e.to_string() })),
+            Err(e) => Err(failed(self.ticket, None, FailureCause::TotalOverflow { detail: e.to_string() })),
         }
     }
 }
@@ -150,7 +155,7 @@ impl RedeemingPoints {
     }
 
     pub fn redemption_failed(self, detail: String) -> Failed<OwesPointsAndStock> {
-        failed(self.ticket, FailureCause::StepFailed { effect: Effect::RedeemPoints, detail })
+        failed(self.ticket, Some(self.pricing), FailureCause::StepFailed { effect: Effect::RedeemPoints, detail })
     }
 }
 
@@ -187,7 +192,7 @@ impl<O: Owed> Billing<O> {
 
     /// Declined, or retries exhausted with the outcome unknown: the keyed refund is owed.
     pub fn billing_failed(self, detail: String) -> Failed<Owes<PaymentHeld, O>> {
-        failed(self.ticket, FailureCause::StepFailed { effect: Effect::Charge, detail })
+        failed(self.ticket, Some(self.pricing), FailureCause::StepFailed { effect: Effect::Charge, detail })
     }
 }
 
@@ -229,7 +234,7 @@ impl<O: Owed> PreparingOrder<O> {
 
     pub fn courier_unavailable(self, token: &TaskToken, detail: String) -> Result<Failed<O>, Refused<Self>> {
         match self.check_token(token) {
-            Ok(()) => Ok(failed(self.ticket, FailureCause::CourierUnavailable { detail })),
+            Ok(()) => Ok(failed(self.ticket, Some(self.pricing), FailureCause::CourierUnavailable { detail })),
             Err(e) => Err(Refused::new(self, e)),
         }
     }
@@ -241,7 +246,7 @@ impl<O: Owed> PreparingOrder<O> {
             return Err(Refused::new(self, error));
         }
         let deadline_ms = self.deadline_ms;
-        Ok(failed(self.ticket, FailureCause::CourierTimedOut { deadline_ms }))
+        Ok(failed(self.ticket, Some(self.pricing), FailureCause::CourierTimedOut { deadline_ms }))
     }
 }
 
@@ -259,7 +264,7 @@ impl<O: Owed> NotifyingCourier<O> {
     }
 
     pub fn notification_failed(self, detail: String) -> Failed<O> {
-        failed(self.ticket, FailureCause::StepFailed { effect: Effect::NotifyCourier, detail })
+        failed(self.ticket, Some(self.pricing), FailureCause::StepFailed { effect: Effect::NotifyCourier, detail })
     }
 }
 
@@ -270,7 +275,8 @@ impl<C: Hold, R: Owed> Failed<Owes<C, R>> {
     }
 
     fn pop(self, returned: Returned) -> Failed<R> {
-        Failed { ticket: self.ticket, cause: self.cause, returned, unreturned: self.unreturned, owed: PhantomData }
+        let Failed { ticket, pricing, cause, unreturned, .. } = self;
+        Failed { ticket, pricing, cause, returned, unreturned, owed: PhantomData }
     }
 
     /// The compensation was refused for good: it is listed as unreturned and the checkout goes
@@ -283,16 +289,39 @@ impl<C: Hold, R: Owed> Failed<Owes<C, R>> {
 }
 
 impl<R: Owed> Failed<Owes<PaymentHeld, R>> {
-    pub fn refunded(self, refund: RefundReceipt) -> Failed<R> {
+    /// The refund came back; it can be no more than the amount due, the most the charge took.
+    pub fn refunded(self, refund: RefundReceipt) -> Result<Failed<R>, Refused<Self>> {
+        let due = self.pricing.map_or(Money::ZERO, |p| p.amount_due);
+        if refund.amount > due {
+            let error =
+                TransitionError::RefundedTooMuch { due: due.minor_units(), refunded: refund.amount.minor_units() };
+            return Err(Refused::new(self, error));
+        }
         let returned = Returned { money: refund.amount, ..self.returned };
-        self.pop(returned)
+        Ok(self.pop(returned))
     }
 }
 
 impl<R: Owed> Failed<Owes<PointsHeld, R>> {
-    pub fn points_restored(self, restored: PointsRestored) -> Failed<R> {
+    /// The points came back; no more than the redemption could have taken.
+    pub fn points_restored(self, restored: PointsRestored) -> Result<Failed<R>, Refused<Self>> {
+        let cap = points_cap(self.pricing.as_ref(), &self.cause);
+        if restored.points > cap {
+            let error = TransitionError::RestoredTooManyPoints { cap: cap.get(), restored: restored.points.get() };
+            return Err(Refused::new(self, error));
+        }
         let returned = Returned { points: restored.points, ..self.returned };
-        self.pop(returned)
+        Ok(self.pop(returned))
+    }
+}
+
+/// The most points a failed checkout's redemption can have taken: what it asked for (up to the
+/// total) if the redemption itself failed with its outcome unknown, else what it was answered.
+pub(crate) fn points_cap(pricing: Option<&Pricing>, cause: &FailureCause) -> Points {
+    match (pricing, cause) {
+        (None, _) => Points::ZERO,
+        (Some(p), FailureCause::StepFailed { effect: Effect::RedeemPoints, .. }) => p.total.as_points_cap(),
+        (Some(p), _) => p.points_redeemed,
     }
 }
 
@@ -320,11 +349,11 @@ pub enum Ending {
 impl Failed<Settled> {
     /// Every compensation owed has been run.
     pub fn finish(self) -> Ending {
-        let Failed { ticket, cause, returned, unreturned, .. } = self;
+        let Failed { ticket, pricing, cause, returned, unreturned, .. } = self;
         if unreturned.is_empty() {
-            Ending::Compensated(Compensated { ticket, cause, returned })
+            Ending::Compensated(Compensated { ticket, pricing, cause, returned })
         } else {
-            Ending::NeedsOperator(NeedsOperator { ticket, cause, returned, unreturned })
+            Ending::NeedsOperator(NeedsOperator { ticket, pricing, cause, returned, unreturned })
         }
     }
 }

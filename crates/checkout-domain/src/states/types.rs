@@ -84,6 +84,8 @@ pub struct Rejected {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Failed<O> {
     pub(crate) ticket: Ticket,
+    /// The price, if the checkout failed after it was known: it bounds what can come back.
+    pub(crate) pricing: Option<Pricing>,
     pub(crate) cause: FailureCause,
     pub(crate) returned: Returned,
     pub(crate) unreturned: Vec<Unreturned>,
@@ -94,6 +96,7 @@ pub struct Failed<O> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Compensated {
     pub(crate) ticket: Ticket,
+    pub(crate) pricing: Option<Pricing>,
     pub(crate) cause: FailureCause,
     pub(crate) returned: Returned,
 }
@@ -103,6 +106,7 @@ pub struct Compensated {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NeedsOperator {
     pub(crate) ticket: Ticket,
+    pub(crate) pricing: Option<Pricing>,
     pub(crate) cause: FailureCause,
     pub(crate) returned: Returned,
     pub(crate) unreturned: Vec<Unreturned>,

@@ -11,8 +11,8 @@ fn main() {
     let token = checkout_domain::TaskToken::new("t-1").unwrap();
     let preparing = preparing.wait_opened(token.clone()).unwrap();
     let failed = preparing.courier_unavailable(&token, "none free".into()).unwrap();
-    let failed = failed.refunded(RefundReceipt { amount: Money::from_minor_units(25) });
-    let failed = failed.points_restored(PointsRestored { points: Points::new(5) });
+    let failed = failed.refunded(RefundReceipt { amount: Money::from_minor_units(25) }).unwrap();
+    let failed = failed.points_restored(PointsRestored { points: Points::new(5) }).unwrap();
     let failed = failed.stock_released(StockReleased { quantity: 1 }).unwrap();
     let Ending::Compensated(_done) = failed.finish() else { return };
 
