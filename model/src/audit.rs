@@ -69,6 +69,8 @@ pub struct OrderAudit {
     pub held: Holdings,
     /// What the checkout's record says could not be given back.
     pub unreturned: Unreturned,
+    /// A store refused one of this checkout's compensations for good.
+    pub compensation_refused: bool,
 }
 
 impl OrderAudit {
@@ -258,6 +260,15 @@ pub const INVARIANTS: &[Invariant] = &[
                     that its record does not name as refused for good and raised for an operator.",
         exposes_flaw: None,
         holds: |a| !a.orders.iter().any(OrderAudit::holds_silently),
+    },
+    Invariant {
+        name: "an operator is called only for a refusal",
+        expectation: Expectation::Always,
+        statement: "A checkout is raised for an operator only after a store refused one of its \
+                    compensations for good: a compensation that merely fails (a timeout, an outage) \
+                    is retried until it succeeds, never given up.",
+        exposes_flaw: None,
+        holds: |a| a.orders.iter().all(|o| o.status != Status::NeedsOperator || o.compensation_refused),
     },
     Invariant {
         name: "one checkout per order",

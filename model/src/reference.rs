@@ -366,6 +366,7 @@ impl Audited for ReferenceModel {
                 quantity: self.quantity(i),
                 held: r.held.clone(),
                 unreturned: Unreturned::default(),
+                compensation_refused: false,
             })
             .collect::<Vec<_>>();
         // The reference's payment service is modelled by its charges alone: what it charged

@@ -166,8 +166,9 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
         "Both sagas are written as stateright models, and a model checker explores every state each \
          can reach, depth first, checking each property below in every one of them; the same pass \
          asserts that no run can go on forever. Our model moves each checkout only through the domain \
-         crate's own transition methods and the in-memory keyed stores the project ships, so what is \
-         checked is the shipped logic. The reference model is the Step Functions study project as it \
+         crate's own transition methods, decides every retry, give-up and courier request with the \
+         orchestration engine the runners use (`checkout-engine`), and performs every effect on the \
+         in-memory keyed stores the project ships, so what is checked is the shipped logic. The reference model is the Step Functions study project as it \
          is written. Both run in the same scenarios and are judged by the same properties."
     )?;
     writeln!(md)?;

@@ -27,6 +27,7 @@ use checkout_domain::{
     CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Order, Phase, Points,
     TaskToken, UserId,
 };
+use checkout_engine::{Action, AfterCall, CallError, Engine, Policy, Progress};
 use checkout_memory::{perform_payment, perform_points, Inventory, Store};
 use smallvec::SmallVec;
 use stateright::Model;
@@ -50,11 +51,9 @@ pub struct Run {
     /// The token the runtime issues when this checkout's courier wait opens. A stand-in for a
     /// random one: the model's forger never learns how it is made.
     pub token: TaskToken,
-    /// Failed attempts of the current forward step (volatile).
-    pub attempts: u8,
-    /// Whether this incarnation already sent the courier request (volatile; cleared when the
-    /// wait ends, after which it no longer matters).
-    pub courier_requested: bool,
+    /// What the live incarnation holds only in memory: failed attempts of the current step, and
+    /// whether it sent the courier request (the engine clears it when the wait ends).
+    pub progress: Progress,
     /// An older incarnation that was superseded but still runs, with what it last loaded.
     pub zombie: Option<Zombie>,
     /// Ghost: the amount due of the charge the order asked for.
@@ -63,6 +62,8 @@ pub struct Run {
     pub was_billed: bool,
     /// Ghost: points were taken at least once.
     pub redeemed_points: bool,
+    /// Ghost: a store refused one of this checkout's compensations for good.
+    pub compensation_refused: bool,
 }
 
 /// Everything but `submission`, which the checkout id and order already determine (two runs
@@ -74,14 +75,14 @@ impl std::hash::Hash for Run {
             slot,
             submission: _,
             token,
-            attempts,
-            courier_requested,
+            progress,
             zombie,
             amount_due,
             was_billed,
             redeemed_points,
+            compensation_refused,
         } = self;
-        (slot, token, attempts, courier_requested, zombie, amount_due, was_billed, redeemed_points).hash(h);
+        (slot, token, progress, zombie, amount_due, was_billed, redeemed_points, compensation_refused).hash(h);
     }
 }
 
@@ -285,15 +286,18 @@ pub enum Weakness {
     NoRegistry,
     /// A compensation refused for good is recorded as if it had given everything back.
     RefusalTakenAsDone,
+    /// The engine lets a compensation give up after one failed attempt, as if refused.
+    CompensationGivesUp,
 }
 
 impl Weakness {
-    pub const ALL: [Weakness; 5] = [
+    pub const ALL: [Weakness; 6] = [
         Weakness::PublicTokens,
         Weakness::SharedToken,
         Weakness::NoFencing,
         Weakness::NoRegistry,
         Weakness::RefusalTakenAsDone,
+        Weakness::CompensationGivesUp,
     ];
 
     /// The protection switched off, in words.
@@ -304,6 +308,7 @@ impl Weakness {
             Weakness::NoFencing => "fencing",
             Weakness::NoRegistry => "the order registry",
             Weakness::RefusalTakenAsDone => "raising refused compensations",
+            Weakness::CompensationGivesUp => "compensations retried until they succeed",
         }
     }
 
@@ -315,6 +320,7 @@ impl Weakness {
             Weakness::NoFencing => "stores ignore fences, and a save overwrites newer saves",
             Weakness::NoRegistry => "each submission opens a checkout `ck-<order id>`",
             Weakness::RefusalTakenAsDone => "a compensation refused for good is recorded as given back",
+            Weakness::CompensationGivesUp => "the engine gives a compensation up after one failed attempt",
         }
     }
 
@@ -325,6 +331,7 @@ impl Weakness {
             Weakness::NoFencing => Scenario::zombie(),
             Weakness::NoRegistry => Scenario::resubmitted(),
             Weakness::RefusalTakenAsDone => Scenario::refused_refund(),
+            Weakness::CompensationGivesUp => Scenario::single_order(),
         }
     }
 
@@ -335,6 +342,7 @@ impl Weakness {
             Weakness::NoFencing => "dispatched orders are whole",
             Weakness::NoRegistry => "one checkout per order",
             Weakness::RefusalTakenAsDone => "nothing silently stays taken",
+            Weakness::CompensationGivesUp => "an operator is called only for a refusal",
         }
     }
 }
@@ -378,6 +386,8 @@ pub struct SagaModel {
     checkout_ids: Vec<CheckoutId>,
     tokens: Vec<TaskToken>,
     keys: Vec<[EffectKey; 3]>,
+    /// The orchestration policy that ships, with the scenario's retry budget.
+    pub engine: Engine,
 }
 
 impl SagaModel {
@@ -414,6 +424,7 @@ impl SagaModel {
             .map(|id| [Effect::ReserveStock, Effect::RedeemPoints, Effect::Charge].map(|e| EffectKey::new(id, e)))
             .collect();
         let symmetry = Symmetry::of(&scenario, &checkout_ids);
+        let scenario_attempts = scenario.max_attempts;
         SagaModel {
             scenario,
             sabotaged: None,
@@ -424,6 +435,14 @@ impl SagaModel {
             checkout_ids,
             tokens,
             keys,
+            engine: Engine::new(
+                Policy {
+                    max_attempts: u32::from(scenario_attempts),
+                    compensation_gives_up_after: (weakness == Some(Weakness::CompensationGivesUp)).then_some(1),
+                    ..Policy::default()
+                },
+                0,
+            ),
         }
     }
 
@@ -452,17 +471,19 @@ impl SagaModel {
     /// A new checkout for submission `k`, its pure steps taken.
     fn open_run(&self, k: usize, order: &Order) -> Shared<Run> {
         let token = self.tokens[k].clone();
-        let checkout = self.settle(CheckoutState::start(self.checkout_ids[k].clone(), order.clone()), &token);
+        let mut progress = Progress::default();
+        let checkout =
+            self.settle(CheckoutState::start(self.checkout_ids[k].clone(), order.clone()), &mut progress, &token);
         Shared::new(Run {
             slot: Slot::new(checkout),
             submission: u8::try_from(k).expect("a handful of submissions"),
             token,
-            attempts: 0,
-            courier_requested: false,
+            progress: Progress::default(),
             zombie: None,
             amount_due: None,
             was_billed: false,
             redeemed_points: false,
+            compensation_refused: false,
         })
     }
 
@@ -540,19 +561,22 @@ impl SagaModel {
     /// Feeds a reply to the checkout that asked for it, and says whether it was taken. A refusal
     /// leaves the checkout where it was.
     fn feed(&self, state: &mut SagaState, run: usize, event: Event) -> bool {
-        match state.runs[run].checkout().clone().apply(event) {
+        let mut progress = state.runs[run].progress.clone();
+        match self.engine.apply(state.runs[run].checkout().clone(), &mut progress, event) {
             Ok(next) => {
-                let mut r = state.runs[run].make_mut();
-                let next = self.settle(next, &r.token);
-                r.save(next);
-                r.attempts = 0;
-                if r.checkout().courier_wait().is_none() {
-                    r.courier_requested = false;
-                }
+                self.save(state, run, next, progress);
                 true
             }
             Err(_) => false,
         }
+    }
+
+    /// Saves a step of the live incarnation, with its pure steps taken if they are fused.
+    fn save(&self, state: &mut SagaState, run: usize, checkout: CheckoutState, mut progress: Progress) {
+        let mut r = state.runs[run].make_mut();
+        let checkout = self.settle(checkout, &mut progress, &r.token);
+        r.save(checkout);
+        r.progress = progress;
     }
 
     /// Feeds the reply to a command the checkout issued itself: a refusal leaves it stuck, and
@@ -564,19 +588,21 @@ impl SagaModel {
     }
 
     /// With fused pure steps, takes every pure step that is due now.
-    fn settle(&self, mut checkout: CheckoutState, token: &TaskToken) -> CheckoutState {
+    fn settle(&self, mut checkout: CheckoutState, progress: &mut Progress, token: &TaskToken) -> CheckoutState {
         while self.fuse_pure_steps && matches!(checkout.next(), Next::Compute | Next::OpenCourierWait) {
-            checkout = Self::pure_step(checkout, token);
+            checkout = self.pure_step(checkout, progress, token);
         }
         checkout
     }
 
     /// Takes the step that needs nothing from outside: a computation, or opening the courier
     /// wait with the token the runtime issues (which touches nothing but this checkout).
-    fn pure_step(checkout: CheckoutState, token: &TaskToken) -> CheckoutState {
+    fn pure_step(&self, checkout: CheckoutState, progress: &mut Progress, token: &TaskToken) -> CheckoutState {
         let next = match checkout.next() {
-            Next::OpenCourierWait => checkout.apply(Event::CourierWaitOpened { token: token.clone() }),
-            _ => checkout.compute(),
+            Next::OpenCourierWait => {
+                self.engine.apply(checkout, progress, Event::CourierWaitOpened { token: token.clone() })
+            }
+            _ => self.engine.compute(checkout, progress),
         };
         next.expect("a checkout whose next step is pure can take it")
     }
@@ -590,8 +616,7 @@ impl SagaModel {
         if self.scenario.zombies > 0 {
             r.slot.claim().expect("a handful of claims");
         }
-        r.attempts = 0;
-        r.courier_requested = false;
+        r.progress = Progress::default();
         drop(r);
         if !reloads {
             state.reload_failed = true;
@@ -608,46 +633,45 @@ impl SagaModel {
         })
     }
 
-    fn give_up(&self, state: &mut SagaState, run: usize, detail: &str) {
-        self.apply(state, run, Event::StepFailed { detail: detail.to_string() });
-    }
-
+    /// Performs the checkout's command with `fault`, and lets the engine decide what follows.
     fn call(&self, state: &mut SagaState, run: usize, fault: Option<CallFault>) {
-        let Some(command) = Self::command_of(&state.runs[run]) else { return };
-        match fault {
-            None => {
-                let event = self.live_effect(state, run, &command);
-                self.apply(state, run, event);
+        let Action::Call(command) = self.engine.next(state.runs[run].checkout(), &state.runs[run].progress) else {
+            return;
+        };
+        let result = match fault {
+            None => Ok(self.live_effect(state, run, &command)),
+            Some(CallFault::FailsBeforeEffect) => {
+                state.faults_left -= 1;
+                Err(CallError::NotDone("failed before taking effect".into()))
             }
-            Some(CallFault::RefusedForGood) => {
-                state.refusals_left -= 1;
-                let event = match self.weakness {
-                    Some(Weakness::RefusalTakenAsDone) => nothing_back(&command),
-                    _ => Event::CompensationRefused { detail: "refused for good".into() },
-                };
-                self.apply(state, run, event);
+            Some(CallFault::ReplyLost) => {
+                state.faults_left -= 1;
+                self.live_effect(state, run, &command);
+                Err(CallError::Unknown("reply lost".into()))
             }
             Some(CallFault::FailsForGood) => {
                 state.faults_left -= 1;
-                self.give_up(state, run, "failed for good");
+                Err(CallError::Refused("failed for good".into()))
+            }
+            Some(CallFault::RefusedForGood) => {
+                state.refusals_left -= 1;
+                state.runs[run].make_mut().compensation_refused = true;
+                match self.weakness {
+                    Some(Weakness::RefusalTakenAsDone) => Ok(nothing_back(&command)),
+                    _ => Err(CallError::Refused("refused for good".into())),
+                }
             }
             Some(CallFault::CrashAfterEffect) => {
                 self.live_effect(state, run, &command);
                 self.restart(state, run);
+                return;
             }
-            Some(f @ (CallFault::FailsBeforeEffect | CallFault::ReplyLost)) => {
-                state.faults_left -= 1;
-                if f == CallFault::ReplyLost {
-                    self.live_effect(state, run, &command);
-                }
-                // Compensations are retried until they succeed; forward steps have a budget.
-                if !command.is_compensation() {
-                    state.runs[run].make_mut().attempts += 1;
-                    if state.runs[run].attempts >= self.scenario.max_attempts {
-                        self.give_up(state, run, "retries exhausted");
-                    }
-                }
-            }
+        };
+        let mut progress = state.runs[run].progress.clone();
+        match self.engine.after_call(state.runs[run].checkout().clone(), &mut progress, &command, result) {
+            Ok(AfterCall::Moved(next)) => self.save(state, run, next, progress),
+            Ok(AfterCall::Retry { .. }) => state.runs[run].make_mut().progress = progress,
+            Err(_) => state.reply_refused = true,
         }
     }
 }
@@ -669,26 +693,31 @@ impl SagaModel {
     fn zombie_acts(&self, state: &mut SagaState, run: usize) {
         let Some(zombie) = state.runs[run].make_mut().zombie.take() else { return };
         let token = state.runs[run].token.clone();
-        let next = match zombie.checkout.next() {
-            Next::Finished(_) => None,
-            Next::Compute | Next::OpenCourierWait => Some(Self::pure_step(zombie.checkout.clone(), &token)),
-            // Its clock may be ahead: it gives up on the courier.
-            Next::Run(Command::RequestCourier { deadline_ms, .. }) => {
-                zombie.checkout.clone().apply(Event::DeadlinePassed { now_ms: deadline_ms }).ok()
+        // What the zombie holds in memory; it never matters again, since it stops after this.
+        let mut progress = Progress::default();
+        let next = match self.engine.next(&zombie.checkout, &progress) {
+            Action::Finished(_) => None,
+            Action::Compute | Action::OpenCourierWait => {
+                Some(self.pure_step(zombie.checkout.clone(), &mut progress, &token))
             }
-            Next::Run(command) => self
+            // Its clock may be ahead: it gives up on the courier.
+            Action::RequestCourier(_) | Action::AwaitCourier { .. } => {
+                let deadline_ms = zombie.checkout.courier_wait().map_or(0, |wait| wait.deadline_ms);
+                let passed = Event::DeadlinePassed { now_ms: deadline_ms };
+                self.engine.apply(zombie.checkout.clone(), &mut progress, passed).ok()
+            }
+            Action::Call(command) => self
                 .effect(state, run, &command, zombie.fence)
-                .and_then(|event| zombie.checkout.clone().apply(event).ok()),
+                .and_then(|event| self.engine.apply(zombie.checkout.clone(), &mut progress, event).ok()),
         };
         let Some(next) = next else { return };
-        let next = self.settle(next, &token);
+        let next = self.settle(next, &mut progress, &token);
         let mut r = state.runs[run].make_mut();
         let held = if self.weak(Weakness::NoFencing) { r.slot.fence() } else { zombie.fence };
         let ended = r.checkout().is_finished().then(|| r.checkout().clone());
         if r.slot.save(held, next).is_ok() {
-            if r.checkout().courier_wait().is_none() {
-                r.courier_requested = false;
-            }
+            // The live incarnation goes on from a record it did not write.
+            r.progress = Progress::default();
             if ended.is_some_and(|ended| ended != *r.checkout()) {
                 drop(r);
                 state.ended_checkout_changed = true;
@@ -775,14 +804,11 @@ impl Model for SagaModel {
             if r.zombie.is_some() {
                 actions.push(SagaAction::ZombieActs { run });
             }
-            // The courier wait's command (a whole order) is built only when the request is sent:
-            // offering the actions needs only the phase and whether the wait is open.
-            let next = if Self::is_waiting(r) { None } else { Some(r.checkout().next()) };
-            match next {
-                Some(Next::Finished(_)) => continue,
-                Some(Next::Compute | Next::OpenCourierWait) => actions.push(SagaAction::Compute { run }),
-                None | Some(Next::Run(Command::RequestCourier { .. })) => {
-                    if !r.courier_requested {
+            match self.engine.next(r.checkout(), &r.progress) {
+                Action::Finished(_) => continue,
+                Action::Compute | Action::OpenCourierWait => actions.push(SagaAction::Compute { run }),
+                wait @ (Action::RequestCourier(_) | Action::AwaitCourier { .. }) => {
+                    if matches!(wait, Action::RequestCourier(_)) {
                         actions.push(SagaAction::RequestCourier { run });
                     }
                     actions.push(SagaAction::DeadlinePasses { run });
@@ -790,7 +816,7 @@ impl Model for SagaModel {
                         actions.push(SagaAction::ForgeReply { run });
                     }
                 }
-                Some(Next::Run(command)) => {
+                Action::Call(command) => {
                     actions.push(SagaAction::Call { run, fault: None });
                     if faulty {
                         actions.push(SagaAction::Call { run, fault: Some(CallFault::FailsBeforeEffect) });
@@ -852,13 +878,15 @@ impl Model for SagaModel {
             SagaAction::Call { run, fault } => self.call(&mut state, run, fault),
             SagaAction::Compute { run } => {
                 let mut r = state.runs[run].make_mut();
-                let next = Self::pure_step(r.checkout().clone(), &r.token);
+                let mut progress = r.progress.clone();
+                let next = self.pure_step(r.checkout().clone(), &mut progress, &r.token);
                 r.save(next);
+                r.progress = progress;
             }
             SagaAction::RequestCourier { run } => {
                 let token = state.runs[run].checkout().courier_wait()?.token?;
                 insert_sorted(&mut state.courier_queue, CourierRequest { run, token });
-                state.runs[run].make_mut().courier_requested = true;
+                self.engine.courier_requested(&mut state.runs[run].make_mut().progress);
             }
             SagaAction::Crash { run } => self.restart(&mut state, run),
             SagaAction::Work { request, assigns } => {
@@ -914,8 +942,7 @@ impl Model for SagaModel {
                 let mut r = state.runs[run].make_mut();
                 r.zombie = Some(Zombie { checkout: r.checkout().clone(), fence: r.slot.fence() });
                 r.slot.claim().expect("a handful of claims");
-                r.attempts = 0;
-                r.courier_requested = false;
+                r.progress = Progress::default();
             }
             SagaAction::ZombieActs { run } => self.zombie_acts(&mut state, run),
             SagaAction::Submit { submission } => self.submit(&mut state, submission),
@@ -1000,6 +1027,7 @@ impl Audited for SagaModel {
                         redeemed_points: r.redeemed_points,
                     },
                     unreturned: unreturned(checkout),
+                    compensation_refused: r.compensation_refused,
                 }
             })
             .collect();

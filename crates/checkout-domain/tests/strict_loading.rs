@@ -22,7 +22,6 @@ fn events(state: &CheckoutState) -> Vec<Event> {
         Event::PointsRedeemed(PointsRedemption { points: Points::ZERO }),
         Event::PointsRedeemed(PointsRedemption { points: Points::new(10) }),
         Event::CourierNotified,
-
         Event::Refunded(RefundReceipt { amount: Money::ZERO }),
         Event::CompensationRefused { detail: "x".into() },
     ];

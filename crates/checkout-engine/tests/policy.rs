@@ -1,0 +1,191 @@
+//! The orchestration policy: retries and giving up, compensations that never give up, refusals
+//! for good, the courier request once per incarnation, and the backoff.
+
+use checkout_domain::protocol::{ChargeReceipt, StockReleased, StockReservation};
+use checkout_domain::{
+    CheckoutId, CheckoutState, Command, CourierId, Event, Money, Next, Order, Outcome, Phase, TaskToken,
+};
+use checkout_engine::{Action, AfterCall, Backoff, CallError, Engine, Policy, Progress};
+use proptest::prelude::*;
+
+fn start() -> CheckoutState {
+    let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap();
+    CheckoutState::start(CheckoutId::new("ck-1").unwrap(), order)
+}
+
+fn engine() -> Engine {
+    Engine::new(Policy::default(), 42)
+}
+
+fn call(engine: &Engine, checkout: &CheckoutState, progress: &Progress) -> Command {
+    match engine.next(checkout, progress) {
+        Action::Call(command) => command,
+        other => panic!("expected a call, got {other:?}"),
+    }
+}
+
+/// Runs the checkout forward with clean replies until it waits for `stop`.
+fn until(engine: &Engine, mut checkout: CheckoutState, stop: impl Fn(&Action) -> bool) -> CheckoutState {
+    let mut progress = Progress::default();
+    loop {
+        let action = engine.next(&checkout, &progress);
+        if stop(&action) {
+            return checkout;
+        }
+        checkout = match action {
+            Action::Compute => engine.compute(checkout, &mut progress).unwrap(),
+            Action::OpenCourierWait => {
+                let token = TaskToken::new("t-1").unwrap();
+                engine.apply(checkout, &mut progress, Event::CourierWaitOpened { token }).unwrap()
+            }
+            Action::Call(Command::ReserveStock { .. }) => {
+                let reply = Event::StockReserved(StockReservation { unit_price: Money::from_minor_units(30) });
+                engine.apply(checkout, &mut progress, reply).unwrap()
+            }
+            Action::Call(Command::Charge { amount, .. }) => {
+                let reply = Event::Charged { receipt: ChargeReceipt { amount }, now_ms: 0 };
+                engine.apply(checkout, &mut progress, reply).unwrap()
+            }
+            other => panic!("no clean reply for {other:?}"),
+        };
+    }
+}
+
+#[test]
+fn a_forward_step_is_retried_then_gives_up_and_compensates() {
+    let engine = engine();
+    let mut progress = Progress::default();
+    let mut checkout = start();
+    let command = call(&engine, &checkout, &progress);
+    let mut delays = Vec::new();
+    for failure in [CallError::Unknown("timeout".into()), CallError::NotDone("connection refused".into())] {
+        match engine.after_call(checkout, &mut progress, &command, Err(failure)).unwrap() {
+            AfterCall::Retry { checkout: same, delay_ms } => {
+                delays.push(delay_ms);
+                checkout = same;
+            }
+            moved => panic!("retried, not {moved:?}"),
+        }
+    }
+    assert_eq!(progress.attempts, 2);
+    assert!((50..=100).contains(&delays[0]) && (100..=200).contains(&delays[1]), "{delays:?}");
+    let last = Err(CallError::Unknown("timeout".into()));
+    let AfterCall::Moved(failed) = engine.after_call(checkout, &mut progress, &command, last).unwrap() else {
+        panic!("the third failure gives up")
+    };
+    assert_eq!(failed.phase(), Phase::Compensating);
+    assert!(failed.to_json().contains("gave up after 3 attempts; the last: timeout"), "{}", failed.to_json());
+    assert_eq!(progress.attempts, 0, "the compensation starts with a clean slate");
+}
+
+#[test]
+fn a_compensation_is_retried_without_end_and_its_backoff_is_capped() {
+    let engine = engine();
+    let mut progress = Progress::default();
+    let checkout = start();
+    let reserve = call(&engine, &checkout, &progress);
+    let failed = engine.after_call(checkout, &mut progress, &reserve, Err(CallError::Refused("x".into()))).unwrap();
+    let mut checkout = failed.checkout().clone();
+    let release = call(&engine, &checkout, &progress);
+    assert!(release.is_compensation());
+    let cap = Policy::default().compensation.cap_ms;
+    for attempt in 1..=1000 {
+        let outcome = engine.after_call(checkout, &mut progress, &release, Err(CallError::Unknown("down".into())));
+        let AfterCall::Retry { checkout: same, delay_ms } = outcome.unwrap() else {
+            panic!("attempt {attempt}: a compensation never gives up")
+        };
+        assert!(delay_ms <= cap, "attempt {attempt}: {delay_ms} ms");
+        checkout = same;
+    }
+    assert!(Backoff { first_ms: 200, cap_ms: cap }.delay_ms(1000, 42) >= cap / 2, "long outages wait near the cap");
+}
+
+#[test]
+fn a_refusal_for_good_ends_a_step_at_once() {
+    let engine = engine();
+    let mut progress = Progress::default();
+    let billing = until(&engine, start(), |a| matches!(a, Action::Call(Command::Charge { .. })));
+    let charge = call(&engine, &billing, &progress);
+    let declined = Err(CallError::Refused("card declined".into()));
+    let failed = engine.after_call(billing, &mut progress, &charge, declined).unwrap();
+    let refund = call(&engine, failed.checkout(), &progress);
+    assert!(matches!(refund, Command::Refund { .. }));
+    let closed = Err(CallError::Refused("card closed".into()));
+    let refused = engine.after_call(failed.checkout().clone(), &mut progress, &refund, closed).unwrap();
+    let AfterCall::Moved(mut checkout) = refused else { panic!("a refusal is not retried") };
+    assert_eq!(checkout.unreturned().len(), 1, "the refused refund is named");
+    let release = call(&engine, &checkout, &progress);
+    assert!(matches!(release, Command::ReleaseStock { .. }), "the other compensations still run");
+    checkout = engine.apply(checkout, &mut progress, Event::StockReleased(StockReleased { quantity: 1 })).unwrap();
+    assert_eq!(engine.next(&checkout, &progress), Action::Compute);
+    let end = engine.compute(checkout, &mut progress).unwrap();
+    assert_eq!(engine.next(&end, &progress), Action::Finished(Outcome::NeedsOperator));
+}
+
+#[test]
+fn the_courier_request_is_sent_once_per_incarnation() {
+    let engine = engine();
+    let waiting = until(&engine, start(), |a| matches!(a, Action::RequestCourier(_)));
+    let mut progress = Progress::default();
+    let Action::RequestCourier(request) = engine.next(&waiting, &progress) else { panic!() };
+    engine.courier_requested(&mut progress);
+    let deadline_ms = waiting.courier_wait().unwrap().deadline_ms;
+    assert_eq!(engine.next(&waiting, &progress), Action::AwaitCourier { deadline_ms });
+    let restarted = Progress::default();
+    assert_eq!(engine.next(&waiting, &restarted), Action::RequestCourier(request), "a new incarnation asks again");
+    let stale =
+        Event::CourierAssigned { token: TaskToken::new("forged").unwrap(), courier: CourierId::new("c").unwrap() };
+    let refused = engine.apply(waiting.clone(), &mut progress, stale).unwrap_err();
+    assert_eq!(refused.state, waiting);
+    assert!(progress.courier_requested, "a refused reply changes nothing");
+    let timed_out = engine.apply(waiting, &mut progress, Event::DeadlinePassed { now_ms: deadline_ms }).unwrap();
+    assert!(!progress.courier_requested, "the flag ends with the wait");
+    assert!(matches!(timed_out.next(), Next::Run(Command::Refund { .. })));
+}
+
+#[test]
+fn the_model_bound_on_compensations_gives_up_into_an_operator_case() {
+    let policy = Policy { compensation_gives_up_after: Some(2), ..Policy::default() };
+    let engine = Engine::new(policy, 1);
+    let mut progress = Progress::default();
+    let checkout = start();
+    let reserve = call(&engine, &checkout, &progress);
+    let failed = engine.after_call(checkout, &mut progress, &reserve, Err(CallError::Refused("x".into()))).unwrap();
+    let release = call(&engine, failed.checkout(), &progress);
+    let once =
+        engine.after_call(failed.checkout().clone(), &mut progress, &release, Err(CallError::Unknown("a".into())));
+    let twice = engine.after_call(
+        once.unwrap().checkout().clone(),
+        &mut progress,
+        &release,
+        Err(CallError::Unknown("b".into())),
+    );
+    let AfterCall::Moved(given_up) = twice.unwrap() else { panic!("the bound gives up") };
+    assert_eq!(given_up.unreturned()[0].detail, "gave up after 2 attempts; the last: b");
+}
+
+#[test]
+fn the_backoff_doubles_up_to_its_cap() {
+    let backoff = Backoff { first_ms: 100, cap_ms: 1_000 };
+    for (failures, ceiling) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1_000), (6, 1_000)] {
+        let delays: Vec<u64> = (0..1000).map(|seed| backoff.delay_ms(failures, seed)).collect();
+        let (low, high) = (*delays.iter().min().unwrap(), *delays.iter().max().unwrap());
+        assert!(low >= ceiling / 2 && low < ceiling / 2 + ceiling / 20, "{failures}: lowest {low}");
+        assert!(high <= ceiling && high > ceiling - ceiling / 20, "{failures}: highest {high}");
+    }
+    assert_eq!(backoff.delay_ms(3, 9), backoff.delay_ms(3, 9), "the same seed waits the same");
+    let spread: std::collections::BTreeSet<u64> = (0..50).map(|seed| backoff.delay_ms(4, seed)).collect();
+    assert!(spread.len() > 20, "different seeds spread out: {spread:?}");
+    let huge = Backoff { first_ms: u64::MAX, cap_ms: u64::MAX }.delay_ms(u32::MAX, 3);
+    assert!(huge >= u64::MAX / 2, "no overflow at the extremes: {huge}");
+}
+
+proptest! {
+    /// Every delay lies between half the capped exponential and all of it.
+    #[test]
+    fn delays_stay_within_half_and_all_of_the_ceiling(first in 1u64..10_000, cap in 1u64..1_000_000, failures in 1u32..80, seed: u64) {
+        let ceiling = first.saturating_mul(1u64 << (failures - 1).min(63)).min(cap);
+        let delay = Backoff { first_ms: first, cap_ms: cap }.delay_ms(failures, seed);
+        prop_assert!(delay >= ceiling / 2 && delay <= ceiling, "{delay} outside [{}, {ceiling}]", ceiling / 2);
+    }
+}
