@@ -1,5 +1,6 @@
 //! The decisions: what a checkout needs now, and what follows from what its last call did.
 
+use checkout_domain::protocol::CallError;
 use checkout_domain::{CheckoutState, Command, Event, Next, Outcome, Refused};
 
 use crate::backoff::Backoff;
@@ -57,21 +58,6 @@ pub enum Action {
     AwaitCourier { deadline_ms: u64 },
     /// Nothing: the checkout has ended.
     Finished(Outcome),
-}
-
-/// Why a call did not bring back a reply. The runner's adapters say which it was; the engine
-/// decides what follows.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum CallError {
-    /// The call surely did not take effect (refused before it was sent, connection refused).
-    #[error("not done: {0}")]
-    NotDone(String),
-    /// The call may have taken effect (a timeout, a lost reply).
-    #[error("outcome unknown: {0}")]
-    Unknown(String),
-    /// The call was refused for good (declined, a closed account): retrying cannot help.
-    #[error("refused for good: {0}")]
-    Refused(String),
 }
 
 /// What follows a call.

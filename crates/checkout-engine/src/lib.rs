@@ -36,4 +36,5 @@ mod backoff;
 mod engine;
 
 pub use backoff::Backoff;
-pub use engine::{Action, AfterCall, CallError, Engine, Policy, Progress};
+pub use checkout_domain::protocol::CallError;
+pub use engine::{Action, AfterCall, Engine, Policy, Progress};

@@ -1,0 +1,150 @@
+//! The port traits and their errors.
+
+use async_trait::async_trait;
+use checkout_domain::fencing::{Fence, Superseded};
+use checkout_domain::protocol::{
+    CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
+    Unavailable,
+};
+use checkout_domain::registry::{Admission, Conflict};
+use checkout_domain::{BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, Points, Quantity};
+use checkout_domain::{TaskToken, UserId};
+
+/// Why a store, the payment service or the notifier did not answer a command.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    /// The call failed; the engine decides from its kind whether to retry, give up or compensate.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// A newer incarnation of the checkout has acted: this one must stop acting for it.
+    #[error(transparent)]
+    Superseded(#[from] Superseded),
+}
+
+/// The storage behind the repository or the queue failed (a locked or missing database, a full
+/// disk, a dropped connection). Nothing was acknowledged; the step is tried again later.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("storage failed: {0}")]
+pub struct StorageError(pub String);
+
+/// Why a checkout could not be saved.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SaveError {
+    #[error(transparent)]
+    Superseded(#[from] Superseded),
+    #[error("no checkout {0} to save")]
+    Missing(CheckoutId),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why an order was not admitted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AdmitError {
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Copies on the shelf, taken and given back under effect keys.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait StockStore: Send + Sync {
+    /// Takes `quantity` copies under `key` if that many are on the shelf, once per key; answers
+    /// with the unit price quoted to the key, or why nothing was taken.
+    async fn reserve(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        book: &BookId,
+        quantity: Quantity,
+    ) -> Result<Result<StockReservation, Unavailable>, PortError>;
+
+    /// Gives back what `key` took, once (zero if nothing); a release before the take leaves a
+    /// tombstone that refuses the late take.
+    async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError>;
+}
+
+/// Customers' loyalty points, taken and given back under effect keys.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait PointsStore: Send + Sync {
+    /// Takes up to `up_to` of the user's points (as many as there are), once per key.
+    async fn redeem(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        up_to: Points,
+    ) -> Result<PointsRedemption, PortError>;
+
+    /// Adds back what `key` took, once (zero if nothing).
+    async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError>;
+}
+
+/// Charges and refunds under effect keys. A decline is [`CallError::Refused`].
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait PaymentService: Send + Sync {
+    async fn charge(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        amount: Money,
+    ) -> Result<ChargeReceipt, PortError>;
+
+    /// Refunds what `key` charged, once (zero if nothing).
+    async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError>;
+}
+
+/// Tells the assigned courier to collect an order, once per key.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    async fn notify(&self, fence: Fence, key: &EffectKey, courier: &CourierId, order: &Order) -> Result<(), PortError>;
+}
+
+/// A courier request on its way to the worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CourierRequest {
+    pub token: TaskToken,
+    pub order: Order,
+    pub deadline_ms: u64,
+}
+
+/// Carries courier requests to the worker, at least once.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait CourierQueue: Send + Sync {
+    async fn send(&self, request: &CourierRequest) -> Result<(), CallError>;
+}
+
+/// Where checkouts are kept: the order registry, and each checkout with its latest claim.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait CheckoutRepository: Send + Sync {
+    /// Admits `order` by the registry's rules (`checkout_domain::registry`): a new order opens a
+    /// checkout under `fresh`, saved as placed; the same order again gets its checkout; another
+    /// order under a known id is refused.
+    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError>;
+
+    /// Claims the checkout for a new incarnation: its fence, and the checkout as saved.
+    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError>;
+
+    /// Saves the checkout for the incarnation holding `fence`, unless it was claimed since.
+    async fn save(&self, id: &CheckoutId, fence: Fence, checkout: &CheckoutState) -> Result<(), SaveError>;
+
+    /// The checkout as saved, without claiming it.
+    async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError>;
+
+    /// Every checkout that has not ended, to resume after a restart.
+    async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError>;
+}
+
+/// The time, in milliseconds since the epoch.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> u64;
+}
