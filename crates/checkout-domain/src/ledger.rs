@@ -114,6 +114,11 @@ impl<A: Ord + Clone> Ledger<A> {
         Ok(())
     }
 
+    /// Every account, in order, with its balance.
+    pub fn accounts(&self) -> impl Iterator<Item = (&A, u64)> {
+        self.accounts.iter().map(|(account, held)| (account, held.balance()))
+    }
+
     pub fn balance(&self, account: &A) -> Option<u64> {
         self.accounts.get(account).map(|a| a.balance())
     }

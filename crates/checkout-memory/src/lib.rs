@@ -34,6 +34,9 @@
 
 use std::collections::BTreeMap;
 
+mod shop;
+pub use shop::MemoryShop;
+
 use checkout_domain::fencing::{Fence, FenceBook, Superseded};
 use checkout_domain::ledger::{Ledger, Overflow, TakeRefused, TakeRule};
 use checkout_domain::protocol::{

@@ -148,3 +148,35 @@ pub trait CheckoutRepository: Send + Sync {
 pub trait Clock: Send + Sync {
     fn now_ms(&self) -> u64;
 }
+
+/// What the shop holds, as an audit or a test reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Balances {
+    /// Copies on the shelf, per book.
+    pub stock: std::collections::BTreeMap<BookId, u64>,
+    /// Spendable funds, per customer.
+    pub funds: std::collections::BTreeMap<UserId, u64>,
+    /// Loyalty points, per customer.
+    pub points: std::collections::BTreeMap<UserId, u64>,
+}
+
+/// What one checkout's keys hold now: copies, points and money taken and not given back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    pub stock: u64,
+    pub points: u64,
+    pub money: u64,
+}
+
+/// Stocking the shop and reading it back: what `checkout init` and `checkout audit` use.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ShopAdmin: Send + Sync {
+    /// Puts `copies` of `book` on the shelf at `unit_price` (for a known book: sets both).
+    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), StorageError>;
+    /// Opens a customer with `funds` to spend and `points` (for a known one: sets both).
+    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), StorageError>;
+    async fn balances(&self) -> Result<Balances, StorageError>;
+    /// What the keys of checkout `id` hold.
+    async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError>;
+}

@@ -1,0 +1,413 @@
+//! The conformance suite every adapter must pass. It states, as tests, the contract the model
+//! checker relies on, so that what is proved of the in-memory stores holds of every store:
+//!
+//! - every sequence of keyed calls gets the answers the in-memory stores give
+//!   ([`keyed_calls_answer_as_the_oracle`], property-based): a take happens at most once per key,
+//!   a give-back returns exactly what its key took, once, a give-back before the take leaves a
+//!   tombstone, a reused key is refused;
+//! - concurrent takes of the last copies never oversell, and concurrent repeats of one key take
+//!   once ([`concurrent_takes_never_oversell`]);
+//! - a superseded incarnation is refused by every store and its saves are refused
+//!   ([`superseded_incarnations_are_refused`], [`only_the_latest_claim_saves`]);
+//! - the registry admits one checkout per order, also under concurrent submissions
+//!   ([`one_checkout_per_order`]).
+//!
+//! An adapter's tests run it all with [`conformance_suite!`], given an expression that makes a
+//! fresh, empty shop.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use checkout_domain::fencing::{Fence, Superseded};
+use checkout_domain::protocol::{CallError, Unavailable};
+use checkout_domain::registry::Admission;
+use checkout_domain::{
+    BookId, CheckoutId, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity, UserId,
+};
+use checkout_memory::Stores;
+use checkout_ports::{
+    perform, Adapters, CheckoutRepository, CourierQueue, Notifier, PaymentService, PointsStore, PortError, SaveError,
+    ShopAdmin, StockStore,
+};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+/// Everything an adapter under test provides.
+pub trait Subject:
+    StockStore + PointsStore + PaymentService + Notifier + CourierQueue + CheckoutRepository + ShopAdmin + 'static
+{
+}
+impl<T> Subject for T where
+    T: StockStore + PointsStore + PaymentService + Notifier + CourierQueue + CheckoutRepository + ShopAdmin + 'static
+{
+}
+
+fn adapters<S: Subject>(shop: &S) -> Adapters<'_> {
+    Adapters { stock: shop, points: shop, payments: shop, notifier: shop, courier: shop }
+}
+
+fn book(n: u8) -> BookId {
+    BookId::new(format!("b-{n}")).expect("a valid id")
+}
+
+fn user(n: u8) -> UserId {
+    UserId::new(format!("u-{n}")).expect("a valid id")
+}
+
+fn key(checkout: u8, effect: Effect) -> EffectKey {
+    EffectKey::new(&CheckoutId::new(format!("ck-{checkout}")).expect("a valid id"), effect)
+}
+
+fn order(id: &str, quantity: u64) -> Order {
+    let json = format!(r#"{{"orderId":"{id}","bookId":"b-0","userId":"u-0","quantity":{quantity}}}"#);
+    Order::from_json(&json).expect("a valid order")
+}
+
+/// The shop every test starts from: books b-0 (3 copies at 30) and b-1 (1 copy at 50), customers
+/// u-0 (100 to spend, 10 points) and u-1 (40, no points).
+async fn seed<S: Subject>(shop: &S) {
+    shop.stock_book(&book(0), 3, Money::from_minor_units(30)).await.expect("stocking works");
+    shop.stock_book(&book(1), 1, Money::from_minor_units(50)).await.expect("stocking works");
+    shop.open_customer(&user(0), 100, 10).await.expect("opening works");
+    shop.open_customer(&user(1), 40, 0).await.expect("opening works");
+}
+
+/// The oracle seeded the same way.
+fn seeded_oracle() -> Stores {
+    let mut stores = Stores::default();
+    stores.inventory.add_book(book(0), 3, Money::from_minor_units(30)).expect("small");
+    stores.inventory.add_book(book(1), 1, Money::from_minor_units(50)).expect("small");
+    for (n, funds, points) in [(0, 100, 10), (1, 40, 0)] {
+        stores.wallets.open(user(n), funds).expect("small");
+        stores.points.open(user(n), points).expect("small");
+    }
+    stores
+}
+
+/// One keyed call of a generated sequence: which checkout's key, which account (2 is unknown),
+/// and how much.
+#[derive(Clone, Debug)]
+enum Call {
+    Reserve { checkout: u8, book: u8, quantity: u64 },
+    Release { checkout: u8, book: u8 },
+    Redeem { checkout: u8, user: u8, up_to: u64 },
+    Restore { checkout: u8, user: u8 },
+    Charge { checkout: u8, user: u8, amount: u64 },
+    Refund { checkout: u8, user: u8 },
+}
+
+impl Call {
+    fn command(&self) -> Command {
+        match *self {
+            Call::Reserve { checkout, book: b, quantity } => Command::ReserveStock {
+                key: key(checkout, Effect::ReserveStock),
+                book: book(b),
+                quantity: Quantity::new(quantity).expect("1 or more"),
+            },
+            Call::Release { checkout, book: b } => {
+                Command::ReleaseStock { key: key(checkout, Effect::ReserveStock), book: book(b) }
+            }
+            Call::Redeem { checkout, user: u, up_to } => Command::RedeemPoints {
+                key: key(checkout, Effect::RedeemPoints),
+                user: user(u),
+                up_to: Points::new(up_to),
+            },
+            Call::Restore { checkout, user: u } => {
+                Command::RestorePoints { key: key(checkout, Effect::RedeemPoints), user: user(u) }
+            }
+            Call::Charge { checkout, user: u, amount } => Command::Charge {
+                key: key(checkout, Effect::Charge),
+                user: user(u),
+                amount: Money::from_minor_units(amount),
+            },
+            Call::Refund { checkout, user: u } => Command::Refund { key: key(checkout, Effect::Charge), user: user(u) },
+        }
+    }
+}
+
+fn call_strategy() -> impl Strategy<Value = Call> {
+    let checkout = 0u8..3;
+    let account = 0u8..3;
+    prop_oneof![
+        (checkout.clone(), account.clone(), 1u64..4).prop_map(|(checkout, book, quantity)| Call::Reserve {
+            checkout,
+            book,
+            quantity
+        }),
+        (checkout.clone(), account.clone()).prop_map(|(checkout, book)| Call::Release { checkout, book }),
+        (checkout.clone(), account.clone(), 0u64..15).prop_map(|(checkout, user, up_to)| Call::Redeem {
+            checkout,
+            user,
+            up_to
+        }),
+        (checkout.clone(), account.clone()).prop_map(|(checkout, user)| Call::Restore { checkout, user }),
+        (checkout.clone(), account.clone(), 1u64..120).prop_map(|(checkout, user, amount)| Call::Charge {
+            checkout,
+            user,
+            amount
+        }),
+        (checkout, account).prop_map(|(checkout, user)| Call::Refund { checkout, user }),
+    ]
+}
+
+/// An answer, as the contract compares them: the event, or that the call was refused for good
+/// (the reason's wording is the adapter's own).
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    Event(Event),
+    RefusedForGood,
+}
+
+fn oracle_answer(event: Event) -> Answer {
+    match event {
+        Event::StepFailed { .. } => Answer::RefusedForGood,
+        event => Answer::Event(event),
+    }
+}
+
+fn subject_answer(result: Result<Option<Event>, PortError>) -> Result<Answer, String> {
+    match result {
+        Ok(Some(event)) => Ok(Answer::Event(event)),
+        Err(PortError::Call(CallError::Refused(_))) => Ok(Answer::RefusedForGood),
+        other => Err(format!("not an answer the contract allows: {other:?}")),
+    }
+}
+
+/// Runs `test` on a fresh runtime: the property-based test makes one per case.
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(future)
+}
+
+/// Every generated sequence of keyed calls gets, call by call, the answer the in-memory stores
+/// give, and leaves the same balances and holdings.
+pub fn keyed_calls_answer_as_the_oracle<S, F, Fut>(make: F)
+where
+    S: Subject,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64);
+    let mut runner = TestRunner::new(Config { cases, ..Config::default() });
+    let calls = proptest::collection::vec(call_strategy(), 1..40);
+    let result = runner.run(&calls, |calls| {
+        let outcome: Result<(), String> = block_on(async {
+            let shop = make().await;
+            seed(&shop).await;
+            let mut oracle = seeded_oracle();
+            for (i, call) in calls.iter().enumerate() {
+                let command = call.command();
+                let expected = oracle_answer(
+                    oracle.perform(Fence::FIRST, &command, 0).expect("one fence").expect("a store command"),
+                );
+                let got = subject_answer(perform(adapters(&shop), Fence::FIRST, &command, 0).await)?;
+                if got != expected {
+                    return Err(format!("call {i} {call:?}: expected {expected:?}, got {got:?}"));
+                }
+            }
+            let balances = shop.balances().await.map_err(|e| e.to_string())?;
+            let oracle_stock: Vec<_> = oracle.inventory.stock.accounts().map(|(b, n)| (b.clone(), n)).collect();
+            let oracle_funds: Vec<_> = oracle.wallets.accounts().map(|(u, n)| (u.clone(), n)).collect();
+            let oracle_points: Vec<_> = oracle.points.accounts().map(|(u, n)| (u.clone(), n)).collect();
+            let got_stock: Vec<_> = balances.stock.into_iter().collect();
+            let got_funds: Vec<_> = balances.funds.into_iter().collect();
+            let got_points: Vec<_> = balances.points.into_iter().collect();
+            if (got_stock.clone(), got_funds.clone(), got_points.clone()) != (oracle_stock.clone(), oracle_funds.clone(), oracle_points.clone()) {
+                return Err(format!(
+                    "balances differ: stock {got_stock:?} / {oracle_stock:?}, funds {got_funds:?} / {oracle_funds:?}, points {got_points:?} / {oracle_points:?}"
+                ));
+            }
+            for checkout in 0..3 {
+                let id = CheckoutId::new(format!("ck-{checkout}")).expect("a valid id");
+                let held = shop.held(&id).await.map_err(|e| e.to_string())?;
+                let expected = (
+                    oracle.inventory.stock.held_by(&key(checkout, Effect::ReserveStock)),
+                    oracle.points.held_by(&key(checkout, Effect::RedeemPoints)),
+                    oracle.wallets.held_by(&key(checkout, Effect::Charge)),
+                );
+                if (held.stock, held.points, held.money) != expected {
+                    return Err(format!("ck-{checkout} holds {held:?}, the oracle {expected:?}"));
+                }
+            }
+            Ok(())
+        });
+        outcome.map_err(TestCaseError::fail)
+    });
+    if let Err(failure) = result {
+        panic!("the adapter breaks the keyed-store contract: {failure}");
+    }
+}
+
+/// 64 takes at once of 3 copies take exactly 3; 64 repeats at once of one key take once.
+pub async fn concurrent_takes_never_oversell<S, F, Fut>(make: F)
+where
+    S: Subject,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let shop = Arc::new(make().await);
+    seed(shop.as_ref()).await;
+    let one = Quantity::new(1).expect("1");
+    let tasks: Vec<_> = (0..64u8)
+        .map(|n| {
+            let shop = Arc::clone(&shop);
+            tokio::spawn(async move { shop.reserve(Fence::FIRST, &key(n, Effect::ReserveStock), &book(0), one).await })
+        })
+        .collect();
+    let mut taken = 0;
+    for task in tasks {
+        match task.await.expect("no task panics").expect("no store failure") {
+            Ok(_) => taken += 1,
+            Err(Unavailable::OutOfStock { .. }) => {}
+            Err(other) => panic!("a take of a stocked book was refused: {other:?}"),
+        }
+    }
+    assert_eq!(taken, 3, "exactly the 3 copies on the shelf were taken");
+    assert_eq!(shop.balances().await.expect("readable").stock[&book(0)], 0);
+
+    let same = key(100, Effect::Charge);
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let (shop, same) = (Arc::clone(&shop), same.clone());
+            tokio::spawn(async move { shop.charge(Fence::FIRST, &same, &user(0), Money::from_minor_units(7)).await })
+        })
+        .collect();
+    for task in tasks {
+        let receipt = task.await.expect("no task panics").expect("the charge and its repeats succeed");
+        assert_eq!(receipt.amount, Money::from_minor_units(7), "every repeat gets the first answer");
+    }
+    assert_eq!(shop.balances().await.expect("readable").funds[&user(0)], 93, "charged once");
+}
+
+/// Once an incarnation has acted under a fence, every store refuses an older one, and a give-back
+/// that came first leaves a tombstone that refuses the late take.
+pub async fn superseded_incarnations_are_refused<S, F, Fut>(make: F)
+where
+    S: Subject,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let shop = make().await;
+    seed(&shop).await;
+    let (old, new) = (Fence::FIRST, Fence::from_stored(2));
+    let released = shop.release(new, &key(0, Effect::ReserveStock), &book(0)).await.expect("the newer acts");
+    assert_eq!(released.quantity, 0, "nothing was taken yet");
+    let superseded = PortError::Superseded(Superseded { held: 1, current: 2 });
+    let one = Quantity::new(1).expect("1");
+    assert_eq!(shop.reserve(old, &key(0, Effect::ReserveStock), &book(0), one).await, Err(superseded.clone()));
+    let amount = Money::from_minor_units(5);
+    assert_eq!(shop.charge(old, &key(0, Effect::Charge), &user(0), amount).await, Err(superseded.clone()));
+    assert_eq!(
+        shop.redeem(old, &key(0, Effect::RedeemPoints), &user(0), Points::new(1)).await,
+        Err(superseded.clone())
+    );
+    let courier = CourierId::new("c-1").expect("valid");
+    let notified = shop.notify(old, &key(0, Effect::NotifyCourier), &courier, &order("o-0", 1)).await;
+    assert_eq!(notified, Err(superseded), "not even the notification goes out");
+    let late = shop.reserve(new, &key(0, Effect::ReserveStock), &book(0), one).await.expect("answered");
+    assert_eq!(late, Err(Unavailable::Withdrawn), "the tombstone refuses the late take");
+    let balances = shop.balances().await.expect("readable");
+    assert_eq!((balances.stock[&book(0)], balances.funds[&user(0)], balances.points[&user(0)]), (3, 100, 10));
+}
+
+/// 64 incarnations claim one checkout, then all try to save: only the last claim's save sticks,
+/// and a save under an older fence is refused.
+pub async fn only_the_latest_claim_saves<S, F, Fut>(make: F)
+where
+    S: Subject,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let shop = Arc::new(make().await);
+    let fresh = CheckoutId::new("ck-a").expect("valid");
+    let admitted = shop.admit(&order("o-a", 1), fresh.clone()).await.expect("admitted");
+    assert_eq!(admitted, Admission::Opened(fresh.clone()));
+    assert_eq!(shop.unfinished().await.expect("readable"), [fresh.clone()]);
+    let barrier = Arc::new(tokio::sync::Barrier::new(64));
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let (shop, barrier, id) = (Arc::clone(&shop), Arc::clone(&barrier), fresh.clone());
+            tokio::spawn(async move {
+                let (fence, checkout) = shop.claim(&id).await.expect("readable").expect("admitted");
+                barrier.wait().await;
+                let failed = checkout
+                    .apply(Event::StepFailed { detail: format!("by {}", fence.get()) })
+                    .expect("a placed checkout can fail");
+                (fence, shop.save(&id, fence, &failed).await)
+            })
+        })
+        .collect();
+    let mut saved = Vec::new();
+    for task in tasks {
+        let (fence, result) = task.await.expect("no task panics");
+        match result {
+            Ok(()) => saved.push(fence),
+            Err(SaveError::Superseded(superseded)) => assert!(superseded.held < superseded.current),
+            Err(other) => panic!("a save failed for another reason: {other}"),
+        }
+    }
+    assert_eq!(saved.len(), 1, "exactly one incarnation saved: {saved:?}");
+    let stored = shop.load(&fresh).await.expect("readable").expect("kept");
+    assert!(stored.to_json().contains(&format!("by {}", saved[0].get())), "the saved one is the record");
+}
+
+/// One checkout per order: the same order again gets its checkout, another order under a used id
+/// is refused, and 64 identical submissions at once open one checkout.
+pub async fn one_checkout_per_order<S, F, Fut>(make: F)
+where
+    S: Subject,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let shop = Arc::new(make().await);
+    let tasks: Vec<_> = (0..64)
+        .map(|n| {
+            let shop = Arc::clone(&shop);
+            tokio::spawn(async move {
+                let fresh = CheckoutId::new(format!("ck-{n}")).expect("valid");
+                shop.admit(&order("o-1", 2), fresh).await.expect("admitted")
+            })
+        })
+        .collect();
+    let mut admissions = Vec::new();
+    for task in tasks {
+        admissions.push(task.await.expect("no task panics"));
+    }
+    let opened: Vec<_> = admissions.iter().filter(|a| matches!(a, Admission::Opened(_))).collect();
+    assert_eq!(opened.len(), 1, "one submission opened the checkout");
+    assert!(admissions.iter().all(|a| a.checkout() == opened[0].checkout()), "the others got it");
+    let conflict = shop.admit(&order("o-1", 3), CheckoutId::new("ck-x").expect("valid")).await.unwrap_err();
+    assert!(conflict.to_string().contains("quantity 2, not 3"), "{conflict}");
+    assert_eq!(shop.unfinished().await.expect("readable").len(), 1);
+}
+
+/// Declares the whole suite as tests of the enclosing module, each on a fresh shop made by
+/// `$make` (an expression, evaluated in an async block, giving a fresh empty shop).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        #[test]
+        fn keyed_calls_answer_as_the_oracle() {
+            $crate::keyed_calls_answer_as_the_oracle(|| async { $make });
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn concurrent_takes_never_oversell() {
+            $crate::concurrent_takes_never_oversell(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn superseded_incarnations_are_refused() {
+            $crate::superseded_incarnations_are_refused(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn only_the_latest_claim_saves() {
+            $crate::only_the_latest_claim_saves(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn one_checkout_per_order() {
+            $crate::one_checkout_per_order(|| async { $make }).await;
+        }
+    };
+}

@@ -1,0 +1,238 @@
+//! [`MemoryShop`]: the in-memory stores behind the ports, with a repository, a courier queue and
+//! a notifier, all under one lock, so that every call is one atomic step. What the unit tests and
+//! the conformance suite's oracle run against.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use checkout_domain::fencing::{Fence, Slot};
+use checkout_domain::protocol::{
+    CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
+    Unavailable,
+};
+use checkout_domain::registry::{Admission, OrderRegistry};
+use checkout_domain::{
+    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity,
+    UserId,
+};
+use checkout_ports::{
+    AdmitError, Balances, CheckoutRepository, CourierQueue, CourierRequest, Held, Notifier, PaymentService,
+    PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+};
+
+use crate::Stores;
+
+/// Everything the shop holds.
+#[derive(Debug, Default)]
+struct Shop {
+    stores: Stores,
+    registry: OrderRegistry,
+    checkouts: BTreeMap<CheckoutId, Slot<CheckoutState>>,
+    courier_requests: Vec<CourierRequest>,
+    notified: BTreeSet<EffectKey>,
+}
+
+/// The in-memory shop. Cheap to make; one per test.
+#[derive(Debug, Default)]
+pub struct MemoryShop {
+    shop: Mutex<Shop>,
+}
+
+impl MemoryShop {
+    pub fn new() -> MemoryShop {
+        MemoryShop::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shop> {
+        // A panic while the lock was held leaves the shop as the last completed call left it:
+        // every call changes it in one step.
+        self.shop.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Performs a store command under `fence` and hands back the event the stores answered.
+    fn perform(&self, fence: Fence, command: Command) -> Result<Event, PortError> {
+        let event = self.lock().stores.perform(fence, &command, 0)?;
+        Ok(event.expect("a store command gets an answer"))
+    }
+
+    /// The courier requests sent so far, oldest first.
+    pub fn courier_requests(&self) -> Vec<CourierRequest> {
+        self.lock().courier_requests.clone()
+    }
+
+    /// Whether the courier was told to collect under `key`.
+    pub fn was_notified(&self, key: &EffectKey) -> bool {
+        self.lock().notified.contains(key)
+    }
+}
+
+/// The answer of a store to a command whose event is not the one its port promises.
+fn unexpected(event: Event) -> PortError {
+    PortError::Call(CallError::Refused(format!("the store answered {}", event.name())))
+}
+
+#[async_trait]
+impl StockStore for MemoryShop {
+    async fn reserve(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        book: &BookId,
+        quantity: Quantity,
+    ) -> Result<Result<StockReservation, Unavailable>, PortError> {
+        match self.perform(fence, Command::ReserveStock { key: key.clone(), book: book.clone(), quantity })? {
+            Event::StockReserved(reservation) => Ok(Ok(reservation)),
+            Event::StockUnavailable(unavailable) => Ok(Err(unavailable)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
+        match self.perform(fence, Command::ReleaseStock { key: key.clone(), book: book.clone() })? {
+            Event::StockReleased(released) => Ok(released),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+#[async_trait]
+impl PointsStore for MemoryShop {
+    async fn redeem(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        up_to: Points,
+    ) -> Result<PointsRedemption, PortError> {
+        match self.perform(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to })? {
+            Event::PointsRedeemed(redemption) => Ok(redemption),
+            Event::StepFailed { detail } => Err(CallError::Refused(detail).into()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
+        match self.perform(fence, Command::RestorePoints { key: key.clone(), user: user.clone() })? {
+            Event::PointsRestored(restored) => Ok(restored),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+#[async_trait]
+impl PaymentService for MemoryShop {
+    async fn charge(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        amount: Money,
+    ) -> Result<ChargeReceipt, PortError> {
+        match self.perform(fence, Command::Charge { key: key.clone(), user: user.clone(), amount })? {
+            Event::Charged { receipt, .. } => Ok(receipt),
+            Event::StepFailed { detail } => Err(CallError::Refused(detail).into()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
+        match self.perform(fence, Command::Refund { key: key.clone(), user: user.clone() })? {
+            Event::Refunded(refund) => Ok(refund),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+#[async_trait]
+impl Notifier for MemoryShop {
+    async fn notify(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        _courier: &CourierId,
+        _order: &Order,
+    ) -> Result<(), PortError> {
+        let mut shop = self.lock();
+        shop.stores.fences.admit(key.checkout(), fence)?;
+        shop.notified.insert(key.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CourierQueue for MemoryShop {
+    async fn send(&self, request: &CourierRequest) -> Result<(), CallError> {
+        self.lock().courier_requests.push(request.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CheckoutRepository for MemoryShop {
+    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
+        let mut shop = self.lock();
+        let admission = shop.registry.admit(order, fresh)?;
+        if let Admission::Opened(id) = &admission {
+            let placed = CheckoutState::start(id.clone(), order.clone());
+            shop.checkouts.insert(id.clone(), Slot::new(placed));
+        }
+        Ok(admission)
+    }
+
+    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        let mut shop = self.lock();
+        let Some(slot) = shop.checkouts.get_mut(id) else { return Ok(None) };
+        let fence = slot.claim().map_err(|e| StorageError(e.to_string()))?;
+        Ok(Some((fence, slot.record().clone())))
+    }
+
+    async fn save(&self, id: &CheckoutId, fence: Fence, checkout: &CheckoutState) -> Result<(), SaveError> {
+        let mut shop = self.lock();
+        let slot = shop.checkouts.get_mut(id).ok_or_else(|| SaveError::Missing(id.clone()))?;
+        Ok(slot.save(fence, checkout.clone())?)
+    }
+
+    async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
+        Ok(self.lock().checkouts.get(id).map(|slot| slot.record().clone()))
+    }
+
+    async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
+        let shop = self.lock();
+        Ok(shop.checkouts.iter().filter(|(_, slot)| !slot.record().is_finished()).map(|(id, _)| id.clone()).collect())
+    }
+}
+
+#[async_trait]
+impl ShopAdmin for MemoryShop {
+    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), StorageError> {
+        let mut shop = self.lock();
+        shop.stores.inventory.add_book(book.clone(), copies, unit_price).map_err(|e| StorageError(e.to_string()))
+    }
+
+    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), StorageError> {
+        let mut shop = self.lock();
+        let overflow = |e: checkout_domain::ledger::Overflow| StorageError(e.to_string());
+        shop.stores.wallets.open(user.clone(), funds).map_err(overflow)?;
+        shop.stores.points.open(user.clone(), points).map_err(overflow)
+    }
+
+    async fn balances(&self) -> Result<Balances, StorageError> {
+        let shop = self.lock();
+        let stores = &shop.stores;
+        let stock = stores.inventory.stock.accounts().map(|(book, n)| (book.clone(), n)).collect();
+        let funds = stores.wallets.accounts().map(|(user, n)| (user.clone(), n)).collect();
+        let points = stores.points.accounts().map(|(user, n)| (user.clone(), n)).collect();
+        Ok(Balances { stock, funds, points })
+    }
+
+    async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError> {
+        let shop = self.lock();
+        let key = |effect| EffectKey::new(id, effect);
+        Ok(Held {
+            stock: shop.stores.inventory.stock.held_by(&key(Effect::ReserveStock)),
+            points: shop.stores.points.held_by(&key(Effect::RedeemPoints)),
+            money: shop.stores.wallets.held_by(&key(Effect::Charge)),
+        })
+    }
+}
