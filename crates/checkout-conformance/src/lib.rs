@@ -321,7 +321,7 @@ where
     let fresh = CheckoutId::new("ck-a").expect("valid");
     let admitted = shop.admit(&order("o-a", 1), fresh.clone()).await.expect("admitted");
     assert_eq!(admitted, Admission::Opened(fresh.clone()));
-    assert_eq!(shop.unfinished().await.expect("readable"), [fresh.clone()]);
+    assert_eq!(shop.unfinished().await.expect("readable"), std::slice::from_ref(&fresh));
     let barrier = Arc::new(tokio::sync::Barrier::new(64));
     let tasks: Vec<_> = (0..64)
         .map(|_| {
