@@ -123,6 +123,11 @@ impl FenceBook {
         Ok(())
     }
 
+    /// A fence book as a store read it back (or the part of it one call needs).
+    pub fn restore(marks: impl IntoIterator<Item = (CheckoutId, Fence)>) -> FenceBook {
+        FenceBook { marks: marks.into_iter().collect() }
+    }
+
     /// The highest fence admitted for `checkout`, if any.
     pub fn mark(&self, checkout: &CheckoutId) -> Option<Fence> {
         self.marks.get(checkout).copied()

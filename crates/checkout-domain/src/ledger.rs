@@ -43,6 +43,14 @@ pub enum TakeRefused {
     KeyReused,
 }
 
+/// A ledger read back from a store describes no ledger: an account's keys hold more than it has.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("an account holds {held} under its keys but has only {supply} in all")]
+pub struct CorruptAccount {
+    pub supply: u64,
+    pub held: u64,
+}
+
 /// An account's supply would no longer fit in 64 bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("adding {amount} to an account that holds {supply} in all would overflow")]
@@ -99,6 +107,34 @@ impl<A: Ord> Default for Ledger<A> {
 }
 
 impl<A: Ord + Clone> Ledger<A> {
+    /// A ledger (or the part of one a store read back for one call): accounts as `(account,
+    /// supply, held)`, and the entries of the keys involved. Applying the contract's operations to
+    /// it and writing back what changed is how a persistent store keeps exactly these rules.
+    pub fn restore(
+        accounts: impl IntoIterator<Item = (A, u64, u64)>,
+        entries: impl IntoIterator<Item = (EffectKey, Entry<A>)>,
+    ) -> Result<Ledger<A>, CorruptAccount> {
+        let mut ledger = Ledger::default();
+        for (account, supply, held) in accounts {
+            if held > supply {
+                return Err(CorruptAccount { supply, held });
+            }
+            ledger.accounts.insert(account, Account { supply, held });
+        }
+        ledger.entries.extend(entries);
+        Ok(ledger)
+    }
+
+    /// An account as a store keeps it: everything it has, and how much of that keys hold.
+    pub fn account(&self, account: &A) -> Option<(u64, u64)> {
+        self.accounts.get(account).map(|a| (a.supply, a.held))
+    }
+
+    /// The record `key` left, if any.
+    pub fn entry(&self, key: &EffectKey) -> Option<&Entry<A>> {
+        self.entries.get(key)
+    }
+
     /// Opens `account` with `balance`; for an account already open, sets its balance, leaving
     /// what keys hold of it as it is.
     pub fn open(&mut self, account: A, balance: u64) -> Result<(), Overflow> {

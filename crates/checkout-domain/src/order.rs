@@ -233,6 +233,11 @@ impl Order {
         Order::try_from(input)
     }
 
+    /// The order as its JSON body, as [`Order::from_json`] reads it.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an order always serializes")
+    }
+
     pub fn id(&self) -> &OrderId {
         &self.id
     }

@@ -65,6 +65,21 @@ impl OrderRegistry {
         Ok(Admission::Opened(fresh))
     }
 
+    /// A registry as a store read it back (or the part of it one admission needs): the orders
+    /// admitted with their checkouts, and checkout ids in use.
+    pub fn restore(
+        admitted: impl IntoIterator<Item = (Order, CheckoutId)>,
+        checkouts: impl IntoIterator<Item = CheckoutId>,
+    ) -> OrderRegistry {
+        let mut registry = OrderRegistry::default();
+        for (order, checkout) in admitted {
+            registry.checkouts.insert(checkout.clone());
+            registry.admitted.insert(order.id().clone(), (order, checkout));
+        }
+        registry.checkouts.extend(checkouts);
+        registry
+    }
+
     /// The checkout opened for `order`, if it was admitted.
     pub fn checkout_of(&self, order: &OrderId) -> Option<&CheckoutId> {
         self.admitted.get(order).map(|(_, checkout)| checkout)

@@ -56,6 +56,25 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// An inventory as a store read it back (or the part of it one call needs).
+    pub fn restore(
+        stock: Ledger<BookId>,
+        prices: impl IntoIterator<Item = (BookId, Money)>,
+        quotes: impl IntoIterator<Item = (EffectKey, Money)>,
+    ) -> Inventory {
+        Inventory { stock, prices: prices.into_iter().collect(), quotes: quotes.into_iter().collect() }
+    }
+
+    /// Each book's unit price.
+    pub fn prices(&self) -> impl Iterator<Item = (&BookId, Money)> {
+        self.prices.iter().map(|(book, price)| (book, *price))
+    }
+
+    /// The unit prices quoted to keys that took before their book's price changed.
+    pub fn quotes(&self) -> impl Iterator<Item = (&EffectKey, Money)> {
+        self.quotes.iter().map(|(key, price)| (key, *price))
+    }
+
     /// Puts `copies` of `book` on the shelf at `unit_price` (for a book already stocked: sets how
     /// many are on the shelf, and its price from now on).
     pub fn add_book(&mut self, book: BookId, copies: u32, unit_price: Money) -> Result<(), Overflow> {

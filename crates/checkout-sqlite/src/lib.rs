@@ -1,0 +1,78 @@
+//! The embedded store: the whole shop in one SQLite file (bundled, so nothing is installed). It
+//! implements every port of `checkout-ports` and passes the conformance suite.
+//!
+//! - Each call is one atomic step: it reads the part of the shop it touches into the domain's
+//!   own values, applies the same code the in-memory stores run, and writes back what changed
+//!   (see [`slices`]). The keyed-store rules are never restated in SQL.
+//! - One writer thread owns the connection and commits in groups (see [`writer`]): every call
+//!   waiting is run in one transaction and answered only after its commit, so nothing is
+//!   acknowledged before it is on disk ([`Durability::Fsync`], the default), and concurrent
+//!   checkouts share one fsync instead of paying one per step.
+
+mod ports;
+mod schema;
+pub mod slices;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::writer::Writer;
+
+/// When a commit counts as done.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// After the operating system has put it on disk (fsync): survives a power cut.
+    #[default]
+    Fsync,
+    /// When SQLite has handed it to the operating system: survives the process being killed,
+    /// not a power cut. Faster; for benchmarks and throwaway shops.
+    NoFsync,
+}
+
+/// Why the database file could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open {path}: {source}")]
+    Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("{path} is not a shop database written by this version (schema {found}, expected {expected})")]
+    WrongSchema { path: PathBuf, found: String, expected: &'static str },
+    #[error("{path} does not exist; create it first (`checkout init`)")]
+    Missing { path: PathBuf },
+}
+
+/// The shop in one SQLite file.
+#[derive(Clone)]
+pub struct SqliteShop {
+    writer: Writer,
+}
+
+impl SqliteShop {
+    /// Opens the shop at `path`, creating the file (and its tables) if `create` is set.
+    pub fn open(path: &Path, create: bool, durability: Durability) -> Result<SqliteShop, OpenError> {
+        if !create && !path.exists() {
+            return Err(OpenError::Missing { path: path.to_path_buf() });
+        }
+        let sqlite = |source| OpenError::Sqlite { path: path.to_path_buf(), source };
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+        // Another process may hold the file (a second `checkout serve`): wait for it a while
+        // rather than fail at once.
+        conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
+        let synchronous = match durability {
+            Durability::Fsync => "FULL",
+            Durability::NoFsync => "OFF",
+        };
+        conn.execute_batch(&format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};"))
+            .map_err(sqlite)?;
+        if let Some(found) = schema::prepare(&conn).map_err(sqlite)? {
+            return Err(OpenError::WrongSchema { path: path.to_path_buf(), found, expected: schema::VERSION });
+        }
+        Ok(SqliteShop { writer: Writer::start(conn) })
+    }
+}

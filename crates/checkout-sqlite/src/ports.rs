@@ -1,0 +1,378 @@
+//! The ports, each call one job for the writer (see the crate docs).
+
+use async_trait::async_trait;
+use checkout_domain::fencing::{Fence, Slot, Superseded};
+use checkout_domain::protocol::{
+    CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
+    Unavailable,
+};
+use checkout_domain::registry::{Admission, OrderRegistry};
+use checkout_domain::{
+    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity,
+    UserId,
+};
+use checkout_memory::{Store, Stores};
+use checkout_ports::{
+    AdmitError, Balances, CheckoutRepository, CourierQueue, CourierRequest, Held, Notifier, PaymentService,
+    PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::slices::{
+    corrupt, int, load_fences, load_inventory, load_ledger, store_fence, store_inventory, store_ledger, takes_of_book,
+    uint,
+};
+use crate::SqliteShop;
+
+/// Runs one keyed command in the current transaction: the slice it touches, the in-memory
+/// stores' own code, and the changes written back. A superseded fence changes nothing.
+fn perform_keyed(conn: &Connection, fence: Fence, command: &Command) -> rusqlite::Result<Result<Event, Superseded>> {
+    let key = command.key().expect("a keyed command").clone();
+    let checkout = key.checkout().clone();
+    let mut stores = Stores { fences: load_fences(conn, &checkout)?, ..Stores::default() };
+    let keys = [key.clone()];
+    match command {
+        Command::ReserveStock { book, .. } | Command::ReleaseStock { book, .. } => {
+            stores.inventory = load_inventory(conn, std::slice::from_ref(book), &keys)?;
+        }
+        Command::RedeemPoints { user, .. } | Command::RestorePoints { user, .. } => {
+            stores.points = load_ledger(conn, "points", std::slice::from_ref(user), &keys)?;
+        }
+        Command::Charge { user, .. } | Command::Refund { user, .. } => {
+            stores.wallets = load_ledger(conn, "funds", std::slice::from_ref(user), &keys)?;
+        }
+        Command::NotifyCourier { .. } | Command::RequestCourier { .. } => {}
+    }
+    let event = match stores.perform(fence, command, 0) {
+        Ok(event) => event,
+        Err(superseded) => return Ok(Err(superseded)),
+    };
+    store_fence(conn, &checkout, &stores.fences)?;
+    match Store::for_command(command) {
+        Some(Store::Inventory) => store_inventory(conn, &stores.inventory)?,
+        Some(Store::Points) => store_ledger(conn, "points", &stores.points)?,
+        Some(Store::Wallets) => store_ledger(conn, "funds", &stores.wallets)?,
+        None => {}
+    }
+    if let Command::NotifyCourier { key, courier, .. } = command {
+        conn.execute(
+            "INSERT OR IGNORE INTO notifications (key, courier) VALUES (?1, ?2)",
+            params![key.to_string(), courier.as_str()],
+        )?;
+        return Ok(Ok(Event::CourierNotified));
+    }
+    Ok(Ok(event.expect("a store command gets an answer")))
+}
+
+/// A store call whose transaction did not commit: it may or may not have been written.
+fn unknown(e: StorageError) -> PortError {
+    PortError::Call(CallError::Unknown(e.to_string()))
+}
+
+fn unexpected(event: Event) -> PortError {
+    PortError::Call(CallError::Refused(format!("the store answered {}", event.name())))
+}
+
+impl SqliteShop {
+    async fn keyed(&self, fence: Fence, command: Command) -> Result<Event, PortError> {
+        let answer = self.writer.run(move |conn| perform_keyed(conn, fence, &command)).await.map_err(unknown)?;
+        Ok(answer?)
+    }
+}
+
+#[async_trait]
+impl StockStore for SqliteShop {
+    async fn reserve(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        book: &BookId,
+        quantity: Quantity,
+    ) -> Result<Result<StockReservation, Unavailable>, PortError> {
+        match self.keyed(fence, Command::ReserveStock { key: key.clone(), book: book.clone(), quantity }).await? {
+            Event::StockReserved(reservation) => Ok(Ok(reservation)),
+            Event::StockUnavailable(unavailable) => Ok(Err(unavailable)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
+        match self.keyed(fence, Command::ReleaseStock { key: key.clone(), book: book.clone() }).await? {
+            Event::StockReleased(released) => Ok(released),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+#[async_trait]
+impl PointsStore for SqliteShop {
+    async fn redeem(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        up_to: Points,
+    ) -> Result<PointsRedemption, PortError> {
+        match self.keyed(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to }).await? {
+            Event::PointsRedeemed(redemption) => Ok(redemption),
+            Event::StepFailed { detail } => Err(CallError::Refused(detail).into()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
+        match self.keyed(fence, Command::RestorePoints { key: key.clone(), user: user.clone() }).await? {
+            Event::PointsRestored(restored) => Ok(restored),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+#[async_trait]
+impl PaymentService for SqliteShop {
+    async fn charge(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        amount: Money,
+    ) -> Result<ChargeReceipt, PortError> {
+        match self.keyed(fence, Command::Charge { key: key.clone(), user: user.clone(), amount }).await? {
+            Event::Charged { receipt, .. } => Ok(receipt),
+            Event::StepFailed { detail } => Err(CallError::Refused(detail).into()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
+        match self.keyed(fence, Command::Refund { key: key.clone(), user: user.clone() }).await? {
+            Event::Refunded(refund) => Ok(refund),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+#[async_trait]
+impl Notifier for SqliteShop {
+    async fn notify(&self, fence: Fence, key: &EffectKey, courier: &CourierId, order: &Order) -> Result<(), PortError> {
+        let command = Command::NotifyCourier { key: key.clone(), courier: courier.clone(), order: order.clone() };
+        self.keyed(fence, command).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl CourierQueue for SqliteShop {
+    async fn send(&self, request: &CourierRequest) -> Result<(), CallError> {
+        let (token, body, deadline) =
+            (request.token.as_str().to_string(), request.order.to_json(), request.deadline_ms);
+        self.writer
+            .run(move |conn| {
+                conn.execute(
+                    "INSERT INTO courier_requests (token, body, deadline_ms) VALUES (?1, ?2, ?3)",
+                    params![token, body, int(deadline)?],
+                )
+                .map(|_| ())
+            })
+            .await
+            .map_err(|e| CallError::Unknown(e.to_string()))
+    }
+}
+
+fn load_checkout(record: &str) -> rusqlite::Result<CheckoutState> {
+    CheckoutState::from_json(record).map_err(|e| corrupt(e.to_string()))
+}
+
+#[async_trait]
+impl CheckoutRepository for SqliteShop {
+    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
+        let order = order.clone();
+        let answer = self
+            .writer
+            .run(move |conn| {
+                let known: Option<(String, String)> = conn
+                    .query_row("SELECT body, checkout FROM orders WHERE order_id = ?1", [order.id().as_str()], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()?;
+                let admitted = match known {
+                    Some((body, checkout)) => {
+                        let known = Order::from_json(&body).map_err(|e| corrupt(e.to_string()))?;
+                        let checkout = CheckoutId::new(checkout).map_err(|e| corrupt(e.to_string()))?;
+                        Some((known, checkout))
+                    }
+                    None => None,
+                };
+                let in_use: Option<i64> = conn
+                    .query_row("SELECT 1 FROM checkouts WHERE id = ?1", [fresh.as_str()], |row| row.get(0))
+                    .optional()?;
+                let in_use = in_use.map(|_| fresh.clone());
+                let mut registry = OrderRegistry::restore(admitted, in_use);
+                let admission = match registry.admit(&order, fresh) {
+                    Ok(admission) => admission,
+                    Err(conflict) => return Ok(Err(conflict)),
+                };
+                if let Admission::Opened(id) = &admission {
+                    let placed = CheckoutState::start(id.clone(), order.clone());
+                    conn.execute(
+                        "INSERT INTO orders (order_id, body, checkout) VALUES (?1, ?2, ?3)",
+                        params![order.id().as_str(), order.to_json(), id.as_str()],
+                    )?;
+                    conn.execute(
+                        "INSERT INTO checkouts (id, fence, record, finished) VALUES (?1, ?2, ?3, 0)",
+                        params![id.as_str(), int(Fence::FIRST.get())?, placed.to_json()],
+                    )?;
+                }
+                Ok(Ok(admission))
+            })
+            .await?;
+        Ok(answer?)
+    }
+
+    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        let id = id.clone();
+        self.writer
+            .run(move |conn| {
+                let row: Option<(i64, String)> = conn
+                    .query_row("SELECT fence, record FROM checkouts WHERE id = ?1", [id.as_str()], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()?;
+                let Some((fence, record)) = row else { return Ok(None) };
+                let mut slot = Slot::from_stored(Fence::from_stored(uint(fence)?), load_checkout(&record)?);
+                let claimed = slot.claim().map_err(|e| corrupt(e.to_string()))?;
+                conn.execute(
+                    "UPDATE checkouts SET fence = ?1 WHERE id = ?2",
+                    params![int(claimed.get())?, id.as_str()],
+                )?;
+                Ok(Some((claimed, slot.record().clone())))
+            })
+            .await
+    }
+
+    async fn save(&self, id: &CheckoutId, fence: Fence, checkout: &CheckoutState) -> Result<(), SaveError> {
+        let (id, record, finished) = (id.clone(), checkout.to_json(), checkout.is_finished());
+        let answer = self
+            .writer
+            .run(move |conn| {
+                let current: Option<i64> = conn
+                    .query_row("SELECT fence FROM checkouts WHERE id = ?1", [id.as_str()], |row| row.get(0))
+                    .optional()?;
+                let Some(current) = current else { return Ok(Err(SaveError::Missing(id))) };
+                let mut slot = Slot::from_stored(Fence::from_stored(uint(current)?), ());
+                if let Err(superseded) = slot.save(fence, ()) {
+                    return Ok(Err(superseded.into()));
+                }
+                conn.execute(
+                    "UPDATE checkouts SET record = ?1, finished = ?2 WHERE id = ?3",
+                    params![record, finished, id.as_str()],
+                )?;
+                Ok(Ok(()))
+            })
+            .await?;
+        answer
+    }
+
+    async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
+        let id = id.clone();
+        self.writer
+            .run(move |conn| {
+                let record: Option<String> = conn
+                    .query_row("SELECT record FROM checkouts WHERE id = ?1", [id.as_str()], |row| row.get(0))
+                    .optional()?;
+                record.as_deref().map(load_checkout).transpose()
+            })
+            .await
+    }
+
+    async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
+        self.writer
+            .run(|conn| {
+                let mut statement = conn.prepare("SELECT id FROM checkouts WHERE finished = 0 ORDER BY id")?;
+                let ids = statement.query_map([], |row| row.get::<_, String>(0))?;
+                ids.map(|id| CheckoutId::new(id?).map_err(|e| corrupt(e.to_string()))).collect()
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl ShopAdmin for SqliteShop {
+    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), StorageError> {
+        let book = book.clone();
+        self.writer
+            .run(move |conn| {
+                let takes = takes_of_book(conn, &book)?;
+                let mut inventory = load_inventory(conn, std::slice::from_ref(&book), &takes)?;
+                inventory.add_book(book, copies, unit_price).map_err(|e| corrupt(e.to_string()))?;
+                store_inventory(conn, &inventory)
+            })
+            .await
+    }
+
+    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), StorageError> {
+        let user = user.clone();
+        self.writer
+            .run(move |conn| {
+                for (ledger, amount) in [("funds", funds), ("points", points)] {
+                    let mut slice = load_ledger(conn, ledger, std::slice::from_ref(&user), &[])?;
+                    slice.open(user.clone(), amount).map_err(|e| corrupt(e.to_string()))?;
+                    store_ledger(conn, ledger, &slice)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn balances(&self) -> Result<Balances, StorageError> {
+        self.writer
+            .run(|conn| {
+                let mut balances = Balances::default();
+                let mut statement = conn.prepare("SELECT ledger, account, supply - held FROM accounts")?;
+                let rows = statement.query_map([], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                })?;
+                for row in rows {
+                    let (ledger, account, balance) = row?;
+                    let balance = uint(balance)?;
+                    let bad = |e: checkout_domain::OrderError| corrupt(e.to_string());
+                    match ledger.as_str() {
+                        "stock" => {
+                            balances.stock.insert(BookId::new(account).map_err(bad)?, balance);
+                        }
+                        "funds" => {
+                            balances.funds.insert(UserId::new(account).map_err(bad)?, balance);
+                        }
+                        "points" => {
+                            balances.points.insert(UserId::new(account).map_err(bad)?, balance);
+                        }
+                        other => return Err(corrupt(format!("unknown ledger {other:?}"))),
+                    }
+                }
+                Ok(balances)
+            })
+            .await
+    }
+
+    async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError> {
+        let id = id.clone();
+        self.writer
+            .run(move |conn| {
+                let held = |ledger: &str, effect| -> rusqlite::Result<u64> {
+                    let amount: Option<i64> = conn
+                        .query_row(
+                            "SELECT amount FROM entries WHERE ledger = ?1 AND key = ?2 AND state = 'taken'",
+                            params![ledger, EffectKey::new(&id, effect).to_string()],
+                            |row| row.get(0),
+                        )
+                        .optional()?;
+                    amount.map_or(Ok(0), uint)
+                };
+                Ok(Held {
+                    stock: held("stock", Effect::ReserveStock)?,
+                    points: held("points", Effect::RedeemPoints)?,
+                    money: held("funds", Effect::Charge)?,
+                })
+            })
+            .await
+    }
+}

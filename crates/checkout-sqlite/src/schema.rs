@@ -1,0 +1,76 @@
+//! The tables, in one database file. Each keyed store is a ledger: `accounts` (what each account
+//! has in all, and how much of that keys hold) and `entries` (what each key took and where it
+//! stands), told apart by `ledger`. Amounts are stored as SQLite integers, which are signed: every
+//! amount here is at most `i64::MAX`, which `to_sql` checks.
+
+use rusqlite::Connection;
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS accounts (
+    ledger  TEXT NOT NULL,
+    account TEXT NOT NULL,
+    supply  INTEGER NOT NULL,
+    held    INTEGER NOT NULL,
+    PRIMARY KEY (ledger, account)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (
+    ledger    TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    rule      TEXT,
+    rule_amount INTEGER,
+    amount    INTEGER NOT NULL,
+    state     TEXT NOT NULL,
+    PRIMARY KEY (ledger, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_by_account ON entries (ledger, account);
+CREATE TABLE IF NOT EXISTS prices (
+    book  TEXT PRIMARY KEY,
+    price INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quotes (
+    key   TEXT PRIMARY KEY,
+    price INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fences (
+    checkout TEXT PRIMARY KEY,
+    mark     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notifications (
+    key     TEXT PRIMARY KEY,
+    courier TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS orders (
+    order_id TEXT PRIMARY KEY,
+    body     TEXT NOT NULL,
+    checkout TEXT NOT NULL UNIQUE
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkouts (
+    id       TEXT PRIMARY KEY,
+    fence    INTEGER NOT NULL,
+    record   TEXT NOT NULL,
+    finished INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unfinished_checkouts ON checkouts (finished, id);
+CREATE TABLE IF NOT EXISTS courier_requests (
+    seq         INTEGER PRIMARY KEY,
+    token       TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    deadline_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
+/// The schema version this code writes; a file written by another version is refused.
+pub const VERSION: &str = "1";
+
+/// Creates the tables if the file is new, and checks the version of one that is not.
+pub fn prepare(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.execute_batch(SCHEMA)?;
+    conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?1)", [VERSION])?;
+    let found: String = conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))?;
+    Ok((found != VERSION).then_some(found))
+}

@@ -1,0 +1,112 @@
+//! The one thread that owns the database connection, and its group commit. Every call becomes a
+//! job on a queue; the writer takes all the jobs waiting, runs each in a savepoint of one
+//! transaction, commits once (one fsync for the whole batch), and only then answers them. So
+//! nothing is acknowledged before it is on disk, and many concurrent checkouts share an fsync.
+
+use std::sync::mpsc;
+use std::thread;
+
+use checkout_ports::StorageError;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+/// The most jobs one transaction takes, so that one commit never waits on an endless stream.
+const MAX_BATCH: usize = 512;
+
+/// A job waiting for the writer: it runs against the connection, then is told whether its
+/// transaction committed.
+trait Job: Send {
+    /// Runs the job; `false` if it failed and its savepoint must be rolled back.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller once the batch's commit is known.
+    fn answer(self: Box<Self>, committed: Result<(), StorageError>);
+}
+
+struct Typed<R, F> {
+    work: Option<F>,
+    result: Option<Result<R, StorageError>>,
+    reply: oneshot::Sender<Result<R, StorageError>>,
+}
+
+impl<R, F> Job for Typed<R, F>
+where
+    R: Send,
+    F: FnOnce(&Connection) -> rusqlite::Result<R> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let work = self.work.take().expect("a job runs once");
+        let result = work(conn).map_err(|e| StorageError(e.to_string()));
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), StorageError>) {
+        let result = match committed {
+            Ok(()) => self.result.unwrap_or_else(|| Err(StorageError("the job never ran".into()))),
+            Err(e) => Err(e),
+        };
+        // The caller may have gone away (a cancelled request); then nobody needs the answer.
+        let _ = self.reply.send(result);
+    }
+}
+
+/// The handle callers send jobs through; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Starts the writer thread, which owns `conn` until every handle is dropped.
+    pub fn start(conn: Connection) -> Writer {
+        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+        thread::Builder::new()
+            .name("checkout-sqlite-writer".into())
+            .spawn(move || write_loop(conn, queue))
+            .expect("the writer thread starts");
+        Writer { jobs }
+    }
+
+    /// Runs `work` in the next batch and answers once that batch is committed.
+    pub async fn run<R, F>(&self, work: F) -> Result<R, StorageError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Typed { work: Some(work), result: None, reply });
+        self.jobs.send(job).map_err(|_| StorageError("the database writer has stopped".into()))?;
+        answer.await.map_err(|_| StorageError("the database writer stopped before answering".into()))?
+    }
+}
+
+fn write_loop(mut conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = run_batch(&mut conn, &mut batch);
+        for job in batch {
+            job.answer(committed.clone());
+        }
+    }
+}
+
+/// Runs every job of the batch in its own savepoint of one transaction, then commits.
+fn run_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StorageError> {
+    let storage = |e: rusqlite::Error| StorageError(e.to_string());
+    let mut tx = conn.transaction().map_err(storage)?;
+    for job in batch.iter_mut() {
+        let savepoint = tx.savepoint().map_err(storage)?;
+        if job.run(&savepoint) {
+            savepoint.commit().map_err(storage)?;
+        }
+        // A failed job's savepoint rolls back when dropped; the others go on.
+    }
+    tx.commit().map_err(storage)
+}

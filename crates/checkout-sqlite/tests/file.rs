@@ -1,0 +1,63 @@
+//! The database file: what is committed survives closing and reopening; a missing, foreign or
+//! corrupt file is refused with one clear line.
+
+use checkout_domain::fencing::Fence;
+use checkout_domain::{BookId, CheckoutId, Effect, EffectKey, Money, Order, Quantity};
+use checkout_ports::{CheckoutRepository, ShopAdmin, StockStore};
+use checkout_sqlite::{Durability, OpenError, SqliteShop};
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sqlite-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}-{name}", std::process::id()));
+    for stale in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{stale}", path.display()));
+    }
+    path
+}
+
+#[tokio::test]
+async fn what_was_acknowledged_is_there_after_reopening() {
+    let path = scratch("reopen.db");
+    let book = BookId::new("b-1").unwrap();
+    let key = EffectKey::new(&CheckoutId::new("ck-1").unwrap(), Effect::ReserveStock);
+    {
+        let shop = SqliteShop::open(&path, true, Durability::Fsync).unwrap();
+        shop.stock_book(&book, 2, Money::from_minor_units(30)).await.unwrap();
+        let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap();
+        shop.admit(&order, CheckoutId::new("ck-1").unwrap()).await.unwrap();
+        shop.reserve(Fence::FIRST, &key, &book, Quantity::new(1).unwrap()).await.unwrap().unwrap();
+    }
+    let shop = SqliteShop::open(&path, false, Durability::Fsync).unwrap();
+    assert_eq!(shop.balances().await.unwrap().stock[&book], 1);
+    assert_eq!(shop.held(&CheckoutId::new("ck-1").unwrap()).await.unwrap().stock, 1);
+    assert_eq!(shop.unfinished().await.unwrap(), [CheckoutId::new("ck-1").unwrap()]);
+    let replay = shop.reserve(Fence::FIRST, &key, &book, Quantity::new(1).unwrap()).await.unwrap().unwrap();
+    assert_eq!(replay.unit_price, Money::from_minor_units(30), "a replay after reopening gets the first answer");
+    assert_eq!(shop.balances().await.unwrap().stock[&book], 1, "and takes nothing more");
+}
+
+#[test]
+fn a_missing_foreign_or_corrupt_file_is_refused_clearly() {
+    let missing = scratch("missing.db");
+    let err = SqliteShop::open(&missing, false, Durability::Fsync).err().unwrap();
+    assert!(matches!(err, OpenError::Missing { .. }));
+    assert!(err.to_string().ends_with("does not exist; create it first (`checkout init`)"), "{err}");
+
+    let corrupt = scratch("corrupt.db");
+    std::fs::write(&corrupt, b"this is not a database, just text that is long enough to matter").unwrap();
+    let err = SqliteShop::open(&corrupt, false, Durability::Fsync).err().unwrap();
+    assert!(err.to_string().contains("file is not a database"), "{err}");
+    assert_eq!(err.to_string().lines().count(), 1);
+
+    let foreign = scratch("foreign.db");
+    {
+        let conn = rusqlite::Connection::open(&foreign).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('schema', '99');",
+        )
+        .unwrap();
+    }
+    let err = SqliteShop::open(&foreign, false, Durability::Fsync).err().unwrap();
+    assert!(err.to_string().contains("schema 99, expected 1"), "{err}");
+}
