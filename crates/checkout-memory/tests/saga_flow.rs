@@ -282,6 +282,34 @@ fn a_refused_compensation_is_named_and_the_others_still_run() {
     assert_eq!(CheckoutState::from_json(&json).unwrap(), end);
 }
 
+/// What was refused is named at every step after the refusal, not only at the end.
+#[test]
+fn a_refusal_is_named_from_the_moment_it_happens() {
+    let failed = CheckoutState::start(checkout_id(), order(1, false))
+        .apply(Event::StockReserved(checkout_domain::protocol::StockReservation {
+            unit_price: Money::from_minor_units(30),
+        }))
+        .unwrap()
+        .compute()
+        .unwrap()
+        .compute()
+        .unwrap()
+        .apply(Event::StepFailed { detail: "declined".into() })
+        .unwrap();
+    assert!(failed.unreturned().is_empty());
+    let refused = failed.apply(Event::CompensationRefused { detail: "card closed".into() }).unwrap();
+    assert_eq!(refused.owes(), [Compensation::ReleaseStock]);
+    let names =
+        |s: &CheckoutState| s.unreturned().iter().map(|u| (u.compensation, u.detail.clone())).collect::<Vec<_>>();
+    assert_eq!(names(&refused), [(Compensation::Refund, "card closed".to_string())]);
+    let settled = refused.apply(Event::StockReleased(StockReleased { quantity: 1 })).unwrap();
+    assert_eq!(settled.next(), Next::Compute);
+    assert_eq!(names(&settled), [(Compensation::Refund, "card closed".to_string())]);
+    let end = settled.compute().unwrap();
+    assert_eq!(end.next(), Next::Finished(Outcome::NeedsOperator));
+    assert_eq!(names(&end), [(Compensation::Refund, "card closed".to_string())]);
+}
+
 /// Two incarnations of one checkout: A (a runner that is slow, not dead) and B, which claimed the
 /// checkout after A. Once B has acted, the stores refuse A, and A can never save over B. Before
 /// fencing both acted: A dispatched while B refunded and restocked the same order.
