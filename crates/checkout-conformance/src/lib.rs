@@ -10,7 +10,9 @@
 //! - a superseded incarnation is refused by every store and its saves are refused
 //!   ([`superseded_incarnations_are_refused`], [`only_the_latest_claim_saves`]);
 //! - the registry admits one checkout per order, also under concurrent submissions
-//!   ([`one_checkout_per_order`]).
+//!   ([`one_checkout_per_order`]);
+//! - the courier queue hands each request over once, in order, and the journal keeps each
+//!   checkout's steps in order ([`queue_and_journal_keep_order`]).
 //!
 //! An adapter's tests run it all with [`conformance_suite!`], given an expression that makes a
 //! fresh, empty shop.
@@ -26,19 +28,37 @@ use checkout_domain::{
 };
 use checkout_memory::Stores;
 use checkout_ports::{
-    perform, Adapters, CheckoutRepository, CourierQueue, Notifier, PaymentService, PointsStore, PortError, SaveError,
-    ShopAdmin, StockStore,
+    perform, Adapters, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Journal, JournalEntry, Notifier,
+    PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 /// Everything an adapter under test provides.
 pub trait Subject:
-    StockStore + PointsStore + PaymentService + Notifier + CourierQueue + CheckoutRepository + ShopAdmin + 'static
+    StockStore
+    + PointsStore
+    + PaymentService
+    + Notifier
+    + CourierQueue
+    + CourierInbox
+    + CheckoutRepository
+    + Journal
+    + ShopAdmin
+    + 'static
 {
 }
 impl<T> Subject for T where
-    T: StockStore + PointsStore + PaymentService + Notifier + CourierQueue + CheckoutRepository + ShopAdmin + 'static
+    T: StockStore
+        + PointsStore
+        + PaymentService
+        + Notifier
+        + CourierQueue
+        + CourierInbox
+        + CheckoutRepository
+        + Journal
+        + ShopAdmin
+        + 'static
 {
 }
 
@@ -380,6 +400,42 @@ where
     assert_eq!(shop.unfinished().await.expect("readable").len(), 1);
 }
 
+/// The courier queue hands each request to the worker once, oldest first, and the journal keeps
+/// each checkout's steps in order.
+pub async fn queue_and_journal_keep_order<S, F, Fut>(make: F)
+where
+    S: Subject,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let shop = make().await;
+    let request = |n: u64| CourierRequest {
+        token: checkout_domain::TaskToken::new(format!("t-{n}")).expect("valid"),
+        order: order(&format!("o-{n}"), 1),
+        deadline_ms: n,
+    };
+    for n in 0..3 {
+        shop.send(&request(n)).await.expect("sent");
+    }
+    assert_eq!(shop.take(2).await.expect("taken"), [request(0), request(1)]);
+    assert_eq!(shop.take(5).await.expect("taken"), [request(2)]);
+    assert_eq!(shop.take(5).await.expect("taken"), [], "each request is taken once");
+
+    let id = CheckoutId::new("ck-j").expect("valid");
+    let entry = |n: u32| JournalEntry {
+        at_ms: u64::from(n),
+        step: format!("step-{n}"),
+        outcome: "ok".into(),
+        phase: "placed".into(),
+        attempt: n,
+    };
+    for n in 1..=3 {
+        shop.record(&id, entry(n)).await.expect("recorded");
+    }
+    shop.record(&CheckoutId::new("ck-other").expect("valid"), entry(9)).await.expect("recorded");
+    assert_eq!(shop.history(&id).await.expect("read"), [entry(1), entry(2), entry(3)]);
+}
+
 /// Declares the whole suite as tests of the enclosing module, each on a fresh shop made by
 /// `$make` (an expression, evaluated in an async block, giving a fresh empty shop).
 #[macro_export]
@@ -403,6 +459,11 @@ macro_rules! conformance_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn only_the_latest_claim_saves() {
             $crate::only_the_latest_claim_saves(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn queue_and_journal_keep_order() {
+            $crate::queue_and_journal_keep_order(|| async { $make }).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -17,8 +17,8 @@ use checkout_domain::{
     UserId,
 };
 use checkout_ports::{
-    AdmitError, Balances, CheckoutRepository, CourierQueue, CourierRequest, Held, Notifier, PaymentService,
-    PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+    AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal, JournalEntry,
+    Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
 };
 
 use crate::Stores;
@@ -30,7 +30,10 @@ struct Shop {
     registry: OrderRegistry,
     checkouts: BTreeMap<CheckoutId, Slot<CheckoutState>>,
     courier_requests: Vec<CourierRequest>,
+    /// How many of `courier_requests` the worker has taken.
+    courier_taken: usize,
     notified: BTreeSet<EffectKey>,
+    journal: BTreeMap<CheckoutId, Vec<JournalEntry>>,
 }
 
 /// The in-memory shop. Cheap to make; one per test.
@@ -165,6 +168,29 @@ impl CourierQueue for MemoryShop {
     async fn send(&self, request: &CourierRequest) -> Result<(), CallError> {
         self.lock().courier_requests.push(request.clone());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl CourierInbox for MemoryShop {
+    async fn take(&self, max: usize) -> Result<Vec<CourierRequest>, StorageError> {
+        let mut shop = self.lock();
+        let start = shop.courier_taken;
+        let end = shop.courier_requests.len().min(start + max);
+        shop.courier_taken = end;
+        Ok(shop.courier_requests[start..end].to_vec())
+    }
+}
+
+#[async_trait]
+impl Journal for MemoryShop {
+    async fn record(&self, id: &CheckoutId, entry: JournalEntry) -> Result<(), StorageError> {
+        self.lock().journal.entry(id.clone()).or_default().push(entry);
+        Ok(())
+    }
+
+    async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
+        Ok(self.lock().journal.get(id).cloned().unwrap_or_default())
     }
 }
 

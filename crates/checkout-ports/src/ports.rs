@@ -180,3 +180,34 @@ pub trait ShopAdmin: Send + Sync {
     /// What the keys of checkout `id` hold.
     async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError>;
 }
+
+/// One step of a checkout as the journal keeps it: when, what was done, what came of it, and
+/// which attempt it was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub at_ms: u64,
+    /// The command or step (`reserve-stock`, `compute`, `deadline`, ...).
+    pub step: String,
+    /// What came of it: the event's name, or the failure.
+    pub outcome: String,
+    /// The phase the checkout was in after the step.
+    pub phase: String,
+    /// Which attempt of the step this was, from 1.
+    pub attempt: u32,
+}
+
+/// Every step of every checkout, in order: what `checkout history` shows.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait Journal: Send + Sync {
+    async fn record(&self, id: &CheckoutId, entry: JournalEntry) -> Result<(), StorageError>;
+    async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError>;
+}
+
+/// The worker's side of the courier queue: takes requests off it.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait CourierInbox: Send + Sync {
+    /// Takes up to `max` requests off the queue, oldest first.
+    async fn take(&self, max: usize) -> Result<Vec<CourierRequest>, StorageError>;
+}

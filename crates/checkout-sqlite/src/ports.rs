@@ -13,8 +13,8 @@ use checkout_domain::{
 };
 use checkout_memory::{Store, Stores};
 use checkout_ports::{
-    AdmitError, Balances, CheckoutRepository, CourierQueue, CourierRequest, Held, Notifier, PaymentService,
-    PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+    AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal, JournalEntry,
+    Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -175,6 +175,75 @@ impl CourierQueue for SqliteShop {
             })
             .await
             .map_err(|e| CallError::Unknown(e.to_string()))
+    }
+}
+
+#[async_trait]
+impl CourierInbox for SqliteShop {
+    async fn take(&self, max: usize) -> Result<Vec<CourierRequest>, StorageError> {
+        let limit = i64::try_from(max).unwrap_or(i64::MAX);
+        self.writer
+            .run(move |conn| {
+                let mut statement =
+                    conn.prepare("SELECT seq, token, body, deadline_ms FROM courier_requests ORDER BY seq LIMIT ?1")?;
+                let rows = statement.query_map([limit], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
+                })?;
+                let mut taken = Vec::new();
+                let mut last = None;
+                for row in rows {
+                    let (seq, token, body, deadline_ms) = row?;
+                    let token = checkout_domain::TaskToken::new(token).map_err(|e| corrupt(e.to_string()))?;
+                    let order = Order::from_json(&body).map_err(|e| corrupt(e.to_string()))?;
+                    taken.push(CourierRequest { token, order, deadline_ms: uint(deadline_ms)? });
+                    last = Some(seq);
+                }
+                if let Some(last) = last {
+                    conn.execute("DELETE FROM courier_requests WHERE seq <= ?1", [last])?;
+                }
+                Ok(taken)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl Journal for SqliteShop {
+    async fn record(&self, id: &CheckoutId, entry: JournalEntry) -> Result<(), StorageError> {
+        let id = id.clone();
+        self.writer
+            .run(move |conn| {
+                conn.execute(
+                    "INSERT INTO journal (checkout, at_ms, step, outcome, phase, attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![id.as_str(), int(entry.at_ms)?, entry.step, entry.outcome, entry.phase, entry.attempt],
+                )
+                .map(|_| ())
+            })
+            .await
+    }
+
+    async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
+        let id = id.clone();
+        self.writer
+            .run(move |conn| {
+                let mut statement = conn.prepare(
+                    "SELECT at_ms, step, outcome, phase, attempt FROM journal WHERE checkout = ?1 ORDER BY seq",
+                )?;
+                let rows = statement.query_map([id.as_str()], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get::<_, u32>(4)?))
+                })?;
+                rows.map(|row| {
+                    let (at_ms, step, outcome, phase, attempt) = row?;
+                    Ok(JournalEntry { at_ms: uint(at_ms)?, step, outcome, phase, attempt })
+                })
+                .collect()
+            })
+            .await
     }
 }
 

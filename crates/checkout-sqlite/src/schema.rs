@@ -58,6 +58,16 @@ CREATE TABLE IF NOT EXISTS courier_requests (
     body        TEXT NOT NULL,
     deadline_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS journal (
+    seq      INTEGER PRIMARY KEY,
+    checkout TEXT NOT NULL,
+    at_ms    INTEGER NOT NULL,
+    step     TEXT NOT NULL,
+    outcome  TEXT NOT NULL,
+    phase    TEXT NOT NULL,
+    attempt  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_by_checkout ON journal (checkout, seq);
 CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
