@@ -27,43 +27,15 @@ use checkout_domain::{
     BookId, CheckoutId, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity, UserId,
 };
 use checkout_memory::Stores;
-use checkout_ports::{
-    perform, Adapters, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Journal, JournalEntry, Notifier,
-    PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore,
-};
+use checkout_ports::{perform, Adapters, CourierRequest, JournalEntry, PortError, SaveError};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-/// Everything an adapter under test provides.
-pub trait Subject:
-    StockStore
-    + PointsStore
-    + PaymentService
-    + Notifier
-    + CourierQueue
-    + CourierInbox
-    + CheckoutRepository
-    + Journal
-    + ShopAdmin
-    + 'static
-{
-}
-impl<T> Subject for T where
-    T: StockStore
-        + PointsStore
-        + PaymentService
-        + Notifier
-        + CourierQueue
-        + CourierInbox
-        + CheckoutRepository
-        + Journal
-        + ShopAdmin
-        + 'static
-{
-}
+/// Everything an adapter under test provides: a whole shop.
+pub use checkout_ports::Shop as Subject;
 
 fn adapters<S: Subject>(shop: &S) -> Adapters<'_> {
-    Adapters { stock: shop, points: shop, payments: shop, notifier: shop, courier: shop }
+    shop.adapters()
 }
 
 fn book(n: u8) -> BookId {

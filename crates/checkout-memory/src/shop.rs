@@ -17,8 +17,8 @@ use checkout_domain::{
     UserId,
 };
 use checkout_ports::{
-    AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal, JournalEntry,
-    Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+    AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, HeldTotals, Journal,
+    JournalEntry, Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
 };
 
 use crate::Stores;
@@ -249,7 +249,12 @@ impl ShopAdmin for MemoryShop {
         let stock = stores.inventory.stock.accounts().map(|(book, n)| (book.clone(), n)).collect();
         let funds = stores.wallets.accounts().map(|(user, n)| (user.clone(), n)).collect();
         let points = stores.points.accounts().map(|(user, n)| (user.clone(), n)).collect();
-        Ok(Balances { stock, funds, points })
+        let held = HeldTotals {
+            stock: held_totals(&stores.inventory.stock),
+            funds: held_totals(&stores.wallets),
+            points: held_totals(&stores.points),
+        };
+        Ok(Balances { stock, funds, points, held })
     }
 
     async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError> {
@@ -261,4 +266,16 @@ impl ShopAdmin for MemoryShop {
             money: shop.stores.wallets.held_by(&key(Effect::Charge)),
         })
     }
+
+    async fn checkouts(&self) -> Result<Vec<CheckoutState>, StorageError> {
+        Ok(self.lock().checkouts.values().map(|slot| slot.record().clone()).collect())
+    }
+}
+
+/// What keys hold of each account of `ledger`.
+fn held_totals<A: Ord + Clone>(ledger: &checkout_domain::ledger::Ledger<A>) -> BTreeMap<A, u64> {
+    ledger
+        .accounts()
+        .map(|(account, _)| (account.clone(), ledger.account(account).map_or(0, |(_, held)| held)))
+        .collect()
 }

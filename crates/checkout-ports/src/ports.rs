@@ -158,6 +158,17 @@ pub struct Balances {
     pub funds: std::collections::BTreeMap<UserId, u64>,
     /// Loyalty points, per customer.
     pub points: std::collections::BTreeMap<UserId, u64>,
+    /// What effect keys hold in all, per account of each of the three: the audit checks that
+    /// the checkouts' own holdings add up to it.
+    pub held: HeldTotals,
+}
+
+/// What effect keys hold in all, per account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeldTotals {
+    pub stock: std::collections::BTreeMap<BookId, u64>,
+    pub funds: std::collections::BTreeMap<UserId, u64>,
+    pub points: std::collections::BTreeMap<UserId, u64>,
 }
 
 /// What one checkout's keys hold now: copies, points and money taken and not given back.
@@ -179,6 +190,44 @@ pub trait ShopAdmin: Send + Sync {
     async fn balances(&self) -> Result<Balances, StorageError>;
     /// What the keys of checkout `id` hold.
     async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError>;
+    /// Every checkout, as saved, in id order.
+    async fn checkouts(&self) -> Result<Vec<CheckoutState>, StorageError>;
+}
+
+/// Everything a shop provides: what a runner drives checkouts against.
+pub trait Shop:
+    StockStore
+    + PointsStore
+    + PaymentService
+    + Notifier
+    + CourierQueue
+    + CourierInbox
+    + CheckoutRepository
+    + Journal
+    + ShopAdmin
+    + 'static
+{
+    /// The ports a checkout's commands go to, all this shop.
+    fn adapters(&self) -> crate::Adapters<'_>
+    where
+        Self: Sized,
+    {
+        crate::Adapters { stock: self, points: self, payments: self, notifier: self, courier: self }
+    }
+}
+
+impl<T> Shop for T where
+    T: StockStore
+        + PointsStore
+        + PaymentService
+        + Notifier
+        + CourierQueue
+        + CourierInbox
+        + CheckoutRepository
+        + Journal
+        + ShopAdmin
+        + 'static
+{
 }
 
 /// One step of a checkout as the journal keeps it: when, what was done, what came of it, and

@@ -396,23 +396,36 @@ impl ShopAdmin for SqliteShop {
         self.writer
             .run(|conn| {
                 let mut balances = Balances::default();
-                let mut statement = conn.prepare("SELECT ledger, account, supply - held FROM accounts")?;
+                let mut statement = conn.prepare("SELECT ledger, account, supply, held FROM accounts")?;
                 let rows = statement.query_map([], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
                 })?;
                 for row in rows {
-                    let (ledger, account, balance) = row?;
-                    let balance = uint(balance)?;
+                    let (ledger, account, supply, held) = row?;
+                    let (supply, held) = (uint(supply)?, uint(held)?);
+                    let balance =
+                        supply.checked_sub(held).ok_or_else(|| corrupt(format!("{account} holds more than it has")))?;
                     let bad = |e: checkout_domain::OrderError| corrupt(e.to_string());
                     match ledger.as_str() {
                         "stock" => {
-                            balances.stock.insert(BookId::new(account).map_err(bad)?, balance);
+                            let book = BookId::new(account).map_err(bad)?;
+                            balances.held.stock.insert(book.clone(), held);
+                            balances.stock.insert(book, balance);
                         }
                         "funds" => {
-                            balances.funds.insert(UserId::new(account).map_err(bad)?, balance);
+                            let user = UserId::new(account).map_err(bad)?;
+                            balances.held.funds.insert(user.clone(), held);
+                            balances.funds.insert(user, balance);
                         }
                         "points" => {
-                            balances.points.insert(UserId::new(account).map_err(bad)?, balance);
+                            let user = UserId::new(account).map_err(bad)?;
+                            balances.held.points.insert(user.clone(), held);
+                            balances.points.insert(user, balance);
                         }
                         other => return Err(corrupt(format!("unknown ledger {other:?}"))),
                     }
@@ -441,6 +454,16 @@ impl ShopAdmin for SqliteShop {
                     points: held("points", Effect::RedeemPoints)?,
                     money: held("funds", Effect::Charge)?,
                 })
+            })
+            .await
+    }
+
+    async fn checkouts(&self) -> Result<Vec<CheckoutState>, StorageError> {
+        self.writer
+            .run(|conn| {
+                let mut statement = conn.prepare("SELECT record FROM checkouts ORDER BY id")?;
+                let records = statement.query_map([], |row| row.get::<_, String>(0))?;
+                records.map(|record| load_checkout(&record?)).collect()
             })
             .await
     }
