@@ -90,3 +90,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_restored_fence_book_refuses_as_the_stored_one_did() {
+    let mut book = FenceBook::restore([(id(1), Fence::from_stored(4))]);
+    assert_eq!(book.mark(&id(1)), Some(Fence::from_stored(4)));
+    assert_eq!(book.admit(&id(1), Fence::from_stored(3)), Err(Superseded { held: 3, current: 4 }));
+    assert_eq!(FenceBook::restore([]).mark(&id(1)), None);
+}

@@ -141,3 +141,31 @@ fn an_account_never_overflows() {
     assert_eq!(ledger.give_back(&j, &"acct"), 3);
     assert_eq!(ledger.balance(&"acct"), Some(3));
 }
+
+/// A store reads back only the part of a ledger one call touches, applies the contract to it and
+/// writes back what changed: the slice must behave as the whole ledger does.
+#[test]
+fn a_restored_slice_behaves_as_the_whole_ledger() {
+    let mut whole = Ledger::default();
+    whole.open("a", 10).unwrap();
+    whole.open("b", 4).unwrap();
+    let (k1, k2) = (key("ck-1", Effect::Charge), key("ck-2", Effect::Charge));
+    whole.take(&k1, &"a", TakeRule::Exactly(3)).unwrap();
+    whole.take(&k2, &"a", TakeRule::Exactly(2)).unwrap();
+    assert_eq!(whole.account(&"a"), Some((10, 5)));
+    assert_eq!(whole.accounts().collect::<Vec<_>>(), [(&"a", 5), (&"b", 4)]);
+    let entry = whole.entry(&k1).cloned().unwrap();
+    assert_eq!(entry, Entry { account: "a", rule: Some(TakeRule::Exactly(3)), amount: 3, state: EntryState::Taken });
+    assert_eq!(whole.entry(&key("ck-9", Effect::Charge)), None);
+
+    let mut slice = Ledger::restore([("a", 10, 5)], [(k1.clone(), entry)]).unwrap();
+    assert_eq!(slice.give_back(&k1, &"a"), whole.give_back(&k1, &"a"));
+    assert_eq!(slice.account(&"a"), whole.account(&"a"));
+    assert_eq!(slice.account(&"a"), Some((10, 2)), "what k2 holds stays held in the slice too");
+    assert_eq!(slice.take(&k1, &"a", TakeRule::Exactly(3)), Err(TakeRefused::Returned));
+
+    assert_eq!(
+        Ledger::<&str>::restore([("a", 1, 2)], []).unwrap_err().to_string(),
+        "an account holds 2 under its keys but has only 1 in all"
+    );
+}

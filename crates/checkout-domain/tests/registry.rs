@@ -60,3 +60,21 @@ fn a_checkout_id_is_never_used_twice() {
     assert_eq!(Admission::Opened(id("ck-2")).checkout(), &id("ck-2"));
     assert_eq!(Admission::Existing(id("ck-3")).checkout(), &id("ck-3"));
 }
+
+/// A store reads back the registry rows one admission needs; the restored registry decides as
+/// the whole one would.
+#[test]
+fn a_restored_registry_decides_as_the_whole_one() {
+    use checkout_domain::registry::{Admission, Conflict, OrderRegistry};
+    use checkout_domain::{CheckoutId, Order};
+    let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap();
+    assert_eq!(Order::from_json(&order.to_json()).unwrap(), order, "an order's body reads back as itself");
+    let (ck1, ck2) = (CheckoutId::new("ck-1").unwrap(), CheckoutId::new("ck-2").unwrap());
+    let mut known = OrderRegistry::restore([(order.clone(), ck1.clone())], []);
+    assert_eq!(known.admit(&order, ck2.clone()), Ok(Admission::Existing(ck1.clone())));
+    assert_eq!(known.checkout_of(order.id()), Some(&ck1));
+    let other = Order::from_json(r#"{"orderId":"o-2","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap();
+    let mut used = OrderRegistry::restore([], [ck2.clone()]);
+    assert_eq!(used.admit(&other, ck2.clone()), Err(Conflict::CheckoutIdInUse(ck2)));
+    assert_eq!(used.admit(&other, ck1.clone()), Ok(Admission::Opened(ck1)));
+}

@@ -197,11 +197,6 @@ impl<O: Owed> Billing<O> {
 }
 
 impl<O: Owed> PreparingOrder<O> {
-    /// The wait's task token, once the runtime has issued it.
-    pub fn token(&self) -> Option<&TaskToken> {
-        self.token.as_ref()
-    }
-
     /// The courier request, once the wait has its token; it is sent again after every restart.
     pub fn command(&self) -> Option<Command> {
         let token = self.token.clone()?;
