@@ -164,6 +164,8 @@ fn a_restored_slice_behaves_as_the_whole_ledger() {
     assert_eq!(slice.account(&"a"), Some((10, 2)), "what k2 holds stays held in the slice too");
     assert_eq!(slice.take(&k1, &"a", TakeRule::Exactly(3)), Err(TakeRefused::Returned));
 
+    let all_held = Ledger::<&str>::restore([("a", 2, 2)], []).unwrap();
+    assert_eq!(all_held.balance(&"a"), Some(0), "an account whose keys hold all of it is whole");
     assert_eq!(
         Ledger::<&str>::restore([("a", 1, 2)], []).unwrap_err().to_string(),
         "an account holds 2 under its keys but has only 1 in all"

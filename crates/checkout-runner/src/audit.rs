@@ -1,0 +1,116 @@
+//! The model's invariants, checked on a real shop: every copy, point and cent accounted for, every
+//! ended checkout whole or fully given back (or its refusal named), nothing waiting past its
+//! deadline. `checkout audit` prints the findings and fails if there are any.
+
+use std::collections::BTreeMap;
+
+use checkout_domain::states::Compensation;
+use checkout_domain::{CheckoutState, Phase};
+use checkout_ports::{Shop, StorageError};
+
+/// What the audit found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Checkouts per phase.
+    pub phases: BTreeMap<Phase, usize>,
+    /// One line per problem, naming the order and checkout.
+    pub findings: Vec<String>,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+fn name(checkout: &CheckoutState) -> String {
+    format!("order {} (checkout {})", checkout.order().id(), checkout.id())
+}
+
+/// Audits the shop at time `now_ms`; with `all_ended`, a checkout still running is a finding.
+pub async fn audit<S: Shop>(shop: &S, now_ms: u64, all_ended: bool) -> Result<Report, StorageError> {
+    let mut report = Report::default();
+    let balances = shop.balances().await?;
+    let mut stock_held = BTreeMap::new();
+    let mut funds_held = BTreeMap::new();
+    let mut points_held = BTreeMap::new();
+    for checkout in shop.checkouts().await? {
+        *report.phases.entry(checkout.phase()).or_default() += 1;
+        let held = shop.held(checkout.id()).await?;
+        let order = checkout.order();
+        *stock_held.entry(order.book().clone()).or_insert(0u64) += held.stock;
+        *funds_held.entry(order.user().clone()).or_insert(0u64) += held.money;
+        *points_held.entry(order.user().clone()).or_insert(0u64) += held.points;
+        let quantity = u64::from(order.quantity().get());
+        let named = |c: Compensation| checkout.unreturned().iter().any(|u| u.compensation == c);
+        match checkout.phase() {
+            Phase::Dispatched => {
+                let pricing = checkout.pricing().expect("a dispatched checkout has its price");
+                let whole = (held.stock, held.money, held.points)
+                    == (quantity, pricing.amount_due.minor_units(), pricing.points_redeemed.get());
+                if !whole {
+                    report.findings.push(format!(
+                        "{} is dispatched but holds {} copies, {} charged and {} points, not {quantity}, {} and {}",
+                        name(&checkout),
+                        held.stock,
+                        held.money,
+                        held.points,
+                        pricing.amount_due.minor_units(),
+                        pricing.points_redeemed.get()
+                    ));
+                }
+            }
+            Phase::Rejected | Phase::Compensated | Phase::NeedsOperator => {
+                let silent = [
+                    (held.stock, Compensation::ReleaseStock, "copies"),
+                    (held.points, Compensation::RestorePoints, "points"),
+                    (held.money, Compensation::Refund, "charged"),
+                ]
+                .into_iter()
+                .filter(|(amount, c, _)| *amount != 0 && !named(*c))
+                .map(|(amount, _, what)| format!("{amount} {what}"))
+                .collect::<Vec<_>>();
+                if !silent.is_empty() {
+                    report.findings.push(format!(
+                        "{} ended {} but still holds {}",
+                        name(&checkout),
+                        checkout.phase(),
+                        silent.join(", ")
+                    ));
+                }
+            }
+            _ if all_ended => {
+                report.findings.push(format!("{} has not ended: it is {}", name(&checkout), checkout.phase()))
+            }
+            _ => {}
+        }
+        if let Some(wait) = checkout.courier_wait() {
+            if wait.deadline_ms < now_ms {
+                report.findings.push(format!("{} waits for a courier past its deadline", name(&checkout)));
+            }
+        }
+    }
+    conserved(&mut report, "copies of", &stock_held, &balances.held.stock);
+    conserved(&mut report, "funds of", &funds_held, &balances.held.funds);
+    conserved(&mut report, "points of", &points_held, &balances.held.points);
+    Ok(report)
+}
+
+/// Whether what the checkouts hold of each account adds up to what the store says keys hold.
+fn conserved<A: Ord + std::fmt::Display>(
+    report: &mut Report,
+    what: &str,
+    by_checkouts: &BTreeMap<A, u64>,
+    by_store: &BTreeMap<A, u64>,
+) {
+    let accounts: std::collections::BTreeSet<&A> = by_checkouts.keys().chain(by_store.keys()).collect();
+    for account in accounts {
+        let (checkouts, store) =
+            (by_checkouts.get(account).copied().unwrap_or(0), by_store.get(account).copied().unwrap_or(0));
+        if checkouts != store {
+            report.findings.push(format!(
+                "{what} {account} are not conserved: the store holds {store} under checkouts' keys, the checkouts account for {checkouts}"
+            ));
+        }
+    }
+}

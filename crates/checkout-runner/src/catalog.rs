@@ -1,0 +1,72 @@
+//! The shop's catalog: books on the shelf and customers, as `checkout init` reads them from JSON.
+//!
+//! ```json
+//! { "books": [{ "id": "b-dune", "title": "Dune", "stock": 40, "price": 1299 }],
+//!   "customers": [{ "id": "u-ada", "name": "Ada", "funds": 50000, "points": 300 }] }
+//! ```
+//! Prices and funds are in minor units (cents).
+
+use std::path::{Path, PathBuf};
+
+use checkout_domain::excerpt::excerpt;
+use checkout_domain::{BookId, Money, UserId};
+use checkout_ports::{ShopAdmin, StorageError};
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    pub books: Vec<Book>,
+    pub customers: Vec<Customer>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Book {
+    pub id: BookId,
+    pub title: String,
+    pub stock: u32,
+    /// Unit price in minor units.
+    pub price: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    pub id: UserId,
+    #[serde(default)]
+    pub name: String,
+    /// What the customer can spend, in minor units.
+    pub funds: u64,
+    #[serde(default)]
+    pub points: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot read the catalog {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the catalog {path} is not valid: {detail}")]
+    Invalid { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl Catalog {
+    pub fn read(path: &Path) -> Result<Catalog, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read { path: path.into(), source })?;
+        serde_json::from_str(&text)
+            .map_err(|e| CatalogError::Invalid { path: path.into(), detail: excerpt(&e.to_string()) })
+    }
+
+    /// Stocks the shop: every book at its stock and price, every customer with funds and points.
+    pub async fn apply(&self, shop: &impl ShopAdmin) -> Result<(), CatalogError> {
+        for book in &self.books {
+            shop.stock_book(&book.id, book.stock, Money::from_minor_units(book.price)).await?;
+        }
+        for customer in &self.customers {
+            shop.open_customer(&customer.id, customer.funds, customer.points).await?;
+        }
+        Ok(())
+    }
+}

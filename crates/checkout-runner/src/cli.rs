@@ -1,0 +1,404 @@
+//! The `checkout` program's commands. Each reads its arguments, opens the shop, does one job and
+//! reports in plain lines; every failure reaches the user as one line and a non-zero exit.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use checkout_domain::registry::Admission;
+use checkout_domain::{CheckoutId, CheckoutState, Order, Outcome, Phase};
+use checkout_engine::{Engine, Policy};
+use checkout_ports::{CheckoutRepository, Clock, Journal, JournalEntry, ShopAdmin};
+use checkout_sqlite::{Durability, SqliteShop};
+use clap::{Args, Parser, Subcommand};
+
+use crate::audit::audit;
+use crate::catalog::Catalog;
+use crate::clock::ScaledClock;
+use crate::drive::{drive_all, Runner};
+use crate::faults::{FaultRates, Faulty};
+use crate::worker::{run_in_process, WorkerBehaviour};
+
+/// Run the book shop's checkout saga on one machine, durably, in one SQLite file.
+#[derive(Debug, Parser)]
+#[command(name = "checkout", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the shop database (if new) and stock it from a catalog of books and customers.
+    Init {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        catalog: PathBuf,
+    },
+    /// Admit every order of a JSON-lines file and run every unfinished checkout to its end.
+    Run(RunArgs),
+    /// Show one checkout: its state, price, what it owes and what came back.
+    Status {
+        #[arg(long)]
+        db: PathBuf,
+        /// A checkout id or an order id.
+        id: String,
+    },
+    /// Show every step of one checkout.
+    History {
+        #[arg(long)]
+        db: PathBuf,
+        /// A checkout id or an order id.
+        id: String,
+        /// Print the run as a Mermaid sequence diagram instead of a table.
+        #[arg(long)]
+        mermaid: bool,
+    },
+    /// Check the saga's invariants on the shop's data; fails naming every offending order.
+    Audit {
+        #[arg(long)]
+        db: PathBuf,
+        /// Also count a checkout that has not ended as a finding.
+        #[arg(long)]
+        all_ended: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[arg(long)]
+    db: PathBuf,
+    /// One order as JSON per line.
+    orders: PathBuf,
+    /// Checkouts driven at once.
+    #[arg(long, default_value_t = 64)]
+    in_flight: usize,
+    /// Acknowledge a step once SQLite handed it to the OS, without waiting for fsync.
+    #[arg(long)]
+    no_fsync: bool,
+    /// How much faster than the wall clock the saga's clock runs (1000: the 15-minute courier
+    /// deadline passes in 0.9 s).
+    #[arg(long, default_value_t = 1)]
+    clock_speed: u64,
+    /// Seeds the injected faults and the backoff jitter.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[command(flatten)]
+    faults: FaultArgs,
+}
+
+/// Faults to inject, each a probability per call.
+#[derive(Debug, Args)]
+struct FaultArgs {
+    /// A store call fails before taking effect.
+    #[arg(long, default_value_t = 0.0)]
+    transient: f64,
+    /// A store call takes effect and its reply is lost.
+    #[arg(long, default_value_t = 0.0)]
+    lost_replies: f64,
+    /// A charge is declined for good.
+    #[arg(long, default_value_t = 0.0)]
+    declines: f64,
+    /// The courier worker finds no courier.
+    #[arg(long, default_value_t = 0.0)]
+    courier_failures: f64,
+    /// The courier worker's answer is lost.
+    #[arg(long, default_value_t = 0.0)]
+    courier_losses: f64,
+    /// How long the courier worker takes, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    courier_delay_ms: u64,
+}
+
+/// A command's failure, as one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Failure(String);
+
+fn fail(e: impl std::fmt::Display) -> Failure {
+    Failure(e.to_string())
+}
+
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command)) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one command; `Ok(false)` when it ran but found something wrong.
+async fn execute(command: Command) -> Result<bool, Failure> {
+    match command {
+        Command::Init { db, catalog } => {
+            let catalog = Catalog::read(&catalog).map_err(fail)?;
+            let shop = SqliteShop::open(&db, true, Durability::Fsync).map_err(fail)?;
+            catalog.apply(&shop).await.map_err(fail)?;
+            println!("{}: {} books, {} customers", db.display(), catalog.books.len(), catalog.customers.len());
+            Ok(true)
+        }
+        Command::Run(args) => run(args).await,
+        Command::Status { db, id } => {
+            let shop = open(&db)?;
+            let checkout = find(&shop, &id).await?;
+            print_status(&shop, &checkout).await?;
+            Ok(true)
+        }
+        Command::History { db, id, mermaid } => {
+            let shop = open(&db)?;
+            let checkout = find(&shop, &id).await?;
+            let history = shop.history(checkout.id()).await.map_err(fail)?;
+            if mermaid {
+                print!("{}", mermaid_history(&checkout, &history));
+            } else {
+                print_history(&history);
+            }
+            Ok(true)
+        }
+        Command::Audit { db, all_ended } => {
+            let shop = open(&db)?;
+            let report = audit(&shop, ScaledClock::new(1).now_ms(), all_ended).await.map_err(fail)?;
+            let phases: Vec<String> = report.phases.iter().map(|(phase, n)| format!("{phase} {n}")).collect();
+            println!("checkouts: {}", if phases.is_empty() { "none".to_string() } else { phases.join(", ") });
+            for finding in &report.findings {
+                println!("FAIL {finding}");
+            }
+            if report.passed() {
+                println!(
+                    "audit passed: stock, points and money are conserved; every ended checkout is whole or given back"
+                );
+            }
+            Ok(report.passed())
+        }
+    }
+}
+
+fn open(db: &Path) -> Result<SqliteShop, Failure> {
+    SqliteShop::open(db, false, Durability::Fsync).map_err(fail)
+}
+
+/// The checkout with id `id`, or the one opened for the order with id `id`.
+async fn find(shop: &SqliteShop, id: &str) -> Result<CheckoutState, Failure> {
+    if let Ok(checkout) = CheckoutId::new(id) {
+        if let Some(found) = shop.load(&checkout).await.map_err(fail)? {
+            return Ok(found);
+        }
+    }
+    let all = shop.checkouts().await.map_err(fail)?;
+    all.into_iter()
+        .find(|c| c.order().id().as_str() == id)
+        .ok_or_else(|| Failure(format!("no checkout or order {id:?} in this shop")))
+}
+
+/// A fresh checkout id nobody can have used: random.
+fn fresh_checkout_id() -> CheckoutId {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system gives randomness");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    CheckoutId::new(format!("ck-{hex}")).expect("a valid id")
+}
+
+async fn run(args: RunArgs) -> Result<bool, Failure> {
+    let durability = if args.no_fsync { Durability::NoFsync } else { Durability::Fsync };
+    let shop = SqliteShop::open(&args.db, false, durability).map_err(fail)?;
+    let file = std::fs::File::open(&args.orders)
+        .map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
+    let (mut admitted, mut again, mut invalid) = (0, 0, 0);
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let order = match Order::from_json(&line) {
+            Ok(order) => order,
+            Err(e) => {
+                eprintln!("{}:{}: {e}", args.orders.display(), n + 1);
+                invalid += 1;
+                continue;
+            }
+        };
+        match shop.admit(&order, fresh_checkout_id()).await {
+            Ok(Admission::Opened(_)) => admitted += 1,
+            Ok(Admission::Existing(_)) => again += 1,
+            Err(e) => {
+                eprintln!("{}:{}: {e}", args.orders.display(), n + 1);
+                invalid += 1;
+            }
+        }
+    }
+    let unfinished = shop.unfinished().await.map_err(fail)?;
+    println!(
+        "{admitted} orders admitted, {again} already known, {invalid} refused; {} checkouts to run",
+        unfinished.len()
+    );
+
+    let rates = FaultRates {
+        transient: args.faults.transient,
+        lost_reply: args.faults.lost_replies,
+        decline: args.faults.declines,
+    };
+    let faulty = Arc::new(Faulty::new(shop, rates, args.seed));
+    let engine = Engine::new(Policy::default(), args.seed);
+    let runner = Arc::new(Runner::new(faulty, engine, ScaledClock::new(args.clock_speed)));
+    let behaviour = WorkerBehaviour {
+        delay_ms: args.faults.courier_delay_ms,
+        failure_rate: args.faults.courier_failures,
+        loss_rate: args.faults.courier_losses,
+    };
+    let worker = tokio::spawn(run_in_process(Arc::clone(&runner), behaviour, args.seed));
+
+    let progress = indicatif::ProgressBar::new(unfinished.len() as u64);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} checkouts  {per_sec}  eta {eta}")
+            .expect("a valid template"),
+    );
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let count = unfinished.len();
+    {
+        let (progress, stopped) = (progress.clone(), Arc::clone(&stopped));
+        drive_all(Arc::clone(&runner), unfinished, args.in_flight, move |id, outcome| {
+            progress.inc(1);
+            if let Err(e) = outcome {
+                stopped.fetch_add(1, Ordering::Relaxed);
+                progress.println(format!("checkout {id} stopped: {e}"));
+            }
+        })
+        .await;
+    }
+    progress.finish_and_clear();
+    worker.abort();
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let all = runner.shop().checkouts().await.map_err(fail)?;
+    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+    for checkout in &all {
+        let outcome = match checkout.next() {
+            checkout_domain::Next::Finished(Outcome::Dispatched) => "dispatched",
+            checkout_domain::Next::Finished(Outcome::Rejected) => "rejected",
+            checkout_domain::Next::Finished(Outcome::Compensated) => "compensated",
+            checkout_domain::Next::Finished(Outcome::NeedsOperator) => "needs an operator",
+            _ => "still running",
+        };
+        *outcomes.entry(outcome.to_string()).or_default() += 1;
+    }
+    println!("| outcome | checkouts |\n|---|---|");
+    for (outcome, n) in &outcomes {
+        println!("| {outcome} | {n} |");
+    }
+    println!("ran {count} checkouts in {elapsed:.2} s: {:.0} checkouts/s", count as f64 / elapsed.max(1e-9));
+    let stopped = stopped.load(Ordering::Relaxed);
+    if stopped > 0 {
+        eprintln!("{stopped} checkouts stopped before their end; run again to resume them");
+    }
+    Ok(invalid == 0 && stopped == 0)
+}
+
+async fn print_status(shop: &SqliteShop, checkout: &CheckoutState) -> Result<(), Failure> {
+    let held = shop.held(checkout.id()).await.map_err(fail)?;
+    let order = checkout.order();
+    let mut out = std::io::stdout().lock();
+    let mut line = |text: String| writeln!(out, "{text}").map_err(fail);
+    line(format!("checkout  {}", checkout.id()))?;
+    line(format!(
+        "order     {}: {} x {} for {}{}",
+        order.id(),
+        order.quantity().get(),
+        order.book(),
+        order.user(),
+        if order.redeem_points() { ", redeeming points" } else { "" }
+    ))?;
+    line(format!("state     {}", checkout.phase()))?;
+    if let Some(pricing) = checkout.pricing() {
+        line(format!(
+            "price     {} x {} = {}, {} points, {} due",
+            order.quantity().get(),
+            pricing.unit_price.minor_units(),
+            pricing.total.minor_units(),
+            pricing.points_redeemed.get(),
+            pricing.amount_due.minor_units()
+        ))?;
+    }
+    if let Some(wait) = checkout.courier_wait() {
+        line(format!("courier   waiting until {} ms", wait.deadline_ms))?;
+    }
+    let owes: Vec<String> = checkout.owes().iter().map(|c| format!("{c:?}")).collect();
+    if checkout.phase() == Phase::Compensating {
+        line(format!("owes      {}", owes.join(", ")))?;
+    }
+    line(format!("holds     {} copies, {} points, {} charged", held.stock, held.points, held.money))?;
+    if let checkout_domain::CheckoutRecord::Compensated { returned, .. }
+    | checkout_domain::CheckoutRecord::NeedsOperator { returned, .. }
+    | checkout_domain::CheckoutRecord::Compensating { returned, .. } = checkout.record()
+    {
+        line(format!(
+            "returned  {} copies, {} points, {} refunded",
+            returned.stock,
+            returned.points.get(),
+            returned.money.minor_units()
+        ))?;
+    }
+    for refused in checkout.unreturned() {
+        line(format!("REFUSED   {:?}: {} (for an operator)", refused.compensation, refused.detail))?;
+    }
+    Ok(())
+}
+
+fn print_history(history: &[JournalEntry]) {
+    let start = history.first().map_or(0, |e| e.at_ms);
+    println!("| +ms | step | attempt | result | state after |");
+    println!("|---|---|---|---|---|");
+    for entry in history {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            entry.at_ms.saturating_sub(start),
+            entry.step,
+            entry.attempt,
+            entry.outcome,
+            entry.phase
+        );
+    }
+}
+
+/// The checkout's real run as a Mermaid sequence diagram, like the runs in docs/proofs.md.
+pub fn mermaid_history(checkout: &CheckoutState, history: &[JournalEntry]) -> String {
+    let mut md = String::from("sequenceDiagram\n");
+    for (id, name) in [
+        ("O", "Orchestrator"),
+        ("S", "Stock, points, payments"),
+        ("Q", "Courier queue"),
+        ("W", "Courier worker"),
+        ("X", "Courier"),
+    ] {
+        md.push_str(&format!("    participant {id} as {name}\n"));
+    }
+    md.push_str(&format!("    Note over O: {} (order {})\n", checkout.id(), checkout.order().id()));
+    for (i, entry) in history.iter().enumerate() {
+        let (from, to) = match entry.step.as_str() {
+            "reserve-stock" | "release-stock" | "redeem-points" | "restore-points" | "charge" | "refund" => ("O", "S"),
+            "request-courier" => ("O", "Q"),
+            "courier-reply" => ("W", "O"),
+            "notify-courier" => ("O", "X"),
+            _ => ("O", "O"),
+        };
+        let attempt = if entry.attempt > 1 { format!(" (attempt {})", entry.attempt) } else { String::new() };
+        let text = format!("{}. {}{attempt}: {}, now {}", i + 1, entry.step, entry.outcome, entry.phase)
+            .replace([';', '#'], " ");
+        md.push_str(&format!("    {from}->>{to}: {text}\n"));
+    }
+    md
+}

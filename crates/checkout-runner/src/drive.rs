@@ -1,0 +1,315 @@
+//! Driving checkouts: the engine's decisions carried out against a shop. One task per checkout
+//! claims it, then asks the engine what to do, does it, saves the result under its fence, and
+//! journals the step, until the checkout ends or a newer incarnation takes it over. Courier
+//! replies reach the waiting task by their token; the deadline is a timer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use checkout_domain::fencing::Fence;
+use checkout_domain::{CheckoutId, CheckoutState, CourierId, Event, Outcome, TaskToken};
+use checkout_engine::{Action, AfterCall, CallError, Engine, Progress};
+use checkout_ports::{perform, Clock, JournalEntry, PortError, SaveError, Shop, StorageError};
+use tokio::sync::mpsc;
+
+use crate::clock::ScaledClock;
+
+/// Why a checkout stopped being driven before it ended.
+#[derive(Debug, thiserror::Error)]
+pub enum DriveError {
+    #[error("no checkout {0}")]
+    Missing(CheckoutId),
+    /// Another incarnation claimed the checkout; it goes on there.
+    #[error("checkout {0} was claimed by another orchestrator")]
+    Superseded(CheckoutId),
+    #[error("checkout {id} refused the result of its own step: {detail}")]
+    Refused { id: CheckoutId, detail: String },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The courier worker's answer, as it arrives (from the in-process worker, or over HTTP).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CourierAnswer {
+    Assigned(CourierId),
+    Unavailable(String),
+}
+
+/// Replies waiting to be handed to the task that drives their checkout.
+#[derive(Default)]
+struct Mailboxes {
+    waiting: HashMap<TaskToken, mpsc::UnboundedSender<Event>>,
+    /// Replies that came before their checkout's task was listening (say, while it resumed).
+    early: HashMap<TaskToken, Event>,
+}
+
+/// The most early replies kept; beyond that, unknown tokens are dropped (forged ones, mostly).
+const MAX_EARLY: usize = 100_000;
+
+/// Drives checkouts of one shop.
+pub struct Runner<S: Shop> {
+    shop: Arc<S>,
+    engine: Engine,
+    clock: ScaledClock,
+    mailboxes: Mutex<Mailboxes>,
+}
+
+impl<S: Shop> Runner<S> {
+    pub fn new(shop: Arc<S>, engine: Engine, clock: ScaledClock) -> Runner<S> {
+        Runner { shop, engine, clock, mailboxes: Mutex::default() }
+    }
+
+    pub fn shop(&self) -> &Arc<S> {
+        &self.shop
+    }
+
+    pub fn clock(&self) -> &ScaledClock {
+        &self.clock
+    }
+
+    fn mailboxes(&self) -> std::sync::MutexGuard<'_, Mailboxes> {
+        self.mailboxes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Hands a courier answer to the checkout waiting for `token`. Returns whether one was
+    /// waiting; if none is yet, the answer is kept for it.
+    pub fn deliver(&self, token: TaskToken, answer: CourierAnswer) -> bool {
+        let event = match answer {
+            CourierAnswer::Assigned(courier) => Event::CourierAssigned { token: token.clone(), courier },
+            CourierAnswer::Unavailable(detail) => Event::CourierUnavailable { token: token.clone(), detail },
+        };
+        let mut mailboxes = self.mailboxes();
+        if let Some(waiting) = mailboxes.waiting.get(&token) {
+            if waiting.send(event.clone()).is_ok() {
+                return true;
+            }
+        }
+        if mailboxes.early.len() < MAX_EARLY {
+            mailboxes.early.insert(token, event);
+        }
+        false
+    }
+
+    fn listen(&self, token: &TaskToken) -> mpsc::UnboundedReceiver<Event> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let mut mailboxes = self.mailboxes();
+        if let Some(early) = mailboxes.early.remove(token) {
+            let _ = sender.send(early);
+        }
+        mailboxes.waiting.insert(token.clone(), sender);
+        receiver
+    }
+
+    fn stop_listening(&self, token: &TaskToken) {
+        self.mailboxes().waiting.remove(token);
+    }
+
+    /// Claims checkout `id` and drives it to its end.
+    pub async fn drive(&self, id: &CheckoutId) -> Result<Outcome, DriveError> {
+        let (fence, checkout) = self.shop.claim(id).await?.ok_or_else(|| DriveError::Missing(id.clone()))?;
+        let mut drive =
+            Drive { runner: self, id: id.clone(), fence, checkout, progress: Progress::default(), inbox: None };
+        let outcome = drive.run().await;
+        if let Some((token, _)) = drive.inbox.take() {
+            self.stop_listening(&token);
+        }
+        outcome
+    }
+}
+
+/// A token nobody can guess: 128 random bits from the operating system.
+fn mint_token() -> TaskToken {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system gives randomness");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    TaskToken::new(hex).expect("hex is a valid token")
+}
+
+/// One incarnation driving one checkout.
+struct Drive<'r, S: Shop> {
+    runner: &'r Runner<S>,
+    id: CheckoutId,
+    fence: Fence,
+    checkout: CheckoutState,
+    progress: Progress,
+    /// The courier wait being listened to, and where its replies arrive.
+    inbox: Option<(TaskToken, mpsc::UnboundedReceiver<Event>)>,
+}
+
+impl<S: Shop> Drive<'_, S> {
+    async fn run(&mut self) -> Result<Outcome, DriveError> {
+        let engine = &self.runner.engine;
+        loop {
+            match engine.next(&self.checkout, &self.progress) {
+                Action::Finished(outcome) => return Ok(outcome),
+                Action::Compute => {
+                    let next =
+                        engine.compute(self.checkout.clone(), &mut self.progress).map_err(|r| self.refused(r.error))?;
+                    self.save(next, "compute", "computed".into()).await?;
+                }
+                Action::OpenCourierWait => {
+                    let event = Event::CourierWaitOpened { token: mint_token() };
+                    let next = engine
+                        .apply(self.checkout.clone(), &mut self.progress, event)
+                        .map_err(|r| self.refused(r.error))?;
+                    self.save(next, "open-courier-wait", "token issued".into()).await?;
+                }
+                Action::Call(command) => {
+                    let now = self.runner.clock.now_ms();
+                    let result = match perform(self.runner.shop.adapters(), self.fence, &command, now).await {
+                        Ok(Some(event)) => Ok(event),
+                        Ok(None) => Err(CallError::Refused("the command had no answer".into())),
+                        Err(PortError::Call(e)) => Err(e),
+                        Err(PortError::Superseded(_)) => return Err(DriveError::Superseded(self.id.clone())),
+                    };
+                    let outcome = match &result {
+                        Ok(event) => event.name(),
+                        Err(e) => e.to_string(),
+                    };
+                    let attempt = self.progress.attempts + 1;
+                    let after = engine
+                        .after_call(self.checkout.clone(), &mut self.progress, &command, result)
+                        .map_err(|r| self.refused(r.error))?;
+                    match after {
+                        AfterCall::Moved(next) => self.save_attempt(next, &command.name(), outcome, attempt).await?,
+                        AfterCall::Retry { delay_ms, .. } => {
+                            self.journal(&command.name(), outcome, attempt).await;
+                            tokio::time::sleep(self.runner.clock.real(delay_ms)).await;
+                        }
+                    }
+                }
+                Action::RequestCourier(command) => {
+                    self.listen_to_wait();
+                    match perform(self.runner.shop.adapters(), self.fence, &command, self.runner.clock.now_ms()).await {
+                        Ok(_) => {
+                            engine.courier_requested(&mut self.progress);
+                            self.journal("request-courier", "sent".into(), 1).await;
+                        }
+                        Err(PortError::Superseded(_)) => return Err(DriveError::Superseded(self.id.clone())),
+                        Err(PortError::Call(e)) => {
+                            self.journal("request-courier", e.to_string(), 1).await;
+                            tokio::time::sleep(self.runner.clock.real(engine.policy().forward.first_ms)).await;
+                        }
+                    }
+                }
+                Action::AwaitCourier { deadline_ms } => self.await_courier(deadline_ms).await?,
+            }
+        }
+    }
+
+    fn refused(&self, error: checkout_domain::TransitionError) -> DriveError {
+        DriveError::Refused { id: self.id.clone(), detail: error.to_string() }
+    }
+
+    fn listen_to_wait(&mut self) {
+        let token = self.checkout.courier_wait().and_then(|wait| wait.token);
+        match (token, &self.inbox) {
+            (Some(token), Some((listening, _))) if *listening == token => {}
+            (Some(token), _) => {
+                let receiver = self.runner.listen(&token);
+                self.inbox = Some((token, receiver));
+            }
+            (None, _) => {}
+        }
+    }
+
+    /// Waits for the worker's reply or the deadline, whichever comes first, and takes it.
+    async fn await_courier(&mut self, deadline_ms: u64) -> Result<(), DriveError> {
+        self.listen_to_wait();
+        let remaining = deadline_ms.saturating_sub(self.runner.clock.now_ms());
+        let (step, event) = {
+            let (_, inbox) = self.inbox.as_mut().expect("listening while waiting");
+            tokio::select! {
+                reply = inbox.recv() => match reply {
+                    Some(event) => ("courier-reply", event),
+                    None => ("deadline", Event::DeadlinePassed { now_ms: deadline_ms }),
+                },
+                () = tokio::time::sleep(self.runner.clock.real(remaining)) => {
+                    ("deadline", Event::DeadlinePassed { now_ms: self.runner.clock.now_ms().max(deadline_ms) })
+                }
+            }
+        };
+        let name = event.name();
+        match self.runner.engine.apply(self.checkout.clone(), &mut self.progress, event) {
+            Ok(next) => {
+                if let Some((token, _)) = self.inbox.take() {
+                    self.runner.stop_listening(&token);
+                }
+                self.save(next, step, name).await
+            }
+            // A reply that is not this wait's (forged, stale) changes nothing; keep waiting.
+            Err(refused) => {
+                self.journal(step, format!("ignored: {}", refused.error), 1).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn save(&mut self, next: CheckoutState, step: &str, outcome: String) -> Result<(), DriveError> {
+        self.save_attempt(next, step, outcome, 1).await
+    }
+
+    /// Saves the next state under this incarnation's fence, retrying a storage failure until it
+    /// goes through: the step is not done until it is saved.
+    async fn save_attempt(
+        &mut self,
+        next: CheckoutState,
+        step: &str,
+        outcome: String,
+        attempt: u32,
+    ) -> Result<(), DriveError> {
+        let mut failures = 0;
+        loop {
+            match self.runner.shop.save(&self.id, self.fence, &next).await {
+                Ok(()) => break,
+                Err(SaveError::Superseded(_)) => return Err(DriveError::Superseded(self.id.clone())),
+                Err(SaveError::Missing(id)) => return Err(DriveError::Missing(id)),
+                Err(SaveError::Storage(e)) => {
+                    failures += 1;
+                    eprintln!("checkout {}: saving failed ({e}); trying again", self.id);
+                    let delay = self.runner.engine.policy().compensation.delay_ms(failures, 0);
+                    tokio::time::sleep(self.runner.clock.real(delay)).await;
+                }
+            }
+        }
+        self.checkout = next;
+        self.journal(step, outcome, attempt).await;
+        Ok(())
+    }
+
+    /// Journals a step; a journal that cannot be written loses only history, never a step.
+    async fn journal(&self, step: &str, outcome: String, attempt: u32) {
+        let entry = JournalEntry {
+            at_ms: self.runner.clock.now_ms(),
+            step: step.to_string(),
+            outcome,
+            phase: self.checkout.phase().to_string(),
+            attempt,
+        };
+        if let Err(e) = self.runner.shop.record(&self.id, entry).await {
+            eprintln!("checkout {}: the journal could not record {step}: {e}", self.id);
+        }
+    }
+}
+
+/// Drives every checkout in `ids`, at most `in_flight` at once, calling `ended` as each ends.
+pub async fn drive_all<S: Shop>(
+    runner: Arc<Runner<S>>,
+    ids: Vec<CheckoutId>,
+    in_flight: usize,
+    ended: impl Fn(&CheckoutId, &Result<Outcome, DriveError>) + Send + Sync + 'static,
+) {
+    let permits = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
+    let ended = Arc::new(ended);
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in ids {
+        let permit = Arc::clone(&permits).acquire_owned().await.expect("the semaphore is never closed");
+        let (runner, ended) = (Arc::clone(&runner), Arc::clone(&ended));
+        tasks.spawn(async move {
+            let outcome = runner.drive(&id).await;
+            ended(&id, &outcome);
+            drop(permit);
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}

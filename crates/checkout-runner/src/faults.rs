@@ -1,0 +1,193 @@
+//! A shop that fails on purpose: wrapped around a real one, it makes store calls fail before they
+//! take effect, lose their reply after they took effect, and declines charges, at the rates
+//! asked for. The crash test and the demo run through it; the repository, the journal and the
+//! queue are passed through untouched.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use checkout_domain::fencing::Fence;
+use checkout_domain::protocol::{
+    CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
+    Unavailable,
+};
+use checkout_domain::registry::Admission;
+use checkout_domain::{
+    BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, Points, Quantity, UserId,
+};
+use checkout_ports::{
+    AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal, JournalEntry,
+    Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+};
+
+/// How often each fault happens, as a probability per call.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FaultRates {
+    /// A store call fails before it takes effect.
+    pub transient: f64,
+    /// A store call takes effect and its reply is lost.
+    pub lost_reply: f64,
+    /// A charge is declined for good.
+    pub decline: f64,
+}
+
+/// `inner`, failing at `rates`.
+pub struct Faulty<S> {
+    inner: S,
+    rates: FaultRates,
+    rng: Mutex<fastrand::Rng>,
+}
+
+impl<S> Faulty<S> {
+    pub fn new(inner: S, rates: FaultRates, seed: u64) -> Faulty<S> {
+        Faulty { inner, rates, rng: Mutex::new(fastrand::Rng::with_seed(seed)) }
+    }
+
+    fn roll(&self, probability: f64) -> bool {
+        probability > 0.0 && self.rng.lock().unwrap_or_else(|p| p.into_inner()).f64() < probability
+    }
+
+    fn before(&self) -> Result<(), PortError> {
+        if self.roll(self.rates.transient) {
+            return Err(CallError::NotDone("injected: failed before taking effect".into()).into());
+        }
+        Ok(())
+    }
+
+    fn after<T>(&self, result: Result<T, PortError>) -> Result<T, PortError> {
+        if result.is_ok() && self.roll(self.rates.lost_reply) {
+            return Err(CallError::Unknown("injected: took effect, reply lost".into()).into());
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl<S: StockStore> StockStore for Faulty<S> {
+    async fn reserve(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        book: &BookId,
+        quantity: Quantity,
+    ) -> Result<Result<StockReservation, Unavailable>, PortError> {
+        self.before()?;
+        self.after(self.inner.reserve(fence, key, book, quantity).await)
+    }
+
+    async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
+        self.before()?;
+        self.after(self.inner.release(fence, key, book).await)
+    }
+}
+
+#[async_trait]
+impl<S: PointsStore> PointsStore for Faulty<S> {
+    async fn redeem(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        up_to: Points,
+    ) -> Result<PointsRedemption, PortError> {
+        self.before()?;
+        self.after(self.inner.redeem(fence, key, user, up_to).await)
+    }
+
+    async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
+        self.before()?;
+        self.after(self.inner.restore(fence, key, user).await)
+    }
+}
+
+#[async_trait]
+impl<S: PaymentService> PaymentService for Faulty<S> {
+    async fn charge(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        amount: Money,
+    ) -> Result<ChargeReceipt, PortError> {
+        if self.roll(self.rates.decline) {
+            return Err(CallError::Refused("injected: card declined".into()).into());
+        }
+        self.before()?;
+        self.after(self.inner.charge(fence, key, user, amount).await)
+    }
+
+    async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
+        self.before()?;
+        self.after(self.inner.refund(fence, key, user).await)
+    }
+}
+
+#[async_trait]
+impl<S: Notifier> Notifier for Faulty<S> {
+    async fn notify(&self, fence: Fence, key: &EffectKey, courier: &CourierId, order: &Order) -> Result<(), PortError> {
+        self.before()?;
+        self.after(self.inner.notify(fence, key, courier, order).await)
+    }
+}
+
+#[async_trait]
+impl<S: CourierQueue> CourierQueue for Faulty<S> {
+    async fn send(&self, request: &CourierRequest) -> Result<(), CallError> {
+        self.inner.send(request).await
+    }
+}
+
+#[async_trait]
+impl<S: CourierInbox> CourierInbox for Faulty<S> {
+    async fn take(&self, max: usize) -> Result<Vec<CourierRequest>, StorageError> {
+        self.inner.take(max).await
+    }
+}
+
+#[async_trait]
+impl<S: CheckoutRepository> CheckoutRepository for Faulty<S> {
+    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
+        self.inner.admit(order, fresh).await
+    }
+    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.inner.claim(id).await
+    }
+    async fn save(&self, id: &CheckoutId, fence: Fence, checkout: &CheckoutState) -> Result<(), SaveError> {
+        self.inner.save(id, fence, checkout).await
+    }
+    async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
+        self.inner.load(id).await
+    }
+    async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
+        self.inner.unfinished().await
+    }
+}
+
+#[async_trait]
+impl<S: Journal> Journal for Faulty<S> {
+    async fn record(&self, id: &CheckoutId, entry: JournalEntry) -> Result<(), StorageError> {
+        self.inner.record(id, entry).await
+    }
+    async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
+        self.inner.history(id).await
+    }
+}
+
+#[async_trait]
+impl<S: ShopAdmin> ShopAdmin for Faulty<S> {
+    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), StorageError> {
+        self.inner.stock_book(book, copies, unit_price).await
+    }
+    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), StorageError> {
+        self.inner.open_customer(user, funds, points).await
+    }
+    async fn balances(&self) -> Result<Balances, StorageError> {
+        self.inner.balances().await
+    }
+    async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError> {
+        self.inner.held(id).await
+    }
+    async fn checkouts(&self) -> Result<Vec<CheckoutState>, StorageError> {
+        self.inner.checkouts().await
+    }
+}

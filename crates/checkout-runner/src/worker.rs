@@ -1,0 +1,69 @@
+//! The courier worker: takes courier requests off the queue, assigns a courier after a delay (or
+//! fails to, or its answer is lost, at the rates asked for), and answers with the request's
+//! task token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use checkout_domain::CourierId;
+use checkout_ports::{CourierRequest, Shop};
+
+use crate::drive::{CourierAnswer, Runner};
+
+/// How the worker behaves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WorkerBehaviour {
+    /// How long finding a courier takes, in real milliseconds.
+    pub delay_ms: u64,
+    /// The share of requests for which no courier is found.
+    pub failure_rate: f64,
+    /// The share of answers that are lost on the way back.
+    pub loss_rate: f64,
+}
+
+impl Default for WorkerBehaviour {
+    fn default() -> WorkerBehaviour {
+        WorkerBehaviour { delay_ms: 20, failure_rate: 0.0, loss_rate: 0.0 }
+    }
+}
+
+/// What the worker decides for one request.
+pub fn answer(request: &CourierRequest, rng: &mut fastrand::Rng, behaviour: WorkerBehaviour) -> Option<CourierAnswer> {
+    if rng.f64() < behaviour.loss_rate {
+        return None;
+    }
+    if rng.f64() < behaviour.failure_rate {
+        return Some(CourierAnswer::Unavailable("no courier free near the shop".into()));
+    }
+    // Couriers are picked by the order's book, so the same order always goes to the same one.
+    let courier = format!("courier-{}", request.order.book().as_str().len() % 7 + 1);
+    Some(CourierAnswer::Assigned(CourierId::new(courier).expect("a valid id")))
+}
+
+/// Runs the in-process worker until the task is dropped: its answers go straight to `runner`.
+pub async fn run_in_process<S: Shop>(runner: Arc<Runner<S>>, behaviour: WorkerBehaviour, seed: u64) {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    loop {
+        let requests = match runner.shop().take(64).await {
+            Ok(requests) => requests,
+            Err(e) => {
+                eprintln!("courier worker: cannot read the queue ({e}); trying again");
+                Vec::new()
+            }
+        };
+        if requests.is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        }
+        for request in requests {
+            let decision = answer(&request, &mut rng, behaviour);
+            let runner = Arc::clone(&runner);
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(behaviour.delay_ms)).await;
+                if let Some(decision) = decision {
+                    runner.deliver(request.token, decision);
+                }
+            });
+        }
+    }
+}
