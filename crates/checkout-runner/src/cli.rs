@@ -57,6 +57,25 @@ enum Command {
         #[arg(long)]
         mermaid: bool,
     },
+    /// Serve the shop over HTTP: place orders, follow them, receive courier answers.
+    Serve(ServeArgs),
+    /// Run the courier worker as its own process: take requests from the shop's queue and
+    /// answer the server over HTTP.
+    Courier {
+        #[arg(long)]
+        db: PathBuf,
+        /// The server's address, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 20)]
+        delay_ms: u64,
+        #[arg(long, default_value_t = 0.0)]
+        failure_rate: f64,
+        #[arg(long, default_value_t = 0.0)]
+        loss_rate: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Check the saga's invariants on the shop's data; fails naming every offending order.
     Audit {
         #[arg(long)]
@@ -86,6 +105,25 @@ struct RunArgs {
     /// Seeds the injected faults and the backoff jitter.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    #[command(flatten)]
+    faults: FaultArgs,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[arg(long)]
+    db: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    #[arg(long)]
+    no_fsync: bool,
+    #[arg(long, default_value_t = 1)]
+    clock_speed: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Leave courier requests to a `checkout courier` process instead of answering them here.
+    #[arg(long)]
+    no_courier: bool,
     #[command(flatten)]
     faults: FaultArgs,
 }
@@ -152,6 +190,13 @@ async fn execute(command: Command) -> Result<bool, Failure> {
             Ok(true)
         }
         Command::Run(args) => run(args).await,
+        Command::Serve(args) => serve(args).await,
+        Command::Courier { db, url, delay_ms, failure_rate, loss_rate, seed } => {
+            let shop = open(&db)?;
+            let behaviour = WorkerBehaviour { delay_ms, failure_rate, loss_rate };
+            crate::worker::run_over_http(shop, url, behaviour, seed).await.map_err(fail)?;
+            Ok(true)
+        }
         Command::Status { db, id } => {
             let shop = open(&db)?;
             let checkout = find(&shop, &id).await?;
@@ -205,7 +250,7 @@ async fn find(shop: &SqliteShop, id: &str) -> Result<CheckoutState, Failure> {
 }
 
 /// A fresh checkout id nobody can have used: random.
-fn fresh_checkout_id() -> CheckoutId {
+pub fn fresh_checkout_id() -> CheckoutId {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).expect("the operating system gives randomness");
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -213,8 +258,7 @@ fn fresh_checkout_id() -> CheckoutId {
 }
 
 async fn run(args: RunArgs) -> Result<bool, Failure> {
-    let durability = if args.no_fsync { Durability::NoFsync } else { Durability::Fsync };
-    let shop = SqliteShop::open(&args.db, false, durability).map_err(fail)?;
+    let shop = open(&args.db)?;
     let file = std::fs::File::open(&args.orders)
         .map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
     let (mut admitted, mut again, mut invalid) = (0, 0, 0);
@@ -246,20 +290,9 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
         unfinished.len()
     );
 
-    let rates = FaultRates {
-        transient: args.faults.transient,
-        lost_reply: args.faults.lost_replies,
-        decline: args.faults.declines,
-    };
-    let faulty = Arc::new(Faulty::new(shop, rates, args.seed));
-    let engine = Engine::new(Policy::default(), args.seed);
-    let runner = Arc::new(Runner::new(faulty, engine, ScaledClock::new(args.clock_speed)));
-    let behaviour = WorkerBehaviour {
-        delay_ms: args.faults.courier_delay_ms,
-        failure_rate: args.faults.courier_failures,
-        loss_rate: args.faults.courier_losses,
-    };
-    let worker = tokio::spawn(run_in_process(Arc::clone(&runner), behaviour, args.seed));
+    drop(shop);
+    let runner = runner(&args.db, args.no_fsync, &args.faults, args.seed, args.clock_speed)?;
+    let worker = tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.faults), args.seed));
 
     let progress = indicatif::ProgressBar::new(unfinished.len() as u64);
     progress.set_style(
@@ -306,6 +339,53 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
         eprintln!("{stopped} checkouts stopped before their end; run again to resume them");
     }
     Ok(invalid == 0 && stopped == 0)
+}
+
+/// The runner over the shop at `db`, with the faults asked for.
+fn runner(
+    db: &Path,
+    no_fsync: bool,
+    faults: &FaultArgs,
+    seed: u64,
+    clock_speed: u64,
+) -> Result<Arc<Runner<Faulty<SqliteShop>>>, Failure> {
+    let durability = if no_fsync { Durability::NoFsync } else { Durability::Fsync };
+    let shop = SqliteShop::open(db, false, durability).map_err(fail)?;
+    let rates = FaultRates { transient: faults.transient, lost_reply: faults.lost_replies, decline: faults.declines };
+    let engine = Engine::new(Policy::default(), seed);
+    Ok(Arc::new(Runner::new(Arc::new(Faulty::new(shop, rates, seed)), engine, ScaledClock::new(clock_speed))))
+}
+
+fn behaviour(faults: &FaultArgs) -> WorkerBehaviour {
+    WorkerBehaviour {
+        delay_ms: faults.courier_delay_ms,
+        failure_rate: faults.courier_failures,
+        loss_rate: faults.courier_losses,
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<bool, Failure> {
+    let runner = runner(&args.db, args.no_fsync, &args.faults, args.seed, args.clock_speed)?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.listen)))?;
+    let unfinished = runner.shop().unfinished().await.map_err(fail)?;
+    let resumed = unfinished.len();
+    for id in unfinished {
+        crate::serve::spawn_drive(Arc::clone(&runner), id);
+    }
+    if !args.no_courier {
+        tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.faults), args.seed));
+    }
+    let address = listener.local_addr().map_err(fail)?;
+    println!("serving {} on http://{address} ({resumed} checkouts resumed)", args.db.display());
+    axum::serve(listener, crate::serve::router(runner))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(fail)?;
+    Ok(true)
 }
 
 async fn print_status(shop: &SqliteShop, checkout: &CheckoutState) -> Result<(), Failure> {

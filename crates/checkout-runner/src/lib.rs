@@ -7,6 +7,7 @@
 //! - [`faults`]: a shop wrapper that injects failures, for tests and demos;
 //! - [`catalog`]: the shop's books and customers, as `checkout init` reads them;
 //! - [`audit`]: the model's invariants checked on the real data;
+//! - [`serve`]: the HTTP API of `checkout serve`;
 //! - [`cli`]: the commands.
 
 pub mod audit;
@@ -15,4 +16,5 @@ pub mod cli;
 pub mod clock;
 pub mod drive;
 pub mod faults;
+pub mod serve;
 pub mod worker;

@@ -67,3 +67,56 @@ pub async fn run_in_process<S: Shop>(runner: Arc<Runner<S>>, behaviour: WorkerBe
         }
     }
 }
+
+/// Why the courier process stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CourierError {
+    #[error("the courier worker cannot start an HTTP client: {0}")]
+    Client(String),
+}
+
+/// Runs the worker as its own process's job: requests from the shop's queue, answers posted to
+/// the server at `url` (`POST /courier/replies`). An answer that cannot be posted is lost, as a
+/// courier's reply can be; the checkout's deadline takes care of it.
+pub async fn run_over_http<Q: checkout_ports::CourierInbox>(
+    queue: Q,
+    url: String,
+    behaviour: WorkerBehaviour,
+    seed: u64,
+) -> Result<(), CourierError> {
+    let client = reqwest::Client::builder().build().map_err(|e| CourierError::Client(e.to_string()))?;
+    let endpoint = format!("{}/courier/replies", url.trim_end_matches('/'));
+    let mut rng = fastrand::Rng::with_seed(seed);
+    println!("courier worker answering {endpoint}");
+    loop {
+        let requests = match queue.take(64).await {
+            Ok(requests) => requests,
+            Err(e) => {
+                eprintln!("courier worker: cannot read the queue ({e}); trying again");
+                Vec::new()
+            }
+        };
+        if requests.is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        }
+        for request in requests {
+            let Some(decision) = answer(&request, &mut rng, behaviour) else { continue };
+            let (client, endpoint) = (client.clone(), endpoint.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(behaviour.delay_ms)).await;
+                let body = match decision {
+                    CourierAnswer::Assigned(courier) => {
+                        serde_json::json!({ "token": request.token.as_str(), "courier": courier.as_str() })
+                    }
+                    CourierAnswer::Unavailable(reason) => {
+                        serde_json::json!({ "token": request.token.as_str(), "unavailable": reason })
+                    }
+                };
+                if let Err(e) = client.post(&endpoint).json(&body).send().await {
+                    eprintln!("courier worker: the answer for order {} was lost: {e}", request.order.id());
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! `checkout serve`: the shop over HTTP. Placing an order admits it and starts its checkout at
+//! once; every unfinished checkout is resumed on start; courier workers answer over HTTP.
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `POST /orders` | admits the order body: 202 with the new checkout, 200 with the existing one for the same order, 400 naming the field for bad input, 409 naming the difference for another order under a used id |
+//! | `GET /orders/{id}` | the checkout (by order or checkout id): state, price, what it owes, holds and got back |
+//! | `GET /orders/{id}/history` | every step: time, step, result, attempt |
+//! | `POST /courier/replies` | a courier worker's answer, with its task token |
+//! | `GET /health` | 200 while the shop's database answers |
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use checkout_domain::registry::Admission;
+use checkout_domain::{CheckoutId, CheckoutState, CourierId, Order, TaskToken};
+use checkout_ports::{AdmitError, Shop};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::drive::{CourierAnswer, Runner};
+
+/// The server's state: the runner whose shop it serves.
+pub struct Api<S: Shop> {
+    runner: Arc<Runner<S>>,
+}
+
+impl<S: Shop> Clone for Api<S> {
+    fn clone(&self) -> Self {
+        Api { runner: Arc::clone(&self.runner) }
+    }
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// The routes, over `runner`.
+pub fn router<S: Shop>(runner: Arc<Runner<S>>) -> Router {
+    Router::new()
+        .route("/orders", post(place::<S>))
+        .route("/orders/{id}", get(status::<S>))
+        .route("/orders/{id}/history", get(history::<S>))
+        .route("/courier/replies", post(courier_reply::<S>))
+        .route("/health", get(health::<S>))
+        .with_state(Api { runner })
+}
+
+/// Starts driving `id` in the background; a checkout another incarnation took over stops there.
+pub fn spawn_drive<S: Shop>(runner: Arc<Runner<S>>, id: CheckoutId) {
+    tokio::spawn(async move {
+        if let Err(e) = runner.drive(&id).await {
+            eprintln!("checkout {id} stopped: {e}");
+        }
+    });
+}
+
+async fn place<S: Shop>(State(api): State<Api<S>>, body: String) -> Response {
+    let order = match Order::from_json(&body) {
+        Ok(order) => order,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    match api.runner.shop().admit(&order, crate::cli::fresh_checkout_id()).await {
+        Ok(Admission::Opened(id)) => {
+            spawn_drive(Arc::clone(&api.runner), id.clone());
+            (StatusCode::ACCEPTED, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() })))
+                .into_response()
+        }
+        Ok(Admission::Existing(id)) => {
+            (StatusCode::OK, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() }))).into_response()
+        }
+        Err(AdmitError::Conflict(conflict)) => error(StatusCode::CONFLICT, conflict.to_string()),
+        Err(AdmitError::Storage(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// The checkout with id `id`, or the one of the order with id `id`.
+async fn find<S: Shop>(api: &Api<S>, id: &str) -> Result<CheckoutState, Response> {
+    let shop = api.runner.shop();
+    let unavailable = |e: checkout_ports::StorageError| error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+    if let Ok(checkout) = CheckoutId::new(id) {
+        if let Some(found) = shop.load(&checkout).await.map_err(unavailable)? {
+            return Ok(found);
+        }
+    }
+    let all = shop.checkouts().await.map_err(unavailable)?;
+    all.into_iter()
+        .find(|c| c.order().id().as_str() == id)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no checkout or order {id:?}")))
+}
+
+async fn status<S: Shop>(State(api): State<Api<S>>, Path(id): Path<String>) -> Response {
+    let checkout = match find(&api, &id).await {
+        Ok(checkout) => checkout,
+        Err(response) => return response,
+    };
+    let held = match api.runner.shop().held(checkout.id()).await {
+        Ok(held) => held,
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    };
+    let record = serde_json::to_value(checkout.record()).unwrap_or(Value::Null);
+    Json(json!({
+        "checkout": checkout.id().as_str(),
+        "state": checkout.phase().to_string(),
+        "record": record,
+        "holds": { "copies": held.stock, "points": held.points, "charged": held.money },
+    }))
+    .into_response()
+}
+
+async fn history<S: Shop>(State(api): State<Api<S>>, Path(id): Path<String>) -> Response {
+    let checkout = match find(&api, &id).await {
+        Ok(checkout) => checkout,
+        Err(response) => return response,
+    };
+    match api.runner.shop().history(checkout.id()).await {
+        Ok(entries) => Json(
+            entries
+                .into_iter()
+                .map(|e| json!({ "atMs": e.at_ms, "step": e.step, "result": e.outcome, "state": e.phase, "attempt": e.attempt }))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// A courier worker's answer: the task token, and the courier assigned or why none was.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourierReplyBody {
+    pub token: TaskToken,
+    #[serde(default)]
+    pub courier: Option<CourierId>,
+    #[serde(default)]
+    pub unavailable: Option<String>,
+}
+
+async fn courier_reply<S: Shop>(State(api): State<Api<S>>, body: String) -> Response {
+    let reply: CourierReplyBody = match serde_json::from_str(&body) {
+        Ok(reply) => reply,
+        Err(e) => return error(StatusCode::BAD_REQUEST, checkout_domain::excerpt::excerpt(&e.to_string())),
+    };
+    let answer = match (reply.courier, reply.unavailable) {
+        (Some(courier), None) => CourierAnswer::Assigned(courier),
+        (None, Some(reason)) => CourierAnswer::Unavailable(checkout_domain::excerpt::excerpt(&reason)),
+        _ => return error(StatusCode::BAD_REQUEST, "a reply names either `courier` or `unavailable`"),
+    };
+    if api.runner.deliver(reply.token, answer) {
+        (StatusCode::ACCEPTED, Json(json!({ "delivered": true }))).into_response()
+    } else {
+        // Kept for a checkout that resumes later; a forged token is never taken by any.
+        (StatusCode::ACCEPTED, Json(json!({ "delivered": false }))).into_response()
+    }
+}
+
+async fn health<S: Shop>(State(api): State<Api<S>>) -> Response {
+    match api.runner.shop().unfinished().await {
+        Ok(unfinished) => Json(json!({ "status": "ok", "unfinished": unfinished.len() })).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}

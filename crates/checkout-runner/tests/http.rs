@@ -1,0 +1,142 @@
+//! `checkout serve` over real HTTP on loopback, with `checkout courier` as its own process: orders
+//! placed, repeated, conflicting and malformed; the same order posted many times at once; a
+//! forged courier reply; every checkout followed to its end and the shop audited.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_checkout");
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("http");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}-{name}", std::process::id()));
+    for stale in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{stale}", path.display()));
+    }
+    path
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `checkout serve` on a free port and returns it with its base URL.
+fn serve(db: &str, extra: &[&str]) -> (Running, String) {
+    let mut args = vec!["serve", "--db", db, "--listen", "127.0.0.1:0", "--clock-speed", "1000"];
+    args.extend_from_slice(extra);
+    let mut child = Command::new(BIN).args(&args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url =
+        line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line}")).to_string();
+    (Running(child), url)
+}
+
+fn order(id: &str, book: &str, user: &str, quantity: u32) -> Value {
+    json!({ "orderId": id, "bookId": book, "userId": user, "quantity": quantity })
+}
+
+async fn wait_until_ended(client: &reqwest::Client, url: &str, id: &str) -> Value {
+    for _ in 0..400 {
+        let status: Value = client.get(format!("{url}/orders/{id}")).send().await.unwrap().json().await.unwrap();
+        let state = status["state"].as_str().unwrap_or_default().to_string();
+        if ["dispatched", "rejected", "compensated", "needs-operator"].contains(&state.as_str()) {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("order {id} did not end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_over_http_with_a_separate_courier_process() {
+    let db = scratch("shop.db");
+    let db = db.to_str().unwrap();
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json");
+    let init = Command::new(BIN).args(["init", "--db", db, "--catalog", catalog.to_str().unwrap()]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let (_server, url) = serve(db, &["--no-courier"]);
+    let _courier = Running(
+        Command::new(BIN)
+            .args(["courier", "--db", db, "--url", &url, "--delay-ms", "5"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{url}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    let placed = client.post(format!("{url}/orders")).json(&order("h-1", "b-dune", "u-ada", 2)).send().await.unwrap();
+    assert_eq!(placed.status(), 202);
+    let checkout = placed.json::<Value>().await.unwrap()["checkout"].as_str().unwrap().to_string();
+    let again = client.post(format!("{url}/orders")).json(&order("h-1", "b-dune", "u-ada", 2)).send().await.unwrap();
+    assert_eq!(again.status(), 200, "the same order again is the same checkout");
+    assert_eq!(again.json::<Value>().await.unwrap()["checkout"], checkout);
+    let conflict = client.post(format!("{url}/orders")).json(&order("h-1", "b-dune", "u-ada", 3)).send().await.unwrap();
+    assert_eq!(conflict.status(), 409);
+    let message = conflict.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_string();
+    assert!(message.contains("quantity 2, not 3"), "{message}");
+    let malformed = client
+        .post(format!("{url}/orders"))
+        .body(r#"{"orderId":"h-2","bookId":"b-dune","quantity":1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    assert!(malformed.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("userId"));
+
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let response = client
+                    .post(format!("{url}/orders"))
+                    .json(&order("h-twice", "b-piranesi", "u-grace", 1))
+                    .send()
+                    .await
+                    .unwrap();
+                response.json::<Value>().await.unwrap()["checkout"].as_str().unwrap().to_string()
+            })
+        })
+        .collect();
+    let mut checkouts = Vec::new();
+    for task in tasks {
+        checkouts.push(task.await.unwrap());
+    }
+    checkouts.dedup();
+    assert_eq!(checkouts.len(), 1, "one order posted 16 times at once is one checkout");
+
+    let forged = client
+        .post(format!("{url}/courier/replies"))
+        .json(&json!({ "token": format!("{checkout}:prepare-order"), "courier": "c-forged" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.json::<Value>().await.unwrap()["delivered"], false);
+
+    let ended = wait_until_ended(&client, &url, "h-1").await;
+    assert_eq!(ended["state"], "dispatched", "{ended}");
+    assert_ne!(ended["record"]["courier"], "c-forged");
+    assert_eq!(ended["holds"], json!({ "copies": 2, "points": 0, "charged": 2598 }));
+    assert_eq!(wait_until_ended(&client, &url, "h-twice").await["state"], "dispatched");
+    let history: Value = client.get(format!("{url}/orders/h-1/history")).send().await.unwrap().json().await.unwrap();
+    let steps: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["step"].as_str().unwrap()).collect();
+    assert!(steps.starts_with(&["reserve-stock"]) && steps.ends_with(&["notify-courier"]), "{steps:?}");
+    let missing = client.get(format!("{url}/orders/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
+    let audit = Command::new(BIN).args(["audit", "--db", db, "--all-ended"]).output().unwrap();
+    assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
+}
