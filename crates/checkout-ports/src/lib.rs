@@ -10,7 +10,8 @@
 //!   of its latest claim; a save names the fence it holds.
 //! - [`Clock`]: the time, in milliseconds.
 //!
-//! [`perform`] runs one [`Command`] against the ports and returns the [`Event`] to feed back. The
+//! [`perform`] runs one [`Command`](checkout_domain::Command) against the ports and returns the
+//! [`Event`](checkout_domain::Event) to feed back. The
 //! keyed-store contract every adapter is held to is `checkout_domain::ledger`'s; the conformance
 //! suite (`checkout-conformance`) checks it.
 

@@ -3,7 +3,7 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `POST /orders` | admits the order body: 202 with the new checkout, 200 with the existing one for the same order, 400 naming the field for bad input, 409 naming the difference for another order under a used id |
+//! | `POST /orders` | admits the order body (with `?wait=true`, answers when it has ended): 202 with the new checkout, 200 with the existing one for the same order, 400 naming the field for bad input, 409 naming the difference for another order under a used id |
 //! | `GET /orders/{id}` | the checkout (by order or checkout id): state, price, what it owes, holds and got back |
 //! | `GET /orders/{id}/history` | every step: time, step, result, attempt |
 //! | `POST /courier/replies` | a courier worker's answer, with its task token |
@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -59,12 +59,31 @@ pub fn spawn_drive<S: Shop>(runner: Arc<Runner<S>>, id: CheckoutId) {
     });
 }
 
-async fn place<S: Shop>(State(api): State<Api<S>>, body: String) -> Response {
+/// `?wait=true`: answer only once the checkout has ended, with its outcome (what a caller that
+/// needs the result, and the benchmark, use).
+#[derive(Debug, Default, Deserialize)]
+pub struct PlaceOptions {
+    #[serde(default)]
+    wait: bool,
+}
+
+async fn place<S: Shop>(State(api): State<Api<S>>, Query(options): Query<PlaceOptions>, body: String) -> Response {
     let order = match Order::from_json(&body) {
         Ok(order) => order,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
     match api.runner.shop().admit(&order, crate::cli::fresh_checkout_id()).await {
+        Ok(Admission::Opened(id)) if options.wait => match api.runner.drive(&id).await {
+            Ok(outcome) => {
+                let state = format!("{outcome:?}").to_lowercase();
+                (
+                    StatusCode::OK,
+                    Json(json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": state })),
+                )
+                    .into_response()
+            }
+            Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        },
         Ok(Admission::Opened(id)) => {
             spawn_drive(Arc::clone(&api.runner), id.clone());
             (StatusCode::ACCEPTED, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() })))
