@@ -321,10 +321,18 @@ where
             tokio::spawn(async move {
                 let (fence, checkout) = shop.claim(&id).await.expect("readable").expect("admitted");
                 barrier.wait().await;
-                let failed = checkout
-                    .apply(Event::StepFailed { detail: format!("by {}", fence.get()) })
-                    .expect("a placed checkout can fail");
-                (fence, shop.save(&id, fence, &failed).await)
+                let detail = format!("by {}", fence.get());
+                let failed =
+                    checkout.apply(Event::StepFailed { detail: detail.clone() }).expect("a placed checkout can fail");
+                let phase = failed.phase().to_string();
+                let step = JournalEntry {
+                    at_ms: fence.get(),
+                    step: "reserve-stock".into(),
+                    outcome: detail,
+                    phase,
+                    attempt: 1,
+                };
+                (fence, shop.save(&id, fence, &failed, &step).await)
             })
         })
         .collect();
@@ -340,6 +348,9 @@ where
     assert_eq!(saved.len(), 1, "exactly one incarnation saved: {saved:?}");
     let stored = shop.load(&fresh).await.expect("readable").expect("kept");
     assert!(stored.to_json().contains(&format!("by {}", saved[0].get())), "the saved one is the record");
+    let journal = shop.history(&fresh).await.expect("readable");
+    assert_eq!(journal.len(), 1, "a refused save journals nothing: {journal:?}");
+    assert_eq!(journal[0].outcome, format!("by {}", saved[0].get()), "the step journaled is the one saved");
 }
 
 /// One checkout per order: the same order again gets its checkout, another order under a used id

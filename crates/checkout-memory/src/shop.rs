@@ -213,10 +213,18 @@ impl CheckoutRepository for MemoryShop {
         Ok(Some((fence, slot.record().clone())))
     }
 
-    async fn save(&self, id: &CheckoutId, fence: Fence, checkout: &CheckoutState) -> Result<(), SaveError> {
+    async fn save(
+        &self,
+        id: &CheckoutId,
+        fence: Fence,
+        checkout: &CheckoutState,
+        step: &JournalEntry,
+    ) -> Result<(), SaveError> {
         let mut shop = self.lock();
         let slot = shop.checkouts.get_mut(id).ok_or_else(|| SaveError::Missing(id.clone()))?;
-        Ok(slot.save(fence, checkout.clone())?)
+        slot.save(fence, checkout.clone())?;
+        shop.journal.entry(id.clone()).or_default().push(step.clone());
+        Ok(())
     }
 
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {

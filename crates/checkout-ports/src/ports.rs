@@ -133,8 +133,16 @@ pub trait CheckoutRepository: Send + Sync {
     /// Claims the checkout for a new incarnation: its fence, and the checkout as saved.
     async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError>;
 
-    /// Saves the checkout for the incarnation holding `fence`, unless it was claimed since.
-    async fn save(&self, id: &CheckoutId, fence: Fence, checkout: &CheckoutState) -> Result<(), SaveError>;
+    /// Saves the checkout for the incarnation holding `fence`, unless it was claimed since, and
+    /// journals the step that led to it, in one atomic write: a step is saved with its journal
+    /// entry or not at all.
+    async fn save(
+        &self,
+        id: &CheckoutId,
+        fence: Fence,
+        checkout: &CheckoutState,
+        step: &JournalEntry,
+    ) -> Result<(), SaveError>;
 
     /// The checkout as saved, without claiming it.
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError>;

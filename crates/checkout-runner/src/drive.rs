@@ -249,8 +249,8 @@ impl<S: Shop> Drive<'_, S> {
         self.save_attempt(next, step, outcome, 1).await
     }
 
-    /// Saves the next state under this incarnation's fence, retrying a storage failure until it
-    /// goes through: the step is not done until it is saved.
+    /// Saves the next state under this incarnation's fence, with the step's journal entry,
+    /// retrying a storage failure until it goes through: the step is not done until it is saved.
     async fn save_attempt(
         &mut self,
         next: CheckoutState,
@@ -258,9 +258,16 @@ impl<S: Shop> Drive<'_, S> {
         outcome: String,
         attempt: u32,
     ) -> Result<(), DriveError> {
+        let entry = JournalEntry {
+            at_ms: self.runner.clock.now_ms(),
+            step: step.to_string(),
+            outcome,
+            phase: next.phase().to_string(),
+            attempt,
+        };
         let mut failures = 0;
         loop {
-            match self.runner.shop.save(&self.id, self.fence, &next).await {
+            match self.runner.shop.save(&self.id, self.fence, &next, &entry).await {
                 Ok(()) => break,
                 Err(SaveError::Superseded(_)) => return Err(DriveError::Superseded(self.id.clone())),
                 Err(SaveError::Missing(id)) => return Err(DriveError::Missing(id)),
@@ -273,11 +280,11 @@ impl<S: Shop> Drive<'_, S> {
             }
         }
         self.checkout = next;
-        self.journal(step, outcome, attempt).await;
         Ok(())
     }
 
-    /// Journals a step; a journal that cannot be written loses only history, never a step.
+    /// Journals a step that saved nothing (a failed attempt, a sent request, an ignored reply); a
+    /// journal that cannot be written loses only history, never a step.
     async fn journal(&self, step: &str, outcome: String, attempt: u32) {
         let entry = JournalEntry {
             at_ms: self.runner.clock.now_ms(),

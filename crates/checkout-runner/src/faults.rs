@@ -152,8 +152,14 @@ impl<S: CheckoutRepository> CheckoutRepository for Faulty<S> {
     async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
         self.inner.claim(id).await
     }
-    async fn save(&self, id: &CheckoutId, fence: Fence, checkout: &CheckoutState) -> Result<(), SaveError> {
-        self.inner.save(id, fence, checkout).await
+    async fn save(
+        &self,
+        id: &CheckoutId,
+        fence: Fence,
+        checkout: &CheckoutState,
+        step: &JournalEntry,
+    ) -> Result<(), SaveError> {
+        self.inner.save(id, fence, checkout, step).await
     }
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
         self.inner.load(id).await

@@ -1,5 +1,5 @@
-//! The crash test: `checkout run` on 600 orders over shared stock, with every kind of fault
-//! injected, killed with SIGKILL at random moments and restarted each time, and at one point run
+//! The crash test: `checkout run` on 1,500 orders over shared stock, with every kind of fault
+//! injected, killed with SIGKILL at six random moments and restarted each time, and at one point run
 //! twice at once on the same database. At the end every order has ended and `checkout audit`
 //! finds nothing: no copy, point or cent lost or made up, no checkout advanced twice.
 
@@ -23,7 +23,7 @@ fn scratch(name: &str) -> PathBuf {
 /// poor for what they order.
 fn write_shop(catalog: &Path, orders: &Path, count: usize) {
     let books: Vec<String> = (0..8)
-        .map(|b| format!(r#"{{"id":"b-{b}","title":"Book {b}","stock":30,"price":{}}}"#, 500 + 250 * b))
+        .map(|b| format!(r#"{{"id":"b-{b}","title":"Book {b}","stock":120,"price":{}}}"#, 500 + 250 * b))
         .collect();
     let customers: Vec<String> = (0..12)
         .map(|u| {
@@ -53,7 +53,7 @@ fn checkout(args: &[&str]) -> Command {
     command
 }
 
-fn run_args<'a>(db: &'a str, orders: &'a str, seed: &'a str) -> Vec<&'a str> {
+fn run_args<'a>(db: &'a str, orders: &'a str, seed: &'a str, in_flight: &'a str) -> Vec<&'a str> {
     vec![
         "run",
         "--db",
@@ -64,7 +64,7 @@ fn run_args<'a>(db: &'a str, orders: &'a str, seed: &'a str) -> Vec<&'a str> {
         "--clock-speed",
         "2000",
         "--in-flight",
-        "48",
+        in_flight,
         "--transient",
         "0.05",
         "--lost-replies",
@@ -87,35 +87,39 @@ fn text(output: &Output) -> String {
 #[test]
 fn killed_and_restarted_runs_lose_nothing() {
     let (db, catalog, orders) = (scratch("shop.db"), scratch("catalog.json"), scratch("orders.jsonl"));
-    write_shop(&catalog, &orders, 600);
+    write_shop(&catalog, &orders, 1_500);
     let (db, orders) = (db.to_str().unwrap(), orders.to_str().unwrap());
     let init = checkout(&["init", "--db", db, "--catalog", catalog.to_str().unwrap()]).output().unwrap();
     assert!(init.status.success(), "{}", text(&init));
 
+    // Few checkouts in flight, so that each run is killed with most of the work still ahead.
     let mut rng = fastrand::Rng::with_seed(11);
     let mut kills = 0;
-    for round in 0..6 {
+    for round in 0..20 {
+        if kills == 6 {
+            break;
+        }
         let seed = round.to_string();
-        let mut child = checkout(&run_args(db, orders, &seed)).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(rng.u64(150..700)));
+        let mut child = checkout(&run_args(db, orders, &seed, "8")).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(rng.u64(60..350)));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL: no chance to tidy up.
             kills += 1;
         }
         let _ = child.wait_with_output().unwrap();
         let audit = checkout(&["audit", "--db", db]).output().unwrap();
-        assert!(audit.status.success(), "after kill {round}, mid-run:\n{}", text(&audit));
+        assert!(audit.status.success(), "after round {round}, mid-run:\n{}", text(&audit));
     }
-    assert!(kills >= 5, "only {kills} runs were killed mid-way");
+    assert_eq!(kills, 6, "every run ended before it could be killed");
 
     // Two runners at once on the same database: each checkout is advanced by one of them.
-    let first = checkout(&run_args(db, orders, "100")).spawn().unwrap();
-    let second = checkout(&run_args(db, orders, "200")).spawn().unwrap();
+    let first = checkout(&run_args(db, orders, "100", "48")).spawn().unwrap();
+    let second = checkout(&run_args(db, orders, "200", "48")).spawn().unwrap();
     let (first, second) = (first.wait_with_output().unwrap(), second.wait_with_output().unwrap());
     let both = format!("{}\n{}", text(&first), text(&second));
 
     // Whatever either left (a checkout the other took over stops there), one more run finishes.
-    let last = checkout(&run_args(db, orders, "300")).output().unwrap();
+    let last = checkout(&run_args(db, orders, "300", "48")).output().unwrap();
     assert!(last.status.success(), "the final run:\n{}\n(before it:\n{both})", text(&last));
     let audit = checkout(&["audit", "--db", db, "--all-ended"]).output().unwrap();
     let report = text(&audit);
@@ -124,5 +128,4 @@ fn killed_and_restarted_runs_lose_nothing() {
     for outcome in ["dispatched", "compensated", "rejected"] {
         assert!(report.contains(outcome), "some checkout ended {outcome}: {report}");
     }
-    assert!(report.contains("600") || report.split(',').count() >= 3, "{report}");
 }

@@ -216,15 +216,7 @@ impl CourierInbox for SqliteShop {
 impl Journal for SqliteShop {
     async fn record(&self, id: &CheckoutId, entry: JournalEntry) -> Result<(), StorageError> {
         let id = id.clone();
-        self.writer
-            .run(move |conn| {
-                conn.execute(
-                    "INSERT INTO journal (checkout, at_ms, step, outcome, phase, attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![id.as_str(), int(entry.at_ms)?, entry.step, entry.outcome, entry.phase, entry.attempt],
-                )
-                .map(|_| ())
-            })
-            .await
+        self.writer.run(move |conn| journal(conn, &id, &entry)).await
     }
 
     async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
@@ -245,6 +237,15 @@ impl Journal for SqliteShop {
             })
             .await
     }
+}
+
+/// Appends one step to a checkout's journal.
+fn journal(conn: &Connection, id: &CheckoutId, entry: &JournalEntry) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO journal (checkout, at_ms, step, outcome, phase, attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id.as_str(), int(entry.at_ms)?, entry.step, entry.outcome, entry.phase, entry.attempt],
+    )?;
+    Ok(())
 }
 
 fn load_checkout(record: &str) -> rusqlite::Result<CheckoutState> {
@@ -318,8 +319,14 @@ impl CheckoutRepository for SqliteShop {
             .await
     }
 
-    async fn save(&self, id: &CheckoutId, fence: Fence, checkout: &CheckoutState) -> Result<(), SaveError> {
-        let (id, record, finished) = (id.clone(), checkout.to_json(), checkout.is_finished());
+    async fn save(
+        &self,
+        id: &CheckoutId,
+        fence: Fence,
+        checkout: &CheckoutState,
+        step: &JournalEntry,
+    ) -> Result<(), SaveError> {
+        let (id, record, finished, step) = (id.clone(), checkout.to_json(), checkout.is_finished(), step.clone());
         let answer = self
             .writer
             .run(move |conn| {
@@ -335,6 +342,7 @@ impl CheckoutRepository for SqliteShop {
                     "UPDATE checkouts SET record = ?1, finished = ?2 WHERE id = ?3",
                     params![record, finished, id.as_str()],
                 )?;
+                journal(conn, &id, &step)?;
                 Ok(Ok(()))
             })
             .await?;
