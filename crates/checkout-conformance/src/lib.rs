@@ -332,7 +332,7 @@ where
                     phase,
                     attempt: 1,
                 };
-                (fence, shop.save(&id, fence, &failed, &step).await)
+                (fence, shop.save(&id, fence, &failed, std::slice::from_ref(&step)).await)
             })
         })
         .collect();

@@ -218,12 +218,12 @@ impl CheckoutRepository for MemoryShop {
         id: &CheckoutId,
         fence: Fence,
         checkout: &CheckoutState,
-        step: &JournalEntry,
+        steps: &[JournalEntry],
     ) -> Result<(), SaveError> {
         let mut shop = self.lock();
         let slot = shop.checkouts.get_mut(id).ok_or_else(|| SaveError::Missing(id.clone()))?;
         slot.save(fence, checkout.clone())?;
-        shop.journal.entry(id.clone()).or_default().push(step.clone());
+        shop.journal.entry(id.clone()).or_default().extend_from_slice(steps);
         Ok(())
     }
 

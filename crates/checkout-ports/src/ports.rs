@@ -134,14 +134,14 @@ pub trait CheckoutRepository: Send + Sync {
     async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError>;
 
     /// Saves the checkout for the incarnation holding `fence`, unless it was claimed since, and
-    /// journals the step that led to it, in one atomic write: a step is saved with its journal
-    /// entry or not at all.
+    /// journals the steps that led to it (a step and the pure steps taken with it), in one atomic
+    /// write: steps are saved with their journal entries or not at all.
     async fn save(
         &self,
         id: &CheckoutId,
         fence: Fence,
         checkout: &CheckoutState,
-        step: &JournalEntry,
+        steps: &[JournalEntry],
     ) -> Result<(), SaveError>;
 
     /// The checkout as saved, without claiming it.

@@ -157,9 +157,9 @@ impl<S: CheckoutRepository> CheckoutRepository for Faulty<S> {
         id: &CheckoutId,
         fence: Fence,
         checkout: &CheckoutState,
-        step: &JournalEntry,
+        steps: &[JournalEntry],
     ) -> Result<(), SaveError> {
-        self.inner.save(id, fence, checkout, step).await
+        self.inner.save(id, fence, checkout, steps).await
     }
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
         self.inner.load(id).await

@@ -324,9 +324,9 @@ impl CheckoutRepository for SqliteShop {
         id: &CheckoutId,
         fence: Fence,
         checkout: &CheckoutState,
-        step: &JournalEntry,
+        steps: &[JournalEntry],
     ) -> Result<(), SaveError> {
-        let (id, record, finished, step) = (id.clone(), checkout.to_json(), checkout.is_finished(), step.clone());
+        let (id, record, finished, steps) = (id.clone(), checkout.to_json(), checkout.is_finished(), steps.to_vec());
         let answer = self
             .writer
             .run(move |conn| {
@@ -342,7 +342,9 @@ impl CheckoutRepository for SqliteShop {
                     "UPDATE checkouts SET record = ?1, finished = ?2 WHERE id = ?3",
                     params![record, finished, id.as_str()],
                 )?;
-                journal(conn, &id, &step)?;
+                for step in &steps {
+                    journal(conn, &id, step)?;
+                }
                 Ok(Ok(()))
             })
             .await?;
