@@ -31,9 +31,13 @@ impl Drop for Running {
     }
 }
 
-/// Starts `checkout serve` on a free port and returns it with its base URL.
+/// Starts `checkout serve` on a free port and returns it with its base URL. `extra` may set the
+/// clock's speed; it is 1000 unless it does.
 fn serve(db: &str, extra: &[&str]) -> (Running, String) {
-    let mut args = vec!["serve", "--db", db, "--listen", "127.0.0.1:0", "--clock-speed", "1000"];
+    let mut args = vec!["serve", "--db", db, "--listen", "127.0.0.1:0"];
+    if !extra.contains(&"--clock-speed") {
+        args.extend(["--clock-speed", "1000"]);
+    }
     args.extend_from_slice(extra);
     let mut child = Command::new(BIN).args(&args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
     let mut line = String::new();
@@ -137,6 +141,55 @@ async fn the_shop_over_http_with_a_separate_courier_process() {
     let missing = client.get(format!("{url}/orders/nope")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 
+    let audit = Command::new(BIN).args(["audit", "--db", db, "--all-ended"]).output().unwrap();
+    assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
+}
+
+/// Two servers on one database: the second resumes (claims) every checkout the first left
+/// waiting, and finishes them; the first, superseded, never advances one of them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_database_never_advance_a_checkout_twice() {
+    let db = scratch("two-servers.db");
+    let db = db.to_str().unwrap();
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json");
+    let init = Command::new(BIN).args(["init", "--db", db, "--catalog", catalog.to_str().unwrap()]).output().unwrap();
+    assert!(init.status.success());
+    // The first server has no courier worker and a real-time clock: its checkouts wait.
+    let mut first_args = vec!["serve", "--db", db, "--listen", "127.0.0.1:0", "--no-courier"];
+    first_args.extend(["--clock-speed", "1"]);
+    let mut first = Command::new(BIN).args(&first_args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(first.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _first = Running(first);
+    let first_url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let client = reqwest::Client::new();
+    for n in 0..10 {
+        let placed = client
+            .post(format!("{first_url}/orders"))
+            .json(&order(&format!("t-{n}"), "b-piranesi", "u-barbara", 1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(placed.status(), 202);
+    }
+    // Wait until every checkout is waiting for its courier.
+    for _ in 0..200 {
+        let status: Value = client.get(format!("{first_url}/orders/t-9")).send().await.unwrap().json().await.unwrap();
+        if status["state"] == "preparing-order" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Clocks of servers sharing a database must agree: the second runs at the same speed.
+    let (_second, second_url) = serve(db, &["--clock-speed", "1"]);
+    for n in 0..10 {
+        let ended = wait_until_ended(&client, &second_url, &format!("t-{n}")).await;
+        assert_eq!(ended["state"], "dispatched", "{ended}");
+        let history: Value =
+            client.get(format!("{second_url}/orders/t-{n}/history")).send().await.unwrap().json().await.unwrap();
+        let notified = history.as_array().unwrap().iter().filter(|e| e["step"] == "notify-courier").count();
+        assert_eq!(notified, 1, "t-{n} was notified once: {history}");
+    }
     let audit = Command::new(BIN).args(["audit", "--db", db, "--all-ended"]).output().unwrap();
     assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
 }
