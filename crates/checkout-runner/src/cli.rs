@@ -86,20 +86,16 @@ enum Command {
     },
 }
 
+/// What every command that drives checkouts needs: the shop, its clock and the faults.
 #[derive(Debug, Args)]
-struct RunArgs {
+struct DriveArgs {
     #[arg(long)]
     db: PathBuf,
-    /// One order as JSON per line.
-    orders: PathBuf,
-    /// Checkouts driven at once.
-    #[arg(long, default_value_t = 64)]
-    in_flight: usize,
     /// Acknowledge a step once SQLite handed it to the OS, without waiting for fsync.
     #[arg(long)]
     no_fsync: bool,
     /// How much faster than the wall clock the saga's clock runs (1000: the 15-minute courier
-    /// deadline passes in 0.9 s).
+    /// deadline passes in 0.9 s). Every process on one database must run at the same speed.
     #[arg(long, default_value_t = 1)]
     clock_speed: u64,
     /// Seeds the injected faults and the backoff jitter.
@@ -110,22 +106,25 @@ struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    shop: DriveArgs,
+    /// One order as JSON per line.
+    orders: PathBuf,
+    /// Checkouts driven at once.
+    #[arg(long, default_value_t = 64)]
+    in_flight: usize,
+}
+
+#[derive(Debug, Args)]
 struct ServeArgs {
-    #[arg(long)]
-    db: PathBuf,
+    #[command(flatten)]
+    shop: DriveArgs,
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
-    #[arg(long)]
-    no_fsync: bool,
-    #[arg(long, default_value_t = 1)]
-    clock_speed: u64,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
     /// Leave courier requests to a `checkout courier` process instead of answering them here.
     #[arg(long)]
     no_courier: bool,
-    #[command(flatten)]
-    faults: FaultArgs,
 }
 
 /// Faults to inject, each a probability per call.
@@ -236,16 +235,11 @@ fn open(db: &Path) -> Result<SqliteShop, Failure> {
     SqliteShop::open(db, false, Durability::Fsync).map_err(fail)
 }
 
-/// The checkout with id `id`, or the one opened for the order with id `id`.
+/// The checkout named by `id` (its own id or its order's).
 async fn find(shop: &SqliteShop, id: &str) -> Result<CheckoutState, Failure> {
-    if let Ok(checkout) = CheckoutId::new(id) {
-        if let Some(found) = shop.load(&checkout).await.map_err(fail)? {
-            return Ok(found);
-        }
-    }
-    let all = shop.checkouts().await.map_err(fail)?;
-    all.into_iter()
-        .find(|c| c.order().id().as_str() == id)
+    crate::lookup::find_checkout(shop, id)
+        .await
+        .map_err(fail)?
         .ok_or_else(|| Failure(format!("no checkout or order {id:?} in this shop")))
 }
 
@@ -258,7 +252,7 @@ pub fn fresh_checkout_id() -> CheckoutId {
 }
 
 async fn run(args: RunArgs) -> Result<bool, Failure> {
-    let shop = open(&args.db)?;
+    let shop = open(&args.shop.db)?;
     let file = std::fs::File::open(&args.orders)
         .map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
     let (mut admitted, mut again, mut invalid) = (0, 0, 0);
@@ -291,8 +285,8 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
     );
 
     drop(shop);
-    let runner = runner(&args.db, args.no_fsync, &args.faults, args.seed, args.clock_speed)?;
-    let worker = tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.faults), args.seed));
+    let runner = runner(&args.shop)?;
+    let worker = tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
 
     let progress = indicatif::ProgressBar::new(unfinished.len() as u64);
     progress.set_style(
@@ -341,19 +335,15 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
     Ok(invalid == 0 && stopped == 0)
 }
 
-/// The runner over the shop at `db`, with the faults asked for.
-fn runner(
-    db: &Path,
-    no_fsync: bool,
-    faults: &FaultArgs,
-    seed: u64,
-    clock_speed: u64,
-) -> Result<Arc<Runner<Faulty<SqliteShop>>>, Failure> {
-    let durability = if no_fsync { Durability::NoFsync } else { Durability::Fsync };
-    let shop = SqliteShop::open(db, false, durability).map_err(fail)?;
+/// The runner over the shop, with the faults asked for.
+fn runner(args: &DriveArgs) -> Result<Arc<Runner<Faulty<SqliteShop>>>, Failure> {
+    let durability = if args.no_fsync { Durability::NoFsync } else { Durability::Fsync };
+    let shop = SqliteShop::open(&args.db, false, durability).map_err(fail)?;
+    let faults = &args.faults;
     let rates = FaultRates { transient: faults.transient, lost_reply: faults.lost_replies, decline: faults.declines };
-    let engine = Engine::new(Policy::default(), seed);
-    Ok(Arc::new(Runner::new(Arc::new(Faulty::new(shop, rates, seed)), engine, ScaledClock::new(clock_speed))))
+    let engine = Engine::new(Policy::default(), args.seed);
+    let shop = Arc::new(Faulty::new(shop, rates, args.seed));
+    Ok(Arc::new(Runner::new(shop, engine, ScaledClock::new(args.clock_speed))))
 }
 
 fn behaviour(faults: &FaultArgs) -> WorkerBehaviour {
@@ -365,7 +355,7 @@ fn behaviour(faults: &FaultArgs) -> WorkerBehaviour {
 }
 
 async fn serve(args: ServeArgs) -> Result<bool, Failure> {
-    let runner = runner(&args.db, args.no_fsync, &args.faults, args.seed, args.clock_speed)?;
+    let runner = runner(&args.shop)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -375,10 +365,10 @@ async fn serve(args: ServeArgs) -> Result<bool, Failure> {
         crate::serve::spawn_drive(Arc::clone(&runner), id);
     }
     if !args.no_courier {
-        tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.faults), args.seed));
+        tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
     }
     let address = listener.local_addr().map_err(fail)?;
-    println!("serving {} on http://{address} ({resumed} checkouts resumed)", args.db.display());
+    println!("serving {} on http://{address} ({resumed} checkouts resumed)", args.shop.db.display());
     axum::serve(listener, crate::serve::router(runner))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

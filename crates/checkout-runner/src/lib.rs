@@ -16,5 +16,6 @@ pub mod cli;
 pub mod clock;
 pub mod drive;
 pub mod faults;
+pub mod lookup;
 pub mod serve;
 pub mod worker;

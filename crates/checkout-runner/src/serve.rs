@@ -97,19 +97,13 @@ async fn place<S: Shop>(State(api): State<Api<S>>, Query(options): Query<PlaceOp
     }
 }
 
-/// The checkout with id `id`, or the one of the order with id `id`.
+/// The checkout named by `id` (its own id or its order's), or the error response.
 async fn find<S: Shop>(api: &Api<S>, id: &str) -> Result<CheckoutState, Response> {
-    let shop = api.runner.shop();
-    let unavailable = |e: checkout_ports::StorageError| error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
-    if let Ok(checkout) = CheckoutId::new(id) {
-        if let Some(found) = shop.load(&checkout).await.map_err(unavailable)? {
-            return Ok(found);
-        }
+    match crate::lookup::find_checkout(api.runner.shop().as_ref(), id).await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no checkout or order {id:?}"))),
+        Err(e) => Err(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
     }
-    let all = shop.checkouts().await.map_err(unavailable)?;
-    all.into_iter()
-        .find(|c| c.order().id().as_str() == id)
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no checkout or order {id:?}")))
 }
 
 async fn status<S: Shop>(State(api): State<Api<S>>, Path(id): Path<String>) -> Response {

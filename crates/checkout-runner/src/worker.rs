@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use checkout_domain::CourierId;
-use checkout_ports::{CourierRequest, Shop};
+use checkout_ports::{CourierInbox, CourierRequest, Shop};
 
 use crate::drive::{CourierAnswer, Runner};
 
@@ -40,54 +40,15 @@ pub fn answer(request: &CourierRequest, rng: &mut fastrand::Rng, behaviour: Work
     Some(CourierAnswer::Assigned(CourierId::new(courier).expect("a valid id")))
 }
 
-/// Runs the in-process worker until the task is dropped: its answers go straight to `runner`.
-pub async fn run_in_process<S: Shop>(runner: Arc<Runner<S>>, behaviour: WorkerBehaviour, seed: u64) {
+/// The worker's loop, wherever its answers go: takes requests off `queue`, decides each, and
+/// after the delay hands each answer (none, if it is lost) to `reply`. Runs until dropped.
+async fn work<Q, R, F>(queue: &Q, behaviour: WorkerBehaviour, seed: u64, reply: R)
+where
+    Q: CourierInbox + ?Sized,
+    R: Fn(CourierRequest, CourierAnswer) -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
     let mut rng = fastrand::Rng::with_seed(seed);
-    loop {
-        let requests = match runner.shop().take(64).await {
-            Ok(requests) => requests,
-            Err(e) => {
-                eprintln!("courier worker: cannot read the queue ({e}); trying again");
-                Vec::new()
-            }
-        };
-        if requests.is_empty() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        }
-        for request in requests {
-            let decision = answer(&request, &mut rng, behaviour);
-            let runner = Arc::clone(&runner);
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(behaviour.delay_ms)).await;
-                if let Some(decision) = decision {
-                    runner.deliver(request.token, decision);
-                }
-            });
-        }
-    }
-}
-
-/// Why the courier process stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum CourierError {
-    #[error("the courier worker cannot start an HTTP client: {0}")]
-    Client(String),
-}
-
-/// Runs the worker as its own process's job: requests from the shop's queue, answers posted to
-/// the server at `url` (`POST /courier/replies`). An answer that cannot be posted is lost, as a
-/// courier's reply can be; the checkout's deadline takes care of it.
-pub async fn run_over_http<Q: checkout_ports::CourierInbox>(
-    queue: Q,
-    url: String,
-    behaviour: WorkerBehaviour,
-    seed: u64,
-) -> Result<(), CourierError> {
-    let client = reqwest::Client::builder().build().map_err(|e| CourierError::Client(e.to_string()))?;
-    let endpoint = format!("{}/courier/replies", url.trim_end_matches('/'));
-    let mut rng = fastrand::Rng::with_seed(seed);
-    println!("courier worker answering {endpoint}");
     loop {
         let requests = match queue.take(64).await {
             Ok(requests) => requests,
@@ -102,21 +63,62 @@ pub async fn run_over_http<Q: checkout_ports::CourierInbox>(
         }
         for request in requests {
             let Some(decision) = answer(&request, &mut rng, behaviour) else { continue };
-            let (client, endpoint) = (client.clone(), endpoint.clone());
+            let answered = reply(request, decision);
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(behaviour.delay_ms)).await;
-                let body = match decision {
-                    CourierAnswer::Assigned(courier) => {
-                        serde_json::json!({ "token": request.token.as_str(), "courier": courier.as_str() })
-                    }
-                    CourierAnswer::Unavailable(reason) => {
-                        serde_json::json!({ "token": request.token.as_str(), "unavailable": reason })
-                    }
-                };
-                if let Err(e) = client.post(&endpoint).json(&body).send().await {
-                    eprintln!("courier worker: the answer for order {} was lost: {e}", request.order.id());
-                }
+                answered.await;
             });
         }
     }
+}
+
+/// Runs the in-process worker until the task is dropped: its answers go straight to `runner`.
+pub async fn run_in_process<S: Shop>(runner: Arc<Runner<S>>, behaviour: WorkerBehaviour, seed: u64) {
+    let shop = Arc::clone(runner.shop());
+    work(shop.as_ref(), behaviour, seed, move |request, decision| {
+        let runner = Arc::clone(&runner);
+        async move {
+            runner.deliver(request.token, decision);
+        }
+    })
+    .await;
+}
+
+/// Why the courier process stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CourierError {
+    #[error("the courier worker cannot start an HTTP client: {0}")]
+    Client(String),
+}
+
+/// Runs the worker as its own process's job: requests from the shop's queue, answers posted to
+/// the server at `url` (`POST /courier/replies`). An answer that cannot be posted is lost, as a
+/// courier's reply can be; the checkout's deadline takes care of it.
+pub async fn run_over_http<Q: CourierInbox>(
+    queue: Q,
+    url: String,
+    behaviour: WorkerBehaviour,
+    seed: u64,
+) -> Result<(), CourierError> {
+    let client = reqwest::Client::builder().build().map_err(|e| CourierError::Client(e.to_string()))?;
+    let endpoint = format!("{}/courier/replies", url.trim_end_matches('/'));
+    println!("courier worker answering {endpoint}");
+    work(&queue, behaviour, seed, move |request, decision| {
+        let (client, endpoint) = (client.clone(), endpoint.clone());
+        async move {
+            let body = match decision {
+                CourierAnswer::Assigned(courier) => {
+                    serde_json::json!({ "token": request.token.as_str(), "courier": courier.as_str() })
+                }
+                CourierAnswer::Unavailable(reason) => {
+                    serde_json::json!({ "token": request.token.as_str(), "unavailable": reason })
+                }
+            };
+            if let Err(e) = client.post(&endpoint).json(&body).send().await {
+                eprintln!("courier worker: the answer for order {} was lost: {e}", request.order.id());
+            }
+        }
+    })
+    .await;
+    Ok(())
 }

@@ -7,16 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_checkout");
+mod common;
+
+use common::BIN;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("crash");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}-{name}", std::process::id()));
-    for stale in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{stale}", path.display()));
-    }
-    path
+    common::scratch("crash", name)
 }
 
 /// A shop of 8 books (30 copies each, fewer than the orders ask for) and 12 customers, some too

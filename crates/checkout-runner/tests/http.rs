@@ -9,16 +9,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_checkout");
+mod common;
+
+use common::BIN;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("http");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}-{name}", std::process::id()));
-    for stale in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{stale}", path.display()));
-    }
-    path
+    common::scratch("http", name)
 }
 
 /// A child process killed when the test ends, however it ends.

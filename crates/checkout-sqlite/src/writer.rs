@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use checkout_ports::StorageError;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
 /// The most jobs one transaction takes, so that one commit never waits on an endless stream.
@@ -100,7 +100,9 @@ fn write_loop(mut conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
 /// Runs every job of the batch in its own savepoint of one transaction, then commits.
 fn run_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StorageError> {
     let storage = |e: rusqlite::Error| StorageError(e.to_string());
-    let mut tx = conn.transaction().map_err(storage)?;
+    // Immediate: the write lock is taken (waiting for another process's, up to the busy timeout)
+    // before anything is read, so a batch never has to upgrade a read to a write and fail.
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
     for job in batch.iter_mut() {
         let savepoint = tx.savepoint().map_err(storage)?;
         if job.run(&savepoint) {

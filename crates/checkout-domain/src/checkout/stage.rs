@@ -54,6 +54,13 @@ macro_rules! known_pricing {
         }
     };
 }
+macro_rules! names_its_refusals {
+    () => {
+        fn unreturned(&self) -> &[Unreturned] {
+            &self.unreturned
+        }
+    };
+}
 macro_rules! runs_its_command {
     () => {
         fn next(&self) -> Next {
@@ -248,9 +255,7 @@ impl<C: Hold, R: Owed> Stage for Failed<Owes<C, R>> {
     fn record(&self) -> CheckoutRecord {
         self.failure_record()
     }
-    fn unreturned(&self) -> &[Unreturned] {
-        &self.unreturned
-    }
+    names_its_refusals!();
 }
 
 impl Stage for Failed<Settled> {
@@ -263,9 +268,7 @@ impl Stage for Failed<Settled> {
     fn record(&self) -> CheckoutRecord {
         self.failure_record()
     }
-    fn unreturned(&self) -> &[Unreturned] {
-        &self.unreturned
-    }
+    names_its_refusals!();
 }
 
 impl Stage for Compensated {
@@ -303,7 +306,5 @@ impl Stage for NeedsOperator {
             unreturned: self.unreturned.clone(),
         }
     }
-    fn unreturned(&self) -> &[Unreturned] {
-        &self.unreturned
-    }
+    names_its_refusals!();
 }
