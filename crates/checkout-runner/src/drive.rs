@@ -107,12 +107,32 @@ impl<S: Shop> Runner<S> {
     /// Claims checkout `id` and drives it to its end.
     pub async fn drive(&self, id: &CheckoutId) -> Result<Outcome, DriveError> {
         let (fence, checkout) = self.shop.claim(id).await?.ok_or_else(|| DriveError::Missing(id.clone()))?;
-        let mut drive =
-            Drive { runner: self, id: id.clone(), fence, checkout, progress: Progress::default(), inbox: None };
+        self.drive_from(fence, checkout).await
+    }
+
+    /// Drives a checkout this runner has just admitted: the admission was its claim
+    /// ([`Fence::FIRST`]), so it saves a commit by not claiming again. Should another runner
+    /// claim it meanwhile, this one's first save is refused and it stops.
+    pub async fn drive_admitted(&self, checkout: CheckoutState) -> Result<Outcome, DriveError> {
+        self.drive_from(Fence::FIRST, checkout).await
+    }
+
+    async fn drive_from(&self, fence: Fence, checkout: CheckoutState) -> Result<Outcome, DriveError> {
+        let id = checkout.id().clone();
+        let mut drive = Drive {
+            runner: self,
+            id,
+            fence,
+            checkout,
+            progress: Progress::default(),
+            inbox: None,
+            unsaved: Vec::new(),
+        };
         let outcome = drive.run().await;
         if let Some((token, _)) = drive.inbox.take() {
             self.stop_listening(&token);
         }
+        drive.flush_journal().await;
         outcome
     }
 }
@@ -134,6 +154,9 @@ struct Drive<'r, S: Shop> {
     progress: Progress,
     /// The courier wait being listened to, and where its replies arrive.
     inbox: Option<(TaskToken, mpsc::UnboundedReceiver<Event>)>,
+    /// Journal entries of steps that saved nothing (failed attempts, a sent request, an ignored
+    /// reply), written with the next save rather than each on a commit of its own.
+    unsaved: Vec<JournalEntry>,
 }
 
 impl<S: Shop> Drive<'_, S> {
@@ -269,7 +292,8 @@ impl<S: Shop> Drive<'_, S> {
             phase: checkout.phase().to_string(),
             attempt,
         };
-        let mut steps = vec![entry(step, outcome, &next, attempt)];
+        let mut steps = self.unsaved.clone();
+        steps.push(entry(step, outcome, &next, attempt));
         let engine = &self.runner.engine;
         loop {
             let (pure, result) = match engine.next(&next, &self.progress) {
@@ -298,21 +322,29 @@ impl<S: Shop> Drive<'_, S> {
             }
         }
         self.checkout = next;
+        self.unsaved.clear();
         Ok(())
     }
 
-    /// Journals a step that saved nothing (a failed attempt, a sent request, an ignored reply); a
-    /// journal that cannot be written loses only history, never a step.
-    async fn journal(&self, step: &str, outcome: String, attempt: u32) {
-        let entry = JournalEntry {
+    /// Journals a step that saved nothing (a failed attempt, a sent request, an ignored reply)
+    /// with the next save. A crash before that save loses these lines of history, never a step.
+    async fn journal(&mut self, step: &str, outcome: String, attempt: u32) {
+        self.unsaved.push(JournalEntry {
             at_ms: self.runner.clock.now_ms(),
             step: step.to_string(),
             outcome,
             phase: self.checkout.phase().to_string(),
             attempt,
-        };
-        if let Err(e) = self.runner.shop.record(&self.id, entry).await {
-            eprintln!("checkout {}: the journal could not record {step}: {e}", self.id);
+        });
+    }
+
+    /// Writes what no save took with it, when the checkout stops being driven; a journal that
+    /// cannot be written loses only history.
+    async fn flush_journal(&mut self) {
+        for entry in std::mem::take(&mut self.unsaved) {
+            if let Err(e) = self.runner.shop.record(&self.id, entry).await {
+                eprintln!("checkout {}: the journal could not record a step: {e}", self.id);
+            }
         }
     }
 }

@@ -73,19 +73,24 @@ async fn place<S: Shop>(State(api): State<Api<S>>, Query(options): Query<PlaceOp
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
     match api.runner.shop().admit(&order, crate::cli::fresh_checkout_id()).await {
-        Ok(Admission::Opened(id)) if options.wait => match api.runner.drive(&id).await {
-            Ok(outcome) => {
-                let state = format!("{outcome:?}").to_lowercase();
-                (
-                    StatusCode::OK,
-                    Json(json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": state })),
-                )
-                    .into_response()
+        Ok(Admission::Opened(id)) if options.wait => {
+            match api.runner.drive_admitted(CheckoutState::start(id.clone(), order.clone())).await {
+                Ok(outcome) => {
+                    let state = format!("{outcome:?}").to_lowercase();
+                    let body = json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": state });
+                    (StatusCode::OK, Json(body)).into_response()
+                }
+                Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             }
-            Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        },
+        }
         Ok(Admission::Opened(id)) => {
-            spawn_drive(Arc::clone(&api.runner), id.clone());
+            let (runner, placed) = (Arc::clone(&api.runner), CheckoutState::start(id.clone(), order.clone()));
+            tokio::spawn(async move {
+                let id = placed.id().clone();
+                if let Err(e) = runner.drive_admitted(placed).await {
+                    eprintln!("checkout {id} stopped: {e}");
+                }
+            });
             (StatusCode::ACCEPTED, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() })))
                 .into_response()
         }
