@@ -61,3 +61,24 @@ fn a_missing_foreign_or_corrupt_file_is_refused_clearly() {
     let err = SqliteShop::open(&foreign, false, Durability::Fsync).err().unwrap();
     assert!(err.to_string().contains("schema 99, expected 1"), "{err}");
 }
+
+/// Another process holding the database (a long write, a second server) makes a call wait for it,
+/// up to the busy timeout, then fail with one clear line; nothing is half-done, and the shop works
+/// again once the lock is gone.
+#[tokio::test]
+async fn a_locked_database_fails_a_call_clearly_and_recovers() {
+    let path = scratch("locked.db");
+    let shop = SqliteShop::open(&path, true, Durability::Fsync).unwrap();
+    shop.stock_book(&BookId::new("b-1").unwrap(), 2, Money::from_minor_units(30)).await.unwrap();
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let started = std::time::Instant::now();
+    let err = shop.stock_book(&BookId::new("b-2").unwrap(), 1, Money::from_minor_units(10)).await.unwrap_err();
+    assert!(err.to_string().contains("database is locked"), "{err}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(4), "it waited for the lock first");
+    holder.execute_batch("ROLLBACK").unwrap();
+    let balances = shop.balances().await.unwrap();
+    assert_eq!(balances.stock.len(), 1, "the failed call left nothing behind: {balances:?}");
+    shop.stock_book(&BookId::new("b-2").unwrap(), 1, Money::from_minor_units(10)).await.unwrap();
+    assert_eq!(shop.balances().await.unwrap().stock.len(), 2);
+}
