@@ -75,4 +75,28 @@ impl SqliteShop {
         }
         Ok(SqliteShop { writer: Writer::start(conn) })
     }
+
+    /// Caps the database file at `pages` pages (SQLite's `max_page_count`; never below its size
+    /// now), or lifts the cap. A write that would grow the file past it fails as a full disk
+    /// does: with SQLite's "database or disk is full", nothing of it kept.
+    pub async fn limit_pages(&self, pages: Option<u64>) -> Result<u64, checkout_ports::StorageError> {
+        let pages = i64::try_from(pages.unwrap_or(u64::from(u32::MAX - 1))).unwrap_or(i64::MAX);
+        self.writer
+            .run(move |conn| {
+                conn.pragma_update(None, "max_page_count", pages)?;
+                let now: i64 = conn.query_row("PRAGMA max_page_count", [], |row| row.get(0))?;
+                slices::uint(now)
+            })
+            .await
+    }
+
+    /// How many pages the database file has now.
+    pub async fn pages(&self) -> Result<u64, checkout_ports::StorageError> {
+        self.writer
+            .run(|conn| {
+                let pages: i64 = conn.query_row("PRAGMA page_count", [], |row| row.get(0))?;
+                slices::uint(pages)
+            })
+            .await
+    }
 }

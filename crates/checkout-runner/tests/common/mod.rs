@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+#[allow(dead_code)] // Not every test binary runs the program.
 pub const BIN: &str = env!("CARGO_BIN_EXE_checkout");
 
 /// A fresh path in cargo's scratch directory for this test binary, removed first if a previous

@@ -1,0 +1,69 @@
+//! A full disk: while the database cannot grow, a step that does not fit is not acknowledged and is
+//! tried again, checkouts wait, and what did get written is whole; once there is room again,
+//! every checkout resumes and ends, and the audit finds nothing lost.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use checkout_domain::registry::Admission;
+use checkout_domain::{BookId, CheckoutId, Money, Order, UserId};
+use checkout_engine::{Engine, Policy};
+use checkout_ports::{CheckoutRepository, ShopAdmin};
+use checkout_runner::audit::audit;
+use checkout_runner::clock::ScaledClock;
+use checkout_runner::drive::{drive_all, Runner};
+use checkout_runner::worker::{run_in_process, WorkerBehaviour};
+use checkout_sqlite::{Durability, SqliteShop};
+
+mod common;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_moves_while_the_disk_is_full_and_everything_ends_after() {
+    let path = common::scratch("full-disk", "shop.db");
+    let shop = SqliteShop::open(&path, true, Durability::Fsync).unwrap();
+    shop.stock_book(&BookId::new("b-1").unwrap(), 50, Money::from_minor_units(30)).await.unwrap();
+    shop.open_customer(&UserId::new("u-1").unwrap(), 1_000_000, 100).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..40 {
+        let order = Order::from_json(&format!(
+            r#"{{"orderId":"o-{n}","bookId":"b-1","userId":"u-1","quantity":1,"redeem":{}}}"#,
+            n % 2 == 0
+        ))
+        .unwrap();
+        let Admission::Opened(id) = shop.admit(&order, CheckoutId::new(format!("ck-{n}")).unwrap()).await.unwrap()
+        else {
+            panic!("a new order")
+        };
+        ids.push(id);
+    }
+    let full = shop.pages().await.unwrap();
+    assert_eq!(shop.limit_pages(Some(full)).await.unwrap(), full, "the file may not grow from here");
+
+    let shop = Arc::new(shop);
+    let runner = Arc::new(Runner::new(Arc::clone(&shop), Engine::new(Policy::default(), 3), ScaledClock::new(1000)));
+    let worker = tokio::spawn(run_in_process(Arc::clone(&runner), WorkerBehaviour::default(), 3));
+    let ended = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ended);
+    let driving = tokio::spawn(drive_all(Arc::clone(&runner), ids, 16, move |_, outcome| {
+        assert!(outcome.is_ok(), "{outcome:?}");
+        counter.fetch_add(1, Ordering::Relaxed);
+    }));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Unhindered, all 40 end in a tenth of this time; with the disk full, most steps cannot be
+    // written, and those checkouts wait.
+    let ended_while_full = ended.load(Ordering::Relaxed);
+    assert!(ended_while_full < 20, "{ended_while_full} checkouts ended although the disk was full");
+    assert!(shop.unfinished().await.unwrap().len() > 20, "most are still unfinished in the database");
+    // Some writes still fit in the file's free space, most do not: whatever got in is whole.
+    let midway = audit(shop.as_ref(), 0, false).await.unwrap();
+    assert!(midway.passed(), "while full: {:?}", midway.findings);
+
+    shop.limit_pages(None).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), driving).await.expect("all end once there is room").unwrap();
+    worker.abort();
+    assert_eq!(ended.load(Ordering::Relaxed), 40);
+    let report = audit(shop.as_ref(), 0, true).await.unwrap();
+    assert!(report.passed(), "{:?}", report.findings);
+    assert_eq!(report.phases.values().sum::<usize>(), 40);
+}
