@@ -107,8 +107,17 @@ fn run_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(), St
         let savepoint = tx.savepoint().map_err(storage)?;
         if job.run(&savepoint) {
             savepoint.commit().map_err(storage)?;
+            continue;
         }
-        // A failed job's savepoint rolls back when dropped; the others go on.
+        // A failed job's savepoint rolls back when dropped, and the others go on, unless the
+        // failure (a full disk, an I/O error) made SQLite roll the whole transaction back: then
+        // the jobs before it are undone too, and the rest must not run outside a transaction.
+        drop(savepoint);
+        if tx.is_autocommit() {
+            return Err(StorageError(
+                "the transaction was rolled back by a failed write; nothing of it was kept".into(),
+            ));
+        }
     }
     tx.commit().map_err(storage)
 }
