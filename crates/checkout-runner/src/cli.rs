@@ -33,6 +33,7 @@ pub struct Cli {
 enum Command {
     /// Create the shop database (if new) and stock it from a catalog of books and customers.
     Init {
+        /// The shop's database file.
         #[arg(long)]
         db: PathBuf,
         #[arg(long)]
@@ -42,6 +43,7 @@ enum Command {
     Run(RunArgs),
     /// Show one checkout: its state, price, what it owes and what came back.
     Status {
+        /// The shop's database file.
         #[arg(long)]
         db: PathBuf,
         /// A checkout id or an order id.
@@ -49,6 +51,7 @@ enum Command {
     },
     /// Show every step of one checkout.
     History {
+        /// The shop's database file.
         #[arg(long)]
         db: PathBuf,
         /// A checkout id or an order id.
@@ -62,6 +65,7 @@ enum Command {
     /// Run the courier worker as its own process: take requests from the shop's queue and
     /// answer the server over HTTP.
     Courier {
+        /// The shop's database file.
         #[arg(long)]
         db: PathBuf,
         /// The server's address, e.g. http://127.0.0.1:8080.
@@ -69,15 +73,18 @@ enum Command {
         url: String,
         #[arg(long, default_value_t = 20)]
         delay_ms: u64,
-        #[arg(long, default_value_t = 0.0)]
+        /// The share of requests for which no courier is found.
+        #[arg(long, default_value_t = 0.0, value_parser = probability)]
         failure_rate: f64,
-        #[arg(long, default_value_t = 0.0)]
+        /// The share of answers lost on the way.
+        #[arg(long, default_value_t = 0.0, value_parser = probability)]
         loss_rate: f64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
     /// Check the saga's invariants on the shop's data; fails naming every offending order.
     Audit {
+        /// The shop's database file.
         #[arg(long)]
         db: PathBuf,
         /// Also count a checkout that has not ended as a finding.
@@ -89,6 +96,7 @@ enum Command {
 /// What every command that drives checkouts needs: the shop, its clock and the faults.
 #[derive(Debug, Args)]
 struct DriveArgs {
+    /// The shop's database file.
     #[arg(long)]
     db: PathBuf,
     /// Acknowledge a step once SQLite handed it to the OS, without waiting for fsync.
@@ -131,23 +139,31 @@ struct ServeArgs {
 #[derive(Debug, Args)]
 struct FaultArgs {
     /// A store call fails before taking effect.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
     transient: f64,
     /// A store call takes effect and its reply is lost.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
     lost_replies: f64,
     /// A charge is declined for good.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
     declines: f64,
     /// The courier worker finds no courier.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
     courier_failures: f64,
     /// The courier worker's answer is lost.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
     courier_losses: f64,
     /// How long the courier worker takes, in milliseconds.
     #[arg(long, default_value_t = 20)]
     courier_delay_ms: u64,
+}
+
+/// A probability, from 0 to 1.
+fn probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text} is not a probability from 0 to 1")),
+    }
 }
 
 /// A command's failure, as one line.
