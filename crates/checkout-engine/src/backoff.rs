@@ -17,16 +17,8 @@ impl Backoff {
         let doublings = failures.saturating_sub(1).min(63);
         let ceiling = self.first_ms.saturating_mul(1u64 << doublings).min(self.cap_ms);
         let half = ceiling / 2;
-        // A uniform draw in [0, ceiling - half], the same for the same seed and failure count.
-        let spread = (ceiling - half).saturating_add(1);
-        half + mix(seed ^ u64::from(failures)) % spread
+        // A uniform draw in [half, ceiling], the same for the same seed and failure count.
+        let mut rng = fastrand::Rng::with_seed(seed ^ u64::from(failures).rotate_left(32));
+        rng.u64(half..=ceiling)
     }
-}
-
-/// splitmix64's finaliser: a well-spread 64-bit hash of `x`, which is all jitter needs.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }

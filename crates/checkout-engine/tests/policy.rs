@@ -189,3 +189,37 @@ proptest! {
         prop_assert!(delay >= ceiling / 2 && delay <= ceiling, "{delay} outside [{}, {ceiling}]", ceiling / 2);
     }
 }
+
+#[test]
+fn the_engine_reports_its_policy_and_each_retry_its_delay() {
+    let policy = Policy { max_attempts: 5, ..Policy::default() };
+    let engine = Engine::new(policy, 9);
+    assert_eq!(engine.policy(), &policy);
+    let mut progress = Progress::default();
+    let checkout = start();
+    let command = call(&engine, &checkout, &progress);
+    let retry = engine.after_call(checkout, &mut progress, &command, Err(CallError::Unknown("x".into()))).unwrap();
+    let AfterCall::Retry { delay_ms, .. } = &retry else { panic!("a first failure is retried") };
+    assert_eq!(retry.delay_ms(), Some(*delay_ms));
+    assert_eq!(*delay_ms, policy.forward.delay_ms(1, 9), "the delay is the policy's for a first failure");
+    let reserved = Event::StockReserved(StockReservation { unit_price: Money::from_minor_units(30) });
+    let moved = engine.after_call(retry.checkout().clone(), &mut progress, &command, Ok(reserved)).unwrap();
+    assert_eq!(moved.delay_ms(), None);
+}
+
+/// The jitter spreads evenly: over many seeds, delays fill the range from half the ceiling to the
+/// ceiling with no lean to either end (a hash that leaned would bunch retries together).
+#[test]
+fn the_jitter_spreads_evenly() {
+    let backoff = Backoff { first_ms: 1_000, cap_ms: 1_000 };
+    let delays: Vec<u64> = (0..4_000u64).map(|seed| backoff.delay_ms(1, seed)).collect();
+    let mean = delays.iter().sum::<u64>() as f64 / delays.len() as f64;
+    assert!((725.0..775.0).contains(&mean), "mean {mean}, expected about 750");
+    let mut quarters = [0usize; 4];
+    for delay in &delays {
+        quarters[(((delay - 500) * 4) / 501) as usize] += 1;
+    }
+    assert!(quarters.iter().all(|&n| (850..1150).contains(&n)), "{quarters:?}");
+    let low_bits: std::collections::BTreeSet<u64> = delays.iter().map(|d| d % 16).collect();
+    assert_eq!(low_bits.len(), 16, "every low-order value occurs");
+}

@@ -52,11 +52,14 @@ pub struct Runner<S: Shop> {
     engine: Engine,
     clock: ScaledClock,
     mailboxes: Mutex<Mailboxes>,
+    /// Wakes an in-process courier worker as soon as a request is on the queue, instead of
+    /// leaving it to its next poll.
+    courier_sent: tokio::sync::Notify,
 }
 
 impl<S: Shop> Runner<S> {
     pub fn new(shop: Arc<S>, engine: Engine, clock: ScaledClock) -> Runner<S> {
-        Runner { shop, engine, clock, mailboxes: Mutex::default() }
+        Runner { shop, engine, clock, mailboxes: Mutex::default(), courier_sent: tokio::sync::Notify::new() }
     }
 
     pub fn shop(&self) -> &Arc<S> {
@@ -65,6 +68,11 @@ impl<S: Shop> Runner<S> {
 
     pub fn clock(&self) -> &ScaledClock {
         &self.clock
+    }
+
+    /// Waits until a courier request was sent, or `within` has passed.
+    pub async fn courier_request_sent(&self, within: std::time::Duration) {
+        let _ = tokio::time::timeout(within, self.courier_sent.notified()).await;
     }
 
     fn mailboxes(&self) -> std::sync::MutexGuard<'_, Mailboxes> {
@@ -206,6 +214,7 @@ impl<S: Shop> Drive<'_, S> {
                     match perform(self.runner.shop.adapters(), self.fence, &command, self.runner.clock.now_ms()).await {
                         Ok(_) => {
                             engine.courier_requested(&mut self.progress);
+                            self.runner.courier_sent.notify_one();
                             self.journal("request-courier", "sent".into(), 1).await;
                         }
                         Err(PortError::Superseded(_)) => return Err(DriveError::Superseded(self.id.clone())),

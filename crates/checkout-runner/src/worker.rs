@@ -41,12 +41,14 @@ pub fn answer(request: &CourierRequest, rng: &mut fastrand::Rng, behaviour: Work
 }
 
 /// The worker's loop, wherever its answers go: takes requests off `queue`, decides each, and
-/// after the delay hands each answer (none, if it is lost) to `reply`. Runs until dropped.
-async fn work<Q, R, F>(queue: &Q, behaviour: WorkerBehaviour, seed: u64, reply: R)
+/// after the delay hands each answer (none, if it is lost) to `reply`; with the queue empty, waits
+/// for `idle`. Runs until dropped.
+async fn work<Q, R, F, W>(queue: &Q, behaviour: WorkerBehaviour, seed: u64, reply: R, idle: impl Fn() -> W)
 where
     Q: CourierInbox + ?Sized,
     R: Fn(CourierRequest, CourierAnswer) -> F,
     F: std::future::Future<Output = ()> + Send + 'static,
+    W: std::future::Future<Output = ()>,
 {
     let mut rng = fastrand::Rng::with_seed(seed);
     loop {
@@ -58,7 +60,7 @@ where
             }
         };
         if requests.is_empty() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            idle().await;
             continue;
         }
         for request in requests {
@@ -75,13 +77,19 @@ where
 /// Runs the in-process worker until the task is dropped: its answers go straight to `runner`.
 pub async fn run_in_process<S: Shop>(runner: Arc<Runner<S>>, behaviour: WorkerBehaviour, seed: u64) {
     let shop = Arc::clone(runner.shop());
-    work(shop.as_ref(), behaviour, seed, move |request, decision| {
+    let waker = Arc::clone(&runner);
+    let reply = move |request: CourierRequest, decision| {
         let runner = Arc::clone(&runner);
         async move {
             runner.deliver(request.token, decision);
         }
-    })
-    .await;
+    };
+    // Woken by the runner when it sends a request; the poll is only a fallback.
+    let idle = move || {
+        let waker = Arc::clone(&waker);
+        async move { waker.courier_request_sent(Duration::from_millis(50)).await }
+    };
+    work(shop.as_ref(), behaviour, seed, reply, idle).await;
 }
 
 /// Why the courier process stopped.
@@ -103,7 +111,7 @@ pub async fn run_over_http<Q: CourierInbox>(
     let client = reqwest::Client::builder().build().map_err(|e| CourierError::Client(e.to_string()))?;
     let endpoint = format!("{}/courier/replies", url.trim_end_matches('/'));
     println!("courier worker answering {endpoint}");
-    work(&queue, behaviour, seed, move |request, decision| {
+    let reply = move |request: CourierRequest, decision| {
         let (client, endpoint) = (client.clone(), endpoint.clone());
         async move {
             let body = match decision {
@@ -118,7 +126,9 @@ pub async fn run_over_http<Q: CourierInbox>(
                 eprintln!("courier worker: the answer for order {} was lost: {e}", request.order.id());
             }
         }
-    })
-    .await;
+    };
+    // Another process fills the queue: poll it.
+    let idle = || tokio::time::sleep(Duration::from_millis(10));
+    work(&queue, behaviour, seed, reply, idle).await;
     Ok(())
 }
