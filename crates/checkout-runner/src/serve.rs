@@ -74,13 +74,17 @@ async fn place<S: Shop>(State(api): State<Api<S>>, Query(options): Query<PlaceOp
     };
     match api.runner.shop().admit(&order, crate::cli::fresh_checkout_id()).await {
         Ok(Admission::Opened(id)) if options.wait => {
-            match api.runner.drive_admitted(CheckoutState::start(id.clone(), order.clone())).await {
-                Ok(outcome) => {
+            // Driven in a task of its own: a caller that hangs up does not stop the checkout.
+            let (runner, placed) = (Arc::clone(&api.runner), CheckoutState::start(id.clone(), order.clone()));
+            let driving = tokio::spawn(async move { runner.drive_admitted(placed).await });
+            match driving.await {
+                Ok(Ok(outcome)) => {
                     let state = format!("{outcome:?}").to_lowercase();
                     let body = json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": state });
                     (StatusCode::OK, Json(body)).into_response()
                 }
-                Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+                Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("checkout {id} stopped: {e}")),
             }
         }
         Ok(Admission::Opened(id)) => {

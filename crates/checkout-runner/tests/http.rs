@@ -134,6 +134,20 @@ async fn the_shop_over_http_with_a_separate_courier_process() {
     let history: Value = client.get(format!("{url}/orders/h-1/history")).send().await.unwrap().json().await.unwrap();
     let steps: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["step"].as_str().unwrap()).collect();
     assert!(steps.starts_with(&["reserve-stock"]) && steps.ends_with(&["notify-courier"]), "{steps:?}");
+    // A caller that waits for the outcome and hangs up early does not stop the checkout.
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(2)).build().unwrap();
+    let hung_up =
+        impatient.post(format!("{url}/orders?wait=true")).json(&order("h-gone", "b-dune", "u-ada", 1)).send().await;
+    assert!(hung_up.is_err(), "the caller gave up first");
+    assert_eq!(wait_until_ended(&client, &url, "h-gone").await["state"], "dispatched");
+    let waited = client
+        .post(format!("{url}/orders?wait=true"))
+        .json(&order("h-wait", "b-dune", "u-ada", 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(waited.status(), 200);
+    assert_eq!(waited.json::<Value>().await.unwrap()["outcome"], "dispatched");
     let missing = client.get(format!("{url}/orders/nope")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 
