@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use checkout_domain::fencing::Fence;
 use checkout_domain::{CheckoutId, CheckoutState, CourierId, Event, Outcome, TaskToken};
 use checkout_engine::{Action, AfterCall, CallError, Engine, Progress};
-use checkout_ports::{perform, Clock, JournalEntry, PortError, SaveError, Shop, StorageError};
+use checkout_ports::{perform, Clock, JournalEntry, PortError, SaveError, Shop};
 use tokio::sync::mpsc;
 
 use crate::clock::ScaledClock;
@@ -24,8 +24,6 @@ pub enum DriveError {
     Superseded(CheckoutId),
     #[error("checkout {id} refused the result of its own step: {detail}")]
     Refused { id: CheckoutId, detail: String },
-    #[error(transparent)]
-    Storage(#[from] StorageError),
 }
 
 /// The courier worker's answer, as it arrives (from the in-process worker, or over HTTP).
@@ -114,7 +112,20 @@ impl<S: Shop> Runner<S> {
 
     /// Claims checkout `id` and drives it to its end.
     pub async fn drive(&self, id: &CheckoutId) -> Result<Outcome, DriveError> {
-        let (fence, checkout) = self.shop.claim(id).await?.ok_or_else(|| DriveError::Missing(id.clone()))?;
+        let mut failures = 0;
+        // Storage that fails (a locked or full database) is waited out, as saves are: the
+        // checkout is not given up on.
+        let claimed = loop {
+            match self.shop.claim(id).await {
+                Ok(claimed) => break claimed,
+                Err(e) => {
+                    failures += 1;
+                    eprintln!("checkout {id}: claiming failed ({e}); trying again");
+                    tokio::time::sleep(self.clock.real(self.engine.policy().compensation.delay_ms(failures, 0))).await;
+                }
+            }
+        };
+        let (fence, checkout) = claimed.ok_or_else(|| DriveError::Missing(id.clone()))?;
         self.drive_from(fence, checkout).await
     }
 

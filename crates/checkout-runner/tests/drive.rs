@@ -1,7 +1,7 @@
 //! The runner's own decisions, with the repository mocked (mockall) and the stores in memory: a
 //! save refused because another runner claimed the checkout stops this one at once; a save that
-//! fails for want of storage is tried again until it goes through; a courier reply that is not
-//! the wait's is ignored; a lost reply ends the wait at its deadline.
+//! fails for want of storage is tried again until it goes through, and so is a claim; a courier
+//! reply that is not the wait's is ignored; a lost reply ends the wait at its deadline.
 
 use std::sync::{Arc, Mutex};
 
@@ -225,4 +225,24 @@ async fn a_lost_courier_reply_ends_the_wait_at_its_deadline() {
     assert_eq!(outcome, Outcome::Compensated);
     let held = runner.shop().held(&CheckoutId::new("ck-1").unwrap()).await.unwrap();
     assert_eq!((held.stock, held.money), (0, 0), "refunded and restocked");
+}
+
+#[tokio::test]
+async fn a_claim_that_fails_for_want_of_storage_is_tried_again() {
+    let failures = Arc::new(Mutex::new(2));
+    let left = Arc::clone(&failures);
+    let mut repository = MockCheckoutRepository::new();
+    repository.expect_claim().returning(move |_| {
+        let mut left = left.lock().unwrap();
+        if *left > 0 {
+            *left -= 1;
+            return Err(StorageError("database is locked".into()));
+        }
+        Ok(Some((Fence::FIRST, placed())))
+    });
+    repository.expect_save().returning(|_, _, _, _| Ok(()));
+    let runner = runner(repository).await;
+    let outcome = runner.drive(&CheckoutId::new("ck-1").unwrap()).await.unwrap();
+    assert_eq!(outcome, Outcome::Compensated, "it ran (and, with no courier worker, timed out)");
+    assert_eq!(*failures.lock().unwrap(), 0);
 }
