@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use checkout_domain::registry::Admission;
-use checkout_domain::{CheckoutId, CheckoutState, Order, Outcome, Phase};
+use checkout_domain::{CheckoutState, Order, Outcome, Phase};
 use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, Clock, Journal, JournalEntry, ShopAdmin};
 use checkout_sqlite::{Durability, SqliteShop};
@@ -259,14 +259,6 @@ async fn find(shop: &SqliteShop, id: &str) -> Result<CheckoutState, Failure> {
         .ok_or_else(|| Failure(format!("no checkout or order {id:?} in this shop")))
 }
 
-/// A fresh checkout id nobody can have used: random.
-pub fn fresh_checkout_id() -> CheckoutId {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("the operating system gives randomness");
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    CheckoutId::new(format!("ck-{hex}")).expect("a valid id")
-}
-
 async fn run(args: RunArgs) -> Result<bool, Failure> {
     let shop = open(&args.shop.db)?;
     let file = std::fs::File::open(&args.orders)
@@ -285,7 +277,7 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
                 continue;
             }
         };
-        match shop.admit(&order, fresh_checkout_id()).await {
+        match shop.admit(&order, crate::ids::fresh_checkout_id()).await {
             Ok(Admission::Opened(_)) => admitted += 1,
             Ok(Admission::Existing(_)) => again += 1,
             Err(e) => {

@@ -13,6 +13,7 @@ use checkout_ports::{perform, Clock, JournalEntry, PortError, SaveError, Shop};
 use tokio::sync::mpsc;
 
 use crate::clock::ScaledClock;
+use crate::ids::mint_token;
 
 /// Why a checkout stopped being driven before it ended.
 #[derive(Debug, thiserror::Error)]
@@ -154,14 +155,6 @@ impl<S: Shop> Runner<S> {
         drive.flush_journal().await;
         outcome
     }
-}
-
-/// A token nobody can guess: 128 random bits from the operating system.
-fn mint_token() -> TaskToken {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system gives randomness");
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    TaskToken::new(hex).expect("hex is a valid token")
 }
 
 /// One incarnation driving one checkout.

@@ -5,6 +5,7 @@
 //!   every step, and hands courier replies to the waiting checkout by token;
 //! - [`worker`]: the courier worker (in-process, or its own process);
 //! - [`faults`]: a shop wrapper that injects failures, for tests and demos;
+//! - [`ids`]: the random checkout ids and courier tokens the runner makes up;
 //! - [`catalog`]: the shop's books and customers, as `checkout init` reads them;
 //! - [`audit`]: the model's invariants checked on the real data;
 //! - [`serve`]: the HTTP API of `checkout serve`;
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod drive;
 pub mod faults;
+pub mod ids;
 pub mod lookup;
 pub mod serve;
 pub mod worker;

@@ -1,0 +1,21 @@
+//! The identities the runner makes up: checkout ids for new orders and courier task tokens, both
+//! random, from the operating system, so that nobody can guess or reuse one.
+
+use checkout_domain::{CheckoutId, TaskToken};
+
+/// `N` random bytes from the operating system, as lowercase hex.
+fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system gives randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh checkout id nobody can have used: 64 random bits.
+pub fn fresh_checkout_id() -> CheckoutId {
+    CheckoutId::new(format!("ck-{}", random_hex::<8>())).expect("a valid id")
+}
+
+/// A courier task token nobody can guess: 128 random bits.
+pub fn mint_token() -> TaskToken {
+    TaskToken::new(random_hex::<16>()).expect("hex is a valid token")
+}
