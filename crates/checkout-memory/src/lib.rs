@@ -34,6 +34,7 @@
 
 use std::collections::BTreeMap;
 
+pub mod answers;
 mod shop;
 pub use shop::MemoryShop;
 

@@ -21,7 +21,7 @@ use checkout_ports::{
     JournalEntry, Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
 };
 
-use crate::Stores;
+use crate::{answers, Stores};
 
 /// Everything the shop holds.
 #[derive(Debug, Default)]
@@ -70,11 +70,6 @@ impl MemoryShop {
     }
 }
 
-/// The answer of a store to a command whose event is not the one its port promises.
-fn unexpected(event: Event) -> PortError {
-    PortError::Call(CallError::Refused(format!("the store answered {}", event.name())))
-}
-
 #[async_trait]
 impl StockStore for MemoryShop {
     async fn reserve(
@@ -84,18 +79,13 @@ impl StockStore for MemoryShop {
         book: &BookId,
         quantity: Quantity,
     ) -> Result<Result<StockReservation, Unavailable>, PortError> {
-        match self.perform(fence, Command::ReserveStock { key: key.clone(), book: book.clone(), quantity })? {
-            Event::StockReserved(reservation) => Ok(Ok(reservation)),
-            Event::StockUnavailable(unavailable) => Ok(Err(unavailable)),
-            other => Err(unexpected(other)),
-        }
+        answers::reservation(
+            self.perform(fence, Command::ReserveStock { key: key.clone(), book: book.clone(), quantity })?,
+        )
     }
 
     async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
-        match self.perform(fence, Command::ReleaseStock { key: key.clone(), book: book.clone() })? {
-            Event::StockReleased(released) => Ok(released),
-            other => Err(unexpected(other)),
-        }
+        answers::released(self.perform(fence, Command::ReleaseStock { key: key.clone(), book: book.clone() })?)
     }
 }
 
@@ -108,18 +98,11 @@ impl PointsStore for MemoryShop {
         user: &UserId,
         up_to: Points,
     ) -> Result<PointsRedemption, PortError> {
-        match self.perform(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to })? {
-            Event::PointsRedeemed(redemption) => Ok(redemption),
-            Event::StepFailed { detail } => Err(CallError::Refused(detail).into()),
-            other => Err(unexpected(other)),
-        }
+        answers::redemption(self.perform(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to })?)
     }
 
     async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
-        match self.perform(fence, Command::RestorePoints { key: key.clone(), user: user.clone() })? {
-            Event::PointsRestored(restored) => Ok(restored),
-            other => Err(unexpected(other)),
-        }
+        answers::restored(self.perform(fence, Command::RestorePoints { key: key.clone(), user: user.clone() })?)
     }
 }
 
@@ -132,18 +115,11 @@ impl PaymentService for MemoryShop {
         user: &UserId,
         amount: Money,
     ) -> Result<ChargeReceipt, PortError> {
-        match self.perform(fence, Command::Charge { key: key.clone(), user: user.clone(), amount })? {
-            Event::Charged { receipt, .. } => Ok(receipt),
-            Event::StepFailed { detail } => Err(CallError::Refused(detail).into()),
-            other => Err(unexpected(other)),
-        }
+        answers::charged(self.perform(fence, Command::Charge { key: key.clone(), user: user.clone(), amount })?)
     }
 
     async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
-        match self.perform(fence, Command::Refund { key: key.clone(), user: user.clone() })? {
-            Event::Refunded(refund) => Ok(refund),
-            other => Err(unexpected(other)),
-        }
+        answers::refunded(self.perform(fence, Command::Refund { key: key.clone(), user: user.clone() })?)
     }
 }
 

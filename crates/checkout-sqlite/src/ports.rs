@@ -11,7 +11,7 @@ use checkout_domain::{
     BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity,
     UserId,
 };
-use checkout_memory::{Store, Stores};
+use checkout_memory::{answers, Store, Stores};
 use checkout_ports::{
     AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal, JournalEntry,
     Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
@@ -69,10 +69,6 @@ fn unknown(e: StorageError) -> PortError {
     PortError::Call(CallError::Unknown(e.to_string()))
 }
 
-fn unexpected(event: Event) -> PortError {
-    PortError::Call(CallError::Refused(format!("the store answered {}", event.name())))
-}
-
 impl SqliteShop {
     async fn keyed(&self, fence: Fence, command: Command) -> Result<Event, PortError> {
         let answer = self.writer.run(move |conn| perform_keyed(conn, fence, &command)).await.map_err(unknown)?;
@@ -89,18 +85,13 @@ impl StockStore for SqliteShop {
         book: &BookId,
         quantity: Quantity,
     ) -> Result<Result<StockReservation, Unavailable>, PortError> {
-        match self.keyed(fence, Command::ReserveStock { key: key.clone(), book: book.clone(), quantity }).await? {
-            Event::StockReserved(reservation) => Ok(Ok(reservation)),
-            Event::StockUnavailable(unavailable) => Ok(Err(unavailable)),
-            other => Err(unexpected(other)),
-        }
+        answers::reservation(
+            self.keyed(fence, Command::ReserveStock { key: key.clone(), book: book.clone(), quantity }).await?,
+        )
     }
 
     async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
-        match self.keyed(fence, Command::ReleaseStock { key: key.clone(), book: book.clone() }).await? {
-            Event::StockReleased(released) => Ok(released),
-            other => Err(unexpected(other)),
-        }
+        answers::released(self.keyed(fence, Command::ReleaseStock { key: key.clone(), book: book.clone() }).await?)
     }
 }
 
@@ -113,18 +104,13 @@ impl PointsStore for SqliteShop {
         user: &UserId,
         up_to: Points,
     ) -> Result<PointsRedemption, PortError> {
-        match self.keyed(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to }).await? {
-            Event::PointsRedeemed(redemption) => Ok(redemption),
-            Event::StepFailed { detail } => Err(CallError::Refused(detail).into()),
-            other => Err(unexpected(other)),
-        }
+        answers::redemption(
+            self.keyed(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to }).await?,
+        )
     }
 
     async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
-        match self.keyed(fence, Command::RestorePoints { key: key.clone(), user: user.clone() }).await? {
-            Event::PointsRestored(restored) => Ok(restored),
-            other => Err(unexpected(other)),
-        }
+        answers::restored(self.keyed(fence, Command::RestorePoints { key: key.clone(), user: user.clone() }).await?)
     }
 }
 
@@ -137,18 +123,11 @@ impl PaymentService for SqliteShop {
         user: &UserId,
         amount: Money,
     ) -> Result<ChargeReceipt, PortError> {
-        match self.keyed(fence, Command::Charge { key: key.clone(), user: user.clone(), amount }).await? {
-            Event::Charged { receipt, .. } => Ok(receipt),
-            Event::StepFailed { detail } => Err(CallError::Refused(detail).into()),
-            other => Err(unexpected(other)),
-        }
+        answers::charged(self.keyed(fence, Command::Charge { key: key.clone(), user: user.clone(), amount }).await?)
     }
 
     async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
-        match self.keyed(fence, Command::Refund { key: key.clone(), user: user.clone() }).await? {
-            Event::Refunded(refund) => Ok(refund),
-            other => Err(unexpected(other)),
-        }
+        answers::refunded(self.keyed(fence, Command::Refund { key: key.clone(), user: user.clone() }).await?)
     }
 }
 
