@@ -1,0 +1,99 @@
+//! Sorting the SDK's errors into what the engine needs to know: did the call surely not happen
+//! (throttled), may it have happened (a timeout, a 5xx, a dropped connection), or is something the
+//! shop needs missing (a table, queue or topic)? Conditional-check failures are not errors here:
+//! the keyed commands and the repository read them as answers.
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use checkout_domain::protocol::CallError;
+use checkout_ports::StorageError;
+
+/// Why the shop could not be reached or set up; one line that names what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{kind} {name} does not exist; create it first (`checkout aws provision`)")]
+    Missing { kind: &'static str, name: String },
+    #[error("cannot reach AWS: {0}")]
+    Unreachable(String),
+}
+
+/// What a failed call means for the effect it asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// It surely did not happen: throttled, or refused before it was sent.
+    NotDone(String),
+    /// It may have happened: a timeout, a server error, a connection lost mid-call.
+    Unknown(String),
+    /// The table, queue or topic it names does not exist.
+    Missing(String),
+}
+
+/// Error codes of the three services that mean "slow down": the request was turned away
+/// before it took effect.
+const THROTTLED: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "TransactionInProgressException",
+    "KMSThrottling",
+];
+
+/// Error codes that mean a resource the shop needs is not there.
+const MISSING: &[&str] = &[
+    "ResourceNotFoundException",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "NotFound",
+    "NotFoundException",
+];
+
+/// What `error` means for the effect of the call that got it.
+pub fn classify<E, R>(error: &SdkError<E, R>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let line = describe(error);
+    match error {
+        SdkError::ConstructionFailure(_) => Failure::NotDone(line),
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or_default();
+            if THROTTLED.contains(&code) {
+                Failure::NotDone(line)
+            } else if MISSING.contains(&code) {
+                Failure::Missing(line)
+            } else {
+                // Server errors may have applied the write; client errors (validation, access)
+                // did not, but retrying them is harmless, and the engine's budget bounds it.
+                Failure::Unknown(line)
+            }
+        }
+        // A timeout, a connection lost before the answer, an answer that could not be read.
+        _ => Failure::Unknown(line),
+    }
+}
+
+/// `error` as one line: the service's code and message, or the chain of causes.
+pub fn describe<E: std::error::Error + Send + Sync + 'static>(error: &E) -> String {
+    DisplayErrorContext(error).to_string().replace('\n', " ")
+}
+
+impl From<Failure> for CallError {
+    fn from(failure: Failure) -> CallError {
+        match failure {
+            Failure::NotDone(line) | Failure::Missing(line) => CallError::NotDone(line),
+            Failure::Unknown(line) => CallError::Unknown(line),
+        }
+    }
+}
+
+impl From<Failure> for StorageError {
+    fn from(failure: Failure) -> StorageError {
+        match failure {
+            Failure::NotDone(line) | Failure::Missing(line) | Failure::Unknown(line) => StorageError(line),
+        }
+    }
+}

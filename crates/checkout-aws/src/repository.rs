@@ -1,0 +1,364 @@
+//! Where checkouts are kept in DynamoDB: the order registry, each checkout's record with the fence
+//! of its latest claim, and its journal. Each call reads, lets the domain decide (the registry,
+//! the claim and save rules of `checkout_domain::fencing`), and writes under conditions that
+//! hold only if nothing it read has moved; a lost race is read and decided again.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Get, Put, TransactGetItem, TransactWriteItem, Update};
+use checkout_domain::fencing::{Fence, Slot};
+use checkout_domain::registry::{Admission, OrderRegistry};
+use checkout_domain::{CheckoutId, CheckoutState, Order};
+use checkout_ports::{AdmitError, CheckoutRepository, Journal, JournalEntry, SaveError, StorageError};
+
+use crate::failure::{classify, describe};
+use crate::items::{n, s, Item, Reader};
+use crate::AwsShop;
+
+/// How many times a call is read and decided again after losing a race.
+const ROUNDS: u32 = 200;
+
+/// The sort key of a checkout's record, of its journal's length, and of its `n`th step.
+const RECORD: &str = "record";
+const JOURNAL: &str = "journal";
+fn step_sk(n: u64) -> String {
+    format!("step#{n:010}")
+}
+
+fn order_pk(order: &Order) -> String {
+    format!("order#{}", order.id())
+}
+
+fn storage(e: impl std::fmt::Display) -> StorageError {
+    StorageError(e.to_string())
+}
+
+/// What became of one write transaction.
+enum Written {
+    Done,
+    Lost,
+}
+
+async fn pause(round: u32) {
+    if round > 0 {
+        let cap = 2u64.saturating_pow(round.min(6));
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;
+    }
+}
+
+fn load_checkout(pk: &str, item: &Item) -> Result<(Fence, CheckoutState), StorageError> {
+    let r = Reader::new(pk, item);
+    let fence = Fence::from_stored(r.n("fence").map_err(storage)?);
+    let record = CheckoutState::from_json(r.s("record").map_err(storage)?)
+        .map_err(|e| storage(format!("corrupt checkout {pk}: {e}")))?;
+    Ok((fence, record))
+}
+
+fn step_item(id: &CheckoutId, n: u64, entry: &JournalEntry) -> Item {
+    Item::from([
+        ("pk".to_string(), s(id.as_str())),
+        ("sk".to_string(), s(step_sk(n))),
+        ("at_ms".to_string(), self::n(entry.at_ms)),
+        ("step".to_string(), s(entry.step.clone())),
+        ("outcome".to_string(), s(entry.outcome.clone())),
+        ("phase".to_string(), s(entry.phase.clone())),
+        ("attempt".to_string(), self::n(u64::from(entry.attempt))),
+    ])
+}
+
+impl AwsShop {
+    fn key(&self, pk: &str, sk: &str) -> std::collections::HashMap<String, AttributeValue> {
+        std::collections::HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+    }
+
+    /// Reads items of the checkouts table by `(pk, sk)`, as of one moment.
+    async fn get_checkout_items(&self, keys: &[(String, &str)]) -> Result<Vec<Option<Item>>, StorageError> {
+        let table = self.names.checkouts_table();
+        let mut request = self.dynamodb.transact_get_items();
+        for (pk, sk) in keys {
+            let get = Get::builder().table_name(&table).set_key(Some(self.key(pk, sk))).build().map_err(storage)?;
+            request = request.transact_items(TransactGetItem::builder().get(get).build());
+        }
+        let output = request.send().await.map_err(|e| StorageError::from(classify(&e)))?;
+        Ok(output.responses().iter().map(|r| r.item().cloned()).collect())
+    }
+
+    async fn write(&self, writes: Vec<TransactWriteItem>) -> Result<Written, StorageError> {
+        match self.dynamodb.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(Written::Done),
+            Err(e) => {
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
+                    cancelled,
+                )) = e.as_service_error()
+                {
+                    let codes: Vec<&str> = cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
+                    if codes.iter().all(|c| matches!(*c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
+                        return Ok(Written::Lost);
+                    }
+                }
+                Err(StorageError(describe(&e)))
+            }
+        }
+    }
+
+    /// How many steps the journal of `id` has.
+    async fn journal_length(&self, id: &CheckoutId) -> Result<u64, StorageError> {
+        let items = self.get_checkout_items(&[(id.as_str().to_string(), JOURNAL)]).await?;
+        match &items[0] {
+            Some(item) => Reader::new(id.as_str(), item).n("steps").map_err(storage),
+            None => Ok(0),
+        }
+    }
+
+    /// Appends `steps` to the journal of `id` in a transaction with `first` (which may fail its
+    /// condition), given the journal's length as read: the length is conditioned on too, so two
+    /// writers never number a step alike.
+    fn journal_writes(
+        &self,
+        id: &CheckoutId,
+        length: u64,
+        steps: &[JournalEntry],
+    ) -> Result<Vec<TransactWriteItem>, StorageError> {
+        let table = self.names.checkouts_table();
+        let count = steps.len() as u64;
+        let mut update = Update::builder()
+            .table_name(&table)
+            .set_key(Some(self.key(id.as_str(), JOURNAL)))
+            .update_expression("SET steps = :after")
+            .expression_attribute_values(":after", n(length + count));
+        update = if length == 0 {
+            update.condition_expression("attribute_not_exists(steps)")
+        } else {
+            update.condition_expression("steps = :before").expression_attribute_values(":before", n(length))
+        };
+        let mut writes = vec![TransactWriteItem::builder().update(update.build().map_err(storage)?).build()];
+        for (i, step) in steps.iter().enumerate() {
+            let put = Put::builder()
+                .table_name(&table)
+                .set_item(Some(step_item(id, length + i as u64 + 1, step)))
+                .build()
+                .map_err(storage)?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
+        Ok(writes)
+    }
+}
+
+#[async_trait]
+impl CheckoutRepository for AwsShop {
+    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
+        let table = self.names.checkouts_table();
+        for round in 0..ROUNDS {
+            pause(round).await;
+            let pk = order_pk(order);
+            let items = self.get_checkout_items(&[(pk.clone(), "order"), (fresh.as_str().to_string(), RECORD)]).await?;
+            let known = match &items[0] {
+                Some(item) => {
+                    let r = Reader::new(&pk, item);
+                    let body = Order::from_json(r.s("body").map_err(storage)?).map_err(storage)?;
+                    let checkout = CheckoutId::new(r.s("checkout").map_err(storage)?).map_err(storage)?;
+                    Some((body, checkout))
+                }
+                None => None,
+            };
+            let in_use = items[1].as_ref().map(|_| fresh.clone());
+            let admission = OrderRegistry::restore(known, in_use).admit(order, fresh.clone())?;
+            let Admission::Opened(id) = &admission else { return Ok(admission) };
+            let placed = CheckoutState::start(id.clone(), order.clone());
+            let registered = Put::builder()
+                .table_name(&table)
+                .item("pk", s(pk))
+                .item("sk", s("order"))
+                .item("body", s(order.to_json()))
+                .item("checkout", s(id.as_str()))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(storage)?;
+            let record = Put::builder()
+                .table_name(&table)
+                .item("pk", s(id.as_str()))
+                .item("sk", s(RECORD))
+                .item("fence", n(Fence::FIRST.get()))
+                .item("record", s(placed.to_json()))
+                .item("open", AttributeValue::Bool(true))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(storage)?;
+            let writes = vec![
+                TransactWriteItem::builder().put(registered).build(),
+                TransactWriteItem::builder().put(record).build(),
+            ];
+            if let Written::Done = self.write(writes).await? {
+                return Ok(admission);
+            }
+        }
+        Err(AdmitError::Storage(StorageError(format!("order {}: every attempt lost a race", order.id()))))
+    }
+
+    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        for round in 0..ROUNDS {
+            pause(round).await;
+            let items = self.get_checkout_items(&[(id.as_str().to_string(), RECORD)]).await?;
+            let Some(item) = &items[0] else { return Ok(None) };
+            let (fence, record) = load_checkout(id.as_str(), item)?;
+            let mut slot = Slot::from_stored(fence, record);
+            let claimed = slot.claim().map_err(storage)?;
+            let update = Update::builder()
+                .table_name(self.names.checkouts_table())
+                .set_key(Some(self.key(id.as_str(), RECORD)))
+                .update_expression("SET fence = :claimed")
+                .condition_expression("fence = :held")
+                .expression_attribute_values(":claimed", n(claimed.get()))
+                .expression_attribute_values(":held", n(fence.get()))
+                .build()
+                .map_err(storage)?;
+            if let Written::Done = self.write(vec![TransactWriteItem::builder().update(update).build()]).await? {
+                return Ok(Some((claimed, slot.record().clone())));
+            }
+        }
+        Err(StorageError(format!("checkout {id}: every claim lost a race")))
+    }
+
+    async fn save(
+        &self,
+        id: &CheckoutId,
+        fence: Fence,
+        checkout: &CheckoutState,
+        steps: &[JournalEntry],
+    ) -> Result<(), SaveError> {
+        if steps.len() > 98 {
+            return Err(StorageError(format!(
+                "{} journal steps in one save; at most 98 fit a transaction",
+                steps.len()
+            ))
+            .into());
+        }
+        for round in 0..ROUNDS {
+            pause(round).await;
+            let items = self
+                .get_checkout_items(&[(id.as_str().to_string(), RECORD), (id.as_str().to_string(), JOURNAL)])
+                .await?;
+            let Some(item) = &items[0] else { return Err(SaveError::Missing(id.clone())) };
+            let current = Fence::from_stored(Reader::new(id.as_str(), item).n("fence").map_err(storage)?);
+            Slot::from_stored(current, ()).save(fence, ())?;
+            let length = match &items[1] {
+                Some(item) => Reader::new(id.as_str(), item).n("steps").map_err(storage)?,
+                None => 0,
+            };
+            let update = Update::builder()
+                .table_name(self.names.checkouts_table())
+                .set_key(Some(self.key(id.as_str(), RECORD)))
+                .update_expression("SET #record = :record, #open = :open")
+                .condition_expression("fence = :fence")
+                .expression_attribute_names("#record", "record")
+                .expression_attribute_names("#open", "open")
+                .expression_attribute_values(":record", s(checkout.to_json()))
+                .expression_attribute_values(":open", AttributeValue::Bool(!checkout.is_finished()))
+                .expression_attribute_values(":fence", n(fence.get()))
+                .build()
+                .map_err(storage)?;
+            let mut writes = vec![TransactWriteItem::builder().update(update).build()];
+            if !steps.is_empty() {
+                writes.extend(self.journal_writes(id, length, steps)?);
+            }
+            if let Written::Done = self.write(writes).await? {
+                return Ok(());
+            }
+        }
+        Err(StorageError(format!("checkout {id}: every save lost a race")).into())
+    }
+
+    async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
+        let items = self.get_checkout_items(&[(id.as_str().to_string(), RECORD)]).await?;
+        items[0].as_ref().map(|item| load_checkout(id.as_str(), item).map(|(_, record)| record)).transpose()
+    }
+
+    async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
+        let mut ids = Vec::new();
+        for item in self.scan_records(true).await? {
+            ids.push(CheckoutId::new(Reader::new("record", &item).s("pk").map_err(storage)?).map_err(storage)?);
+        }
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+impl AwsShop {
+    /// Every checkout record (only the open ones if `open_only`), read with a paginated scan.
+    pub(crate) async fn scan_records(&self, open_only: bool) -> Result<Vec<Item>, StorageError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut scan = self
+                .dynamodb
+                .scan()
+                .table_name(self.names.checkouts_table())
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .expression_attribute_names("#sk", "sk")
+                .expression_attribute_values(":record", s(RECORD));
+            scan = if open_only {
+                scan.filter_expression("#sk = :record AND #open = :true")
+                    .expression_attribute_names("#open", "open")
+                    .expression_attribute_values(":true", AttributeValue::Bool(true))
+            } else {
+                scan.filter_expression("#sk = :record")
+            };
+            let page = scan.send().await.map_err(|e| StorageError::from(classify(&e)))?;
+            items.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => return Ok(items),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Journal for AwsShop {
+    async fn record(&self, id: &CheckoutId, entry: JournalEntry) -> Result<(), StorageError> {
+        for round in 0..ROUNDS {
+            pause(round).await;
+            let length = self.journal_length(id).await?;
+            let writes = self.journal_writes(id, length, std::slice::from_ref(&entry))?;
+            if let Written::Done = self.write(writes).await? {
+                return Ok(());
+            }
+        }
+        Err(StorageError(format!("journal of {id}: every append lost a race")))
+    }
+
+    async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
+        let mut entries = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .dynamodb
+                .query()
+                .table_name(self.names.checkouts_table())
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :step)")
+                .expression_attribute_values(":pk", s(id.as_str()))
+                .expression_attribute_values(":step", s("step#"))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StorageError::from(classify(&e)))?;
+            for item in page.items() {
+                let r = Reader::new(id.as_str(), item);
+                entries.push(JournalEntry {
+                    at_ms: r.n("at_ms").map_err(storage)?,
+                    step: r.s("step").map_err(storage)?.to_string(),
+                    outcome: r.s("outcome").map_err(storage)?.to_string(),
+                    phase: r.s("phase").map_err(storage)?.to_string(),
+                    attempt: u32::try_from(r.n("attempt").map_err(storage)?).map_err(storage)?,
+                });
+            }
+            match page.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => return Ok(entries),
+            }
+        }
+    }
+}

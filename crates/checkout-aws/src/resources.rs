@@ -1,0 +1,165 @@
+//! The one definition of the AWS resources a shop needs: two DynamoDB tables, the courier request
+//! queue with its dead-letter queue, and the courier notice topic. [`provision`] creates them
+//! (the tests and `checkout aws provision` call it); the deployment template is to be written
+//! from the same [`Definition`].
+
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_sqs::types::QueueAttributeName;
+
+use crate::failure::{describe, ConnectError};
+
+/// How many times the worker may receive a courier request before it goes to the dead-letter
+/// queue: a request the worker cannot read does not block the queue for ever.
+pub const MAX_RECEIVES: u32 = 5;
+
+/// How long a received courier request stays hidden from other workers, in seconds.
+pub const VISIBILITY_TIMEOUT_S: u32 = 30;
+
+/// The names of one shop's resources, all derived from one prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceNames {
+    pub prefix: String,
+}
+
+impl ResourceNames {
+    pub fn new(prefix: impl Into<String>) -> ResourceNames {
+        ResourceNames { prefix: prefix.into() }
+    }
+    pub fn ledger_table(&self) -> String {
+        format!("{}-ledger", self.prefix)
+    }
+    pub fn checkouts_table(&self) -> String {
+        format!("{}-checkouts", self.prefix)
+    }
+    pub fn courier_queue(&self) -> String {
+        format!("{}-courier-requests", self.prefix)
+    }
+    pub fn courier_dead_letters(&self) -> String {
+        format!("{}-courier-requests-dlq", self.prefix)
+    }
+    pub fn courier_topic(&self) -> String {
+        format!("{}-courier-notices", self.prefix)
+    }
+}
+
+/// A DynamoDB table: its name, and its key (partition key, and sort key if any), all strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub name: String,
+    pub partition_key: &'static str,
+    pub sort_key: Option<&'static str>,
+}
+
+/// Everything a shop needs, by name and shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Definition {
+    pub tables: Vec<Table>,
+    pub queue: String,
+    pub dead_letters: String,
+    pub max_receives: u32,
+    pub visibility_timeout_s: u32,
+    pub topic: String,
+}
+
+impl Definition {
+    pub fn of(names: &ResourceNames) -> Definition {
+        Definition {
+            tables: vec![
+                Table { name: names.ledger_table(), partition_key: "pk", sort_key: None },
+                Table { name: names.checkouts_table(), partition_key: "pk", sort_key: Some("sk") },
+            ],
+            queue: names.courier_queue(),
+            dead_letters: names.courier_dead_letters(),
+            max_receives: MAX_RECEIVES,
+            visibility_timeout_s: VISIBILITY_TIMEOUT_S,
+            topic: names.courier_topic(),
+        }
+    }
+}
+
+/// What [`provision`] did: the tables it created (the others existed), and every resource that is
+/// now in place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provisioned {
+    pub tables_created: Vec<String>,
+    pub in_place: Vec<String>,
+}
+
+/// Creates every resource of `names` that does not exist yet (tables on demand, so nothing needs
+/// sizing), and says which it made. Running it again changes nothing.
+pub async fn provision(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    sqs: &aws_sdk_sqs::Client,
+    sns: &aws_sdk_sns::Client,
+    names: &ResourceNames,
+) -> Result<Provisioned, ConnectError> {
+    let definition = Definition::of(names);
+    let mut done = Provisioned { tables_created: Vec::new(), in_place: Vec::new() };
+    for table in &definition.tables {
+        let exists = match dynamodb.describe_table().table_name(&table.name).send().await {
+            Ok(_) => true,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => false,
+            Err(e) => return Err(ConnectError::Unreachable(describe(&e))),
+        };
+        done.in_place.push(table.name.clone());
+        if exists {
+            continue;
+        }
+        let mut create = dynamodb.create_table().table_name(&table.name).billing_mode(BillingMode::PayPerRequest);
+        for (name, kind) in [(Some(table.partition_key), KeyType::Hash), (table.sort_key, KeyType::Range)] {
+            let Some(name) = name else { continue };
+            create = create
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(name)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .map_err(|e| ConnectError::Unreachable(e.to_string()))?,
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(name)
+                        .key_type(kind)
+                        .build()
+                        .map_err(|e| ConnectError::Unreachable(e.to_string()))?,
+                );
+        }
+        create.send().await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
+        done.tables_created.push(table.name.clone());
+    }
+
+    // CreateQueue and CreateTopic return the existing one when the attributes match.
+    let dead_letters =
+        sqs.create_queue().queue_name(&definition.dead_letters).send().await.map_err(|e| unreachable(&e))?;
+    let dead_letters_url = dead_letters.queue_url().unwrap_or_default();
+    let dead_letters_arn = sqs
+        .get_queue_attributes()
+        .queue_url(dead_letters_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| unreachable(&e))?
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .ok_or_else(|| ConnectError::Unreachable(format!("queue {} has no ARN", definition.dead_letters)))?;
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": dead_letters_arn,
+        "maxReceiveCount": definition.max_receives.to_string(),
+    });
+    sqs.create_queue()
+        .queue_name(&definition.queue)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .attributes(QueueAttributeName::VisibilityTimeout, definition.visibility_timeout_s.to_string())
+        .send()
+        .await
+        .map_err(|e| unreachable(&e))?;
+    done.in_place.push(definition.dead_letters.clone());
+    done.in_place.push(definition.queue.clone());
+    sns.create_topic().name(&definition.topic).send().await.map_err(|e| unreachable(&e))?;
+    done.in_place.push(definition.topic.clone());
+    Ok(done)
+}
+
+fn unreachable<E: std::error::Error + Send + Sync + 'static>(e: &E) -> ConnectError {
+    ConnectError::Unreachable(describe(e))
+}
