@@ -12,6 +12,8 @@ use checkout_ports::StorageError;
 pub enum ConnectError {
     #[error("{kind} {name} does not exist; create it first (`checkout aws provision`)")]
     Missing { kind: &'static str, name: String },
+    #[error("no AWS region is set: pass --region or set AWS_REGION")]
+    NoRegion,
     #[error("cannot reach AWS: {0}")]
     Unreachable(String),
 }

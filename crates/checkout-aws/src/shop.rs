@@ -83,13 +83,14 @@ pub struct AwsShop {
     pub(crate) queue_url: String,
     pub(crate) topic_arn: String,
     pub(crate) calls: Calls,
+    pub(crate) journal_lengths: crate::repository::JournalLengths,
 }
 
 /// The three clients, built from one configuration, each counting its calls into `calls`.
 pub async fn clients(
     endpoint: &Endpoint,
     calls: &Calls,
-) -> (aws_sdk_dynamodb::Client, aws_sdk_sqs::Client, aws_sdk_sns::Client) {
+) -> Result<(aws_sdk_dynamodb::Client, aws_sdk_sqs::Client, aws_sdk_sns::Client), ConnectError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(url) = &endpoint.url {
         loader = loader.endpoint_url(url);
@@ -102,6 +103,9 @@ pub async fn clients(
             loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"));
     }
     let shared = loader.load().await;
+    if shared.region().is_none() {
+        return Err(ConnectError::NoRegion);
+    }
     let dynamodb = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&shared).interceptor(calls.clone()).build(),
     );
@@ -109,7 +113,7 @@ pub async fn clients(
         aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&shared).interceptor(calls.clone()).build());
     let sns =
         aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&shared).interceptor(calls.clone()).build());
-    (dynamodb, sqs, sns)
+    Ok((dynamodb, sqs, sns))
 }
 
 fn failed(kind: &'static str, name: &str, failure: Failure) -> ConnectError {
@@ -124,7 +128,7 @@ impl AwsShop {
     /// topic is named here, once, not on every call.
     pub async fn connect(endpoint: &Endpoint) -> Result<AwsShop, ConnectError> {
         let calls = Calls::default();
-        let (dynamodb, sqs, sns) = clients(endpoint, &calls).await;
+        let (dynamodb, sqs, sns) = clients(endpoint, &calls).await?;
         let names = endpoint.names.clone();
         for table in [names.ledger_table(), names.checkouts_table()] {
             dynamodb
@@ -146,12 +150,12 @@ impl AwsShop {
             .to_string();
         let topic = names.courier_topic();
         let topic_arn = topic_arn_of(&sns, &topic).await?;
-        Ok(AwsShop { dynamodb, sqs, sns, names, queue_url, topic_arn, calls })
+        Ok(AwsShop { dynamodb, sqs, sns, names, queue_url, topic_arn, calls, journal_lengths: Default::default() })
     }
 
     /// Creates whatever of the endpoint's resources is missing (see [`crate::resources`]).
     pub async fn provision(endpoint: &Endpoint) -> Result<crate::resources::Provisioned, ConnectError> {
-        let (dynamodb, sqs, sns) = clients(endpoint, &Calls::default()).await;
+        let (dynamodb, sqs, sns) = clients(endpoint, &Calls::default()).await?;
         crate::resources::provision(&dynamodb, &sqs, &sns, &endpoint.names).await
     }
 

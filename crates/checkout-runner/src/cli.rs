@@ -2,7 +2,7 @@
 //! reports in plain lines; every failure reaches the user as one line and a non-zero exit.
 
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,7 +10,7 @@ use std::time::Instant;
 use checkout_domain::registry::Admission;
 use checkout_domain::{CheckoutState, Order, Outcome, Phase};
 use checkout_engine::{Engine, Policy};
-use checkout_ports::{CheckoutRepository, Clock, Journal, JournalEntry, ShopAdmin};
+use checkout_ports::{CheckoutRepository, Clock, Journal, JournalEntry, Shop, ShopAdmin};
 use checkout_sqlite::{Durability, SqliteShop};
 use clap::{Args, Parser, Subcommand};
 
@@ -21,7 +21,8 @@ use crate::drive::{drive_all, Runner};
 use crate::faults::{FaultRates, Faulty};
 use crate::worker::{run_in_process, WorkerBehaviour};
 
-/// Run the book shop's checkout saga on one machine, durably, in one SQLite file.
+/// Run the book shop's checkout saga durably: on one machine in one SQLite file, or on DynamoDB,
+/// SQS and SNS.
 #[derive(Debug, Parser)]
 #[command(name = "checkout", version)]
 pub struct Cli {
@@ -33,9 +34,8 @@ pub struct Cli {
 enum Command {
     /// Create the shop database (if new) and stock it from a catalog of books and customers.
     Init {
-        /// The shop's database file.
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        shop: ShopArgs,
         #[arg(long)]
         catalog: PathBuf,
     },
@@ -43,17 +43,15 @@ enum Command {
     Run(RunArgs),
     /// Show one checkout: its state, price, what it owes and what came back.
     Status {
-        /// The shop's database file.
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        shop: ShopArgs,
         /// A checkout id or an order id.
         id: String,
     },
     /// Show every step of one checkout.
     History {
-        /// The shop's database file.
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        shop: ShopArgs,
         /// A checkout id or an order id.
         id: String,
         /// Print the run as a Mermaid sequence diagram instead of a table.
@@ -65,9 +63,8 @@ enum Command {
     /// Run the courier worker as its own process: take requests from the shop's queue and
     /// answer the server over HTTP.
     Courier {
-        /// The shop's database file.
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        shop: ShopArgs,
         /// The server's address, e.g. http://127.0.0.1:8080.
         #[arg(long)]
         url: String,
@@ -84,21 +81,127 @@ enum Command {
     },
     /// Check the saga's invariants on the shop's data; fails naming every offending order.
     Audit {
-        /// The shop's database file.
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        shop: ShopArgs,
         /// Also count a checkout that has not ended as a finding.
         #[arg(long)]
         all_ended: bool,
     },
+    /// Set up the shop's resources on AWS (or on an AWS-protocol server such as moto).
+    Aws {
+        #[command(subcommand)]
+        command: AwsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AwsCommand {
+    /// Create the shop's DynamoDB tables, SQS queues and SNS topic, those that do not exist yet.
+    Provision {
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+}
+
+/// Where the shop is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    /// One SQLite file (`--db`).
+    Sqlite,
+    /// DynamoDB, SQS and SNS (`--endpoint-url`, `--region`, `--prefix`, or the usual AWS
+    /// environment variables).
+    Aws,
+}
+
+/// The shop on AWS: where, and the names of its resources.
+#[derive(Clone, Debug, Args)]
+struct AwsArgs {
+    /// An AWS-protocol endpoint (moto, LocalStack); without it, AWS itself (or AWS_ENDPOINT_URL).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// The AWS region; without it, the region the AWS configuration names (AWS_REGION).
+    #[arg(long)]
+    region: Option<String>,
+    /// The prefix of the shop's tables, queues and topic.
+    #[arg(long, default_value = "checkout")]
+    prefix: String,
+}
+
+impl AwsArgs {
+    fn endpoint(&self) -> checkout_aws::Endpoint {
+        checkout_aws::Endpoint {
+            url: self.endpoint_url.clone(),
+            region: self.region.clone(),
+            names: checkout_aws::ResourceNames::new(self.prefix.clone()),
+            test_credentials: false,
+        }
+    }
+}
+
+/// Which shop a command works on.
+#[derive(Clone, Debug, Args)]
+struct ShopArgs {
+    /// Where the shop is kept.
+    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+    backend: Backend,
+    /// The shop's database file (the sqlite backend).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+/// A shop opened on one backend or the other.
+enum Opened {
+    Sqlite(SqliteShop),
+    Aws(checkout_aws::AwsShop),
+}
+
+/// Runs `$body` with `$shop` bound to the opened shop, whichever backend it is on.
+macro_rules! with_shop {
+    ($opened:expr, $shop:ident => $body:expr) => {
+        match $opened {
+            Opened::Sqlite($shop) => $body,
+            Opened::Aws($shop) => $body,
+        }
+    };
+}
+
+impl ShopArgs {
+    /// Opens the shop; `create` makes a new SQLite file (AWS resources are made by
+    /// `checkout aws provision`).
+    async fn open(&self, create: bool, durability: Durability) -> Result<Opened, Failure> {
+        match self.backend {
+            Backend::Sqlite => {
+                let db = self.db.as_ref().ok_or_else(|| Failure("--db is needed with the sqlite backend".into()))?;
+                Ok(Opened::Sqlite(SqliteShop::open(db, create, durability).map_err(fail)?))
+            }
+            Backend::Aws => {
+                if self.db.is_some() {
+                    return Err(Failure("--db names a SQLite file; the aws backend does not use one".into()));
+                }
+                Ok(Opened::Aws(checkout_aws::AwsShop::connect(&self.aws.endpoint()).await.map_err(fail)?))
+            }
+        }
+    }
+
+    /// The shop, as a line of output names it.
+    fn describe(&self) -> String {
+        match (self.backend, &self.db) {
+            (Backend::Sqlite, Some(db)) => db.display().to_string(),
+            (Backend::Sqlite, None) => "(no database)".into(),
+            (Backend::Aws, _) => {
+                format!("the {} shop on {}", self.aws.prefix, self.aws.endpoint_url.as_deref().unwrap_or("AWS"))
+            }
+        }
+    }
 }
 
 /// What every command that drives checkouts needs: the shop, its clock and the faults.
 #[derive(Debug, Args)]
 struct DriveArgs {
-    /// The shop's database file.
-    #[arg(long)]
-    db: PathBuf,
+    #[command(flatten)]
+    shop: ShopArgs,
     /// Acknowledge a step once SQLite handed it to the OS, without waiting for fsync.
     #[arg(long)]
     no_fsync: bool,
@@ -197,41 +300,49 @@ pub fn main() -> std::process::ExitCode {
 /// Runs one command; `Ok(false)` when it ran but found something wrong.
 async fn execute(command: Command) -> Result<bool, Failure> {
     match command {
-        Command::Init { db, catalog } => {
+        Command::Init { shop: args, catalog } => {
             let catalog = Catalog::read(&catalog).map_err(fail)?;
-            let shop = SqliteShop::open(&db, true, Durability::Fsync).map_err(fail)?;
-            catalog.apply(&shop).await.map_err(fail)?;
-            println!("{}: {} books, {} customers", db.display(), catalog.books.len(), catalog.customers.len());
+            with_shop!(args.open(true, Durability::Fsync).await?, shop => catalog.apply(&shop).await.map_err(fail)?);
+            println!("{}: {} books, {} customers", args.describe(), catalog.books.len(), catalog.customers.len());
             Ok(true)
         }
-        Command::Run(args) => run(args).await,
-        Command::Serve(args) => serve(args).await,
-        Command::Courier { db, url, delay_ms, failure_rate, loss_rate, seed } => {
-            let shop = open(&db)?;
+        Command::Run(args) => {
+            with_shop!(args.shop.shop.open(false, durability(&args.shop)).await?, shop => run(shop, args).await)
+        }
+        Command::Serve(args) => {
+            with_shop!(args.shop.shop.open(false, durability(&args.shop)).await?, shop => serve(shop, args).await)
+        }
+        Command::Courier { shop: args, url, delay_ms, failure_rate, loss_rate, seed } => {
             let behaviour = WorkerBehaviour { delay_ms, failure_rate, loss_rate };
-            crate::worker::run_over_http(shop, url, behaviour, seed).await.map_err(fail)?;
+            with_shop!(args.open(false, Durability::Fsync).await?, shop => {
+                crate::worker::run_over_http(shop, url, behaviour, seed).await.map_err(fail)?
+            });
             Ok(true)
         }
-        Command::Status { db, id } => {
-            let shop = open(&db)?;
-            let checkout = find(&shop, &id).await?;
-            print_status(&shop, &checkout).await?;
+        Command::Status { shop: args, id } => {
+            with_shop!(args.open(false, Durability::Fsync).await?, shop => {
+                let checkout = find(&shop, &id).await?;
+                print_status(&shop, &checkout).await?;
+            });
             Ok(true)
         }
-        Command::History { db, id, mermaid } => {
-            let shop = open(&db)?;
-            let checkout = find(&shop, &id).await?;
-            let history = shop.history(checkout.id()).await.map_err(fail)?;
-            if mermaid {
-                print!("{}", mermaid_history(&checkout, &history));
-            } else {
-                print_history(&history);
-            }
+        Command::History { shop: args, id, mermaid } => {
+            with_shop!(args.open(false, Durability::Fsync).await?, shop => {
+                let checkout = find(&shop, &id).await?;
+                let history = shop.history(checkout.id()).await.map_err(fail)?;
+                if mermaid {
+                    print!("{}", mermaid_history(&checkout, &history));
+                } else {
+                    print_history(&history);
+                }
+            });
             Ok(true)
         }
-        Command::Audit { db, all_ended } => {
-            let shop = open(&db)?;
-            let report = audit(&shop, ScaledClock::new(1).now_ms(), all_ended).await.map_err(fail)?;
+        Command::Audit { shop: args, all_ended } => {
+            let now = ScaledClock::new(1).now_ms();
+            let report = with_shop!(args.open(false, Durability::Fsync).await?, shop => {
+                audit(&shop, now, all_ended).await.map_err(fail)?
+            });
             let phases: Vec<String> = report.phases.iter().map(|(phase, n)| format!("{phase} {n}")).collect();
             println!("checkouts: {}", if phases.is_empty() { "none".to_string() } else { phases.join(", ") });
             for finding in &report.findings {
@@ -244,23 +355,35 @@ async fn execute(command: Command) -> Result<bool, Failure> {
             }
             Ok(report.passed())
         }
+        Command::Aws { command: AwsCommand::Provision { aws } } => {
+            let endpoint = aws.endpoint();
+            let done = checkout_aws::AwsShop::provision(&endpoint).await.map_err(fail)?;
+            for name in &done.in_place {
+                let made = if done.tables_created.contains(name) { "created" } else { "in place" };
+                println!("{name}: {made}");
+            }
+            Ok(true)
+        }
     }
 }
 
-fn open(db: &Path) -> Result<SqliteShop, Failure> {
-    SqliteShop::open(db, false, Durability::Fsync).map_err(fail)
+fn durability(args: &DriveArgs) -> Durability {
+    if args.no_fsync {
+        Durability::NoFsync
+    } else {
+        Durability::Fsync
+    }
 }
 
 /// The checkout named by `id` (its own id or its order's).
-async fn find(shop: &SqliteShop, id: &str) -> Result<CheckoutState, Failure> {
+async fn find<S: Shop>(shop: &S, id: &str) -> Result<CheckoutState, Failure> {
     crate::lookup::find_checkout(shop, id)
         .await
         .map_err(fail)?
         .ok_or_else(|| Failure(format!("no checkout or order {id:?} in this shop")))
 }
 
-async fn run(args: RunArgs) -> Result<bool, Failure> {
-    let shop = open(&args.shop.db)?;
+async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
     let file = std::fs::File::open(&args.orders)
         .map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
     let (mut admitted, mut again, mut invalid) = (0, 0, 0);
@@ -292,8 +415,7 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
         unfinished.len()
     );
 
-    drop(shop);
-    let runner = runner(&args.shop)?;
+    let runner = runner(shop, &args.shop);
     let worker = tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
 
     let progress = indicatif::ProgressBar::new(unfinished.len() as u64);
@@ -344,14 +466,12 @@ async fn run(args: RunArgs) -> Result<bool, Failure> {
 }
 
 /// The runner over the shop, with the faults asked for.
-fn runner(args: &DriveArgs) -> Result<Arc<Runner<Faulty<SqliteShop>>>, Failure> {
-    let durability = if args.no_fsync { Durability::NoFsync } else { Durability::Fsync };
-    let shop = SqliteShop::open(&args.db, false, durability).map_err(fail)?;
+fn runner<S: Shop>(shop: S, args: &DriveArgs) -> Arc<Runner<Faulty<S>>> {
     let faults = &args.faults;
     let rates = FaultRates { transient: faults.transient, lost_reply: faults.lost_replies, decline: faults.declines };
     let engine = Engine::new(Policy::default(), args.seed);
     let shop = Arc::new(Faulty::new(shop, rates, args.seed));
-    Ok(Arc::new(Runner::new(shop, engine, ScaledClock::new(args.clock_speed))))
+    Arc::new(Runner::new(shop, engine, ScaledClock::new(args.clock_speed)))
 }
 
 fn behaviour(faults: &FaultArgs) -> WorkerBehaviour {
@@ -362,8 +482,8 @@ fn behaviour(faults: &FaultArgs) -> WorkerBehaviour {
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<bool, Failure> {
-    let runner = runner(&args.shop)?;
+async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, Failure> {
+    let runner = runner(shop, &args.shop);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -376,7 +496,7 @@ async fn serve(args: ServeArgs) -> Result<bool, Failure> {
         tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
     }
     let address = listener.local_addr().map_err(fail)?;
-    println!("serving {} on http://{address} ({resumed} checkouts resumed)", args.shop.db.display());
+    println!("serving {} on http://{address} ({resumed} checkouts resumed)", args.shop.shop.describe());
     axum::serve(listener, crate::serve::router(runner))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -386,7 +506,7 @@ async fn serve(args: ServeArgs) -> Result<bool, Failure> {
     Ok(true)
 }
 
-async fn print_status(shop: &SqliteShop, checkout: &CheckoutState) -> Result<(), Failure> {
+async fn print_status<S: Shop>(shop: &S, checkout: &CheckoutState) -> Result<(), Failure> {
     let held = shop.held(checkout.id()).await.map_err(fail)?;
     let order = checkout.order();
     let mut out = std::io::stdout().lock();
