@@ -3,12 +3,21 @@
 It prints `ready <port>` once it listens, and exits when its standard input closes: a test
 process that starts it and dies, however it dies, takes the server with it.
 
+Two changes to how moto serves, neither to what it answers:
+
 Requests are served one at a time. moto applies a DynamoDB transaction's conditions and writes
 in plain Python with no lock of its own, so two requests served at once could interleave inside
 one transaction, which DynamoDB never does; serving them in turn keeps its promise. Clients
 still interleave between requests, which is the concurrency the tests are about.
+
+A transaction backs up only the items it names. moto backs up every table a transaction touches,
+whole, once per item it names, to roll back a cancelled one; so each transaction costs time in
+proportion to the tables, and a run of a few hundred checkouts slows to a crawl. Backing up the
+named items (the only ones a transaction can change) and restoring them on cancellation rolls back
+exactly as before.
 """
 
+import os
 import sys
 import threading
 
@@ -23,6 +32,65 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
     create_backend_app,
 )
 from werkzeug.serving import make_server  # noqa: E402
+import copy  # noqa: E402
+
+import moto.dynamodb.models as dynamodb_models  # noqa: E402
+from moto.dynamodb.models.table import Table  # noqa: E402
+
+
+class _TablesNotCopied:
+    """moto's `copy` module, except that a deep copy of a whole table is the table itself."""
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        if isinstance(value, Table):
+            return value
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+
+def _key_of(backend, op):
+    if "Key" in op:
+        return op["Key"]
+    table = backend.get_table(op["TableName"])
+    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    return key
+
+
+def _backing_up_named_items(transact_write_items):
+    def wrapped(self, transact_items):
+        backups = []
+        try:
+            for entry in transact_items:
+                _, op = next(iter(entry.items()))
+                key = _key_of(self, op)
+                current = self.get_item(op["TableName"], key)
+                backups.append((op["TableName"], key, None if current is None else current.to_json()["Attributes"]))
+        except Exception:
+            # A malformed transaction or a missing table: moto's own code says so.
+            backups = []
+        try:
+            return transact_write_items(self, transact_items)
+        except Exception:
+            for table_name, key, attributes in reversed(backups):
+                if attributes is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, attributes)
+            raise
+
+    return wrapped
+
+
+dynamodb_models.copy = _TablesNotCopied()
+dynamodb_models.DynamoDBBackend.transact_write_items = _backing_up_named_items(
+    dynamodb_models.DynamoDBBackend.transact_write_items
+)
 
 
 def main() -> None:
@@ -37,6 +105,8 @@ def main() -> None:
     server = make_server("127.0.0.1", 0, serialized, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"ready {server.server_port}", flush=True)
+    # The starter reads that one line and may close the pipe: nothing more goes to it.
+    sys.stdout = open(os.devnull, "w")
     sys.stdin.read()
     server.shutdown()
 

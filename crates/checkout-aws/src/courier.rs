@@ -79,9 +79,7 @@ impl CourierInbox for AwsShop {
                 .await
                 .map_err(|e| StorageError::from(classify(&e)))?;
             let messages = received.messages();
-            if messages.is_empty() {
-                break;
-            }
+            let drained = messages.len() < batch as usize;
             let mut done = Vec::new();
             for (i, message) in messages.iter().enumerate() {
                 // A request the worker cannot read is left for the dead-letter queue.
@@ -103,6 +101,10 @@ impl CourierInbox for AwsShop {
                     .send()
                     .await
                     .map_err(|e| StorageError::from(classify(&e)))?;
+            }
+            // Fewer than asked for: the queue has nothing more now; no need to ask again.
+            if drained {
+                break;
             }
         }
         Ok(taken)

@@ -49,11 +49,16 @@ fn python() -> Result<PathBuf, MotoError> {
 impl MotoServer {
     /// Starts a new server.
     pub fn start() -> Result<MotoServer, MotoError> {
+        // moto logs every request; the log is kept for a failing test to be looked into.
+        let logs = root().join("target/aws-local");
+        std::fs::create_dir_all(&logs).map_err(|e| MotoError::Start(e.to_string()))?;
+        let log = std::fs::File::create(logs.join(format!("moto-{}.log", std::process::id())))
+            .map_err(|e| MotoError::Start(e.to_string()))?;
         let mut child = Command::new(python()?)
             .arg(root().join("scripts/aws-local/moto_server.py"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .map_err(|e| MotoError::Start(e.to_string()))?;
         let stdout = child.stdout.take().ok_or_else(|| MotoError::Start("no output".into()))?;

@@ -49,9 +49,12 @@ impl Intercept for Calls {
         "CallCounter"
     }
 
-    fn read_before_execution(
+    // Counted once per call, however often it is retried: the operation's metadata is in the
+    // configuration by the time the request is serialized (not yet when execution starts).
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(metadata) = cfg.load::<Metadata>() {
@@ -60,15 +63,6 @@ impl Intercept for Calls {
                 *counts.entry(format!("{service}:{}", metadata.name())).or_default() += 1;
             }
         }
-        Ok(())
-    }
-
-    fn read_after_execution(
-        &self,
-        _context: &aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
         Ok(())
     }
 }
