@@ -99,3 +99,67 @@ impl From<Failure> for StorageError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The mapping, on errors built with the SDK's own constructors (no server).
+
+    use aws_sdk_dynamodb::config::http::HttpResponse;
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    type Error = SdkError<TransactWriteItemsError, HttpResponse>;
+
+    fn service(code: &str, status: u16) -> Error {
+        let error = TransactWriteItemsError::generic(ErrorMetadata::builder().code(code).message("said so").build());
+        let raw = HttpResponse::new(StatusCode::try_from(status).expect("a status"), SdkBody::empty());
+        SdkError::service_error(error, raw)
+    }
+
+    #[test]
+    fn throttling_means_not_done() {
+        for code in ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"] {
+            let failure = classify(&service(code, 400));
+            assert!(matches!(&failure, Failure::NotDone(line) if line.contains(code)), "{code}: {failure:?}");
+            assert!(matches!(CallError::from(failure), CallError::NotDone(_)));
+        }
+    }
+
+    #[test]
+    fn server_errors_timeouts_and_lost_connections_may_have_happened() {
+        let cases: Vec<Error> = vec![
+            service("InternalServerError", 500),
+            service("ServiceUnavailable", 503),
+            SdkError::timeout_error("no answer within 3 s"),
+            SdkError::dispatch_failure(ConnectorError::io("connection reset".into())),
+        ];
+        for error in cases {
+            let failure = classify(&error);
+            assert!(matches!(failure, Failure::Unknown(_)), "{error:?}: {failure:?}");
+            assert!(matches!(CallError::from(failure), CallError::Unknown(_)));
+        }
+    }
+
+    #[test]
+    fn a_missing_table_is_named_and_a_request_never_sent_is_not_done() {
+        let failure = classify(&service("ResourceNotFoundException", 400));
+        assert!(
+            matches!(&failure, Failure::Missing(line) if line.contains("ResourceNotFoundException")),
+            "{failure:?}"
+        );
+        let unsent: Error = SdkError::construction_failure("no region");
+        assert!(matches!(classify(&unsent), Failure::NotDone(_)));
+    }
+
+    #[test]
+    fn every_failure_is_one_line() {
+        let error = service("ValidationException", 400);
+        assert!(!describe(&error).contains('\n'));
+        assert_eq!(StorageError::from(classify(&error)).to_string().lines().count(), 1);
+    }
+}

@@ -62,4 +62,4 @@ mod shop;
 
 pub use failure::ConnectError;
 pub use resources::ResourceNames;
-pub use shop::{AwsShop, Calls, Endpoint};
+pub use shop::{clients, AwsShop, Calls, Endpoint};

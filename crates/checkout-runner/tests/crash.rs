@@ -16,11 +16,12 @@ fn scratch(name: &str) -> PathBuf {
     common::scratch("crash", name)
 }
 
-/// A shop of 8 books (30 copies each, fewer than the orders ask for) and 12 customers, some too
-/// poor for what they order.
+/// A shop of 8 books (for 1,500 orders, 120 copies each: fewer than the orders ask for) and 12
+/// customers, some too poor for what they order.
 fn write_shop(catalog: &Path, orders: &Path, count: usize) {
+    let copies = count * 2 / 25;
     let books: Vec<String> = (0..8)
-        .map(|b| format!(r#"{{"id":"b-{b}","title":"Book {b}","stock":120,"price":{}}}"#, 500 + 250 * b))
+        .map(|b| format!(r#"{{"id":"b-{b}","title":"Book {b}","stock":{copies},"price":{}}}"#, 500 + 250 * b))
         .collect();
     let customers: Vec<String> = (0..12)
         .map(|u| {
