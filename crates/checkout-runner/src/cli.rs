@@ -496,7 +496,8 @@ async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, Failure> {
         tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
     }
     let address = listener.local_addr().map_err(fail)?;
-    println!("serving {} on http://{address} ({resumed} checkouts resumed)", args.shop.shop.describe());
+    // The listening address comes first: scripts and tests read the first URL on the line.
+    println!("serving on http://{address} ({}; {resumed} checkouts resumed)", args.shop.shop.describe());
     axum::serve(listener, crate::serve::router(runner))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

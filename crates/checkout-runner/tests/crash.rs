@@ -5,12 +5,12 @@
 //! backends: 1,500 orders in one SQLite file, and 500 on DynamoDB, SQS and SNS in moto server.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 mod common;
 
-use common::BIN;
+use common::Shop;
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("crash", name)
@@ -45,25 +45,11 @@ fn write_shop(catalog: &Path, orders: &Path, count: usize) {
     std::fs::write(orders, lines.join("\n") + "\n").unwrap();
 }
 
-/// Which shop the runs work on: the arguments that name it, and how fast the saga's clock runs
-/// (slower where each step takes longer, so the courier deadline still leaves time to answer).
-struct Shop {
-    args: Vec<String>,
-    clock_speed: &'static str,
-}
-
-impl Shop {
-    fn checkout(&self, command: &str, args: &[&str]) -> Command {
-        let mut process = Command::new(BIN);
-        process.arg(command).args(&self.args).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-        // moto accepts any credentials; the real chain would look for a profile.
-        process.env("AWS_ACCESS_KEY_ID", "test").env("AWS_SECRET_ACCESS_KEY", "test");
-        process
-    }
-
-    fn run(&self, orders: &str, seed: &str, in_flight: &str) -> Command {
-        self.checkout("run", &run_args(orders, seed, self.clock_speed, in_flight))
-    }
+/// `checkout run` on `shop` with every kind of fault.
+fn run(shop: &Shop, clock_speed: &str, orders: &str, seed: &str, in_flight: &str) -> Command {
+    let mut command = shop.command("run");
+    command.args(run_args(orders, seed, clock_speed, in_flight));
+    command
 }
 
 fn run_args<'a>(orders: &'a str, seed: &'a str, clock_speed: &'a str, in_flight: &'a str) -> Vec<&'a str> {
@@ -96,41 +82,21 @@ fn text(output: &Output) -> String {
 
 #[test]
 fn killed_and_restarted_runs_lose_nothing_in_sqlite() {
-    let db = scratch("shop.db");
-    let shop = Shop { args: vec!["--db".into(), db.to_str().unwrap().into()], clock_speed: "2000" };
-    killed_and_restarted_runs_lose_nothing(&shop, "sqlite", 1_500);
+    killed_and_restarted_runs_lose_nothing(&Shop::sqlite(&scratch("shop.db")), "2000", "sqlite", 1_500);
 }
 
+/// On moto each step takes longer, so the saga's clock runs slower: the courier deadline must
+/// still leave the worker time to answer.
 #[test]
 fn killed_and_restarted_runs_lose_nothing_on_aws() {
-    let endpoint = checkout_aws::moto::MotoServer::shared().fresh_endpoint();
-    let aws = vec![
-        "--endpoint-url".to_string(),
-        endpoint.url.clone().unwrap(),
-        "--region".into(),
-        "us-east-1".into(),
-        "--prefix".into(),
-        endpoint.names.prefix.clone(),
-    ];
-    // `aws provision` takes the AWS flags after its subcommand.
-    let output = Command::new(BIN)
-        .args(["aws", "provision"])
-        .args(&aws)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    let mut args = vec!["--backend".to_string(), "aws".into()];
-    args.extend(aws);
-    killed_and_restarted_runs_lose_nothing(&Shop { args, clock_speed: "100" }, "aws", 500);
+    killed_and_restarted_runs_lose_nothing(&Shop::aws(), "100", "aws", 500);
 }
 
-fn killed_and_restarted_runs_lose_nothing(shop: &Shop, name: &str, count: usize) {
+fn killed_and_restarted_runs_lose_nothing(shop: &Shop, clock_speed: &str, name: &str, count: usize) {
     let (catalog, orders) = (scratch(&format!("{name}-catalog.json")), scratch(&format!("{name}-orders.jsonl")));
     write_shop(&catalog, &orders, count);
     let orders = orders.to_str().unwrap();
-    let init = shop.checkout("init", &["--catalog", catalog.to_str().unwrap()]).output().unwrap();
+    let init = shop.command("init").args(["--catalog", catalog.to_str().unwrap()]).output().unwrap();
     assert!(init.status.success(), "{}", text(&init));
 
     // Few checkouts in flight, so that each run is killed with most of the work still ahead.
@@ -141,28 +107,28 @@ fn killed_and_restarted_runs_lose_nothing(shop: &Shop, name: &str, count: usize)
             break;
         }
         let seed = round.to_string();
-        let mut child = shop.run(orders, &seed, "8").spawn().unwrap();
+        let mut child = run(shop, clock_speed, orders, &seed, "8").spawn().unwrap();
         std::thread::sleep(Duration::from_millis(rng.u64(60..350)));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL: no chance to tidy up.
             kills += 1;
         }
         let _ = child.wait_with_output().unwrap();
-        let audit = shop.checkout("audit", &[]).output().unwrap();
+        let audit = shop.command("audit").output().unwrap();
         assert!(audit.status.success(), "after round {round}, mid-run:\n{}", text(&audit));
     }
     assert_eq!(kills, 6, "every run ended before it could be killed");
 
     // Two runners at once on the same shop: each checkout is advanced by one of them.
-    let first = shop.run(orders, "100", "48").spawn().unwrap();
-    let second = shop.run(orders, "200", "48").spawn().unwrap();
+    let first = run(shop, clock_speed, orders, "100", "48").spawn().unwrap();
+    let second = run(shop, clock_speed, orders, "200", "48").spawn().unwrap();
     let (first, second) = (first.wait_with_output().unwrap(), second.wait_with_output().unwrap());
     let both = format!("{}\n{}", text(&first), text(&second));
 
     // Whatever either left (a checkout the other took over stops there), one more run finishes.
-    let last = shop.run(orders, "300", "48").output().unwrap();
+    let last = run(shop, clock_speed, orders, "300", "48").output().unwrap();
     assert!(last.status.success(), "the final run:\n{}\n(before it:\n{both})", text(&last));
-    let audit = shop.checkout("audit", &["--all-ended"]).output().unwrap();
+    let audit = shop.command("audit").arg("--all-ended").output().unwrap();
     let report = text(&audit);
     assert!(audit.status.success(), "{report}");
     println!("{}\n{report}", text(&last));
