@@ -10,7 +10,7 @@ use checkout_aws::AwsShop;
 use checkout_domain::registry::Admission;
 use checkout_domain::{BookId, CheckoutId, Money, Order, Outcome, UserId};
 use checkout_engine::{Engine, Policy};
-use checkout_ports::{CheckoutRepository, CourierInbox, ShopAdmin};
+use checkout_ports::{CheckoutRepository, CourierInbox, CourierQueue, ShopAdmin};
 use checkout_runner::clock::ScaledClock;
 use checkout_runner::drive::{drive_all, CourierAnswer, Runner};
 use checkout_runner::worker::{answer, run_in_process, WorkerBehaviour};
@@ -179,4 +179,41 @@ async fn aws_calls_per_checkout() {
     assert_eq!(per_service(&happy_calls, "sqs"), 3, "{happy_calls:?}");
     assert_eq!(per_service(&happy_calls, "sns"), 1, "{happy_calls:?}");
     assert_eq!(per_service(&declined_calls, "sqs") + per_service(&declined_calls, "sns"), 0, "{declined_calls:?}");
+}
+
+/// SQS delivers at least once: the worker gets the same courier request twice and answers both
+/// times. The checkout takes the first answer; the second, for a wait already over, changes
+/// nothing: one courier, one notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_courier_request_delivered_twice_has_one_effect() {
+    let shop = fresh_shop().await;
+    shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(900)).await.unwrap();
+    shop.open_customer(&UserId::new("u-1").unwrap(), 10_000, 0).await.unwrap();
+    let runner = runner(shop.clone());
+    let id = shop.admit(&order(1, "b-1", "u-1", false), CheckoutId::new("ck-twice").unwrap()).await.unwrap();
+    let id = id.checkout().clone();
+    let courier = {
+        let runner = Arc::clone(&runner);
+        tokio::spawn(async move {
+            runner.courier_request_sent(Duration::from_secs(30)).await;
+            let shop = runner.shop();
+            let first = shop.take(10).await.unwrap();
+            assert_eq!(first.len(), 1);
+            shop.send(&first[0]).await.unwrap(); // the redelivery
+            let second = shop.take(10).await.unwrap();
+            assert_eq!(second, first, "the same request again");
+            let mut rng = fastrand::Rng::with_seed(1);
+            for request in first.into_iter().chain(second) {
+                let decision = answer(&request, &mut rng, WorkerBehaviour::default()).expect("none lost");
+                runner.deliver(request.token, decision);
+            }
+        })
+    };
+    assert_eq!(runner.drive(&id).await.unwrap(), Outcome::Dispatched);
+    courier.await.unwrap();
+    let history = checkout_ports::Journal::history(&shop, &id).await.unwrap();
+    let steps = |name: &str| history.iter().filter(|e| e.step == name).count();
+    assert_eq!((steps("courier-reply"), steps("notify-courier")), (1, 1), "{history:?}");
+    assert_eq!(shop.calls().snapshot().get("sns:Publish"), Some(&1), "one notice published");
+    audit_passes(&shop).await;
 }
