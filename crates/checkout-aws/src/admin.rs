@@ -39,28 +39,15 @@ impl AwsShop {
         update.send().await.map(|_| ()).map_err(|e| StorageError::from(classify(&e)))
     }
 
-    /// Every item of the ledger table whose key starts with `prefix`, by a paginated scan.
+    /// Every item of the ledger table whose key starts with `prefix`.
     async fn scan_ledger(&self, prefix: &str) -> Result<Vec<Item>, StorageError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .dynamodb
-                .scan()
-                .table_name(self.names.ledger_table())
-                .consistent_read(true)
-                .filter_expression("begins_with(pk, :prefix)")
-                .expression_attribute_values(":prefix", s(prefix))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StorageError::from(classify(&e)))?;
-            items.extend(page.items().iter().cloned());
-            match page.last_evaluated_key() {
-                Some(key) => start = Some(key.clone()),
-                None => return Ok(items),
-            }
-        }
+        let scan = self
+            .dynamodb
+            .scan()
+            .table_name(self.names.ledger_table())
+            .filter_expression("begins_with(pk, :prefix)")
+            .expression_attribute_values(":prefix", s(prefix));
+        Ok(crate::transact::scan_all(scan).await?)
     }
 }
 
@@ -83,24 +70,7 @@ impl ShopAdmin for AwsShop {
             let (balance, held) = (r.n("balance").map_err(storage)?, r.n("held").map_err(storage)?);
             let mut parts = pk.splitn(3, '#').skip(1);
             let (ledger, id) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-            match ledger {
-                "stock" => {
-                    let book = BookId::new(id).map_err(storage)?;
-                    balances.held.stock.insert(book.clone(), held);
-                    balances.stock.insert(book, balance);
-                }
-                "funds" => {
-                    let user = UserId::new(id).map_err(storage)?;
-                    balances.held.funds.insert(user.clone(), held);
-                    balances.funds.insert(user, balance);
-                }
-                "points" => {
-                    let user = UserId::new(id).map_err(storage)?;
-                    balances.held.points.insert(user.clone(), held);
-                    balances.points.insert(user, balance);
-                }
-                other => return Err(StorageError(format!("corrupt item {pk}: unknown ledger {other:?}"))),
-            }
+            balances.add(ledger, id, balance, held).map_err(|e| StorageError(format!("corrupt item {pk}: {e}")))?;
         }
         Ok(balances)
     }

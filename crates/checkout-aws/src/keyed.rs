@@ -16,8 +16,9 @@ use checkout_domain::{Points, Quantity};
 use checkout_memory::{answers, Inventory, Store, Stores};
 use checkout_ports::{PaymentService, PointsStore, PortError, StockStore};
 
-use crate::failure::{classify, describe};
+use crate::failure::classify;
 use crate::items::{n, s, signed, Corrupt, Item, Reader};
+use crate::transact::{self, Written};
 use crate::AwsShop;
 
 /// How many times a command is decided again after its transaction lost a race, before the call
@@ -137,13 +138,6 @@ fn unknown(what: impl std::fmt::Display) -> PortError {
 
 fn built<T>(result: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, PortError> {
     result.map_err(|e| PortError::Call(CallError::NotDone(format!("a request could not be built: {e}"))))
-}
-
-/// What became of one transaction.
-enum Written {
-    Done,
-    /// A condition failed or another transaction was in the way: decide again.
-    Lost,
 }
 
 impl AwsShop {
@@ -361,32 +355,8 @@ impl AwsShop {
                 .item("order", s(order.id().as_str()));
             writes.push(TransactWriteItem::builder().put(built(put.build())?).build());
         }
-        let written = self.transact(writes).await?;
+        let written = transact::write(&self.dynamodb, writes).await.map_err(|e| PortError::Call(e.into()))?;
         Ok((event, written))
-    }
-
-    /// Runs one write transaction; a lost race is an answer, not an error.
-    async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<Written, PortError> {
-        match self.dynamodb.transact_write_items().set_transact_items(Some(writes)).send().await {
-            Ok(_) => Ok(Written::Done),
-            Err(e) => {
-                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
-                    cancelled,
-                )) = e.as_service_error()
-                {
-                    let codes: Vec<&str> = cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
-                    if codes.iter().all(|c| matches!(*c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-                        return Ok(Written::Lost);
-                    }
-                    return Err(PortError::Call(CallError::NotDone(format!(
-                        "transaction cancelled ({}): {}",
-                        codes.join(", "),
-                        describe(&e)
-                    ))));
-                }
-                Err(PortError::Call(classify(&e).into()))
-            }
-        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! Where things are: [`resources`] is the one definition of the tables, queues and topic (used by
 //! the tests, `checkout aws provision` and the deployment template); [`keyed`] runs the keyed
 //! commands; [`repository`] keeps checkouts; [`courier`] is the queue and the topic; [`admin`]
-//! stocks the shop and reads it back; [`failure`] sorts the SDK's errors; [`moto`] starts moto
+//! stocks the shop and reads it back; [`failure`] sorts the SDK's errors; [`transact`] runs write transactions and scans; [`moto`] starts moto
 //! server for tests.
 //!
 //! # How a keyed command runs
@@ -59,6 +59,7 @@ pub mod moto;
 pub mod repository;
 pub mod resources;
 mod shop;
+pub mod transact;
 
 pub use failure::ConnectError;
 pub use resources::ResourceNames;

@@ -12,8 +12,9 @@ use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::{CheckoutId, CheckoutState, Order};
 use checkout_ports::{AdmitError, CheckoutRepository, Journal, JournalEntry, SaveError, StorageError};
 
-use crate::failure::{classify, describe};
+use crate::failure::classify;
 use crate::items::{n, s, Item, Reader};
+use crate::transact::{self, Written};
 use crate::AwsShop;
 
 /// How many times a call is read and decided again after losing a race.
@@ -54,12 +55,6 @@ impl JournalLengths {
             lengths.remove(id);
         }
     }
-}
-
-/// What became of one write transaction.
-enum Written {
-    Done,
-    Lost,
 }
 
 async fn pause(round: u32) {
@@ -107,21 +102,7 @@ impl AwsShop {
     }
 
     async fn write(&self, writes: Vec<TransactWriteItem>) -> Result<Written, StorageError> {
-        match self.dynamodb.transact_write_items().set_transact_items(Some(writes)).send().await {
-            Ok(_) => Ok(Written::Done),
-            Err(e) => {
-                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
-                    cancelled,
-                )) = e.as_service_error()
-                {
-                    let codes: Vec<&str> = cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
-                    if codes.iter().all(|c| matches!(*c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-                        return Ok(Written::Lost);
-                    }
-                }
-                Err(StorageError(describe(&e)))
-            }
-        }
+        transact::write(&self.dynamodb, writes).await.map_err(StorageError::from)
     }
 
     /// How many steps the journal of `id` has.
@@ -327,31 +308,20 @@ impl CheckoutRepository for AwsShop {
 impl AwsShop {
     /// Every checkout record (only the open ones if `open_only`), read with a paginated scan.
     pub(crate) async fn scan_records(&self, open_only: bool) -> Result<Vec<Item>, StorageError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let mut scan = self
-                .dynamodb
-                .scan()
-                .table_name(self.names.checkouts_table())
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .expression_attribute_names("#sk", "sk")
-                .expression_attribute_values(":record", s(RECORD));
-            scan = if open_only {
-                scan.filter_expression("#sk = :record AND #open = :true")
-                    .expression_attribute_names("#open", "open")
-                    .expression_attribute_values(":true", AttributeValue::Bool(true))
-            } else {
-                scan.filter_expression("#sk = :record")
-            };
-            let page = scan.send().await.map_err(|e| StorageError::from(classify(&e)))?;
-            items.extend(page.items().iter().cloned());
-            match page.last_evaluated_key() {
-                Some(key) => start = Some(key.clone()),
-                None => return Ok(items),
-            }
-        }
+        let scan = self
+            .dynamodb
+            .scan()
+            .table_name(self.names.checkouts_table())
+            .expression_attribute_names("#sk", "sk")
+            .expression_attribute_values(":record", s(RECORD));
+        let scan = if open_only {
+            scan.filter_expression("#sk = :record AND #open = :true")
+                .expression_attribute_names("#open", "open")
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+        } else {
+            scan.filter_expression("#sk = :record")
+        };
+        Ok(transact::scan_all(scan).await?)
     }
 }
 
@@ -377,35 +347,32 @@ impl Journal for AwsShop {
     }
 
     async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
-        let mut entries = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .dynamodb
-                .query()
-                .table_name(self.names.checkouts_table())
-                .consistent_read(true)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :step)")
-                .expression_attribute_values(":pk", s(id.as_str()))
-                .expression_attribute_values(":step", s("step#"))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StorageError::from(classify(&e)))?;
-            for item in page.items() {
+        let items = self
+            .dynamodb
+            .query()
+            .table_name(self.names.checkouts_table())
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :step)")
+            .expression_attribute_values(":pk", s(id.as_str()))
+            .expression_attribute_values(":step", s("step#"))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| StorageError::from(classify(&e)))?;
+        items
+            .iter()
+            .map(|item| {
                 let r = Reader::new(id.as_str(), item);
-                entries.push(JournalEntry {
+                Ok(JournalEntry {
                     at_ms: r.n("at_ms").map_err(storage)?,
                     step: r.s("step").map_err(storage)?.to_string(),
                     outcome: r.s("outcome").map_err(storage)?.to_string(),
                     phase: r.s("phase").map_err(storage)?.to_string(),
                     attempt: u32::try_from(r.n("attempt").map_err(storage)?).map_err(storage)?,
-                });
-            }
-            match page.last_evaluated_key() {
-                Some(key) => start = Some(key.clone()),
-                None => return Ok(entries),
-            }
-        }
+                })
+            })
+            .collect()
     }
 }

@@ -171,6 +171,33 @@ pub struct Balances {
     pub held: HeldTotals,
 }
 
+impl Balances {
+    /// Adds one account as a store lists it: the ledger it is in (`stock`, `funds` or
+    /// `points`), its id, what can be taken, and what keys hold of it.
+    pub fn add(&mut self, ledger: &str, account: &str, balance: u64, held: u64) -> Result<(), String> {
+        let bad = |e: checkout_domain::OrderError| format!("account {account:?} of {ledger}: {e}");
+        match ledger {
+            "stock" => {
+                let book = BookId::new(account).map_err(bad)?;
+                self.held.stock.insert(book.clone(), held);
+                self.stock.insert(book, balance);
+            }
+            "funds" | "points" => {
+                let user = UserId::new(account).map_err(bad)?;
+                let (balances, held_totals) = if ledger == "funds" {
+                    (&mut self.funds, &mut self.held.funds)
+                } else {
+                    (&mut self.points, &mut self.held.points)
+                };
+                held_totals.insert(user.clone(), held);
+                balances.insert(user, balance);
+            }
+            other => return Err(format!("unknown ledger {other:?}")),
+        }
+        Ok(())
+    }
+}
+
 /// What effect keys hold in all, per account.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HeldTotals {

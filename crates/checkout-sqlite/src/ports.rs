@@ -399,25 +399,7 @@ impl ShopAdmin for SqliteShop {
                     let (supply, held) = (uint(supply)?, uint(held)?);
                     let balance =
                         supply.checked_sub(held).ok_or_else(|| corrupt(format!("{account} holds more than it has")))?;
-                    let bad = |e: checkout_domain::OrderError| corrupt(e.to_string());
-                    match ledger.as_str() {
-                        "stock" => {
-                            let book = BookId::new(account).map_err(bad)?;
-                            balances.held.stock.insert(book.clone(), held);
-                            balances.stock.insert(book, balance);
-                        }
-                        "funds" => {
-                            let user = UserId::new(account).map_err(bad)?;
-                            balances.held.funds.insert(user.clone(), held);
-                            balances.funds.insert(user, balance);
-                        }
-                        "points" => {
-                            let user = UserId::new(account).map_err(bad)?;
-                            balances.held.points.insert(user.clone(), held);
-                            balances.points.insert(user, balance);
-                        }
-                        other => return Err(corrupt(format!("unknown ledger {other:?}"))),
-                    }
+                    balances.add(&ledger, &account, balance, held).map_err(corrupt)?;
                 }
                 Ok(balances)
             })
