@@ -493,3 +493,45 @@ impl PaymentService for AwsShop {
         answers::refunded(self.keyed(fence, &Command::Refund { key: key.clone(), user: user.clone() }, 0).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The race the conformance suite cannot stage from outside: an incarnation reads, a newer one
+    //! acts for the same checkout, then the older one writes what it decided.
+
+    use checkout_domain::fencing::Superseded;
+    use checkout_domain::{Effect, Quantity};
+    use checkout_ports::ShopAdmin;
+
+    use super::*;
+    use crate::moto::MotoServer;
+
+    #[tokio::test]
+    async fn a_decision_read_before_a_newer_incarnation_acted_is_not_written() {
+        let endpoint = MotoServer::shared().fresh_endpoint();
+        AwsShop::provision(&endpoint).await.unwrap();
+        let shop = AwsShop::connect(&endpoint).await.unwrap();
+        let book = BookId::new("b-1").unwrap();
+        shop.stock_book(&book, 2, Money::from_minor_units(700)).await.unwrap();
+        let checkout = CheckoutId::new("ck-1").unwrap();
+        let reserve = Command::ReserveStock {
+            key: EffectKey::new(&checkout, Effect::ReserveStock),
+            book: book.clone(),
+            quantity: Quantity::new(1).unwrap(),
+        };
+        let key = reserve.key().unwrap().clone();
+
+        let read_by_the_old = shop.read_slice(&reserve, &key).await.unwrap();
+        // Meanwhile a newer incarnation acts for the checkout (another of its keys).
+        let charge = EffectKey::new(&checkout, Effect::Charge);
+        shop.keyed(Fence::from_stored(2), &Command::Refund { key: charge, user: UserId::new("u-1").unwrap() }, 0)
+            .await
+            .unwrap();
+
+        let (_, written) = shop.decide_and_write(Fence::FIRST, &reserve, &key, read_by_the_old, 0).await.unwrap();
+        assert!(matches!(written, Written::Lost), "the old incarnation's take must not be written");
+        assert_eq!(shop.balances().await.unwrap().stock[&book], 2, "nothing taken");
+        let again = shop.keyed(Fence::FIRST, &reserve, 0).await;
+        assert_eq!(again, Err(PortError::Superseded(Superseded { held: 1, current: 2 })));
+    }
+}
