@@ -103,7 +103,7 @@ impl ShopAdmin for AwsShop {
 
     async fn checkouts(&self) -> Result<Vec<CheckoutState>, StorageError> {
         let mut checkouts = Vec::new();
-        for item in self.scan_records(false).await? {
+        for item in self.scan_records().await? {
             let r = Reader::new("record", &item);
             let record = r.s("record").map_err(storage)?;
             checkouts.push(CheckoutState::from_json(record).map_err(|e| storage(format!("corrupt checkout: {e}")))?);

@@ -42,10 +42,14 @@
 //!
 //! | `pk` | `sk` | attributes | what it is |
 //! |---|---|---|---|
-//! | checkout id | `record` | `fence` N, `record` S, `open` BOOL | the checkout as saved, with its latest claim |
+//! | checkout id | `record` | `fence` N, `record` S, `open` BOOL, `open_shard` S (until it ends) | the checkout as saved, with its latest claim |
 //! | checkout id | `journal` | `steps` N | how many steps its journal has |
 //! | checkout id | `step#{n:010}` | `at_ms` N, `step` S, `outcome` S, `phase` S, `attempt` N | one step |
 //! | `order#{order id}` | `order` | `body` S, `checkout` S | the order registry |
+//!
+//! Its global secondary index `unfinished` (keys only) is sparse: partition key `open_shard`, one
+//! of 8 values spread by checkout id, which a record carries only until its checkout ends. So
+//! listing the checkouts to resume reads only those, not the whole table.
 //!
 //! Queues: `{prefix}-courier-requests` (standard, redrive to `{prefix}-courier-requests-dlq` after
 //! 5 receives). Topic: `{prefix}-courier-notices`.

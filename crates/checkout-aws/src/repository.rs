@@ -14,6 +14,7 @@ use checkout_ports::{AdmitError, CheckoutRepository, Journal, JournalEntry, Save
 
 use crate::failure::classify;
 use crate::items::{n, s, Item, Reader};
+use crate::resources::{OPEN_SHARDS, UNFINISHED_INDEX};
 use crate::transact::{self, Written};
 use crate::AwsShop;
 
@@ -25,6 +26,12 @@ const RECORD: &str = "record";
 const JOURNAL: &str = "journal";
 fn step_sk(n: u64) -> String {
     format!("step#{n:010}")
+}
+
+/// Which of the unfinished index's partitions lists checkout `id`.
+fn open_shard(id: &CheckoutId) -> String {
+    let spread = id.as_str().bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    format!("open#{}", spread % OPEN_SHARDS)
 }
 
 fn order_pk(order: &Order) -> String {
@@ -185,6 +192,7 @@ impl CheckoutRepository for AwsShop {
                 .item("fence", n(Fence::FIRST.get()))
                 .item("record", s(placed.to_json()))
                 .item("open", AttributeValue::Bool(true))
+                .item(UNFINISHED_INDEX.partition_key, s(open_shard(id)))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
                 .map_err(storage)?;
@@ -262,7 +270,11 @@ impl CheckoutRepository for AwsShop {
             let update = Update::builder()
                 .table_name(self.names.checkouts_table())
                 .set_key(Some(self.key(id.as_str(), RECORD)))
-                .update_expression("SET #record = :record, #open = :open")
+                .update_expression(if checkout.is_finished() {
+                    "SET #record = :record, #open = :open REMOVE open_shard"
+                } else {
+                    "SET #record = :record, #open = :open"
+                })
                 .condition_expression("fence = :fence")
                 .expression_attribute_names("#record", "record")
                 .expression_attribute_names("#open", "open")
@@ -295,10 +307,29 @@ impl CheckoutRepository for AwsShop {
         items[0].as_ref().map(|item| load_checkout(id.as_str(), item).map(|(_, record)| record)).transpose()
     }
 
+    /// Read from the sparse index of unfinished checkouts, which DynamoDB updates a moment after
+    /// the table: a checkout admitted or ended just now may be missing or still listed. The runner
+    /// drives what it admits itself, and a listed checkout that has ended loads as ended.
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         let mut ids = Vec::new();
-        for item in self.scan_records(true).await? {
-            ids.push(CheckoutId::new(Reader::new("record", &item).s("pk").map_err(storage)?).map_err(storage)?);
+        for shard in 0..OPEN_SHARDS {
+            let items = self
+                .dynamodb
+                .query()
+                .table_name(self.names.checkouts_table())
+                .index_name(UNFINISHED_INDEX.name)
+                .key_condition_expression("#shard = :shard")
+                .expression_attribute_names("#shard", UNFINISHED_INDEX.partition_key)
+                .expression_attribute_values(":shard", s(format!("open#{shard}")))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| StorageError::from(classify(&e)))?;
+            for item in items {
+                ids.push(CheckoutId::new(Reader::new("index", &item).s("pk").map_err(storage)?).map_err(storage)?);
+            }
         }
         ids.sort();
         Ok(ids)
@@ -306,21 +337,15 @@ impl CheckoutRepository for AwsShop {
 }
 
 impl AwsShop {
-    /// Every checkout record (only the open ones if `open_only`), read with a paginated scan.
-    pub(crate) async fn scan_records(&self, open_only: bool) -> Result<Vec<Item>, StorageError> {
+    /// Every checkout record.
+    pub(crate) async fn scan_records(&self) -> Result<Vec<Item>, StorageError> {
         let scan = self
             .dynamodb
             .scan()
             .table_name(self.names.checkouts_table())
+            .filter_expression("#sk = :record")
             .expression_attribute_names("#sk", "sk")
             .expression_attribute_values(":record", s(RECORD));
-        let scan = if open_only {
-            scan.filter_expression("#sk = :record AND #open = :true")
-                .expression_attribute_names("#open", "open")
-                .expression_attribute_values(":true", AttributeValue::Bool(true))
-        } else {
-            scan.filter_expression("#sk = :record")
-        };
         Ok(transact::scan_all(scan).await?)
     }
 }

@@ -3,7 +3,10 @@
 //! (the tests and `checkout aws provision` call it); the deployment template is to be written
 //! from the same [`Definition`].
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::failure::{describe, ConnectError};
@@ -42,13 +45,31 @@ impl ResourceNames {
     }
 }
 
-/// A DynamoDB table: its name, and its key (partition key, and sort key if any), all strings.
+/// A DynamoDB table: its name, its key (partition key, and sort key if any), and its global
+/// secondary indexes, all keyed by strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
     pub name: String,
     pub partition_key: &'static str,
     pub sort_key: Option<&'static str>,
+    pub indexes: Vec<Index>,
 }
+
+/// A global secondary index that projects only the keys: a sparse one lists just the items
+/// that carry its partition key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Index {
+    pub name: &'static str,
+    pub partition_key: &'static str,
+}
+
+/// The sparse index of the checkouts that have not ended: a record carries `open_shard` (one of
+/// [`OPEN_SHARDS`] values, spread by checkout id so that no one index partition takes every
+/// write) until its checkout ends.
+pub const UNFINISHED_INDEX: Index = Index { name: "unfinished", partition_key: "open_shard" };
+
+/// How many partition key values the unfinished index spreads its items over.
+pub const OPEN_SHARDS: u32 = 8;
 
 /// Everything a shop needs, by name and shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,8 +86,13 @@ impl Definition {
     pub fn of(names: &ResourceNames) -> Definition {
         Definition {
             tables: vec![
-                Table { name: names.ledger_table(), partition_key: "pk", sort_key: None },
-                Table { name: names.checkouts_table(), partition_key: "pk", sort_key: Some("sk") },
+                Table { name: names.ledger_table(), partition_key: "pk", sort_key: None, indexes: Vec::new() },
+                Table {
+                    name: names.checkouts_table(),
+                    partition_key: "pk",
+                    sort_key: Some("sk"),
+                    indexes: vec![UNFINISHED_INDEX],
+                },
             ],
             queue: names.courier_queue(),
             dead_letters: names.courier_dead_letters(),
@@ -122,6 +148,31 @@ pub async fn provision(
                         .key_type(kind)
                         .build()
                         .map_err(|e| ConnectError::Unreachable(e.to_string()))?,
+                );
+        }
+        for index in &table.indexes {
+            let build = |e: aws_sdk_dynamodb::error::BuildError| ConnectError::Unreachable(e.to_string());
+            create = create
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(index.partition_key)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .map_err(build)?,
+                )
+                .global_secondary_indexes(
+                    GlobalSecondaryIndex::builder()
+                        .index_name(index.name)
+                        .key_schema(
+                            KeySchemaElement::builder()
+                                .attribute_name(index.partition_key)
+                                .key_type(KeyType::Hash)
+                                .build()
+                                .map_err(build)?,
+                        )
+                        .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                        .build()
+                        .map_err(build)?,
                 );
         }
         create.send().await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;

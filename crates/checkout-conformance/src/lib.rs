@@ -302,7 +302,8 @@ where
 }
 
 /// 64 incarnations claim one checkout, then all try to save: only the last claim's save sticks,
-/// and a save under an older fence is refused.
+/// and a save under an older fence is refused. The checkout, ended by that save, is no longer
+/// listed to resume.
 pub async fn only_the_latest_claim_saves<S, F, Fut>(make: F)
 where
     S: Subject,
@@ -351,6 +352,22 @@ where
     let journal = shop.history(&fresh).await.expect("readable");
     assert_eq!(journal.len(), 1, "a refused save journals nothing: {journal:?}");
     assert_eq!(journal[0].outcome, format!("by {}", saved[0].get()), "the step journaled is the one saved");
+
+    // Its release (of nothing: the reservation failed) and the pure steps left close it.
+    let (fence, mut ending) = shop.claim(&fresh).await.expect("readable").expect("kept");
+    loop {
+        ending = match ending.next() {
+            checkout_domain::Next::Compute => ending.compute().expect("a pure step"),
+            checkout_domain::Next::Run(Command::ReleaseStock { .. }) => {
+                let released = checkout_domain::protocol::StockReleased { quantity: 0 };
+                ending.apply(Event::StockReleased(released)).expect("a release is owed")
+            }
+            _ => break,
+        };
+    }
+    assert!(ending.is_finished(), "{ending:?}");
+    shop.save(&fresh, fence, &ending, &[]).await.expect("saved");
+    assert_eq!(shop.unfinished().await.expect("readable"), [], "an ended checkout is not resumed");
 }
 
 /// One checkout per order: the same order again gets its checkout, another order under a used id

@@ -386,7 +386,7 @@ async fn find<S: Shop>(shop: &S, id: &str) -> Result<CheckoutState, Failure> {
 async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
     let file = std::fs::File::open(&args.orders)
         .map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
-    let (mut admitted, mut again, mut invalid) = (0, 0, 0);
+    let (mut opened, mut again, mut invalid) = (Vec::new(), 0, 0);
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
         if line.trim().is_empty() {
@@ -401,7 +401,7 @@ async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
             }
         };
         match shop.admit(&order, crate::ids::fresh_checkout_id()).await {
-            Ok(Admission::Opened(_)) => admitted += 1,
+            Ok(Admission::Opened(id)) => opened.push(id),
             Ok(Admission::Existing(_)) => again += 1,
             Err(e) => {
                 eprintln!("{}:{}: {e}", args.orders.display(), n + 1);
@@ -409,7 +409,13 @@ async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
             }
         }
     }
-    let unfinished = shop.unfinished().await.map_err(fail)?;
+    // What this run opened, and whatever earlier runs left: a store may list a checkout opened
+    // a moment ago only a moment later (DynamoDB's index), so the new ones are not looked up.
+    let admitted = opened.len();
+    let mut unfinished = shop.unfinished().await.map_err(fail)?;
+    unfinished.extend(opened);
+    unfinished.sort();
+    unfinished.dedup();
     println!(
         "{admitted} orders admitted, {again} already known, {invalid} refused; {} checkouts to run",
         unfinished.len()
