@@ -1,0 +1,29 @@
+//! What the state machine and the step function agree on: the actions the function performs, and
+//! the names of the errors it ends an invocation with, which the machine's Retry and Catch match.
+
+/// The step function's actions, one per Task state that invokes it.
+pub const BILL: &str = "bill";
+pub const DISPATCH: &str = "dispatch";
+pub const COMPENSATE: &str = "compensate";
+
+/// The checkout ended rejected (nothing was taken, or all of it was released).
+pub const REJECTED: &str = "Checkout.Rejected";
+/// The checkout failed and every compensation it owed is done.
+pub const COMPENSATED: &str = "Checkout.Compensated";
+/// The checkout failed and a compensation was refused for good: an operator must act.
+pub const NEEDS_OPERATOR: &str = "Checkout.NeedsOperator";
+/// Storage failed, or the call's outcome is unknown, or a newer invocation took the checkout
+/// over: invoke again (the store calls are keyed, so a repeat takes nothing twice).
+pub const RETRY: &str = "Checkout.Retry";
+
+/// The errors a Task retries: the step function's own, and the Lambda service's transient ones.
+pub const TRANSIENT: &[&str] = &[
+    RETRY,
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+];
+
+/// How long the courier worker may go without a heartbeat while it searches, in seconds.
+pub const COURIER_HEARTBEAT_S: u64 = 120;

@@ -1,0 +1,55 @@
+//! The checkout as deployed on AWS Step Functions, generated: the state machine
+//! ([`machine::definition`], written to `deploy/checkout.asl.json`) and the SAM template around
+//! it ([`template::template`], `deploy/template.yaml`), from the domain's states, the engine's
+//! policy and the one definition of the shop's resources (`checkout_aws::resources`). The
+//! `generate` binary writes both; a test fails when the committed files differ from what it
+//! writes now.
+//!
+//! # The machine
+//! Three Task states carry a happy checkout, so it costs three state transitions (the study
+//! project's takes eight):
+//!
+//! ```text
+//! Bill ──▶ WaitForCourier ──▶ Dispatch ──▶ (succeeded)
+//!  │            │                 │
+//!  │ ended      │ timeout,        │ failed for good
+//!  ▼            │ no courier      ▼
+//! Rejected ◀────┴──────────▶ Compensate ──▶ Compensated / NeedsOperator (Fail)
+//! ```
+//!
+//! - **Bill** (the step function, action `bill`) admits the order (the execution's name is the
+//!   order id, so a second start of one order is not a second checkout), claims the checkout and
+//!   drives it through the engine, retrying store calls by the engine's policy inside the
+//!   invocation, up to the courier wait. A checkout that ends there (rejected, or compensated
+//!   after a declined charge) ends the invocation with an error named for its outcome, which a
+//!   Catch routes to its Fail state: no Choice state, no extra transition.
+//! - **WaitForCourier** sends the courier request with Step Functions' own task token
+//!   (`sqs:sendMessage.waitForTaskToken`), times out at the courier deadline, and expects a
+//!   heartbeat from the worker while it searches; a timeout or a worker's failure goes to
+//!   Compensate.
+//! - **Dispatch** (action `dispatch`) records the wait's token and the worker's answer, tells the
+//!   courier, and saves the checkout dispatched.
+//! - **Compensate** (action `compensate`) records why the checkout failed, and runs every
+//!   compensation it owes until each is done or refused for good; it is retried without end, as
+//!   the engine retries compensations.
+//! - A failed checkout ends in a Fail state (status FAILED) naming its outcome.
+//!
+//! Every Task retries what the step function reports as transient ([`contract::TRANSIENT`]) and
+//! the Lambda service's own failures, with backoff from the engine's policy (in whole seconds, the
+//! finest Step Functions allows).
+
+pub mod contract;
+pub mod machine;
+pub mod template;
+
+/// The prefix of the deployed shop's resources.
+pub const PREFIX: &str = "checkout";
+
+/// The generated files, by name under `deploy/`, as the shipped policy makes them.
+pub fn files() -> Vec<(&'static str, String)> {
+    let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).expect("JSON values print") + "\n";
+    vec![
+        ("checkout.asl.json", pretty(&machine::definition(&checkout_engine::Policy::default()))),
+        ("template.yaml", pretty(&template::template(PREFIX))),
+    ]
+}

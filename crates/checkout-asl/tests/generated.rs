@@ -1,0 +1,76 @@
+//! The committed deployment files are what the generator writes now, the machine routes every
+//! outcome where the crate docs say, and the template grants nothing to everyone.
+
+use checkout_asl::contract::{COMPENSATED, NEEDS_OPERATOR, REJECTED};
+use checkout_asl::machine::{definition, path};
+use checkout_engine::Policy;
+use serde_json::Value;
+
+#[test]
+fn the_committed_files_are_what_the_generator_writes() {
+    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    for (name, text) in checkout_asl::files() {
+        let committed = std::fs::read_to_string(deploy.join(name)).unwrap_or_default();
+        assert!(committed == text, "deploy/{name} is stale: run `cargo run -p checkout-asl --bin generate`");
+    }
+}
+
+#[test]
+fn every_path_ends_where_its_outcome_says_and_a_happy_checkout_takes_three_transitions() {
+    let machine = definition(&Policy::default());
+    assert_eq!(path(&machine, &[]), ["Bill", "WaitForCourier", "Dispatch"]);
+    assert_eq!(path(&machine, &[("Bill", REJECTED)]), ["Bill", "Rejected"]);
+    assert_eq!(path(&machine, &[("Bill", COMPENSATED)]), ["Bill", "Compensated"]);
+    assert_eq!(
+        path(&machine, &[("Bill", "States.TaskFailed"), ("Compensate", COMPENSATED)]),
+        ["Bill", "Compensate", "Compensated"]
+    );
+    assert_eq!(
+        path(&machine, &[("WaitForCourier", "States.Timeout"), ("Compensate", COMPENSATED)]),
+        ["Bill", "WaitForCourier", "Compensate", "Compensated"]
+    );
+    assert_eq!(
+        path(&machine, &[("WaitForCourier", "States.Timeout"), ("Compensate", NEEDS_OPERATOR)]),
+        ["Bill", "WaitForCourier", "Compensate", "NeedsOperator"]
+    );
+    for end in ["Rejected", "Compensated", "NeedsOperator"] {
+        assert_eq!(machine["States"][end]["Type"], "Fail", "a failed checkout ends FAILED");
+    }
+}
+
+#[test]
+fn retries_follow_the_engine_and_compensations_never_give_up() {
+    let policy = Policy::default();
+    let machine = definition(&policy);
+    let bill = &machine["States"]["Bill"]["Retry"][0];
+    assert_eq!(bill["MaxAttempts"], policy.max_attempts - 1);
+    assert_eq!(bill["MaxDelaySeconds"], policy.forward.cap_ms.div_ceil(1000));
+    assert_eq!(machine["States"]["Compensate"]["Retry"][0]["MaxAttempts"], checkout_asl::machine::ENDLESS);
+    assert_eq!(machine["States"]["WaitForCourier"]["TimeoutSeconds"], 900, "the courier deadline");
+}
+
+fn statements(template: &Value) -> Vec<Value> {
+    let mut found = Vec::new();
+    for resource in template["Resources"].as_object().unwrap().values() {
+        for policy in resource["Properties"]["Policies"].as_array().into_iter().flatten() {
+            found.extend(policy["PolicyDocument"]["Statement"].as_array().unwrap().iter().cloned());
+        }
+    }
+    found
+}
+
+#[test]
+fn no_role_may_do_everything_or_act_on_everything() {
+    let template = checkout_asl::template::template("checkout");
+    let all = statements(&template);
+    assert!(all.len() >= 6, "{all:?}");
+    for statement in all {
+        let text = statement.to_string();
+        assert!(!text.contains('*'), "a wildcard in {text}");
+        assert!(statement["Resource"] != Value::Null, "{text}");
+    }
+    let roles = ["StepRole", "CourierRole", "StateMachineRole"];
+    for role in roles {
+        assert_eq!(template["Resources"][role]["Type"], "AWS::IAM::Role", "{role}");
+    }
+}
