@@ -23,10 +23,14 @@
 //!   invocation, up to the courier wait. A checkout that ends there (rejected, or compensated
 //!   after a declined charge) ends the invocation with an error named for its outcome, which a
 //!   Catch routes to its Fail state: no Choice state, no extra transition.
+//!   Bill opens the checkout's courier wait itself, under a token the checkout keeps (as the
+//!   embedded runner does), and returns it with the deadline.
 //! - **WaitForCourier** sends the courier request with Step Functions' own task token
-//!   (`sqs:sendMessage.waitForTaskToken`), times out at the courier deadline, and expects a
-//!   heartbeat from the worker while it searches; a timeout or a worker's failure goes to
-//!   Compensate.
+//!   (`sqs:sendMessage.waitForTaskToken`) and the checkout's wait token, times out at the courier
+//!   deadline, and expects a heartbeat from the worker while it searches; a timeout or a worker's
+//!   failure goes to Compensate. The worker answers Step Functions with the first token and names
+//!   the wait with the second, which the checkout checks: a reply for another wait is refused
+//!   twice over.
 //! - **Dispatch** (action `dispatch`) records the wait's token and the worker's answer, tells the
 //!   courier, and saves the checkout dispatched.
 //! - **Compensate** (action `compensate`) records why the checkout failed, and runs every

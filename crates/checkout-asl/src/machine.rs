@@ -76,6 +76,7 @@ pub fn definition(policy: &Policy) -> Value {
             "QueueUrl": COURIER_QUEUE,
             "MessageBody": {
                 "taskToken.$": "$$.Task.Token",
+                "waitToken.$": "$.billed.waitToken",
                 "order.$": "$$.Execution.Input",
                 "deadlineMs.$": "$.billed.deadlineMs",
             },
