@@ -186,6 +186,21 @@ impl Engine {
         Ok(AfterCall::Retry { checkout, delay_ms })
     }
 
+    /// The event that ends what the checkout is waiting on when the host running it gives up
+    /// (Step Functions, after a Task's retries, or when the courier wait times out): a courier
+    /// wait ends as if its deadline had passed, since the host is the wait's timer; a forward
+    /// step fails. `None` where giving up has nothing to end: a pure step, a compensation (those
+    /// are never given up on), an ended checkout.
+    pub fn abandon(&self, checkout: &CheckoutState, detail: String, now_ms: u64) -> Option<Event> {
+        if let Some(wait) = checkout.courier_wait() {
+            return Some(Event::DeadlinePassed { now_ms: now_ms.max(wait.deadline_ms) });
+        }
+        match checkout.next() {
+            Next::Run(command) if !command.is_compensation() => Some(Event::StepFailed { detail }),
+            _ => None,
+        }
+    }
+
     fn give_up(
         &self,
         checkout: CheckoutState,

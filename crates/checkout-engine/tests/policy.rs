@@ -223,3 +223,24 @@ fn the_jitter_spreads_evenly() {
     let low_bits: std::collections::BTreeSet<u64> = delays.iter().map(|d| d % 16).collect();
     assert_eq!(low_bits.len(), 16, "every low-order value occurs");
 }
+
+#[test]
+fn a_host_that_gives_up_ends_the_wait_at_its_deadline_or_fails_the_step() {
+    let engine = engine();
+    // At the courier wait: the deadline passes, whenever the host gives up.
+    let waiting = until(&engine, start(), |a| matches!(a, Action::RequestCourier(_)));
+    let deadline = waiting.courier_wait().unwrap().deadline_ms;
+    let event = engine.abandon(&waiting, "timed out".into(), 5).unwrap();
+    assert_eq!(event, Event::DeadlinePassed { now_ms: deadline });
+    let failed = waiting.apply(event).unwrap();
+    assert_eq!(failed.phase(), Phase::Compensating, "the charge and the copies are owed back");
+
+    // At a forward call: the step fails.
+    let placed = start();
+    let event = engine.abandon(&placed, "the function failed 3 times".into(), 5).unwrap();
+    assert_eq!(event, Event::StepFailed { detail: "the function failed 3 times".into() });
+    placed.apply(event).unwrap();
+
+    // Compensating: nothing to give up on; the compensations go on.
+    assert_eq!(engine.abandon(&failed, "again".into(), 5), None);
+}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use checkout_domain::fencing::Fence;
-use checkout_domain::{CheckoutId, CheckoutState, CourierId, Event, Outcome, TaskToken};
+use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, Event, Outcome, TaskToken};
 use checkout_engine::{Action, AfterCall, CallError, Engine, Progress};
 use checkout_ports::{perform, Clock, JournalEntry, PortError, SaveError, Shop};
 use tokio::sync::mpsc;
@@ -113,9 +113,37 @@ impl<S: Shop> Runner<S> {
 
     /// Claims checkout `id` and drives it to its end.
     pub async fn drive(&self, id: &CheckoutId) -> Result<Outcome, DriveError> {
+        let (fence, checkout) = self.claim(id).await?;
+        ended(id, self.drive_from(fence, checkout, false, None).await?)
+    }
+
+    /// Drives a checkout this runner has just admitted: the admission was its claim
+    /// ([`Fence::FIRST`]), so it saves a commit by not claiming again. Should another runner
+    /// claim it meanwhile, this one's first save is refused and it stops.
+    pub async fn drive_admitted(&self, checkout: CheckoutState) -> Result<Outcome, DriveError> {
+        let id = checkout.id().clone();
+        ended(&id, self.drive_from(Fence::FIRST, checkout, false, None).await?)
+    }
+
+    /// For a host that sends the courier request and keeps the wait itself (Step Functions):
+    /// claims checkout `id`, first gives it the host's news (`news`, from the checkout as saved
+    /// and the time: the courier's answer, or the end of the wait), then drives it until it
+    /// ends or its courier request is due, which it leaves to the host. News that no longer
+    /// applies (a retried invocation's, taken already) is journaled as ignored.
+    pub async fn drive_hosted(
+        &self,
+        id: &CheckoutId,
+        news: impl FnOnce(&CheckoutState, u64) -> Option<(&'static str, Event)>,
+    ) -> Result<Pause, DriveError> {
+        let (fence, checkout) = self.claim(id).await?;
+        let news = news(&checkout, self.clock.now_ms());
+        self.drive_from(fence, checkout, true, news).await
+    }
+
+    /// Claims checkout `id`, waiting out storage that fails (a locked or full database), as
+    /// saves do: the checkout is not given up on.
+    async fn claim(&self, id: &CheckoutId) -> Result<(Fence, CheckoutState), DriveError> {
         let mut failures = 0;
-        // Storage that fails (a locked or full database) is waited out, as saves are: the
-        // checkout is not given up on.
         let claimed = loop {
             match self.shop.claim(id).await {
                 Ok(claimed) => break claimed,
@@ -126,18 +154,16 @@ impl<S: Shop> Runner<S> {
                 }
             }
         };
-        let (fence, checkout) = claimed.ok_or_else(|| DriveError::Missing(id.clone()))?;
-        self.drive_from(fence, checkout).await
+        claimed.ok_or_else(|| DriveError::Missing(id.clone()))
     }
 
-    /// Drives a checkout this runner has just admitted: the admission was its claim
-    /// ([`Fence::FIRST`]), so it saves a commit by not claiming again. Should another runner
-    /// claim it meanwhile, this one's first save is refused and it stops.
-    pub async fn drive_admitted(&self, checkout: CheckoutState) -> Result<Outcome, DriveError> {
-        self.drive_from(Fence::FIRST, checkout).await
-    }
-
-    async fn drive_from(&self, fence: Fence, checkout: CheckoutState) -> Result<Outcome, DriveError> {
+    async fn drive_from(
+        &self,
+        fence: Fence,
+        checkout: CheckoutState,
+        hosted: bool,
+        news: Option<(&'static str, Event)>,
+    ) -> Result<Pause, DriveError> {
         let id = checkout.id().clone();
         let mut drive = Drive {
             runner: self,
@@ -147,13 +173,40 @@ impl<S: Shop> Runner<S> {
             progress: Progress::default(),
             inbox: None,
             unsaved: Vec::new(),
+            hosted,
         };
-        let outcome = drive.run().await;
+        let outcome = match news {
+            Some((step, event)) => match drive.take_news(step, event).await {
+                Ok(()) => drive.run().await,
+                Err(e) => Err(e),
+            },
+            None => drive.run().await,
+        };
         if let Some((token, _)) = drive.inbox.take() {
             self.stop_listening(&token);
         }
         drive.flush_journal().await;
         outcome
+    }
+}
+
+/// Where a drive stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pause {
+    /// The checkout ended.
+    Ended(Outcome),
+    /// The checkout waits for a courier, and the request under `token` is the host's to send.
+    CourierDue { token: TaskToken, deadline_ms: u64 },
+}
+
+/// The outcome of a drive that sends its own courier requests, so never leaves one due.
+fn ended(id: &CheckoutId, pause: Pause) -> Result<Outcome, DriveError> {
+    match pause {
+        Pause::Ended(outcome) => Ok(outcome),
+        Pause::CourierDue { .. } => Err(DriveError::Refused {
+            id: id.clone(),
+            detail: "the drive stopped at a courier request only a host sends".into(),
+        }),
     }
 }
 
@@ -169,14 +222,32 @@ struct Drive<'r, S: Shop> {
     /// Journal entries of steps that saved nothing (failed attempts, a sent request, an ignored
     /// reply), written with the next save rather than each on a commit of its own.
     unsaved: Vec<JournalEntry>,
+    /// Whether the host sends the courier request and keeps the wait (see
+    /// [`Runner::drive_hosted`]).
+    hosted: bool,
 }
 
 impl<S: Shop> Drive<'_, S> {
-    async fn run(&mut self) -> Result<Outcome, DriveError> {
+    /// Takes news from the host: saved if the checkout takes it, journaled as ignored if not.
+    async fn take_news(&mut self, step: &str, event: Event) -> Result<(), DriveError> {
+        let name = event.name();
+        match self.runner.engine.apply(self.checkout.clone(), &mut self.progress, event) {
+            Ok(next) => self.save(next, step, name).await,
+            Err(refused) => {
+                self.journal(step, format!("ignored: {}", refused.error), 1).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn run(&mut self) -> Result<Pause, DriveError> {
         let engine = &self.runner.engine;
         loop {
             match engine.next(&self.checkout, &self.progress) {
-                Action::Finished(outcome) => return Ok(outcome),
+                Action::Finished(outcome) => return Ok(Pause::Ended(outcome)),
+                Action::RequestCourier(Command::RequestCourier { token, deadline_ms, .. }) if self.hosted => {
+                    return Ok(Pause::CourierDue { token, deadline_ms });
+                }
                 Action::Compute => {
                     let next =
                         engine.compute(self.checkout.clone(), &mut self.progress).map_err(|r| self.refused(r.error))?;
