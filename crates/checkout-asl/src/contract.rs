@@ -16,6 +16,12 @@ pub const NEEDS_OPERATOR: &str = "Checkout.NeedsOperator";
 /// over: invoke again (the store calls are keyed, so a repeat takes nothing twice).
 pub const RETRY: &str = "Checkout.Retry";
 
+/// The worker's answer named no wait or no courier.
+pub const BAD_ANSWER: &str = "Checkout.BadCourierAnswer";
+/// The courier worker found no courier: the error it fails the waiting task with. Its cause is
+/// `{"waitToken": ..., "detail": ...}`.
+pub const COURIER_UNAVAILABLE: &str = "Courier.Unavailable";
+
 /// The errors a Task retries: the step function's own, and the Lambda service's transient ones.
 pub const TRANSIENT: &[&str] = &[
     RETRY,

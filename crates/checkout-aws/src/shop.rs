@@ -147,6 +147,30 @@ impl AwsShop {
         Ok(AwsShop { dynamodb, sqs, sns, names, queue_url, topic_arn, calls, journal_lengths: Default::default() })
     }
 
+    /// Connects to resources whose addresses are known already (a deployed function is told
+    /// them): nothing is looked up, so the function needs no right to list topics, and a cold
+    /// start makes no call.
+    pub async fn connect_known(
+        endpoint: &Endpoint,
+        queue_url: String,
+        topic_arn: String,
+    ) -> Result<AwsShop, ConnectError> {
+        let calls = Calls::default();
+        let (dynamodb, sqs, sns) = clients(endpoint, &calls).await?;
+        let names = endpoint.names.clone();
+        Ok(AwsShop { dynamodb, sqs, sns, names, queue_url, topic_arn, calls, journal_lengths: Default::default() })
+    }
+
+    /// The URL of the courier request queue.
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    /// The ARN of the courier notice topic.
+    pub fn topic_arn(&self) -> &str {
+        &self.topic_arn
+    }
+
     /// Creates whatever of the endpoint's resources is missing (see [`crate::resources`]).
     pub async fn provision(endpoint: &Endpoint) -> Result<crate::resources::Provisioned, ConnectError> {
         let (dynamodb, sqs, sns) = clients(endpoint, &Calls::default()).await?;

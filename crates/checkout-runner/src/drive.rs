@@ -65,6 +65,10 @@ impl<S: Shop> Runner<S> {
         &self.shop
     }
 
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     pub fn clock(&self) -> &ScaledClock {
         &self.clock
     }

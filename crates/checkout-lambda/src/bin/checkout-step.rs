@@ -1,0 +1,22 @@
+//! The step function: one action of the state machine per invocation (see `checkout_lambda::step`).
+
+use std::sync::Arc;
+
+use checkout_engine::{Engine, Policy};
+use checkout_lambda::step::{step, Request};
+use checkout_runner::clock::ScaledClock;
+use checkout_runner::drive::Runner;
+use lambda_runtime::{service_fn, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    // Built once per cold start, used by every invocation the instance serves.
+    let shop = checkout_lambda::env::shop().await?;
+    let seed = u64::from(std::process::id());
+    let runner = Arc::new(Runner::new(Arc::new(shop), Engine::new(Policy::default(), seed), ScaledClock::new(1)));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Request>| {
+        let runner = Arc::clone(&runner);
+        async move { step(&runner, event.payload).await }
+    }))
+    .await
+}

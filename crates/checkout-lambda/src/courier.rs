@@ -1,0 +1,70 @@
+//! The courier worker: each courier request the queue hands it is answered to the task waiting
+//! for it. A request delivered twice is answered twice; Step Functions takes the first answer
+//! and refuses the second (the task is over), which the worker counts as done.
+
+use checkout_asl::contract::COURIER_UNAVAILABLE;
+use checkout_domain::{Order, TaskToken};
+use checkout_ports::CourierRequest;
+use checkout_runner::drive::CourierAnswer;
+use checkout_runner::worker::{answer, WorkerBehaviour};
+use serde_json::{json, Value};
+
+/// What the worker sends back for one request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    /// Step Functions' token of the waiting task.
+    pub task_token: String,
+    /// `Ok(output)` for `SendTaskSuccess`, `Err((error, cause))` for `SendTaskFailure`.
+    pub outcome: Result<Value, (String, String)>,
+}
+
+/// Decides the reply to one queue message (its body is what `checkout_asl::machine` sends), or
+/// `None` if the answer is lost (the task then times out), or says why the message cannot be
+/// answered (it goes back to the queue, and after a few receives to the dead-letter queue).
+pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -> Result<Option<Reply>, String> {
+    let message: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+    let task_token = message["taskToken"].as_str().ok_or("no taskToken")?.to_string();
+    let wait = TaskToken::new(message["waitToken"].as_str().ok_or("no waitToken")?).map_err(|e| e.to_string())?;
+    let order = Order::from_json(&message["order"].to_string()).map_err(|e| e.to_string())?;
+    let deadline_ms = message["deadlineMs"].as_u64().ok_or("no deadlineMs")?;
+    let request = CourierRequest { token: wait.clone(), order, deadline_ms };
+    let outcome = match answer(&request, rng, behaviour) {
+        None => return Ok(None),
+        Some(CourierAnswer::Assigned(courier)) => {
+            Ok(json!({ "courier": courier.as_str(), "waitToken": wait.as_str() }))
+        }
+        Some(CourierAnswer::Unavailable(detail)) => {
+            let cause = json!({ "waitToken": wait.as_str(), "detail": detail }).to_string();
+            Err((COURIER_UNAVAILABLE.to_string(), cause))
+        }
+    };
+    Ok(Some(Reply { task_token, outcome }))
+}
+
+/// Sends `reply` to Step Functions. A task that is over already (answered, timed out) is done.
+pub async fn send(sfn: &aws_sdk_sfn::Client, reply: &Reply) -> Result<(), String> {
+    let sent = match &reply.outcome {
+        Ok(output) => sfn
+            .send_task_success()
+            .task_token(&reply.task_token)
+            .output(output.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.into_service_error().meta().code().map(str::to_string).unwrap_or_else(|| "unknown".into())),
+        Err((error, cause)) => sfn
+            .send_task_failure()
+            .task_token(&reply.task_token)
+            .error(error)
+            .cause(cause)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.into_service_error().meta().code().map(str::to_string).unwrap_or_else(|| "unknown".into())),
+    };
+    match sent {
+        Ok(()) => Ok(()),
+        Err(code) if code == "TaskTimedOut" || code == "TaskDoesNotExist" => Ok(()),
+        Err(code) => Err(format!("Step Functions refused the answer: {code}")),
+    }
+}

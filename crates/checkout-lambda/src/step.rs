@@ -1,0 +1,143 @@
+//! The step function's three actions.
+
+use checkout_asl::contract::{self, BAD_ANSWER, BILL, COMPENSATE, COURIER_UNAVAILABLE, DISPATCH};
+use checkout_domain::registry::Admission;
+use checkout_domain::{CheckoutId, CourierId, Event, Order, Outcome, TaskToken};
+use checkout_ports::Shop;
+use checkout_runner::drive::{DriveError, Pause, Runner};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// What the state machine sends (see `checkout_asl::machine`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Request {
+    pub action: String,
+    /// The execution's input: the order.
+    pub order: Value,
+    /// `dispatch`: the worker's answer, `{"courier": ..., "waitToken": ...}`.
+    #[serde(default)]
+    pub courier: Option<Value>,
+    /// `compensate`: what failed, as Step Functions caught it (`{"Error": ..., "Cause": ...}`).
+    #[serde(default)]
+    pub failure: Option<Value>,
+}
+
+/// How an invocation ends when it does not hand the machine a result: the error's name is what
+/// the machine's Retry and Catch match (`checkout_asl::contract`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct StepError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl StepError {
+    fn new(name: &'static str, message: impl Into<String>) -> StepError {
+        StepError { name, message: message.into() }
+    }
+}
+
+/// Runs one action of the machine for one order.
+pub async fn step<S: Shop>(runner: &Runner<S>, request: Request) -> Result<Value, StepError> {
+    let order = Order::from_json(&request.order.to_string())
+        .map_err(|e| StepError::new(contract::REJECTED, format!("the order is not valid: {e}")))?;
+    let id = checkout_of(runner, &order).await?;
+    let pause = match request.action.as_str() {
+        BILL => runner.drive_hosted(&id, |_, _| None).await,
+        DISPATCH => {
+            let (token, courier) = courier_answer(request.courier.as_ref())?;
+            runner.drive_hosted(&id, |_, _| Some(("courier-reply", Event::CourierAssigned { token, courier }))).await
+        }
+        COMPENSATE => {
+            let failure = request.failure.unwrap_or(Value::Null);
+            let engine = runner.engine().clone();
+            runner
+                .drive_hosted(&id, move |checkout, now_ms| match courier_unavailable(&failure) {
+                    Some(event) => Some(("courier-reply", event)),
+                    None => engine.abandon(checkout, describe(&failure), now_ms).map(|event| ("given-up", event)),
+                })
+                .await
+        }
+        other => return Err(StepError::new(contract::REJECTED, format!("no action {other:?}"))),
+    };
+    match pause.map_err(drive_error)? {
+        Pause::CourierDue { token, deadline_ms } if request.action == BILL => {
+            Ok(json!({ "waitToken": token.as_str(), "deadlineMs": deadline_ms }))
+        }
+        Pause::CourierDue { .. } => Err(StepError::new(
+            contract::RETRY,
+            format!("checkout {id} still waits for its courier after {}", request.action),
+        )),
+        Pause::Ended(Outcome::Dispatched) if request.action != COMPENSATE => {
+            Ok(json!({ "checkout": id.as_str(), "outcome": "dispatched" }))
+        }
+        Pause::Ended(Outcome::Dispatched) => Err(StepError::new(
+            contract::NEEDS_OPERATOR,
+            format!("checkout {id} was dispatched; nothing to compensate"),
+        )),
+        Pause::Ended(Outcome::Rejected) => {
+            Err(StepError::new(contract::REJECTED, format!("checkout {id} was rejected")))
+        }
+        Pause::Ended(Outcome::Compensated) => {
+            Err(StepError::new(contract::COMPENSATED, format!("checkout {id} failed and gave everything back")))
+        }
+        Pause::Ended(Outcome::NeedsOperator) => Err(StepError::new(
+            contract::NEEDS_OPERATOR,
+            format!("checkout {id} failed and a compensation was refused for good"),
+        )),
+    }
+}
+
+/// The checkout of `order`: the registry's answer, whether this is the first invocation for it
+/// or a later one (the order is the execution's input, the same for every action).
+async fn checkout_of<S: Shop>(runner: &Runner<S>, order: &Order) -> Result<CheckoutId, StepError> {
+    match runner.shop().admit(order, checkout_runner::ids::fresh_checkout_id()).await {
+        Ok(Admission::Opened(id) | Admission::Existing(id)) => Ok(id),
+        Err(checkout_ports::AdmitError::Conflict(conflict)) => {
+            Err(StepError::new(contract::REJECTED, conflict.to_string()))
+        }
+        Err(checkout_ports::AdmitError::Storage(e)) => Err(StepError::new(contract::RETRY, e.to_string())),
+    }
+}
+
+fn drive_error(error: DriveError) -> StepError {
+    StepError::new(contract::RETRY, error.to_string())
+}
+
+/// The worker's answer: the checkout's wait token and the courier.
+fn courier_answer(answer: Option<&Value>) -> Result<(TaskToken, CourierId), StepError> {
+    let bad = |what: String| StepError::new(BAD_ANSWER, what);
+    let answer = answer.ok_or_else(|| bad("no courier answer".into()))?;
+    let token = answer["waitToken"].as_str().ok_or_else(|| bad("the answer names no wait".into()))?;
+    let courier = answer["courier"].as_str().ok_or_else(|| bad("the answer names no courier".into()))?;
+    let token = TaskToken::new(token).map_err(|e| bad(e.to_string()))?;
+    let courier = CourierId::new(courier).map_err(|e| bad(e.to_string()))?;
+    Ok((token, courier))
+}
+
+/// A worker's "no courier" (its failure's cause names the wait and says why), as the event.
+fn courier_unavailable(failure: &Value) -> Option<Event> {
+    if failure["Error"] != COURIER_UNAVAILABLE {
+        return None;
+    }
+    let cause: Value = serde_json::from_str(failure["Cause"].as_str()?).ok()?;
+    let token = TaskToken::new(cause["waitToken"].as_str()?).ok()?;
+    let detail = cause["detail"].as_str().unwrap_or("no courier").to_string();
+    Some(Event::CourierUnavailable { token, detail })
+}
+
+/// What failed, in one line for the journal.
+fn describe(failure: &Value) -> String {
+    let error = failure["Error"].as_str().unwrap_or("an unknown error");
+    match failure["Cause"].as_str() {
+        Some(cause) if !cause.is_empty() => format!("{error}: {cause}"),
+        _ => error.to_string(),
+    }
+}
+
+impl From<StepError> for lambda_runtime::Diagnostic {
+    /// The error's name becomes the Lambda error type, which Step Functions matches.
+    fn from(error: StepError) -> lambda_runtime::Diagnostic {
+        lambda_runtime::Diagnostic { error_type: error.name.to_string(), error_message: error.message }
+    }
+}
