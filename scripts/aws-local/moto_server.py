@@ -3,6 +3,9 @@
 It prints `ready <port>` once it listens, and exits when its standard input closes: a test
 process that starts it and dies, however it dies, takes the server with it.
 
+With `--lambda-port`, Lambda invocations (moto cannot run functions without docker) go to
+`cargo lambda watch` on that port, answered as Lambda answers; Step Functions executions run.
+
 Two changes to how moto serves, neither to what it answers:
 
 Requests are served one at a time. moto applies a DynamoDB transaction's conditions and writes
@@ -17,9 +20,13 @@ named items (the only ones a transaction can change) and restoring them on cance
 exactly as before.
 """
 
+import argparse
+import http.client
 import os
+import re
 import sys
 import threading
+import urllib.parse
 
 from moto.core.config import default_user_config
 
@@ -93,16 +100,51 @@ dynamodb_models.DynamoDBBackend.transact_write_items = _backing_up_named_items(
 )
 
 
+INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations")
+
+
+def _invoke(lambda_port, function, environ, start_response):
+    """A Lambda invocation, sent to `cargo lambda watch` as real Lambda would run it: a function
+    error comes back as 200 with X-Amz-Function-Error (watch says 500)."""
+    if function.startswith("arn:"):  # arn:aws:lambda:region:account:function:name[:qualifier]
+        function = function.split(":")[6]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b"{}"
+    connection = http.client.HTTPConnection("127.0.0.1", lambda_port, timeout=900)
+    connection.request("POST", f"/2015-03-31/functions/{function}/invocations", body=body,
+                       headers={"Content-Type": "application/json"})
+    answer = connection.getresponse()
+    data = answer.read()
+    connection.close()
+    headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
+    status = "200 OK"
+    if answer.status == 500:
+        headers.append(("X-Amz-Function-Error", "Unhandled"))
+    elif answer.status != 200:
+        status = f"{answer.status} {answer.reason}"
+    start_response(status, headers + [("Content-Length", str(len(data)))])
+    return [data]
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lambda-port", type=int, help="where `cargo lambda watch` serves the functions")
+    options = parser.parse_args()
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 
     def serialized(environ, start_response):
+        invoke = INVOKE.match(environ.get("PATH_INFO", ""))
+        if invoke and options.lambda_port and environ.get("REQUEST_METHOD") == "POST":
+            # Not under the lock: the function calls back into this server.
+            return _invoke(options.lambda_port, urllib.parse.unquote(invoke.group(1)), environ, start_response)
         with one_at_a_time:
             # The whole body is produced under the lock, not only the first chunk.
             return list(app(environ, start_response))
 
     server = make_server("127.0.0.1", 0, serialized, threaded=True, request_handler=MotoRequestHandler)
+    # moto's Step Functions interpreter calls services (Lambda, SQS) at localhost:MOTO_PORT: here.
+    os.environ["MOTO_PORT"] = str(server.server_port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"ready {server.server_port}", flush=True)
     # The starter reads that one line and may close the pipe: nothing more goes to it.

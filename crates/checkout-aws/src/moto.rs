@@ -34,8 +34,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The virtualenv's Python, after installing moto into it if needed.
-fn python() -> Result<PathBuf, MotoError> {
+/// The virtualenv's Python, after installing moto (and cargo-lambda) into it if needed.
+pub fn python() -> Result<PathBuf, MotoError> {
     let script = root().join("scripts/aws-local/install.sh");
     let status = Command::new("bash").arg(&script).status().map_err(|e| MotoError::Install(e.to_string()))?;
     if !status.success() {
@@ -49,13 +49,23 @@ fn python() -> Result<PathBuf, MotoError> {
 impl MotoServer {
     /// Starts a new server.
     pub fn start() -> Result<MotoServer, MotoError> {
+        MotoServer::start_with(None)
+    }
+
+    /// Starts a new server whose Lambda invocations go to `cargo lambda watch` on `lambda_port`
+    /// (Step Functions executions then run the functions it serves).
+    pub fn start_with(lambda_port: Option<u16>) -> Result<MotoServer, MotoError> {
         // moto logs every request; the log is kept for a failing test to be looked into.
         let logs = root().join("target/aws-local");
         std::fs::create_dir_all(&logs).map_err(|e| MotoError::Start(e.to_string()))?;
         let log = std::fs::File::create(logs.join(format!("moto-{}.log", std::process::id())))
             .map_err(|e| MotoError::Start(e.to_string()))?;
-        let mut child = Command::new(python()?)
-            .arg(root().join("scripts/aws-local/moto_server.py"))
+        let mut command = Command::new(python()?);
+        command.arg(root().join("scripts/aws-local/moto_server.py"));
+        if let Some(port) = lambda_port {
+            command.arg("--lambda-port").arg(port.to_string());
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(log)

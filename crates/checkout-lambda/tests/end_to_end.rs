@@ -1,0 +1,276 @@
+//! The checkout end to end on loopback: the generated state machine run by moto's Step Functions
+//! interpreter, its Lambda invocations served by `cargo lambda watch` from this crate's real
+//! binaries, the courier request on SQS answered by the real courier function (or by the
+//! worker's own code, for a worker that finds no courier), everything stored in moto's
+//! DynamoDB. Each scenario asserts the execution's status and the shop afterwards.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use checkout_asl::contract::{COMPENSATED, REJECTED};
+use checkout_aws::moto::{python, MotoServer};
+use checkout_aws::{clients, AwsShop, Calls, Endpoint};
+use checkout_domain::{BookId, Money, UserId};
+use checkout_lambda::courier::{decide, send};
+use checkout_ports::ShopAdmin;
+use checkout_runner::worker::WorkerBehaviour;
+use serde_json::{json, Value};
+
+const ACCOUNT: &str = "123456789012";
+
+/// A child process killed when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// moto with Step Functions, `cargo lambda watch` serving this crate's functions, and a shop.
+struct Stack {
+    _watch: Running,
+    moto: MotoServer,
+    endpoint: Endpoint,
+    lambda_port: u16,
+    shop: AwsShop,
+    sfn: aws_sdk_sfn::Client,
+    sqs: aws_sdk_sqs::Client,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Stack {
+    async fn start() -> Stack {
+        let lambda_port = free_port();
+        let moto = MotoServer::start_with(Some(lambda_port)).expect("moto starts");
+        let endpoint = moto.fresh_endpoint();
+        AwsShop::provision(&endpoint).await.unwrap();
+        let shop = AwsShop::connect(&endpoint).await.unwrap();
+        shop.stock_book(&BookId::new("b-1").unwrap(), 5, Money::from_minor_units(1_000)).await.unwrap();
+        shop.open_customer(&UserId::new("u-rich").unwrap(), 100_000, 0).await.unwrap();
+        shop.open_customer(&UserId::new("u-poor").unwrap(), 100, 0).await.unwrap();
+
+        let cargo_lambda = python().unwrap().with_file_name("cargo-lambda");
+        let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let log = std::fs::File::create(crate_dir.join("../../target/aws-local/watch.log")).unwrap();
+        let mut watch = Command::new(cargo_lambda);
+        watch.args(["lambda", "watch", "-A", "127.0.0.1", "-P", &lambda_port.to_string(), "--ignore-changes"]);
+        for (name, value) in [
+            ("CHECKOUT_PREFIX", endpoint.names.prefix.clone()),
+            ("COURIER_QUEUE_URL", shop.queue_url().to_string()),
+            ("COURIER_TOPIC_ARN", shop.topic_arn().to_string()),
+            ("AWS_ENDPOINT_URL", moto.url()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ] {
+            watch.arg("--env-var").arg(format!("{name}={value}"));
+        }
+        let watch = Running(watch.current_dir(&crate_dir).stdout(Stdio::null()).stderr(log).spawn().unwrap());
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", lambda_port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(120), "cargo lambda watch did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let (_, sqs, _) = clients(&endpoint, &Calls::default()).await.unwrap();
+        let config = aws_sdk_sfn::config::Builder::new()
+            .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+            .endpoint_url(moto.url())
+            .region(aws_sdk_sfn::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sfn::config::Credentials::new("test", "test", None, None, "test"))
+            .build();
+        let sfn = aws_sdk_sfn::Client::from_conf(config);
+        Stack { _watch: watch, moto, endpoint, lambda_port, shop, sfn, sqs }
+    }
+
+    /// The generated definition, its substitutions filled in; `wait_s` shortens the courier
+    /// wait's timeout (the only number a scenario changes, so that a timeout can be seen).
+    async fn machine(&self, wait_s: Option<u64>) -> String {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/checkout.asl.json");
+        let text = std::fs::read_to_string(path)
+            .unwrap()
+            .replace("${StepFunctionArn}", &format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:checkout-step"))
+            .replace("${CourierQueueUrl}", self.shop.queue_url());
+        let mut definition: Value = serde_json::from_str(&text).unwrap();
+        if let Some(seconds) = wait_s {
+            definition["States"]["WaitForCourier"]["TimeoutSeconds"] = json!(seconds);
+            definition["States"]["WaitForCourier"].as_object_mut().unwrap().remove("HeartbeatSeconds");
+        }
+        let name = format!("{}-{}", self.endpoint.names.prefix, wait_s.unwrap_or(0));
+        let created = self
+            .sfn
+            .create_state_machine()
+            .name(name)
+            .definition(definition.to_string())
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/checkout"))
+            .send()
+            .await
+            .unwrap();
+        created.state_machine_arn().to_string()
+    }
+}
+
+/// How the courier side behaves in a scenario.
+#[derive(Clone, Copy, PartialEq)]
+enum Courier {
+    /// The real courier function, invoked with the queue's messages as SQS would.
+    Finds,
+    /// The worker's own code, deciding that no courier is free.
+    FindsNone,
+    /// Nobody answers.
+    Silent,
+}
+
+/// The end of one execution: its status, its error, and the states it entered.
+#[derive(Debug)]
+struct Ended {
+    status: String,
+    error: Option<String>,
+    states: Vec<String>,
+}
+
+async fn execute(stack: &Stack, machine: &str, order: &Value, courier: Courier) -> Ended {
+    let name = order["orderId"].as_str().unwrap();
+    let started = stack
+        .sfn
+        .start_execution()
+        .state_machine_arn(machine)
+        .name(name)
+        .input(order.to_string())
+        .send()
+        .await
+        .unwrap();
+    let execution = started.execution_arn().to_string();
+    let begun = Instant::now();
+    let mut answered = courier == Courier::Silent;
+    let described = loop {
+        let described = stack.sfn.describe_execution().execution_arn(&execution).send().await.unwrap();
+        if described.status().as_str() != "RUNNING" {
+            break described;
+        }
+        assert!(begun.elapsed() < Duration::from_secs(90), "execution {name} did not end");
+        if !answered {
+            let received = stack
+                .sqs
+                .receive_message()
+                .queue_url(stack.shop.queue_url())
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            for message in received.messages() {
+                answered = true;
+                let body = message.body().unwrap();
+                match courier {
+                    Courier::Finds => {
+                        let event =
+                            json!({ "Records": [{ "messageId": message.message_id().unwrap(), "body": body }] });
+                        let url = format!(
+                            "http://127.0.0.1:{}/2015-03-31/functions/checkout-courier/invocations",
+                            stack.lambda_port
+                        );
+                        let answer: Value =
+                            reqwest::Client::new().post(url).json(&event).send().await.unwrap().json().await.unwrap();
+                        assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+                    }
+                    Courier::FindsNone => {
+                        let none = WorkerBehaviour { delay_ms: 0, failure_rate: 1.0, loss_rate: 0.0 };
+                        let reply = decide(body, none, &mut fastrand::Rng::with_seed(3)).unwrap().unwrap();
+                        send(&stack.sfn, &reply).await.unwrap();
+                    }
+                    Courier::Silent => {}
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let history = stack.sfn.get_execution_history().execution_arn(&execution).max_results(1000).send().await.unwrap();
+    let states =
+        history.events().iter().filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string())).collect();
+    Ended { status: described.status().as_str().to_string(), error: described.error().map(str::to_string), states }
+}
+
+fn order(id: &str, user: &str, quantity: u32) -> Value {
+    json!({ "orderId": id, "bookId": "b-1", "userId": user, "quantity": quantity })
+}
+
+async fn stock_and_funds(stack: &Stack, user: &str) -> (u64, u64) {
+    let balances = stack.shop.balances().await.unwrap();
+    (balances.stock[&BookId::new("b-1").unwrap()], balances.funds[&UserId::new(user).unwrap()])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_machine_runs_every_path_on_loopback() {
+    let stack = Stack::start().await;
+    let machine = stack.machine(None).await;
+
+    // Happy: three states, stock and money taken once.
+    let happy = execute(&stack, &machine, &order("e-happy", "u-rich", 2), Courier::Finds).await;
+    assert_eq!(happy.status, "SUCCEEDED", "{happy:?}");
+    assert_eq!(happy.states, ["Bill", "WaitForCourier", "Dispatch"], "three state transitions");
+    assert_eq!(stock_and_funds(&stack, "u-rich").await, (3, 98_000));
+
+    // The same order started again: no second checkout, nothing taken twice.
+    let again = stack
+        .sfn
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("e-happy")
+        .input(order("e-happy", "u-rich", 2).to_string())
+        .send()
+        .await;
+    if let Ok(started) = &again {
+        // moto, like Step Functions, may hand back the execution that exists.
+        assert!(started.execution_arn().ends_with(":e-happy"), "{started:?}");
+    }
+    assert_eq!(stock_and_funds(&stack, "u-rich").await, (3, 98_000));
+
+    // A Bill whose reply was lost: it ran once already, and runs again under the execution.
+    let lost = order("e-lost", "u-rich", 1);
+    let url = format!("http://127.0.0.1:{}/2015-03-31/functions/checkout-step/invocations", stack.lambda_port);
+    let first: Value = reqwest::Client::new()
+        .post(&url)
+        .json(&json!({ "action": "bill", "order": lost }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(first["waitToken"].is_string(), "{first}");
+    let retried = execute(&stack, &machine, &lost, Courier::Finds).await;
+    assert_eq!(retried.status, "SUCCEEDED", "{retried:?}");
+    assert_eq!(stock_and_funds(&stack, "u-rich").await, (2, 97_000), "one copy and one charge for it");
+
+    // Declined: compensated inside Bill, the execution FAILED.
+    let declined = execute(&stack, &machine, &order("e-poor", "u-poor", 1), Courier::Finds).await;
+    assert_eq!((declined.status.as_str(), declined.error.as_deref()), ("FAILED", Some(COMPENSATED)), "{declined:?}");
+    assert_eq!(stock_and_funds(&stack, "u-poor").await, (2, 100));
+
+    // Out of stock: rejected.
+    let big = execute(&stack, &machine, &order("e-big", "u-rich", 50), Courier::Finds).await;
+    assert_eq!((big.status.as_str(), big.error.as_deref()), ("FAILED", Some(REJECTED)), "{big:?}");
+
+    // No courier free: the worker fails the task, the checkout compensates.
+    let nobody = execute(&stack, &machine, &order("e-nobody", "u-rich", 1), Courier::FindsNone).await;
+    assert_eq!((nobody.status.as_str(), nobody.error.as_deref()), ("FAILED", Some(COMPENSATED)), "{nobody:?}");
+    assert!(nobody.states.contains(&"Compensate".to_string()), "{nobody:?}");
+    assert_eq!(stock_and_funds(&stack, "u-rich").await, (2, 97_000), "everything given back");
+
+    // The courier never answers: the wait times out (shortened to 2 s), the checkout compensates.
+    let short = stack.machine(Some(2)).await;
+    let silent = execute(&stack, &short, &order("e-silent", "u-rich", 1), Courier::Silent).await;
+    assert_eq!((silent.status.as_str(), silent.error.as_deref()), ("FAILED", Some(COMPENSATED)), "{silent:?}");
+    assert_eq!(stock_and_funds(&stack, "u-rich").await, (2, 97_000), "everything given back");
+
+    let report = checkout_runner::audit::audit(&stack.shop, u64::MAX / 4, true).await.unwrap();
+    assert!(report.passed(), "{:?}", report.findings);
+    assert_eq!(stack.shop.checkouts().await.unwrap().len(), 6, "one checkout per order");
+    drop(stack.moto);
+}
