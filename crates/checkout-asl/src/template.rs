@@ -202,7 +202,7 @@ fn insert_function(
     statements.push(json!({
         "Effect": "Allow",
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": { "Fn::GetAtt": [logs, "Arn"] },
+        "Resource": { "Fn::GetAtt": [logs.clone(), "Arn"] },
     }));
     resources.insert(format!("{name}Role"), role("lambda.amazonaws.com", json!(statements)));
     let mut properties = json!({
@@ -214,6 +214,7 @@ fn insert_function(
         "MemorySize": 256,
         "Timeout": 60,
         "Role": { "Fn::GetAtt": [format!("{name}Role"), "Arn"] },
+        "LoggingConfig": { "LogFormat": "JSON", "LogGroup": { "Ref": logs } },
         // The function is told where things are, rather than looking them up (listing topics
         // cannot be limited to one topic).
         "Environment": { "Variables": {

@@ -7,6 +7,7 @@ use checkout_domain::{Order, TaskToken};
 use checkout_ports::CourierRequest;
 use checkout_runner::drive::CourierAnswer;
 use checkout_runner::worker::{answer, WorkerBehaviour};
+use lambda_runtime::tracing;
 use serde_json::{json, Value};
 
 /// What the worker sends back for one request.
@@ -28,7 +29,15 @@ pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -
     let order = Order::from_json(&message["order"].to_string()).map_err(|e| e.to_string())?;
     let deadline_ms = message["deadlineMs"].as_u64().ok_or("no deadlineMs")?;
     let request = CourierRequest { token: wait.clone(), order, deadline_ms };
-    let outcome = match answer(&request, rng, behaviour) {
+    let decided = answer(&request, rng, behaviour);
+    let said = match &decided {
+        None => "lost",
+        Some(CourierAnswer::Assigned(_)) => "assigned",
+        Some(CourierAnswer::Unavailable(_)) => "no courier",
+    };
+    // One line per request: the order and the answer, never a token.
+    tracing::info!(order = request.order.id().as_str(), answer = said);
+    let outcome = match decided {
         None => return Ok(None),
         Some(CourierAnswer::Assigned(courier)) => {
             Ok(json!({ "courier": courier.as_str(), "waitToken": wait.as_str() }))

@@ -5,6 +5,7 @@ use checkout_domain::registry::Admission;
 use checkout_domain::{CheckoutId, CourierId, Event, Order, Outcome, TaskToken};
 use checkout_ports::Shop;
 use checkout_runner::drive::{DriveError, Pause, Runner};
+use lambda_runtime::tracing;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -37,8 +38,20 @@ impl StepError {
     }
 }
 
-/// Runs one action of the machine for one order.
+/// Runs one action of the machine for one order, and logs one line of what came of it: the
+/// action, the order, the checkout and the result, never a token or an amount.
 pub async fn step<S: Shop>(runner: &Runner<S>, request: Request) -> Result<Value, StepError> {
+    let action = request.action.clone();
+    let order_id = request.order["orderId"].as_str().unwrap_or("?").to_string();
+    let result = act(runner, request).await;
+    match &result {
+        Ok(value) => tracing::info!(action, order = order_id, checkout = value["checkout"].as_str(), result = "ok"),
+        Err(error) => tracing::info!(action, order = order_id, result = error.name, detail = error.message),
+    }
+    result
+}
+
+async fn act<S: Shop>(runner: &Runner<S>, request: Request) -> Result<Value, StepError> {
     let order = Order::from_json(&request.order.to_string())
         .map_err(|e| StepError::new(contract::REJECTED, format!("the order is not valid: {e}")))?;
     let id = checkout_of(runner, &order).await?;
@@ -62,7 +75,7 @@ pub async fn step<S: Shop>(runner: &Runner<S>, request: Request) -> Result<Value
     };
     match pause.map_err(drive_error)? {
         Pause::CourierDue { token, deadline_ms } if request.action == BILL => {
-            Ok(json!({ "waitToken": token.as_str(), "deadlineMs": deadline_ms }))
+            Ok(json!({ "checkout": id.as_str(), "waitToken": token.as_str(), "deadlineMs": deadline_ms }))
         }
         Pause::CourierDue { .. } => Err(StepError::new(
             contract::RETRY,

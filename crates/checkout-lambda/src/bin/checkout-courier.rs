@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    // JSON lines when the function's log format is JSON (the template sets it).
+    lambda_runtime::tracing::init_default_subscriber();
     // Built once per cold start; endpoint and region from the usual AWS variables.
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let sfn = aws_sdk_sfn::Client::new(&config);

@@ -10,6 +10,8 @@ use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    // JSON lines when the function's log format is JSON (the template sets it).
+    lambda_runtime::tracing::init_default_subscriber();
     // Built once per cold start, used by every invocation the instance serves.
     let shop = checkout_lambda::env::shop().await?;
     let seed = u64::from(std::process::id());
