@@ -4,6 +4,9 @@
 //!   under injected faults.
 //! - [`reference`](mod@reference): the reference Step Functions flow as it is, flaws included;
 //!   [`flaw`] numbers its flaws.
+//! - [`routing`]: the generated Step Functions state machine's routing (read from
+//!   `deploy/checkout.asl.json`), with the step function's actions taken by the domain, the
+//!   engine and the in-memory stores, under crashes and courier faults.
 //! - [`audit`]: the invariants both are checked against, stated once.
 //! - [`scenario`]: the concurrent orders, stock, points and fault budgets they run in.
 //! - [`check`]: the checker — one pass per model and scenario gives every verdict.
@@ -20,6 +23,7 @@ pub mod multiset;
 pub mod proofs;
 pub mod reference;
 pub mod render;
+pub mod routing;
 pub mod saga;
 pub mod scenario;
 pub mod shared;
