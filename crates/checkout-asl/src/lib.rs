@@ -43,17 +43,20 @@
 //! finest Step Functions allows).
 
 pub mod contract;
+pub mod cost;
 pub mod machine;
 pub mod template;
 
 /// The prefix of the deployed shop's resources.
 pub const PREFIX: &str = "checkout";
 
-/// The generated files, by name under `deploy/`, as the shipped policy makes them.
+/// The generated files, by path from the repository's root, as the shipped policy makes them.
 pub fn files() -> Vec<(&'static str, String)> {
     let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).expect("JSON values print") + "\n";
+    let definition = machine::definition(&checkout_engine::Policy::default());
     vec![
-        ("checkout.asl.json", pretty(&machine::definition(&checkout_engine::Policy::default()))),
-        ("template.yaml", pretty(&template::template(PREFIX))),
+        ("deploy/checkout.asl.json", pretty(&definition)),
+        ("deploy/template.yaml", pretty(&template::template(PREFIX))),
+        ("docs/cost.md", cost::document(&definition)),
     ]
 }

@@ -8,10 +8,10 @@ use serde_json::Value;
 
 #[test]
 fn the_committed_files_are_what_the_generator_writes() {
-    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     for (name, text) in checkout_asl::files() {
-        let committed = std::fs::read_to_string(deploy.join(name)).unwrap_or_default();
-        assert!(committed == text, "deploy/{name} is stale: run `cargo run -p checkout-asl --bin generate`");
+        let committed = std::fs::read_to_string(root.join(name)).unwrap_or_default();
+        assert!(committed == text, "{name} is stale: run `cargo run -p checkout-asl --bin generate`");
     }
 }
 

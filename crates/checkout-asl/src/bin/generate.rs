@@ -1,15 +1,16 @@
-//! Writes `deploy/checkout.asl.json` and `deploy/template.yaml` from the domain, the engine's
-//! policy and the resource definition. `--check` writes nothing and fails if either differs.
+//! Writes `deploy/checkout.asl.json`, `deploy/template.yaml` and `docs/cost.md` from the domain,
+//! the engine's policy and the resource definition. `--check` writes nothing and fails if any
+//! differs.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
-    let deploy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut stale = Vec::new();
     for (name, text) in checkout_asl::files() {
-        let path = deploy.join(name);
+        let path = root.join(name);
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         if current == text {
             continue;

@@ -1,0 +1,88 @@
+//! The AWS calls the step function makes on each path of the machine, counted by the SDK
+//! interceptor on its shop; they must match `checkout_asl::cost`, which the cost table in
+//! `docs/cost.md` is written from.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use checkout_asl::cost::{Path, PATHS};
+use checkout_aws::moto::MotoServer;
+use checkout_aws::AwsShop;
+use checkout_domain::{BookId, Money, UserId};
+use checkout_engine::{Engine, Policy};
+use checkout_lambda::step::{step, Request};
+use checkout_ports::ShopAdmin;
+use checkout_runner::clock::ScaledClock;
+use checkout_runner::drive::Runner;
+use serde_json::{json, Value};
+
+async fn runner() -> Runner<AwsShop> {
+    let endpoint = MotoServer::shared().fresh_endpoint();
+    AwsShop::provision(&endpoint).await.unwrap();
+    let shop = AwsShop::connect(&endpoint).await.unwrap();
+    shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(1_000)).await.unwrap();
+    shop.open_customer(&UserId::new("u-rich").unwrap(), 10_000, 0).await.unwrap();
+    shop.open_customer(&UserId::new("u-poor").unwrap(), 100, 0).await.unwrap();
+    Runner::new(Arc::new(shop), Engine::new(Policy::default(), 5), ScaledClock::new(1))
+}
+
+fn request(action: &str, order: &Value, extra: Value) -> Request {
+    let mut request = json!({ "action": action, "order": order });
+    request.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+    serde_json::from_value(request).unwrap()
+}
+
+/// Runs the step function's invocations of `path` for a fresh order, returning the calls made.
+async fn calls_of(runner: &Runner<AwsShop>, path: &Path, n: usize) -> BTreeMap<String, u64> {
+    let user = if path.name == "charge declined" { "u-poor" } else { "u-rich" };
+    let quantity = if path.name == "out of stock" { 50 } else { 1 };
+    let order = json!({ "orderId": format!("o-{n}"), "bookId": "b-1", "userId": user, "quantity": quantity });
+    let before = runner.shop().calls().snapshot();
+    let billed = step(runner, request("bill", &order, json!({}))).await;
+    match path.name {
+        "dispatched" => {
+            let billed = billed.unwrap();
+            let courier = json!({ "courier": { "courier": "c-1", "waitToken": billed["waitToken"] } });
+            step(runner, request("dispatch", &order, courier)).await.unwrap();
+        }
+        "courier timed out" | "no courier" => {
+            let billed = billed.unwrap();
+            let failure = if path.name == "no courier" {
+                let cause = json!({ "waitToken": billed["waitToken"], "detail": "none free" }).to_string();
+                json!({ "Error": "Courier.Unavailable", "Cause": cause })
+            } else {
+                json!({ "Error": "States.Timeout", "Cause": "" })
+            };
+            step(runner, request("compensate", &order, json!({ "failure": failure }))).await.unwrap_err();
+        }
+        _ => {
+            billed.unwrap_err();
+        }
+    }
+    let after = runner.shop().calls().snapshot();
+    after
+        .into_iter()
+        .map(|(op, k)| (op.clone(), k - before.get(&op).copied().unwrap_or(0)))
+        .filter(|(_, k)| *k > 0)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_step_function_makes_the_calls_the_cost_table_counts() {
+    let runner = runner().await;
+    println!("| path | TransactGetItems | TransactWriteItems | Publish |\n|---|---|---|---|");
+    let mut differ = Vec::new();
+    for (n, path) in PATHS.iter().enumerate() {
+        let calls = calls_of(&runner, path, n).await;
+        let get = |op: &str| calls.get(op).copied().unwrap_or(0);
+        let measured = (get("dynamodb:TransactGetItems"), get("dynamodb:TransactWriteItems"), get("sns:Publish"));
+        println!("| {} | {} | {} | {} |", path.name, measured.0, measured.1, measured.2);
+        if measured != (path.dynamodb_reads, path.dynamodb_writes, path.sns_publishes) {
+            differ.push(path.name);
+        }
+        let counted = ["dynamodb:TransactGetItems", "dynamodb:TransactWriteItems", "sns:Publish"];
+        let others: Vec<_> = calls.keys().filter(|op| !counted.contains(&op.as_str())).collect();
+        assert!(others.is_empty(), "{}: {others:?}", path.name);
+    }
+    assert!(differ.is_empty(), "measured calls differ from checkout_asl::cost for {differ:?}");
+}
