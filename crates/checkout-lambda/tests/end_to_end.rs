@@ -78,6 +78,14 @@ impl Stack {
             assert!(started.elapsed() < Duration::from_secs(120), "cargo lambda watch did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
+        // watch builds a function on its first invocation (with the features this package alone
+        // asks for, which may rebuild dependencies): do that now, not inside an execution.
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(1_200)).build().unwrap();
+        for function in ["checkout-step", "checkout-courier"] {
+            let url = format!("http://127.0.0.1:{lambda_port}/2015-03-31/functions/{function}/invocations");
+            let warmed = client.post(url).json(&json!({ "action": "none", "order": {}, "Records": [] })).send().await;
+            assert!(warmed.is_ok(), "{function} did not build: see target/aws-local/watch.log");
+        }
         let (_, sqs, _) = clients(&endpoint, &Calls::default()).await.unwrap();
         let config = aws_sdk_sfn::config::Builder::new()
             .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
