@@ -2,35 +2,16 @@
 //! interceptor on its shop; they must match `checkout_asl::cost`, which the cost table in
 //! `docs/cost.md` is written from.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use checkout_asl::cost::{Path, PATHS};
-use checkout_aws::moto::MotoServer;
 use checkout_aws::AwsShop;
-use checkout_domain::{BookId, Money, UserId};
-use checkout_engine::{Engine, Policy};
-use checkout_lambda::step::{step, Request};
-use checkout_ports::ShopAdmin;
-use checkout_runner::clock::ScaledClock;
+use checkout_lambda::step::step;
 use checkout_runner::drive::Runner;
-use serde_json::{json, Value};
-
-async fn runner() -> Runner<AwsShop> {
-    let endpoint = MotoServer::shared().fresh_endpoint();
-    AwsShop::provision(&endpoint).await.unwrap();
-    let shop = AwsShop::connect(&endpoint).await.unwrap();
-    shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(1_000)).await.unwrap();
-    shop.open_customer(&UserId::new("u-rich").unwrap(), 10_000, 0).await.unwrap();
-    shop.open_customer(&UserId::new("u-poor").unwrap(), 100, 0).await.unwrap();
-    Runner::new(Arc::new(shop), Engine::new(Policy::default(), 5), ScaledClock::new(1))
-}
-
-fn request(action: &str, order: &Value, extra: Value) -> Request {
-    let mut request = json!({ "action": action, "order": order });
-    request.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
-    serde_json::from_value(request).unwrap()
-}
+use common::{request, runner};
+use serde_json::json;
 
 /// Runs the step function's invocations of `path` for a fresh order, returning the calls made.
 async fn calls_of(runner: &Runner<AwsShop>, path: &Path, n: usize) -> BTreeMap<String, u64> {

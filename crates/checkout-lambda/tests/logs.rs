@@ -2,34 +2,13 @@
 //! whether anyone listens, so tests logging at once in other threads, with no one listening,
 //! would hide these lines.
 
-use std::sync::Arc;
+mod common;
 
-use checkout_aws::moto::MotoServer;
-use checkout_aws::AwsShop;
-use checkout_domain::{BookId, Money, UserId};
-use checkout_engine::{Engine, Policy};
 use checkout_lambda::courier::decide;
-use checkout_lambda::step::{step, Request};
-use checkout_ports::ShopAdmin;
-use checkout_runner::clock::ScaledClock;
-use checkout_runner::drive::Runner;
+use checkout_lambda::step::step;
 use checkout_runner::worker::WorkerBehaviour;
+use common::{request, runner};
 use serde_json::{json, Value};
-
-async fn runner() -> Runner<AwsShop> {
-    let endpoint = MotoServer::shared().fresh_endpoint();
-    AwsShop::provision(&endpoint).await.unwrap();
-    let shop = AwsShop::connect(&endpoint).await.unwrap();
-    shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(1_000)).await.unwrap();
-    shop.open_customer(&UserId::new("u-rich").unwrap(), 10_000, 0).await.unwrap();
-    Runner::new(Arc::new(shop), Engine::new(Policy::default(), 5), ScaledClock::new(1))
-}
-
-fn request(action: &str, order: &Value, extra: Value) -> Request {
-    let mut request = json!({ "action": action, "order": order });
-    request.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
-    serde_json::from_value(request).unwrap()
-}
 
 /// Where a test's log lines go.
 #[derive(Clone, Default)]

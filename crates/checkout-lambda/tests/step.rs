@@ -1,40 +1,18 @@
 //! The step function's actions and the courier worker's decisions, against the AWS adapters on
 //! moto server, invoked as the state machine invokes them (without the Lambda runtime).
 
-use std::sync::Arc;
+mod common;
 
 use checkout_asl::contract::{COMPENSATED, REJECTED, RETRY};
-use checkout_aws::moto::MotoServer;
 use checkout_aws::AwsShop;
-use checkout_domain::{BookId, Money, UserId};
-use checkout_engine::{Engine, Policy};
+use checkout_domain::{BookId, UserId};
 use checkout_lambda::courier::decide;
-use checkout_lambda::step::{step, Request, StepError};
+use checkout_lambda::step::{step, StepError};
 use checkout_ports::{Journal, ShopAdmin};
-use checkout_runner::clock::ScaledClock;
 use checkout_runner::drive::Runner;
 use checkout_runner::worker::WorkerBehaviour;
+use common::{order, request, runner};
 use serde_json::{json, Value};
-
-async fn runner() -> Runner<AwsShop> {
-    let endpoint = MotoServer::shared().fresh_endpoint();
-    AwsShop::provision(&endpoint).await.unwrap();
-    let shop = AwsShop::connect(&endpoint).await.unwrap();
-    shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(1_000)).await.unwrap();
-    shop.open_customer(&UserId::new("u-rich").unwrap(), 10_000, 0).await.unwrap();
-    shop.open_customer(&UserId::new("u-poor").unwrap(), 100, 0).await.unwrap();
-    Runner::new(Arc::new(shop), Engine::new(Policy::default(), 5), ScaledClock::new(1))
-}
-
-fn order(id: &str, user: &str, quantity: u32) -> Value {
-    json!({ "orderId": id, "bookId": "b-1", "userId": user, "quantity": quantity })
-}
-
-fn request(action: &str, order: &Value, extra: Value) -> Request {
-    let mut request = json!({ "action": action, "order": order });
-    request.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
-    serde_json::from_value(request).unwrap()
-}
 
 async fn stock_and_funds(runner: &Runner<AwsShop>) -> (u64, u64) {
     let balances = runner.shop().balances().await.unwrap();
