@@ -1,7 +1,6 @@
 //! Stocking the shop and reading it back, for `checkout init` and `checkout audit`.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Get, TransactGetItem};
 use checkout_domain::{BookId, CheckoutId, CheckoutState, Effect, EffectKey, Money, UserId};
 use checkout_ports::{Balances, Held, ShopAdmin, StorageError};
 
@@ -77,21 +76,14 @@ impl ShopAdmin for AwsShop {
 
     async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError> {
         let keys = [("stock", Effect::ReserveStock), ("points", Effect::RedeemPoints), ("funds", Effect::Charge)];
-        let mut request = self.dynamodb.transact_get_items();
         let pks: Vec<String> =
             keys.iter().map(|(ledger, effect)| entry_pk(ledger, &EffectKey::new(id, *effect))).collect();
-        for pk in &pks {
-            let get = Get::builder()
-                .table_name(self.names.ledger_table())
-                .key("pk", s(pk.clone()))
-                .build()
-                .map_err(storage)?;
-            request = request.transact_items(TransactGetItem::builder().get(get).build());
-        }
-        let output = request.send().await.map_err(|e| StorageError::from(classify(&e)))?;
+        let table = self.names.ledger_table();
+        let reads = pks.iter().map(|pk| (table.clone(), Item::from([("pk".to_string(), s(pk.clone()))]))).collect();
+        let items = crate::transact::read(&self.dynamodb, reads).await?;
         let mut amounts = [0u64; 3];
-        for ((amount, pk), response) in amounts.iter_mut().zip(&pks).zip(output.responses()) {
-            if let Some(item) = response.item() {
+        for ((amount, pk), item) in amounts.iter_mut().zip(&pks).zip(&items) {
+            if let Some(item) = item {
                 let r = Reader::new(pk, item);
                 if r.s("state").map_err(storage)? == "taken" {
                     *amount = r.n("amount").map_err(storage)?;

@@ -2,9 +2,7 @@
 //! of the ledger a command touches, run the in-memory stores' code on it, and write back what
 //! changed in one conditional transaction (the crate docs say which conditions, and why).
 
-use std::time::Duration;
-
-use aws_sdk_dynamodb::types::{ConditionCheck, Get, Put, TransactGetItem, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use checkout_domain::fencing::{Fence, FenceBook};
 use checkout_domain::ledger::{Entry, EntryState, Ledger, TakeRule};
 use checkout_domain::protocol::CallError;
@@ -16,14 +14,9 @@ use checkout_domain::{Points, Quantity};
 use checkout_memory::{answers, Inventory, Store, Stores};
 use checkout_ports::{PaymentService, PointsStore, PortError, StockStore};
 
-use crate::failure::classify;
 use crate::items::{n, s, signed, Corrupt, Item, Reader};
-use crate::transact::{self, Written};
+use crate::transact::{self, pause, Written, ROUNDS};
 use crate::AwsShop;
-
-/// How many times a command is decided again after its transaction lost a race, before the call
-/// is reported as not done (nothing was written by any of them).
-const ROUNDS: u32 = 200;
 
 /// The ledger a store keeps, as its items name it.
 fn ledger_name(store: Store) -> &'static str {
@@ -145,11 +138,7 @@ impl AwsShop {
     pub(crate) async fn keyed(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
         let key = command.key().ok_or_else(|| unknown("not a keyed command"))?.clone();
         for round in 0..ROUNDS {
-            if round > 0 {
-                // Back off a little, more as the race goes on, so that contenders spread out.
-                let cap = 2u64.saturating_pow(round.min(6));
-                tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;
-            }
+            pause(round).await;
             let slice = self.read_slice(command, &key).await?;
             match self.decide_and_write(fence, command, &key, slice, now_ms).await? {
                 (event, Written::Done) => return Ok(event),
@@ -200,17 +189,8 @@ impl AwsShop {
 
     /// Reads items of the ledger table by key, as of one moment.
     async fn get_items(&self, table: &str, pks: &[String]) -> Result<Vec<Option<Item>>, PortError> {
-        let mut request = self.dynamodb.transact_get_items();
-        for pk in pks {
-            let get = built(Get::builder().table_name(table).key("pk", s(pk.clone())).build())?;
-            request = request.transact_items(TransactGetItem::builder().get(get).build());
-        }
-        let output = request.send().await.map_err(|e| PortError::Call(classify(&e).into()))?;
-        let responses = output.responses();
-        if responses.len() != pks.len() {
-            return Err(unknown(format!("asked for {} items, got {} answers", pks.len(), responses.len())));
-        }
-        Ok(responses.iter().map(|r| r.item().cloned()).collect())
+        let keys = pks.iter().map(|pk| (table.to_string(), Item::from([("pk".to_string(), s(pk.clone()))]))).collect();
+        transact::read(&self.dynamodb, keys).await.map_err(|e| PortError::Call(e.into()))
     }
 
     /// Runs the stores' own code on `slice`, then writes what changed under conditions that hold

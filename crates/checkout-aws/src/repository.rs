@@ -3,10 +3,8 @@
 //! the claim and save rules of `checkout_domain::fencing`), and writes under conditions that
 //! hold only if nothing it read has moved; a lost race is read and decided again.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Get, Put, TransactGetItem, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use checkout_domain::fencing::{Fence, Slot};
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::{CheckoutId, CheckoutState, Order};
@@ -15,11 +13,8 @@ use checkout_ports::{AdmitError, CheckoutRepository, Journal, JournalEntry, Save
 use crate::failure::classify;
 use crate::items::{n, s, Item, Reader};
 use crate::resources::{OPEN_SHARDS, UNFINISHED_INDEX};
-use crate::transact::{self, Written};
+use crate::transact::{self, pause, Written, ROUNDS};
 use crate::AwsShop;
-
-/// How many times a call is read and decided again after losing a race.
-const ROUNDS: u32 = 200;
 
 /// The sort key of a checkout's record, of its journal's length, and of its `n`th step.
 const RECORD: &str = "record";
@@ -64,13 +59,6 @@ impl JournalLengths {
     }
 }
 
-async fn pause(round: u32) {
-    if round > 0 {
-        let cap = 2u64.saturating_pow(round.min(6));
-        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;
-    }
-}
-
 fn load_checkout(pk: &str, item: &Item) -> Result<(Fence, CheckoutState), StorageError> {
     let r = Reader::new(pk, item);
     let fence = Fence::from_stored(r.n("fence").map_err(storage)?);
@@ -99,13 +87,8 @@ impl AwsShop {
     /// Reads items of the checkouts table by `(pk, sk)`, as of one moment.
     async fn get_checkout_items(&self, keys: &[(String, &str)]) -> Result<Vec<Option<Item>>, StorageError> {
         let table = self.names.checkouts_table();
-        let mut request = self.dynamodb.transact_get_items();
-        for (pk, sk) in keys {
-            let get = Get::builder().table_name(&table).set_key(Some(self.key(pk, sk))).build().map_err(storage)?;
-            request = request.transact_items(TransactGetItem::builder().get(get).build());
-        }
-        let output = request.send().await.map_err(|e| StorageError::from(classify(&e)))?;
-        Ok(output.responses().iter().map(|r| r.item().cloned()).collect())
+        let keys = keys.iter().map(|(pk, sk)| (table.clone(), self.key(pk, sk))).collect();
+        Ok(transact::read(&self.dynamodb, keys).await?)
     }
 
     async fn write(&self, writes: Vec<TransactWriteItem>) -> Result<Written, StorageError> {

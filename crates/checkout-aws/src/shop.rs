@@ -144,7 +144,17 @@ impl AwsShop {
             .to_string();
         let topic = names.courier_topic();
         let topic_arn = topic_arn_of(&sns, &topic).await?;
-        Ok(AwsShop { dynamodb, sqs, sns, names, queue_url, topic_arn, calls, journal_lengths: Default::default() })
+        Ok(AwsShop::assemble((dynamodb, sqs, sns), names, queue_url, topic_arn, calls))
+    }
+
+    fn assemble(
+        (dynamodb, sqs, sns): (aws_sdk_dynamodb::Client, aws_sdk_sqs::Client, aws_sdk_sns::Client),
+        names: ResourceNames,
+        queue_url: String,
+        topic_arn: String,
+        calls: Calls,
+    ) -> AwsShop {
+        AwsShop { dynamodb, sqs, sns, names, queue_url, topic_arn, calls, journal_lengths: Default::default() }
     }
 
     /// Connects to resources whose addresses are known already (a deployed function is told
@@ -156,9 +166,8 @@ impl AwsShop {
         topic_arn: String,
     ) -> Result<AwsShop, ConnectError> {
         let calls = Calls::default();
-        let (dynamodb, sqs, sns) = clients(endpoint, &calls).await?;
-        let names = endpoint.names.clone();
-        Ok(AwsShop { dynamodb, sqs, sns, names, queue_url, topic_arn, calls, journal_lengths: Default::default() })
+        let clients = clients(endpoint, &calls).await?;
+        Ok(AwsShop::assemble(clients, endpoint.names.clone(), queue_url, topic_arn, calls))
     }
 
     /// The URL of the courier request queue.

@@ -1,12 +1,49 @@
-//! The two DynamoDB calls every part of the shop makes alike: a write transaction, whose lost
-//! race is an answer rather than an error, and a scan read to its last page.
+//! The DynamoDB calls every part of the shop makes alike: a read of several items as of one
+//! moment, a write transaction whose lost race is an answer rather than an error (and the pause
+//! before deciding again), and a scan read to its last page.
 
 use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{Get, TransactGetItem, TransactWriteItem};
 
 use crate::failure::{classify, describe, Failure};
 use crate::items::Item;
+
+/// How many times a call is read and decided again after losing a race, before it is reported
+/// as not done (no round wrote anything).
+pub const ROUNDS: u32 = 200;
+
+/// Waits before round `round` (not before the first): a little longer as the race goes on, and
+/// jittered, so that contenders spread out.
+pub async fn pause(round: u32) {
+    if round > 0 {
+        let cap = 2u64.saturating_pow(round.min(6));
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;
+    }
+}
+
+/// Reads the items named by `keys` (a table and an item's key each) as of one moment: one
+/// answer per key, in order, `None` for an item that does not exist.
+pub async fn read(client: &aws_sdk_dynamodb::Client, keys: Vec<(String, Item)>) -> Result<Vec<Option<Item>>, Failure> {
+    let count = keys.len();
+    let mut request = client.transact_get_items();
+    for (table, key) in keys {
+        let get = Get::builder()
+            .table_name(table)
+            .set_key(Some(key))
+            .build()
+            .map_err(|e| Failure::NotDone(format!("a read could not be built: {e}")))?;
+        request = request.transact_items(TransactGetItem::builder().get(get).build());
+    }
+    let output = request.send().await.map_err(|e| classify(&e))?;
+    let responses = output.responses();
+    if responses.len() != count {
+        return Err(Failure::Unknown(format!("asked for {count} items, got {} answers", responses.len())));
+    }
+    Ok(responses.iter().map(|r| r.item().cloned()).collect())
+}
 
 /// What became of one write transaction.
 pub enum Written {
