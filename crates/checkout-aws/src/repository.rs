@@ -197,15 +197,21 @@ impl CheckoutRepository for AwsShop {
             let items = self.get_checkout_items(&[(id.as_str().to_string(), RECORD)]).await?;
             let Some(item) = &items[0] else { return Ok(None) };
             let (fence, record) = load_checkout(id.as_str(), item)?;
+            let read = Reader::new(id.as_str(), item).s("record").map_err(storage)?.to_string();
             let mut slot = Slot::from_stored(fence, record);
             let claimed = slot.claim().map_err(storage)?;
+            // The claim takes the record as read: the incarnation holding the fence may have
+            // saved since (a save keeps the fence), and a claim on an older record would resume
+            // the checkout from a step it has left (say, dispatch what is being refunded).
             let update = Update::builder()
                 .table_name(self.names.checkouts_table())
                 .set_key(Some(self.key(id.as_str(), RECORD)))
                 .update_expression("SET fence = :claimed")
-                .condition_expression("fence = :held")
+                .condition_expression("fence = :held AND #record = :record")
+                .expression_attribute_names("#record", "record")
                 .expression_attribute_values(":claimed", n(claimed.get()))
                 .expression_attribute_values(":held", n(fence.get()))
+                .expression_attribute_values(":record", s(read))
                 .build()
                 .map_err(storage)?;
             if let Written::Done = self.write(vec![TransactWriteItem::builder().update(update).build()]).await? {
