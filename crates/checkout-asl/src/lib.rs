@@ -42,7 +42,8 @@
 //! the Lambda service's own failures, with backoff from the engine's policy (in whole seconds, the
 //! finest Step Functions allows).
 
-pub mod contract;
+/// What the machine and the step function agree on (one definition, in `checkout-step`).
+pub use checkout_step::contract;
 pub mod cost;
 pub mod machine;
 pub mod template;

@@ -2,13 +2,13 @@
 //! for it. A request delivered twice is answered twice; Step Functions takes the first answer
 //! and refuses the second (the task is over), which the worker counts as done.
 
-use checkout_asl::contract::COURIER_UNAVAILABLE;
 use checkout_domain::{Order, TaskToken};
+use checkout_drive::CourierAnswer;
 use checkout_ports::CourierRequest;
-use checkout_runner::drive::CourierAnswer;
 use checkout_runner::worker::{answer, WorkerBehaviour};
+use checkout_step::contract::{courier_assigned, courier_unavailable_cause, COURIER_UNAVAILABLE};
 use lambda_runtime::tracing;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// What the worker sends back for one request.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,12 +39,9 @@ pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -
     tracing::info!(order = request.order.id().as_str(), answer = said);
     let outcome = match decided {
         None => return Ok(None),
-        Some(CourierAnswer::Assigned(courier)) => {
-            Ok(json!({ "courier": courier.as_str(), "waitToken": wait.as_str() }))
-        }
+        Some(CourierAnswer::Assigned(courier)) => Ok(courier_assigned(&wait, &courier)),
         Some(CourierAnswer::Unavailable(detail)) => {
-            let cause = json!({ "waitToken": wait.as_str(), "detail": detail }).to_string();
-            Err((COURIER_UNAVAILABLE.to_string(), cause))
+            Err((COURIER_UNAVAILABLE.to_string(), courier_unavailable_cause(&wait, &detail)))
         }
     };
     Ok(Some(Reply { task_token, outcome }))

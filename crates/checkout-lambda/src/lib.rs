@@ -1,11 +1,8 @@
 //! The checkout's Lambda functions, run by the generated state machine (`checkout-asl`):
 //!
-//! - [`step`]: the step function. One invocation takes one of the machine's actions for one
-//!   order: `bill` (admit, claim, drive to the courier wait), `dispatch` (take the courier's
-//!   answer, tell the courier, end dispatched) or `compensate` (end what the checkout waits on,
-//!   give everything back). It drives through the same runner, engine and AWS adapters as
-//!   `checkout serve --backend aws`, and ends with an error named for the outcome when the
-//!   checkout ends any other way than dispatched.
+//! - the step function: `checkout_step::step` over the AWS adapters, the same drive loop, engine
+//!   and adapters as `checkout serve --backend aws`; it ends with an error named for the outcome
+//!   when the checkout ends any other way than dispatched, which [`diagnostic`] hands to Lambda;
 //! - [`courier`]: the courier worker, triggered by the courier request queue: it finds a
 //!   courier and answers the waiting task with `SendTaskSuccess` or `SendTaskFailure`.
 //!
@@ -14,4 +11,9 @@
 
 pub mod courier;
 pub mod env;
-pub mod step;
+
+/// A step's error as Lambda reports it: its name becomes the error type, which Step Functions
+/// matches.
+pub fn diagnostic(error: checkout_step::step::StepError) -> lambda_runtime::Diagnostic {
+    lambda_runtime::Diagnostic { error_type: error.name.to_string(), error_message: error.message }
+}

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use checkout_asl::cost::{Path, PATHS};
 use checkout_aws::AwsShop;
-use checkout_lambda::step::step;
-use checkout_runner::drive::Runner;
+use checkout_drive::Runner;
+use checkout_step::step::step;
 use common::{request, runner};
 use serde_json::json;
 

@@ -5,8 +5,8 @@
 mod common;
 
 use checkout_lambda::courier::decide;
-use checkout_lambda::step::step;
 use checkout_runner::worker::WorkerBehaviour;
+use checkout_step::step::step;
 use common::{request, runner};
 use serde_json::{json, Value};
 

@@ -16,10 +16,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::audit::audit;
 use crate::catalog::Catalog;
-use crate::clock::ScaledClock;
-use crate::drive::{drive_all, Runner};
 use crate::faults::{FaultRates, Faulty};
 use crate::worker::{run_in_process, WorkerBehaviour};
+use checkout_drive::clock::ScaledClock;
+use checkout_drive::{drive_all, Runner};
 
 /// Run the book shop's checkout saga durably: on one machine in one SQLite file, or on DynamoDB,
 /// SQS and SNS.
@@ -400,7 +400,7 @@ async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
                 continue;
             }
         };
-        match shop.admit(&order, crate::ids::fresh_checkout_id()).await {
+        match shop.admit(&order, checkout_drive::ids::fresh_checkout_id()).await {
             Ok(Admission::Opened(id)) => opened.push(id),
             Ok(Admission::Existing(_)) => again += 1,
             Err(e) => {

@@ -1,11 +1,11 @@
 //! The durable runner of the checkout saga, and the `checkout` program's commands. It carries out
 //! the engine's decisions (`checkout-engine`) against a shop (any adapter of `checkout-ports`):
 //!
-//! - [`drive`]: one task per checkout claims it, runs it to its end under its fence, journals
-//!   every step, and hands courier replies to the waiting checkout by token;
+//! - `checkout-drive` (a crate of its own, shared with the Lambda step function and the model):
+//!   one task per checkout claims it, runs it to its end under its fence, journals every step,
+//!   and hands courier replies to the waiting checkout by token;
 //! - [`worker`]: the courier worker (in-process, or its own process);
 //! - [`faults`]: a shop wrapper that injects failures, for tests and demos;
-//! - [`ids`]: the random checkout ids and courier tokens the runner makes up;
 //! - [`catalog`]: the shop's books and customers, as `checkout init` reads them;
 //! - [`audit`]: the model's invariants checked on the real data;
 //! - [`serve`]: the HTTP API of `checkout serve`;
@@ -14,10 +14,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod cli;
-pub mod clock;
-pub mod drive;
 pub mod faults;
-pub mod ids;
 pub mod lookup;
 pub mod serve;
 pub mod worker;

@@ -22,7 +22,7 @@ use checkout_ports::{AdmitError, Shop};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::drive::{CourierAnswer, Runner};
+use checkout_drive::{CourierAnswer, Runner};
 
 /// The server's state: the runner whose shop it serves.
 pub struct Api<S: Shop> {
@@ -72,7 +72,7 @@ async fn place<S: Shop>(State(api): State<Api<S>>, Query(options): Query<PlaceOp
         Ok(order) => order,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    match api.runner.shop().admit(&order, crate::ids::fresh_checkout_id()).await {
+    match api.runner.shop().admit(&order, checkout_drive::ids::fresh_checkout_id()).await {
         Ok(Admission::Opened(id)) if options.wait => {
             // Driven in a task of its own: a caller that hangs up does not stop the checkout.
             let (runner, placed) = (Arc::clone(&api.runner), CheckoutState::start(id.clone(), order.clone()));

@@ -8,7 +8,7 @@ use std::time::Duration;
 use checkout_domain::CourierId;
 use checkout_ports::{CourierInbox, CourierRequest, Shop};
 
-use crate::drive::{CourierAnswer, Runner};
+use checkout_drive::{CourierAnswer, Runner};
 
 /// How the worker behaves.
 #[derive(Clone, Copy, Debug, PartialEq)]

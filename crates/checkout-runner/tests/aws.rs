@@ -9,10 +9,10 @@ use checkout_aws::moto::MotoServer;
 use checkout_aws::AwsShop;
 use checkout_domain::registry::Admission;
 use checkout_domain::{BookId, CheckoutId, Money, Order, Outcome, UserId};
+use checkout_drive::clock::ScaledClock;
+use checkout_drive::{drive_all, CourierAnswer, Runner};
 use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, CourierInbox, CourierQueue, ShopAdmin};
-use checkout_runner::clock::ScaledClock;
-use checkout_runner::drive::{drive_all, CourierAnswer, Runner};
 use checkout_runner::worker::{answer, run_in_process, WorkerBehaviour};
 
 async fn fresh_shop() -> AwsShop {

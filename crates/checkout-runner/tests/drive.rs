@@ -12,11 +12,11 @@ use checkout_domain::registry::Admission;
 use checkout_domain::{
     BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, Outcome, Points, Quantity, TaskToken, UserId,
 };
+use checkout_drive::clock::ScaledClock;
+use checkout_drive::{CourierAnswer, DriveError, Runner};
 use checkout_engine::{Engine, Policy};
 use checkout_memory::MemoryShop;
 use checkout_ports::*;
-use checkout_runner::clock::ScaledClock;
-use checkout_runner::drive::{CourierAnswer, DriveError, Runner};
 
 /// The in-memory shop's stores and queue, with a mocked repository.
 struct Split {

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use checkout_domain::registry::Admission;
 use checkout_domain::{BookId, CheckoutId, Money, Order, UserId};
+use checkout_drive::clock::ScaledClock;
+use checkout_drive::{drive_all, Runner};
 use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, ShopAdmin};
 use checkout_runner::audit::audit;
-use checkout_runner::clock::ScaledClock;
-use checkout_runner::drive::{drive_all, Runner};
 use checkout_runner::worker::{run_in_process, WorkerBehaviour};
 use checkout_sqlite::{Durability, SqliteShop};
 

@@ -1,11 +1,11 @@
-//! The step function: one action of the state machine per invocation (see `checkout_lambda::step`).
+//! The step function: one action of the state machine per invocation (see `checkout_step::step`).
 
 use std::sync::Arc;
 
+use checkout_drive::clock::ScaledClock;
+use checkout_drive::Runner;
 use checkout_engine::{Engine, Policy};
-use checkout_lambda::step::{step, Request};
-use checkout_runner::clock::ScaledClock;
-use checkout_runner::drive::Runner;
+use checkout_step::step::{step, Request};
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
@@ -18,7 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let runner = Arc::new(Runner::new(Arc::new(shop), Engine::new(Policy::default(), seed), ScaledClock::new(1)));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Request>| {
         let runner = Arc::clone(&runner);
-        async move { step(&runner, event.payload).await }
+        async move { step(&runner, event.payload).await.map_err(checkout_lambda::diagnostic) }
     }))
     .await
 }

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use checkout_aws::moto::MotoServer;
 use checkout_aws::AwsShop;
 use checkout_domain::{BookId, Money, UserId};
+use checkout_drive::clock::ScaledClock;
+use checkout_drive::Runner;
 use checkout_engine::{Engine, Policy};
-use checkout_lambda::step::Request;
 use checkout_ports::ShopAdmin;
-use checkout_runner::clock::ScaledClock;
-use checkout_runner::drive::Runner;
+use checkout_step::step::Request;
 use serde_json::{json, Value};
 
 /// A runner over a fresh shop: 3 copies of b-1 at 1,000; u-rich with 10,000, u-poor with 100.

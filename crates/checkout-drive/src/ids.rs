@@ -1,4 +1,4 @@
-//! The identities the runner makes up: checkout ids for new orders and courier task tokens, both
+//! The identities a runner makes up: checkout ids for new orders and courier task tokens, both
 //! random, from the operating system, so that nobody can guess or reuse one.
 
 use checkout_domain::{CheckoutId, TaskToken};

@@ -1,4 +1,4 @@
-//! The runner's clock: wall-clock time, optionally sped up. A speed of 1000 makes the 15-minute
+//! The real clock: wall-clock time, optionally sped up. A speed of 1000 makes the 15-minute
 //! courier deadline pass in under a second, which is how tests and demos see deadlines without
 //! waiting for them. Time is the wall clock times the speed, so it only ever goes forward, also
 //! across restarts.
@@ -28,5 +28,19 @@ impl Clock for ScaledClock {
     fn now_ms(&self) -> u64 {
         let wall = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
         u64::try_from(wall).unwrap_or(u64::MAX).saturating_mul(self.speed)
+    }
+}
+
+impl crate::World for ScaledClock {
+    fn real(&self, ms: u64) -> Duration {
+        ScaledClock::real(self, ms)
+    }
+
+    fn mint_token(&self) -> checkout_domain::TaskToken {
+        crate::ids::mint_token()
+    }
+
+    fn fresh_checkout_id(&self) -> checkout_domain::CheckoutId {
+        crate::ids::fresh_checkout_id()
     }
 }

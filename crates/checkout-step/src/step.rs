@@ -1,13 +1,13 @@
 //! The step function's three actions.
 
-use checkout_asl::contract::{self, BAD_ANSWER, BILL, COMPENSATE, COURIER_UNAVAILABLE, DISPATCH};
 use checkout_domain::registry::Admission;
 use checkout_domain::{CheckoutId, CourierId, Event, Order, Outcome, TaskToken};
+use checkout_drive::{DriveError, Pause, Runner, World};
 use checkout_ports::Shop;
-use checkout_runner::drive::{DriveError, Pause, Runner};
-use lambda_runtime::tracing;
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+use crate::contract::{self, BAD_ANSWER, BILL, COMPENSATE, COURIER_UNAVAILABLE, DISPATCH};
 
 /// What the state machine sends (see `checkout_asl::machine`).
 #[derive(Clone, Debug, Deserialize)]
@@ -24,7 +24,7 @@ pub struct Request {
 }
 
 /// How an invocation ends when it does not hand the machine a result: the error's name is what
-/// the machine's Retry and Catch match (`checkout_asl::contract`).
+/// the machine's Retry and Catch match ([`contract`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{name}: {message}")]
 pub struct StepError {
@@ -40,7 +40,7 @@ impl StepError {
 
 /// Runs one action of the machine for one order, and logs one line of what came of it: the
 /// action, the order, the checkout and the result, never a token or an amount.
-pub async fn step<S: Shop>(runner: &Runner<S>, request: Request) -> Result<Value, StepError> {
+pub async fn step<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Result<Value, StepError> {
     let action = request.action.clone();
     let order_id = request.order["orderId"].as_str().unwrap_or("?").to_string();
     let result = act(runner, request).await;
@@ -51,7 +51,7 @@ pub async fn step<S: Shop>(runner: &Runner<S>, request: Request) -> Result<Value
     result
 }
 
-async fn act<S: Shop>(runner: &Runner<S>, request: Request) -> Result<Value, StepError> {
+async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Result<Value, StepError> {
     let order = Order::from_json(&request.order.to_string())
         .map_err(|e| StepError::new(contract::REJECTED, format!("the order is not valid: {e}")))?;
     let id = checkout_of(runner, &order).await?;
@@ -103,8 +103,8 @@ async fn act<S: Shop>(runner: &Runner<S>, request: Request) -> Result<Value, Ste
 
 /// The checkout of `order`: the registry's answer, whether this is the first invocation for it
 /// or a later one (the order is the execution's input, the same for every action).
-async fn checkout_of<S: Shop>(runner: &Runner<S>, order: &Order) -> Result<CheckoutId, StepError> {
-    match runner.shop().admit(order, checkout_runner::ids::fresh_checkout_id()).await {
+async fn checkout_of<S: Shop, W: World>(runner: &Runner<S, W>, order: &Order) -> Result<CheckoutId, StepError> {
+    match runner.shop().admit(order, runner.clock().fresh_checkout_id()).await {
         Ok(Admission::Opened(id) | Admission::Existing(id)) => Ok(id),
         Err(checkout_ports::AdmitError::Conflict(conflict)) => {
             Err(StepError::new(contract::REJECTED, conflict.to_string()))
@@ -145,12 +145,5 @@ fn describe(failure: &Value) -> String {
     match failure["Cause"].as_str() {
         Some(cause) if !cause.is_empty() => format!("{error}: {cause}"),
         _ => error.to_string(),
-    }
-}
-
-impl From<StepError> for lambda_runtime::Diagnostic {
-    /// The error's name becomes the Lambda error type, which Step Functions matches.
-    fn from(error: StepError) -> lambda_runtime::Diagnostic {
-        lambda_runtime::Diagnostic { error_type: error.name.to_string(), error_message: error.message }
     }
 }

@@ -2,6 +2,13 @@
 //! claims it, then asks the engine what to do, does it, saves the result under its fence, and
 //! journals the step, until the checkout ends or a newer incarnation takes it over. Courier
 //! replies reach the waiting task by their token; the deadline is a timer.
+//!
+//! This is the one drive loop: the `checkout` runner drives with it, the Lambda step function
+//! drives with it ([`Runner::drive_hosted`]), and the model of the Step Functions state machine
+//! runs it over the in-memory shop, in a [`World`] of its own making.
+
+pub mod clock;
+pub mod ids;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,7 +20,18 @@ use checkout_ports::{perform, Clock, JournalEntry, PortError, SaveError, Shop};
 use tokio::sync::mpsc;
 
 use crate::clock::ScaledClock;
-use crate::ids::mint_token;
+
+/// What a drive takes from outside besides the shop: the time, how long its waits really last,
+/// and identities nobody can guess. [`ScaledClock`] is the real one; a model checker brings one
+/// that is the same in every run.
+pub trait World: Clock + Send + Sync + 'static {
+    /// How long to really wait for `ms` of this world's time to pass.
+    fn real(&self, ms: u64) -> std::time::Duration;
+    /// A courier wait token nobody can guess.
+    fn mint_token(&self) -> TaskToken;
+    /// A checkout id nobody can have used.
+    fn fresh_checkout_id(&self) -> CheckoutId;
+}
 
 /// Why a checkout stopped being driven before it ended.
 #[derive(Debug, thiserror::Error)]
@@ -46,18 +64,18 @@ struct Mailboxes {
 const MAX_EARLY: usize = 100_000;
 
 /// Drives checkouts of one shop.
-pub struct Runner<S: Shop> {
+pub struct Runner<S: Shop, W: World = ScaledClock> {
     shop: Arc<S>,
     engine: Engine,
-    clock: ScaledClock,
+    clock: W,
     mailboxes: Mutex<Mailboxes>,
     /// Wakes an in-process courier worker as soon as a request is on the queue, instead of
     /// leaving it to its next poll.
     courier_sent: tokio::sync::Notify,
 }
 
-impl<S: Shop> Runner<S> {
-    pub fn new(shop: Arc<S>, engine: Engine, clock: ScaledClock) -> Runner<S> {
+impl<S: Shop, W: World> Runner<S, W> {
+    pub fn new(shop: Arc<S>, engine: Engine, clock: W) -> Runner<S, W> {
         Runner { shop, engine, clock, mailboxes: Mutex::default(), courier_sent: tokio::sync::Notify::new() }
     }
 
@@ -69,7 +87,7 @@ impl<S: Shop> Runner<S> {
         &self.engine
     }
 
-    pub fn clock(&self) -> &ScaledClock {
+    pub fn clock(&self) -> &W {
         &self.clock
     }
 
@@ -215,8 +233,8 @@ fn ended(id: &CheckoutId, pause: Pause) -> Result<Outcome, DriveError> {
 }
 
 /// One incarnation driving one checkout.
-struct Drive<'r, S: Shop> {
-    runner: &'r Runner<S>,
+struct Drive<'r, S: Shop, W: World> {
+    runner: &'r Runner<S, W>,
     id: CheckoutId,
     fence: Fence,
     checkout: CheckoutState,
@@ -231,7 +249,7 @@ struct Drive<'r, S: Shop> {
     hosted: bool,
 }
 
-impl<S: Shop> Drive<'_, S> {
+impl<S: Shop, W: World> Drive<'_, S, W> {
     /// Takes news from the host: saved if the checkout takes it, journaled as ignored if not.
     async fn take_news(&mut self, step: &str, event: Event) -> Result<(), DriveError> {
         let name = event.name();
@@ -258,7 +276,7 @@ impl<S: Shop> Drive<'_, S> {
                     self.save(next, "compute", "computed".into()).await?;
                 }
                 Action::OpenCourierWait => {
-                    let event = Event::CourierWaitOpened { token: mint_token() };
+                    let event = Event::CourierWaitOpened { token: self.runner.clock.mint_token() };
                     let next = engine
                         .apply(self.checkout.clone(), &mut self.progress, event)
                         .map_err(|r| self.refused(r.error))?;
@@ -387,7 +405,7 @@ impl<S: Shop> Drive<'_, S> {
             let (pure, result) = match engine.next(&next, &self.progress) {
                 Action::Compute => ("compute", engine.compute(next.clone(), &mut self.progress)),
                 Action::OpenCourierWait => {
-                    let event = Event::CourierWaitOpened { token: mint_token() };
+                    let event = Event::CourierWaitOpened { token: self.runner.clock.mint_token() };
                     ("open-courier-wait", engine.apply(next.clone(), &mut self.progress, event))
                 }
                 _ => break,
@@ -438,8 +456,8 @@ impl<S: Shop> Drive<'_, S> {
 }
 
 /// Drives every checkout in `ids`, at most `in_flight` at once, calling `ended` as each ends.
-pub async fn drive_all<S: Shop>(
-    runner: Arc<Runner<S>>,
+pub async fn drive_all<S: Shop, W: World>(
+    runner: Arc<Runner<S, W>>,
     ids: Vec<CheckoutId>,
     in_flight: usize,
     ended: impl Fn(&CheckoutId, &Result<Outcome, DriveError>) + Send + Sync + 'static,

@@ -33,3 +33,15 @@ pub const TRANSIENT: &[&str] = &[
 
 /// How long the courier worker may go without a heartbeat while it searches, in seconds.
 pub const COURIER_HEARTBEAT_S: u64 = 120;
+
+/// The courier worker's answer when it assigned a courier: the output of its `SendTaskSuccess`,
+/// which the machine hands to `dispatch`. It names the checkout's wait, which the checkout checks.
+pub fn courier_assigned(wait: &checkout_domain::TaskToken, courier: &checkout_domain::CourierId) -> serde_json::Value {
+    serde_json::json!({ "courier": courier.as_str(), "waitToken": wait.as_str() })
+}
+
+/// The cause of the worker's [`COURIER_UNAVAILABLE`] failure, which the machine hands to
+/// `compensate`: the wait it answers, and why no courier was found.
+pub fn courier_unavailable_cause(wait: &checkout_domain::TaskToken, detail: &str) -> String {
+    serde_json::json!({ "waitToken": wait.as_str(), "detail": detail }).to_string()
+}
