@@ -1,50 +1,92 @@
 //! The generated Step Functions state machine (`deploy/checkout.asl.json`, from `checkout-asl`),
-//! model-checked: its Task, Retry, Catch and timeout routing, read from the definition itself,
-//! with the step function's actions taken by the domain's transitions, the engine's decisions
-//! and the in-memory stores, under Lambda crashes (before or after each store call), declined
-//! charges, short stock, and a courier that answers, finds no one, or never answers.
+//! model-checked with the code that ships. The model reads the definition itself: its Task,
+//! Retry, Catch and timeout routing, and its data flow (`Parameters`, `ResultPath`, the paths
+//! they name), so a path that names nothing is an execution that fails, as it would on AWS. Each
+//! invocation of the step function is the shipped one, `checkout_step::step`, driven by the one
+//! drive loop (`checkout-drive`) over the in-memory shop; the model adds only what AWS does around
+//! it.
 //!
-//! The properties: an execution that succeeds dispatched its checkout; one that fails names the
-//! checkout's outcome and leaves nothing taken (or names it for an operator); and every execution
-//! ends. A corrupted definition (a Catch sent elsewhere, a timeout dropped) breaks one of them,
-//! which the tests show.
+//! Faults, within a budget per run: an invocation that dies after any of its calls to the shop
+//! (Lambda reports `Runtime.ExitError`); one whose reply is lost after it ran (the Lambda service
+//! reports `Lambda.ServiceException`, and the machine retries); one whose reply is lost while it
+//! still runs, so that the retry and the late one (a zombie) both act; and a courier request that
+//! is lost, answered with a courier, answered "no courier", or answered with another wait's token
+//! (a forged or misdirected reply). Where a run starts so: a shop that refuses every
+//! compensation for good, the same order started again under another execution name, and another
+//! order started under an order id already used. Over each shop: a copy and enough money, a copy
+//! and too little, no copy.
+//!
+//! The properties, for every execution: one that succeeds dispatched its checkout; one that fails
+//! names its checkout's end (a refused order: rejected); one that fails leaves nothing taken,
+//! unless it names an operator's task; and every execution ends. A corrupted definition (a Catch
+//! sent elsewhere, a timeout dropped) breaks one of them, which the tests show.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use checkout_domain::fencing::Fence;
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Outcome, TaskToken,
-    UserId,
+    BookId, CheckoutId, CheckoutState, CourierId, Effect, EffectKey, Money, Next, Order, Outcome, TaskToken, UserId,
 };
-use checkout_engine::{Action, AfterCall, Engine, Policy, Progress};
-use checkout_memory::Stores;
-use serde_json::Value;
+use checkout_drive::{Runner, World};
+use checkout_engine::{Engine, Policy};
+use checkout_memory::{MemoryShop, ShopFaults, ShopState};
+use checkout_ports::Clock;
+pub use checkout_step::contract::{COMPENSATED, COURIER_UNAVAILABLE, NEEDS_OPERATOR, REJECTED, RETRY};
+use checkout_step::step::{step, Request};
+use serde_json::{json, Map, Value};
 use stateright::{Model, Property};
 
-/// The error names the machine and the step function share (`checkout_asl::contract`, restated
-/// here because the model crate does not depend on the generator; the test that reads the
-/// generated file fails if they part).
-pub const REJECTED: &str = "Checkout.Rejected";
-pub const COMPENSATED: &str = "Checkout.Compensated";
-pub const NEEDS_OPERATOR: &str = "Checkout.NeedsOperator";
-pub const RETRY: &str = "Checkout.Retry";
-pub const COURIER_UNAVAILABLE: &str = "Courier.Unavailable";
+/// What Step Functions reports when the wait times out.
 pub const TIMEOUT: &str = "States.Timeout";
+/// What Lambda reports for an invocation whose process died.
+pub const CRASHED: &str = "Runtime.ExitError";
+/// What the Lambda service reports when an invocation's reply is lost.
+pub const REPLY_LOST: &str = "Lambda.ServiceException";
+/// What Step Functions reports when a path names nothing, and fails the execution with.
+pub const RUNTIME: &str = "States.Runtime";
+
+/// A retrier's `MaxAttempts` from which it is read as retrying without end (the model does not
+/// count such attempts, which only the fault budget bounds).
+const ENDLESS: u64 = 1_000;
+/// The most calls to the shop one invocation is crashed after.
+const MOST_CALLS: u8 = 12;
 
 /// What a Task state does.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Work {
-    /// The step function, with its action.
-    Step(String),
-    /// The courier wait: a request on the queue, answered with the task's token.
+    /// Invokes the step function with its `Parameters`.
+    Invoke,
+    /// Sends `Parameters.MessageBody` to the courier queue with the task's token, and waits for
+    /// an answer to that token.
     CourierWait { times_out: bool },
 }
 
-/// One state of the definition, as far as routing goes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retrier {
+    pub errors: Vec<String>,
+    pub max_attempts: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Catcher {
+    pub errors: Vec<String>,
+    pub next: String,
+    pub result_path: Option<String>,
+}
+
+/// One state of the definition, as far as routing and data flow go.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AslState {
-    Task { work: Work, next: Option<String>, retries: u32, catches: Vec<(Vec<String>, String)> },
-    Fail { error: String },
+    Task {
+        work: Work,
+        parameters: Value,
+        result_path: Option<String>,
+        next: Option<String>,
+        retry: Vec<Retrier>,
+        catch: Vec<Catcher>,
+    },
+    Fail {
+        error: String,
+    },
     Succeed,
 }
 
@@ -52,48 +94,68 @@ pub enum AslState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Routing {
     pub start: String,
-    pub states: BTreeMap<String, AslState>,
+    pub states: std::collections::BTreeMap<String, AslState>,
+}
+
+fn names(errors: &Value) -> Vec<String> {
+    errors.as_array().into_iter().flatten().filter_map(|e| e.as_str().map(str::to_string)).collect()
+}
+
+/// Whether an error list matches `error`, as Step Functions matches them.
+fn matches(errors: &[String], error: &str) -> bool {
+    errors.iter().any(|e| e == error || e == "States.ALL" || (e == "States.TaskFailed" && error != TIMEOUT))
 }
 
 impl Routing {
     /// Reads the routing of an Amazon States Language definition.
     pub fn parse(definition: &Value) -> Result<Routing, String> {
         let start = definition["StartAt"].as_str().ok_or("no StartAt")?.to_string();
-        let mut states = BTreeMap::new();
+        let mut states = std::collections::BTreeMap::new();
         for (name, body) in definition["States"].as_object().ok_or("no States")? {
             let state = match body["Type"].as_str() {
                 Some("Fail") => AslState::Fail { error: body["Error"].as_str().unwrap_or_default().to_string() },
                 Some("Succeed") => AslState::Succeed,
                 Some("Task") => {
                     let work = if body["Resource"].as_str().is_some_and(|r| r.contains("waitForTaskToken")) {
+                        // A heartbeat alone bounds nothing: a worker that keeps beating holds the
+                        // wait open.
                         Work::CourierWait { times_out: body["TimeoutSeconds"].is_u64() }
                     } else {
-                        let action = body["Parameters"]["action"].as_str().ok_or(format!("{name}: no action"))?;
-                        Work::Step(action.to_string())
+                        Work::Invoke
                     };
                     let next = if body["End"] == Value::Bool(true) {
                         None
                     } else {
                         Some(body["Next"].as_str().ok_or(format!("{name}: no Next and no End"))?.to_string())
                     };
-                    let retries = body["Retry"]
+                    let retry = body["Retry"]
                         .as_array()
                         .into_iter()
                         .flatten()
-                        .find(|r| r["ErrorEquals"].as_array().is_some_and(|e| e.iter().any(|e| e == RETRY)))
-                        .and_then(|r| r["MaxAttempts"].as_u64())
-                        .unwrap_or(0);
-                    let catches = body["Catch"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|c| {
-                            let errors = c["ErrorEquals"].as_array().into_iter().flatten();
-                            let errors = errors.filter_map(|e| e.as_str().map(str::to_string)).collect();
-                            (errors, c["Next"].as_str().unwrap_or_default().to_string())
+                        .map(|r| Retrier {
+                            errors: names(&r["ErrorEquals"]),
+                            // Step Functions' default when a retrier gives none.
+                            max_attempts: r["MaxAttempts"].as_u64().unwrap_or(3),
                         })
                         .collect();
-                    AslState::Task { work, next, retries: u32::try_from(retries).unwrap_or(u32::MAX), catches }
+                    let catch = body["Catch"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| Catcher {
+                            errors: names(&c["ErrorEquals"]),
+                            next: c["Next"].as_str().unwrap_or_default().to_string(),
+                            result_path: c["ResultPath"].as_str().map(str::to_string),
+                        })
+                        .collect();
+                    AslState::Task {
+                        work,
+                        parameters: body["Parameters"].clone(),
+                        result_path: body["ResultPath"].as_str().map(str::to_string),
+                        next,
+                        retry,
+                        catch,
+                    }
                 }
                 other => return Err(format!("{name}: state type {other:?} is not modelled")),
             };
@@ -101,16 +163,65 @@ impl Routing {
         }
         Ok(Routing { start, states })
     }
+}
 
-    /// Where an error raised in `state` goes: its first Catch that names it (or
-    /// `States.ALL`); `None` if none does, which fails the execution with that error.
-    fn catch(&self, state: &str, error: &str) -> Option<String> {
-        let Some(AslState::Task { catches, .. }) = self.states.get(state) else { return None };
-        catches
-            .iter()
-            .find(|(errors, _)| errors.iter().any(|e| e == error || e == "States.ALL"))
-            .map(|(_, n)| n.clone())
+/// What a path is read against.
+struct Context<'a> {
+    input: &'a Value,
+    data: &'a Value,
+    task_token: &'a str,
+}
+
+/// The value `path` names (`$$.Execution.Input`, `$$.Task.Token`, `$`, `$.a.b`), if any.
+fn read(path: &str, context: &Context) -> Option<Value> {
+    match path {
+        "$$.Execution.Input" => return Some(context.input.clone()),
+        "$$.Task.Token" => return Some(Value::from(context.task_token)),
+        "$" => return Some(context.data.clone()),
+        _ => {}
     }
+    let mut at = context.data;
+    for field in path.strip_prefix("$.")?.split('.') {
+        at = at.get(field)?;
+    }
+    Some(at.clone())
+}
+
+/// `Parameters` with every `"key.$": path` replaced by `"key": value`; a path naming nothing
+/// fails the execution (`States.Runtime`).
+fn resolve(parameters: &Value, context: &Context) -> Result<Value, String> {
+    let Value::Object(fields) = parameters else { return Ok(parameters.clone()) };
+    let mut resolved = Map::new();
+    for (key, value) in fields {
+        match key.strip_suffix(".$") {
+            Some(key) => {
+                let path = value.as_str().ok_or(format!("{key}: a path must be a string"))?;
+                let value = read(path, context).ok_or(format!("the path {path} names nothing"))?;
+                resolved.insert(key.to_string(), value);
+            }
+            None => {
+                resolved.insert(key.clone(), resolve(value, context)?);
+            }
+        }
+    }
+    Ok(Value::Object(resolved))
+}
+
+/// `data` with `result` placed at `result_path` (`None` or `$`: the result replaces it).
+fn place(data: &Value, result_path: Option<&str>, result: Value) -> Result<Value, String> {
+    let Some(fields) = result_path.and_then(|p| p.strip_prefix("$.")) else { return Ok(result) };
+    let mut data = data.clone();
+    let mut at = &mut data;
+    let fields: Vec<&str> = fields.split('.').collect();
+    for (i, field) in fields.iter().enumerate() {
+        let object = at.as_object_mut().ok_or(format!("ResultPath {result_path:?}: not an object"))?;
+        if i + 1 == fields.len() {
+            object.insert((*field).to_string(), result);
+            break;
+        }
+        at = object.entry(*field).or_insert_with(|| json!({}));
+    }
+    Ok(data)
 }
 
 /// Where an execution is.
@@ -121,177 +232,279 @@ pub enum Position {
     Failed(String),
 }
 
+/// The courier request of the Task an execution waits in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Wait {
+    None,
+    /// On the queue: the message, as JSON.
+    Outstanding(String),
+    /// Lost: no answer will come.
+    Lost,
+}
+
+/// One execution of the state machine.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Execution {
+    /// Its input (an order), as JSON.
+    pub input: String,
+    pub position: Position,
+    /// The state's data, as JSON.
+    pub data: String,
+    /// Attempts each retrier of the current Task has made.
+    pub attempts: Vec<u32>,
+    pub wait: Wait,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RoutingState {
-    pub position: Position,
-    pub checkout: CheckoutState,
-    pub stores: Stores,
-    /// Failed attempts of the current Task.
-    pub attempts: u32,
-    /// The failure a Catch passed on (`Error`, `Cause`), as the next Task reads it.
-    pub failure: Option<(String, String)>,
-    /// The wait token Bill returned, which the courier's answer names.
-    pub wait: Option<TaskToken>,
-    /// The courier request was lost: no answer will ever come.
-    pub courier_lost: bool,
-    /// How many more times a function may crash (the fault budget).
-    pub crashes_left: u8,
+    pub shop: ShopState,
+    pub refuse_compensations: bool,
+    pub executions: Vec<Execution>,
+    /// Invocations whose reply was lost while they still run: (execution, request as JSON).
+    pub zombies: Vec<(usize, String)>,
+    /// How many more faults may happen.
+    pub faults_left: u8,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InvokeFault {
+    /// The process dies after this many calls to the shop.
+    CrashAfter(u8),
+    /// The invocation runs; its reply is lost.
+    ReplyLost,
+    /// The reply is lost while the invocation still runs: it acts later, as a zombie.
+    Zombie,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CourierAnswer {
+    Assigned,
+    NoCourier,
+    /// An answer naming another wait than the one the message carries.
+    Misdirected,
+    /// The request is lost.
+    Lost,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RoutingAction {
-    /// The step function runs to its end (`crash_after: None`), or crashes after that many store
-    /// calls.
-    Invoke {
-        crash_after: Option<u8>,
-    },
-    CourierAnswers,
-    CourierFindsNone,
-    /// The request is lost: only the wait's timeout, if it has one, ends the wait.
-    CourierLosesRequest,
-    WaitTimesOut,
+    Invoke { execution: usize, fault: Option<InvokeFault> },
+    Courier { execution: usize, answer: CourierAnswer },
+    WaitTimesOut { execution: usize },
+    ZombieRuns { zombie: usize },
 }
 
-/// One order of one copy, and the customer's funds.
+/// How a run starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Start {
+    /// One execution for the order.
+    Once,
+    /// A second execution, under another name, for the same order.
+    Twice,
+    /// A second execution for another order under the same order id.
+    IdReused,
+}
+
+/// The model of one definition.
 #[derive(Clone, Debug)]
 pub struct RoutingModel {
     pub routing: Routing,
     pub engine: Engine,
+    /// (copies on the shelf, the customer's funds), one run each.
     pub shelves: Vec<(u32, u64)>,
-    /// Function crashes allowed in one execution: enough to exhaust a forward Task's retries.
-    pub crashes: u8,
+    pub starts: Vec<Start>,
+    /// Also start every run with a shop that refuses compensations.
+    pub refusing_shops: bool,
+    /// Faults allowed in one run.
+    pub faults: u8,
 }
 
-const FENCE: Fence = Fence::FIRST;
+/// The model's world: the time stands still at 1 ms, waits take no time, and the one checkout's
+/// id and wait token are fixed, so a run is the same every time the checker takes it.
+struct ModelWorld;
 
-fn ids() -> (CheckoutId, BookId, UserId) {
-    (CheckoutId::new("ck-1").expect("valid"), BookId::new("b-1").expect("valid"), UserId::new("u-1").expect("valid"))
+impl Clock for ModelWorld {
+    fn now_ms(&self) -> u64 {
+        1
+    }
+}
+
+impl World for ModelWorld {
+    fn real(&self, _ms: u64) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
+    fn mint_token(&self) -> TaskToken {
+        TaskToken::new("wait-1").expect("valid")
+    }
+
+    fn fresh_checkout_id(&self) -> CheckoutId {
+        CheckoutId::new("ck-1").expect("valid")
+    }
+}
+
+thread_local! {
+    /// The runtime invocations run on, one per checker thread.
+    static TOKIO: tokio::runtime::Runtime =
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+}
+
+const BOOK: &str = "b-1";
+const USER: &str = "u-1";
+const UNIT_PRICE: u64 = 1_000;
+
+fn order(quantity: u64) -> Order {
+    Order::new(
+        checkout_domain::OrderId::new("o-1").expect("valid"),
+        BookId::new(BOOK).expect("valid"),
+        UserId::new(USER).expect("valid"),
+        checkout_domain::Quantity::new(quantity).expect("positive"),
+        false,
+    )
+}
+
+/// What the keys of checkout `id` hold.
+pub fn held(shop: &ShopState, id: &CheckoutId) -> u64 {
+    let stores = &shop.stores;
+    stores.inventory.stock.held_by(&EffectKey::new(id, Effect::ReserveStock))
+        + stores.wallets.held_by(&EffectKey::new(id, Effect::Charge))
+        + stores.points.held_by(&EffectKey::new(id, Effect::RedeemPoints))
+}
+
+/// The checkout an execution drives: `Ok(None)` before its order is admitted, `Err(())` when
+/// its order id belongs to another order (the execution is refused).
+fn checkout_of<'s>(shop: &'s ShopState, execution: &Execution) -> Result<Option<&'s CheckoutState>, ()> {
+    let input = Order::from_json(&execution.input).map_err(|_| ())?;
+    match shop.checkouts().find(|c| c.order().id() == input.id()) {
+        Some(checkout) if *checkout.order() == input => Ok(Some(checkout)),
+        Some(_) => Err(()),
+        None => Ok(None),
+    }
 }
 
 impl RoutingModel {
-    /// The model of `definition`'s routing, with the shipped policy, over each shop in turn: a
-    /// copy and enough money, a copy and too little money, no copy.
+    /// The model of `definition`'s routing, with the shipped policy and every start and shop.
     pub fn new(definition: &Value) -> Result<RoutingModel, String> {
         Ok(RoutingModel {
             routing: Routing::parse(definition)?,
             engine: Engine::new(Policy::default(), 1),
             shelves: vec![(1, 5_000), (1, 100), (0, 5_000)],
-            crashes: 4,
+            starts: vec![Start::Once, Start::Twice, Start::IdReused],
+            refusing_shops: true,
+            faults: 2,
         })
     }
 
-    /// The step function's action on the checkout (what `checkout_lambda::step` does through the
-    /// runner): the host's news first, then the engine's steps until the checkout ends or its
-    /// courier request is due. A crash after `crash_after` store calls leaves the effects made.
-    fn step(&self, state: &mut RoutingState, action: &str, crash_after: Option<u8>) -> Result<(), String> {
-        let mut progress = Progress::default();
-        let now = 1;
-        let news = match action {
-            "dispatch" => state
-                .wait
-                .clone()
-                .map(|token| Event::CourierAssigned { token, courier: CourierId::new("c-1").expect("valid") }),
-            "compensate" => match &state.failure {
-                Some((error, _)) if error == COURIER_UNAVAILABLE => {
-                    state.wait.clone().map(|token| Event::CourierUnavailable { token, detail: "no courier".into() })
-                }
-                Some((error, cause)) => self.engine.abandon(&state.checkout, format!("{error}: {cause}"), now),
-                None => self.engine.abandon(&state.checkout, "failed".into(), now),
-            },
-            _ => None,
+    /// Runs one invocation of the shipped step function on `shop`; `None` if it died first.
+    fn invoke(
+        &self,
+        shop: &mut ShopState,
+        refuse_compensations: bool,
+        request: &Value,
+        crash_after: Option<u8>,
+    ) -> Option<Result<Value, (String, String)>> {
+        let request: Request = match serde_json::from_value(request.clone()) {
+            Ok(request) => request,
+            Err(e) => return Some(Err(("Runtime.MalformedRequest".into(), e.to_string()))),
         };
-        if let Some(event) = news {
-            if let Ok(next) = self.engine.apply(state.checkout.clone(), &mut progress, event) {
-                state.checkout = next;
-            }
-        }
-        let mut calls = 0u8;
-        loop {
-            match self.engine.next(&state.checkout, &progress) {
-                Action::Finished(Outcome::Dispatched) if action != "compensate" => return Ok(()),
-                Action::Finished(Outcome::Dispatched) => return Err(NEEDS_OPERATOR.into()),
-                Action::Finished(Outcome::Rejected) => return Err(REJECTED.into()),
-                Action::Finished(Outcome::Compensated) => return Err(COMPENSATED.into()),
-                Action::Finished(Outcome::NeedsOperator) => return Err(NEEDS_OPERATOR.into()),
-                Action::Compute => {
-                    state.checkout =
-                        self.engine.compute(state.checkout.clone(), &mut progress).map_err(|r| r.error.to_string())?
+        let faults = ShopFaults { calls_before_stop: crash_after.map(u32::from), refuse_compensations };
+        let memory = Arc::new(MemoryShop::from_state(shop.clone(), faults));
+        let runner = Runner::new(Arc::clone(&memory), self.engine.clone(), ModelWorld);
+        let result = TOKIO.with(|runtime| {
+            runtime.block_on(async {
+                tokio::select! {
+                    biased;
+                    result = step(&runner, request) => Some(result),
+                    () = memory.stopped() => None,
                 }
-                Action::OpenCourierWait => {
-                    let token = TaskToken::new("wait-1").expect("valid");
-                    state.checkout = self
-                        .engine
-                        .apply(state.checkout.clone(), &mut progress, Event::CourierWaitOpened { token })
-                        .map_err(|r| r.error.to_string())?;
-                }
-                Action::RequestCourier(Command::RequestCourier { token, .. }) => {
-                    if action == "bill" {
-                        state.wait = Some(token);
-                        return Ok(());
-                    }
-                    return Err(RETRY.into());
-                }
-                Action::RequestCourier(_) | Action::AwaitCourier { .. } => return Err(RETRY.into()),
-                Action::Call(command) => {
-                    if crash_after == Some(calls) {
-                        return Err(RETRY.into());
-                    }
-                    calls += 1;
-                    let event = match state.stores.perform(FENCE, &command, now) {
-                        Ok(Some(event)) => event,
-                        Ok(None) => Event::CourierNotified,
-                        Err(superseded) => return Err(superseded.to_string()),
-                    };
-                    match self.engine.after_call(state.checkout.clone(), &mut progress, &command, Ok(event)) {
-                        Ok(AfterCall::Moved(next)) => state.checkout = next,
-                        Ok(AfterCall::Retry { .. }) => return Err(RETRY.into()),
-                        Err(refused) => return Err(refused.error.to_string()),
-                    }
-                }
-            }
-        }
+            })
+        });
+        *shop = memory.state();
+        result.map(|r| r.map_err(|e| (e.name.to_string(), e.message)))
     }
 
-    /// Moves the execution on from `state` after its Task ended with `result`.
-    fn route(&self, state: &mut RoutingState, at: &str, result: Result<(), String>) {
-        let Some(AslState::Task { next, retries, .. }) = self.routing.states.get(at) else { return };
+    /// The execution enters state `name`.
+    fn enter(&self, execution: &mut Execution, name: &str) {
+        execution.attempts.clear();
+        execution.wait = Wait::None;
+        execution.position = match self.routing.states.get(name) {
+            Some(AslState::Fail { error }) => Position::Failed(error.clone()),
+            Some(AslState::Succeed) => Position::Succeeded,
+            Some(AslState::Task { work: Work::CourierWait { .. }, parameters, .. }) => {
+                let (input, data) = (parse(&execution.input), parse(&execution.data));
+                let context = Context { input: &input, data: &data, task_token: "task-token" };
+                match resolve(&parameters["MessageBody"], &context) {
+                    Ok(message) => {
+                        execution.wait = Wait::Outstanding(message.to_string());
+                        Position::At(name.to_string())
+                    }
+                    Err(_) => Position::Failed(RUNTIME.into()),
+                }
+            }
+            Some(AslState::Task { .. }) => Position::At(name.to_string()),
+            None => Position::Failed(RUNTIME.into()),
+        };
+    }
+
+    /// Moves the execution on after its Task ended with `result`.
+    fn finish(&self, execution: &mut Execution, result: Result<Value, (String, String)>) {
+        let Position::At(at) = &execution.position else { return };
+        let Some(AslState::Task { result_path, next, retry, catch, .. }) = self.routing.states.get(at) else { return };
+        let data = parse(&execution.data);
         match result {
-            Ok(()) => {
-                state.attempts = 0;
-                state.position = match next {
-                    Some(next) => Position::At(next.clone()),
-                    None => Position::Succeeded,
+            Ok(output) => match place(&data, result_path.as_deref(), output) {
+                Ok(data) => {
+                    execution.data = data.to_string();
+                    match next {
+                        Some(next) => self.enter(execution, &next.clone()),
+                        None => execution.position = Position::Succeeded,
+                    }
+                }
+                Err(_) => execution.position = Position::Failed(RUNTIME.into()),
+            },
+            Err((error, cause)) => {
+                if let Some(i) = retry.iter().position(|r| matches(&r.errors, &error)) {
+                    if execution.attempts.len() < retry.len() {
+                        execution.attempts.resize(retry.len(), 0);
+                    }
+                    let max = retry[i].max_attempts;
+                    if max >= ENDLESS {
+                        return;
+                    }
+                    if u64::from(execution.attempts[i]) < max {
+                        execution.attempts[i] += 1;
+                        return;
+                    }
+                }
+                let Some(catcher) = catch.iter().find(|c| matches(&c.errors, &error)) else {
+                    execution.position = Position::Failed(error);
+                    return;
                 };
-            }
-            Err(error) if error == RETRY && state.attempts < *retries => state.attempts += 1,
-            Err(error) => {
-                state.attempts = 0;
-                state.failure = Some((error.clone(), String::new()));
-                state.position = match self.routing.catch(at, &error) {
-                    Some(next) => Position::At(next),
-                    None => Position::Failed(error),
-                };
-            }
-        }
-        // Entering a Fail or Succeed state ends the execution.
-        if let Position::At(name) = &state.position {
-            match self.routing.states.get(name) {
-                Some(AslState::Fail { error }) => state.position = Position::Failed(error.clone()),
-                Some(AslState::Succeed) => state.position = Position::Succeeded,
-                Some(AslState::Task { .. }) => {}
-                None => state.position = Position::Failed(format!("no state {name}")),
+                let failure = json!({ "Error": error, "Cause": cause });
+                match place(&data, catcher.result_path.as_deref(), failure) {
+                    Ok(data) => {
+                        execution.data = data.to_string();
+                        self.enter(execution, &catcher.next.clone());
+                    }
+                    Err(_) => execution.position = Position::Failed(RUNTIME.into()),
+                }
             }
         }
     }
 
-    /// What the checkout's keys hold now.
-    pub fn held(state: &RoutingState) -> u64 {
-        let (id, _, _) = ids();
-        let stores = &state.stores;
-        stores.inventory.stock.held_by(&EffectKey::new(&id, Effect::ReserveStock))
-            + stores.wallets.held_by(&EffectKey::new(&id, Effect::Charge))
-            + stores.points.held_by(&EffectKey::new(&id, Effect::RedeemPoints))
+    /// The request the execution's current Task invokes the step function with.
+    fn request(&self, execution: &Execution) -> Result<Value, String> {
+        let Position::At(at) = &execution.position else { return Err("not running".into()) };
+        let Some(AslState::Task { work: Work::Invoke, parameters, .. }) = self.routing.states.get(at) else {
+            return Err(format!("{at} invokes nothing"));
+        };
+        let (input, data) = (parse(&execution.input), parse(&execution.data));
+        resolve(parameters, &Context { input: &input, data: &data, task_token: "" })
     }
+}
+
+fn parse(json: &str) -> Value {
+    serde_json::from_str(json).expect("the model writes JSON")
 }
 
 impl Model for RoutingModel {
@@ -299,110 +512,200 @@ impl Model for RoutingModel {
     type Action = RoutingAction;
 
     fn init_states(&self) -> Vec<RoutingState> {
-        let (id, book, user) = ids();
-        let order = Order::new(
-            checkout_domain::OrderId::new("o-1").expect("valid"),
-            book.clone(),
-            user.clone(),
-            checkout_domain::Quantity::new(1).expect("one"),
-            false,
-        );
-        self.shelves
-            .iter()
-            .map(|&(copies, funds)| {
-                let mut stores = Stores::default();
-                stores.inventory.add_book(book.clone(), copies, Money::from_minor_units(1_000)).expect("small");
-                stores.wallets.open(user.clone(), funds).expect("small");
-                stores.points.open(user.clone(), 0).expect("small");
-                RoutingState {
-                    position: Position::At(self.routing.start.clone()),
-                    checkout: CheckoutState::start(id.clone(), order.clone()),
-                    stores,
-                    attempts: 0,
-                    failure: None,
-                    wait: None,
-                    courier_lost: false,
-                    crashes_left: self.crashes,
+        let mut states = Vec::new();
+        let refusing: &[bool] = if self.refusing_shops { &[false, true] } else { &[false] };
+        for &(copies, funds) in &self.shelves {
+            for &start in &self.starts {
+                for &refuse_compensations in refusing {
+                    let mut shop = MemoryShop::new().state();
+                    let (book, user) = (BookId::new(BOOK).expect("valid"), UserId::new(USER).expect("valid"));
+                    shop.stores.inventory.add_book(book, copies, Money::from_minor_units(UNIT_PRICE)).expect("small");
+                    shop.stores.wallets.open(user.clone(), funds).expect("small");
+                    shop.stores.points.open(user, 0).expect("small");
+                    let inputs = match start {
+                        Start::Once => vec![order(1)],
+                        Start::Twice => vec![order(1), order(1)],
+                        Start::IdReused => vec![order(1), order(2)],
+                    };
+                    let executions = inputs
+                        .iter()
+                        .map(|order| {
+                            let input = serde_json::to_string(order).expect("an order prints");
+                            let mut execution = Execution {
+                                data: input.clone(),
+                                input,
+                                position: Position::At(String::new()),
+                                attempts: Vec::new(),
+                                wait: Wait::None,
+                            };
+                            self.enter(&mut execution, &self.routing.start);
+                            execution
+                        })
+                        .collect();
+                    states.push(RoutingState {
+                        shop,
+                        refuse_compensations,
+                        executions,
+                        zombies: Vec::new(),
+                        faults_left: self.faults,
+                    });
                 }
-            })
-            .collect()
+            }
+        }
+        states
     }
 
     fn actions(&self, state: &RoutingState, actions: &mut Vec<RoutingAction>) {
-        let Position::At(at) = &state.position else { return };
-        match self.routing.states.get(at) {
-            Some(AslState::Task { work: Work::Step(_), .. }) => {
-                actions.push(RoutingAction::Invoke { crash_after: None });
-                if state.crashes_left > 0 {
-                    for k in 0..3 {
-                        actions.push(RoutingAction::Invoke { crash_after: Some(k) });
+        for (i, execution) in state.executions.iter().enumerate() {
+            let Position::At(at) = &execution.position else { continue };
+            match self.routing.states.get(at) {
+                Some(AslState::Task { work: Work::Invoke, .. }) => {
+                    actions.push(RoutingAction::Invoke { execution: i, fault: None });
+                    if state.faults_left > 0 {
+                        for k in 0..MOST_CALLS {
+                            actions
+                                .push(RoutingAction::Invoke { execution: i, fault: Some(InvokeFault::CrashAfter(k)) });
+                        }
+                        actions.push(RoutingAction::Invoke { execution: i, fault: Some(InvokeFault::ReplyLost) });
+                        actions.push(RoutingAction::Invoke { execution: i, fault: Some(InvokeFault::Zombie) });
                     }
                 }
-            }
-            Some(AslState::Task { work: Work::CourierWait { times_out }, .. }) => {
-                if !state.courier_lost {
-                    actions.push(RoutingAction::CourierAnswers);
-                    actions.push(RoutingAction::CourierFindsNone);
-                    actions.push(RoutingAction::CourierLosesRequest);
+                Some(AslState::Task { work: Work::CourierWait { times_out }, .. }) => {
+                    if let Wait::Outstanding(_) = execution.wait {
+                        actions.push(RoutingAction::Courier { execution: i, answer: CourierAnswer::Assigned });
+                        actions.push(RoutingAction::Courier { execution: i, answer: CourierAnswer::NoCourier });
+                        if state.faults_left > 0 {
+                            actions.push(RoutingAction::Courier { execution: i, answer: CourierAnswer::Misdirected });
+                            actions.push(RoutingAction::Courier { execution: i, answer: CourierAnswer::Lost });
+                        }
+                    }
+                    if *times_out {
+                        actions.push(RoutingAction::WaitTimesOut { execution: i });
+                    }
                 }
-                if *times_out {
-                    actions.push(RoutingAction::WaitTimesOut);
-                }
+                _ => {}
             }
-            _ => {}
+        }
+        for zombie in 0..state.zombies.len() {
+            actions.push(RoutingAction::ZombieRuns { zombie });
         }
     }
 
     fn next_state(&self, state: &RoutingState, action: RoutingAction) -> Option<RoutingState> {
-        let Position::At(at) = &state.position else { return None };
-        let at = at.clone();
         let mut next = state.clone();
-        let result = match (self.routing.states.get(&at), action) {
-            (Some(AslState::Task { work: Work::Step(step), .. }), RoutingAction::Invoke { crash_after }) => {
-                let step = step.clone();
-                if crash_after.is_some() {
-                    next.crashes_left -= 1;
+        match action {
+            RoutingAction::Invoke { execution: i, fault } => {
+                let request = self.request(&next.executions[i]);
+                let request = match request {
+                    Ok(request) => request,
+                    Err(_) => {
+                        next.executions[i].position = Position::Failed(RUNTIME.into());
+                        return Some(next);
+                    }
+                };
+                if fault.is_some() {
+                    next.faults_left -= 1;
                 }
-                self.step(&mut next, &step, crash_after)
+                let result = match fault {
+                    None => self.invoke(&mut next.shop, next.refuse_compensations, &request, None)?,
+                    Some(InvokeFault::CrashAfter(k)) => {
+                        match self.invoke(&mut next.shop, next.refuse_compensations, &request, Some(k)) {
+                            // It ended before its k-th call: no crash at that point.
+                            Some(_) => return None,
+                            None => Err((CRASHED.to_string(), "the function's process died".to_string())),
+                        }
+                    }
+                    Some(InvokeFault::ReplyLost) => {
+                        let _ran = self.invoke(&mut next.shop, next.refuse_compensations, &request, None)?;
+                        Err((REPLY_LOST.to_string(), "the reply was lost".to_string()))
+                    }
+                    Some(InvokeFault::Zombie) => {
+                        next.zombies.push((i, request.to_string()));
+                        next.zombies.sort();
+                        Err((REPLY_LOST.to_string(), "the reply was lost; the invocation still runs".to_string()))
+                    }
+                };
+                self.finish(&mut next.executions[i], result);
             }
-            (Some(AslState::Task { work: Work::CourierWait { .. }, .. }), RoutingAction::CourierAnswers) => Ok(()),
-            (Some(AslState::Task { work: Work::CourierWait { .. }, .. }), RoutingAction::CourierFindsNone) => {
-                Err(COURIER_UNAVAILABLE.to_string())
+            RoutingAction::Courier { execution: i, answer } => {
+                let Wait::Outstanding(message) = &next.executions[i].wait else { return None };
+                let message = parse(message);
+                let wait = message["waitToken"].as_str().and_then(|w| TaskToken::new(w).ok());
+                let courier = CourierId::new("c-1").expect("valid");
+                let result = match (answer, wait) {
+                    (CourierAnswer::Lost, _) => {
+                        next.faults_left -= 1;
+                        next.executions[i].wait = Wait::Lost;
+                        return Some(next);
+                    }
+                    // A message the worker cannot read stays on the queue, unanswered.
+                    (_, None) => {
+                        next.executions[i].wait = Wait::Lost;
+                        return Some(next);
+                    }
+                    (CourierAnswer::Assigned, Some(wait)) => {
+                        Ok(checkout_step::contract::courier_assigned(&wait, &courier))
+                    }
+                    (CourierAnswer::Misdirected, Some(_)) => {
+                        next.faults_left -= 1;
+                        let other = TaskToken::new("wait-of-another-checkout").expect("valid");
+                        Ok(checkout_step::contract::courier_assigned(&other, &courier))
+                    }
+                    (CourierAnswer::NoCourier, Some(wait)) => Err((
+                        COURIER_UNAVAILABLE.to_string(),
+                        checkout_step::contract::courier_unavailable_cause(&wait, "no courier nearby"),
+                    )),
+                };
+                self.finish(&mut next.executions[i], result);
             }
-            (Some(AslState::Task { work: Work::CourierWait { .. }, .. }), RoutingAction::CourierLosesRequest) => {
-                next.courier_lost = true;
-                return Some(next);
+            RoutingAction::WaitTimesOut { execution: i } => {
+                self.finish(&mut next.executions[i], Err((TIMEOUT.to_string(), String::new())));
             }
-            (Some(AslState::Task { work: Work::CourierWait { .. }, .. }), RoutingAction::WaitTimesOut) => {
-                Err(TIMEOUT.to_string())
+            RoutingAction::ZombieRuns { zombie } => {
+                let (_, request) = next.zombies.remove(zombie);
+                // Its reply goes nowhere: the task it answered is over.
+                self.invoke(&mut next.shop, next.refuse_compensations, &parse(&request), None);
             }
-            _ => return None,
-        };
-        self.route(&mut next, &at, result);
+        }
         Some(next)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::always("an execution that succeeds dispatched its checkout", |_, s: &RoutingState| {
-                s.position != Position::Succeeded
-                    || matches!(s.checkout.next(), checkout_domain::Next::Finished(Outcome::Dispatched))
+                s.executions.iter().all(|e| {
+                    e.position != Position::Succeeded
+                        || matches!(checkout_of(&s.shop, e), Ok(Some(c)) if matches!(c.next(), Next::Finished(Outcome::Dispatched)))
+                })
             }),
             Property::always("an execution that fails names its checkout's end", |_, s: &RoutingState| {
-                let Position::Failed(error) = &s.position else { return true };
-                let expected = match s.checkout.next() {
-                    checkout_domain::Next::Finished(Outcome::Rejected) => REJECTED,
-                    checkout_domain::Next::Finished(Outcome::Compensated) => COMPENSATED,
-                    checkout_domain::Next::Finished(Outcome::NeedsOperator) => NEEDS_OPERATOR,
-                    _ => return false,
-                };
-                error == expected
+                s.executions.iter().all(|e| {
+                    let Position::Failed(error) = &e.position else { return true };
+                    let expected = match checkout_of(&s.shop, e) {
+                        Err(()) => REJECTED,
+                        Ok(None) => return false,
+                        Ok(Some(checkout)) => match checkout.next() {
+                            Next::Finished(Outcome::Rejected) => REJECTED,
+                            Next::Finished(Outcome::Compensated) => COMPENSATED,
+                            Next::Finished(Outcome::NeedsOperator) => NEEDS_OPERATOR,
+                            _ => return false,
+                        },
+                    };
+                    error == expected
+                })
             }),
             Property::always("a failed execution leaves nothing taken", |_, s: &RoutingState| {
-                let Position::Failed(error) = &s.position else { return true };
-                error == NEEDS_OPERATOR || RoutingModel::held(s) == 0
+                s.executions.iter().all(|e| {
+                    let Position::Failed(error) = &e.position else { return true };
+                    match checkout_of(&s.shop, e) {
+                        Ok(Some(checkout)) => error == NEEDS_OPERATOR || held(&s.shop, checkout.id()) == 0,
+                        _ => true,
+                    }
+                })
             }),
-            Property::eventually("every execution ends", |_, s: &RoutingState| !matches!(s.position, Position::At(_))),
+            Property::eventually("every execution ends", |_, s: &RoutingState| {
+                s.executions.iter().all(|e| !matches!(e.position, Position::At(_)))
+            }),
         ]
     }
 }

@@ -14,8 +14,11 @@
 //!  │            │                 │
 //!  │ ended      │ timeout,        │ failed for good
 //!  ▼            │ no courier      ▼
-//! Rejected ◀────┴──────────▶ Compensate ──▶ Compensated / NeedsOperator (Fail)
+//! Rejected ◀────┴──────────▶ Compensate ──▶ Compensated / Rejected / NeedsOperator (Fail)
 //! ```
+//!
+//! An execution that finds its checkout dispatched already (the same order started again under
+//! another name) ends in the Succeed state AlreadyDispatched.
 //!
 //! - **Bill** (the step function, action `bill`) admits the order (the execution's name is the
 //!   order id, so a second start of one order is not a second checkout), claims the checkout and
@@ -38,9 +41,9 @@
 //!   the engine retries compensations.
 //! - A failed checkout ends in a Fail state (status FAILED) naming its outcome.
 //!
-//! Every Task retries what the step function reports as transient ([`contract::TRANSIENT`]) and
-//! the Lambda service's own failures, with backoff from the engine's policy (in whole seconds, the
-//! finest Step Functions allows).
+//! Every Task retries every error but an outcome ([`contract::OUTCOMES`]): the step function's
+//! `Checkout.Retry`, the Lambda service's failures, and a function that died or timed out, with
+//! backoff from the engine's policy (in whole seconds, the finest Step Functions allows).
 
 /// What the machine and the step function agree on (one definition, in `checkout-step`).
 pub use checkout_step::contract;

@@ -6,7 +6,7 @@ use checkout_engine::{Backoff, Policy};
 use serde_json::{json, Value};
 
 use crate::contract::{
-    BILL, COMPENSATE, COMPENSATED, COURIER_HEARTBEAT_S, DISPATCH, NEEDS_OPERATOR, REJECTED, TRANSIENT,
+    BILL, COMPENSATE, COMPENSATED, COURIER_HEARTBEAT_S, DISPATCH, DISPATCHED, NEEDS_OPERATOR, OUTCOMES, REJECTED,
 };
 
 /// The most retries Step Functions allows: what "retried without end" becomes.
@@ -22,16 +22,22 @@ fn seconds(ms: u64) -> u64 {
     ms.div_ceil(1000).max(1)
 }
 
-/// A Retry rule for the transient errors, waiting as `backoff` says, for `retries` retries.
+/// Retry rules: an outcome is final (the first rule, which Step Functions reads first, allows it
+/// no retry); every other error is retried, waiting as `backoff` says, `retries` times. A
+/// function that died mid-way is retried like one that reported `Checkout.Retry`: a compensation
+/// cut short by a crash is taken up again, not handed to an operator.
 fn retry(backoff: Backoff, retries: u32) -> Value {
-    json!([{
-        "ErrorEquals": TRANSIENT,
-        "IntervalSeconds": seconds(backoff.first_ms),
-        "MaxDelaySeconds": seconds(backoff.cap_ms),
-        "BackoffRate": 2.0,
-        "MaxAttempts": retries,
-        "JitterStrategy": "FULL",
-    }])
+    json!([
+        { "ErrorEquals": OUTCOMES, "MaxAttempts": 0 },
+        {
+            "ErrorEquals": ["States.ALL"],
+            "IntervalSeconds": seconds(backoff.first_ms),
+            "MaxDelaySeconds": seconds(backoff.cap_ms),
+            "BackoffRate": 2.0,
+            "MaxAttempts": retries,
+            "JitterStrategy": "FULL",
+        },
+    ])
 }
 
 /// The step function's Task for `action`, with the order it acts for and `more` parameters.
@@ -43,9 +49,10 @@ fn step(action: &str, more: Value) -> Value {
     json!({ "Type": "Task", "Resource": STEP_FUNCTION, "Parameters": parameters })
 }
 
-/// Catches routing the ended outcomes to their Fail states, then everything else to `otherwise`.
+/// Catches routing the ended outcomes to their end states, then everything else to `otherwise`.
 fn catches(otherwise: &str) -> Value {
     json!([
+        { "ErrorEquals": [DISPATCHED], "Next": "AlreadyDispatched" },
         { "ErrorEquals": [REJECTED], "Next": "Rejected" },
         { "ErrorEquals": [COMPENSATED], "Next": "Compensated" },
         { "ErrorEquals": [NEEDS_OPERATOR], "Next": "NeedsOperator" },
@@ -95,10 +102,10 @@ pub fn definition(policy: &Policy) -> Value {
 
     let mut compensate = step(COMPENSATE, json!({ "failure.$": "$.failure" }));
     compensate["Retry"] = compensation;
-    compensate["Catch"] = json!([
-        { "ErrorEquals": [COMPENSATED], "Next": "Compensated" },
-        { "ErrorEquals": ["States.ALL"], "Next": "NeedsOperator" },
-    ]);
+    // Every outcome, rejected too: a checkout given up on before it took anything ends rejected,
+    // and so does an order refused at admission. Only running out of retries, which the endless
+    // retry never does, reaches the last catch.
+    compensate["Catch"] = catches("NeedsOperator");
     // Compensating always ends in one of the errors above; a normal end would be a bug.
     compensate["Next"] = json!("NeedsOperator");
 
@@ -110,6 +117,7 @@ pub fn definition(policy: &Policy) -> Value {
             "WaitForCourier": wait,
             "Dispatch": dispatch,
             "Compensate": compensate,
+            "AlreadyDispatched": { "Type": "Succeed", "Comment": "Another execution for the same order dispatched its checkout." },
             "Rejected": fail(REJECTED, "The order could not be filled: nothing was taken, or all of it was given back."),
             "Compensated": fail(COMPENSATED, "The checkout failed; every copy, point and cent taken was given back."),
             "NeedsOperator": fail(NEEDS_OPERATOR, "The checkout failed and a compensation was refused for good: an operator must give back what is still held."),

@@ -1,7 +1,7 @@
 //! The committed deployment files are what the generator writes now, the machine routes every
 //! outcome where the crate docs say, and the template grants nothing to everyone.
 
-use checkout_asl::contract::{COMPENSATED, NEEDS_OPERATOR, REJECTED};
+use checkout_asl::contract::{COMPENSATED, DISPATCHED, NEEDS_OPERATOR, REJECTED};
 use checkout_asl::machine::{definition, path};
 use checkout_engine::Policy;
 use serde_json::Value;
@@ -33,19 +33,32 @@ fn every_path_ends_where_its_outcome_says_and_a_happy_checkout_takes_three_trans
         path(&machine, &[("WaitForCourier", "States.Timeout"), ("Compensate", NEEDS_OPERATOR)]),
         ["Bill", "WaitForCourier", "Compensate", "NeedsOperator"]
     );
+    assert_eq!(path(&machine, &[("Bill", DISPATCHED)]), ["Bill", "AlreadyDispatched"]);
+    assert_eq!(
+        path(&machine, &[("WaitForCourier", "States.Timeout"), ("Compensate", REJECTED)]),
+        ["Bill", "WaitForCourier", "Compensate", "Rejected"]
+    );
     for end in ["Rejected", "Compensated", "NeedsOperator"] {
         assert_eq!(machine["States"][end]["Type"], "Fail", "a failed checkout ends FAILED");
     }
+    assert_eq!(machine["States"]["AlreadyDispatched"]["Type"], "Succeed");
 }
 
 #[test]
 fn retries_follow_the_engine_and_compensations_never_give_up() {
     let policy = Policy::default();
     let machine = definition(&policy);
-    let bill = &machine["States"]["Bill"]["Retry"][0];
+    for state in ["Bill", "Dispatch", "Compensate"] {
+        // An outcome is final: the first retrier, which Step Functions reads first, allows none.
+        let outcomes = &machine["States"][state]["Retry"][0];
+        assert_eq!(outcomes["ErrorEquals"], serde_json::json!(checkout_asl::contract::OUTCOMES), "{state}");
+        assert_eq!(outcomes["MaxAttempts"], 0, "{state}");
+        assert_eq!(machine["States"][state]["Retry"][1]["ErrorEquals"], serde_json::json!(["States.ALL"]), "{state}");
+    }
+    let bill = &machine["States"]["Bill"]["Retry"][1];
     assert_eq!(bill["MaxAttempts"], policy.max_attempts - 1);
     assert_eq!(bill["MaxDelaySeconds"], policy.forward.cap_ms.div_ceil(1000));
-    assert_eq!(machine["States"]["Compensate"]["Retry"][0]["MaxAttempts"], checkout_asl::machine::ENDLESS);
+    assert_eq!(machine["States"]["Compensate"]["Retry"][1]["MaxAttempts"], checkout_asl::machine::ENDLESS);
     assert_eq!(machine["States"]["WaitForCourier"]["TimeoutSeconds"], 900, "the courier deadline");
 }
 

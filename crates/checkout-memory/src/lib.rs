@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 
 pub mod answers;
 mod shop;
-pub use shop::MemoryShop;
+pub use shop::{MemoryShop, ShopFaults, ShopState};
 
 use checkout_domain::fencing::{Fence, FenceBook, Superseded};
 use checkout_domain::ledger::{Ledger, Overflow, TakeRefused, TakeRule};

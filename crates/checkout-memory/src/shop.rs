@@ -1,6 +1,9 @@
 //! [`MemoryShop`]: the in-memory stores behind the ports, with a repository, a courier queue and
 //! a notifier, all under one lock, so that every call is one atomic step. What the unit tests and
-//! the conformance suite's oracle run against.
+//! the conformance suite's oracle run against, and what the model of the Step Functions state
+//! machine drives the shipped step function over: for that, a shop's contents are a value
+//! ([`ShopState`]) it can be built from and read back as, and it shows two faults on purpose
+//! ([`ShopFaults`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
@@ -23,23 +26,49 @@ use checkout_ports::{
 
 use crate::{answers, Stores};
 
-/// Everything the shop holds.
-#[derive(Debug, Default)]
-struct Shop {
-    stores: Stores,
+/// Everything the shop holds but its journal (history only, which no decision reads).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ShopState {
+    pub stores: Stores,
     registry: OrderRegistry,
     checkouts: BTreeMap<CheckoutId, Slot<CheckoutState>>,
     courier_requests: Vec<CourierRequest>,
     /// How many of `courier_requests` the worker has taken.
     courier_taken: usize,
     notified: BTreeSet<EffectKey>,
-    journal: BTreeMap<CheckoutId, Vec<JournalEntry>>,
+}
+
+impl ShopState {
+    /// Checkout `id` as saved.
+    pub fn checkout(&self, id: &CheckoutId) -> Option<&CheckoutState> {
+        self.checkouts.get(id).map(Slot::record)
+    }
+
+    /// The checkouts, as saved, in id order.
+    pub fn checkouts(&self) -> impl Iterator<Item = &CheckoutState> {
+        self.checkouts.values().map(Slot::record)
+    }
+}
+
+/// Faults the shop shows on purpose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ShopFaults {
+    /// After this many calls the shop never answers again, which is how a process that died
+    /// looks from inside it: the calls it made happened, the rest never will. `None`: it answers.
+    pub calls_before_stop: Option<u32>,
+    /// Every compensation (release, restore, refund) is refused for good.
+    pub refuse_compensations: bool,
 }
 
 /// The in-memory shop. Cheap to make; one per test.
 #[derive(Debug, Default)]
 pub struct MemoryShop {
-    shop: Mutex<Shop>,
+    shop: Mutex<ShopState>,
+    journal: Mutex<BTreeMap<CheckoutId, Vec<JournalEntry>>>,
+    faults: ShopFaults,
+    /// Calls answered so far, counted against `faults.calls_before_stop`.
+    calls: Mutex<u32>,
+    stopped: tokio::sync::Notify,
 }
 
 impl MemoryShop {
@@ -47,10 +76,51 @@ impl MemoryShop {
         MemoryShop::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Shop> {
+    /// A shop holding `state`, with an empty journal, showing `faults`.
+    pub fn from_state(state: ShopState, faults: ShopFaults) -> MemoryShop {
+        MemoryShop { shop: Mutex::new(state), faults, ..MemoryShop::default() }
+    }
+
+    /// What the shop holds now.
+    pub fn state(&self) -> ShopState {
+        self.lock().clone()
+    }
+
+    /// Resolves once the shop has stopped answering (see [`ShopFaults::calls_before_stop`]).
+    pub async fn stopped(&self) {
+        self.stopped.notified().await
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ShopState> {
         // A panic while the lock was held leaves the shop as the last completed call left it:
         // every call changes it in one step.
         self.shop.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn journal(&self) -> MutexGuard<'_, BTreeMap<CheckoutId, Vec<JournalEntry>>> {
+        self.journal.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Lets a call through, or, once the shop has answered all the calls it was to, never does.
+    async fn gate(&self) {
+        let Some(limit) = self.faults.calls_before_stop else { return };
+        let stop = {
+            let mut calls = self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            *calls += 1;
+            *calls > limit
+        };
+        if stop {
+            self.stopped.notify_one();
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// A compensation's refusal, if the shop refuses them.
+    fn refuse_compensation(&self) -> Result<(), PortError> {
+        if self.faults.refuse_compensations {
+            return Err(CallError::Refused("this shop refuses every compensation".into()).into());
+        }
+        Ok(())
     }
 
     /// Performs a store command under `fence` and hands back the event the stores answered.
@@ -79,12 +149,15 @@ impl StockStore for MemoryShop {
         book: &BookId,
         quantity: Quantity,
     ) -> Result<Result<StockReservation, Unavailable>, PortError> {
+        self.gate().await;
         answers::reservation(
             self.perform(fence, Command::ReserveStock { key: key.clone(), book: book.clone(), quantity })?,
         )
     }
 
     async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
+        self.gate().await;
+        self.refuse_compensation()?;
         answers::released(self.perform(fence, Command::ReleaseStock { key: key.clone(), book: book.clone() })?)
     }
 }
@@ -98,10 +171,13 @@ impl PointsStore for MemoryShop {
         user: &UserId,
         up_to: Points,
     ) -> Result<PointsRedemption, PortError> {
+        self.gate().await;
         answers::redemption(self.perform(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to })?)
     }
 
     async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
+        self.gate().await;
+        self.refuse_compensation()?;
         answers::restored(self.perform(fence, Command::RestorePoints { key: key.clone(), user: user.clone() })?)
     }
 }
@@ -115,10 +191,13 @@ impl PaymentService for MemoryShop {
         user: &UserId,
         amount: Money,
     ) -> Result<ChargeReceipt, PortError> {
+        self.gate().await;
         answers::charged(self.perform(fence, Command::Charge { key: key.clone(), user: user.clone(), amount })?)
     }
 
     async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
+        self.gate().await;
+        self.refuse_compensation()?;
         answers::refunded(self.perform(fence, Command::Refund { key: key.clone(), user: user.clone() })?)
     }
 }
@@ -132,6 +211,7 @@ impl Notifier for MemoryShop {
         _courier: &CourierId,
         _order: &Order,
     ) -> Result<(), PortError> {
+        self.gate().await;
         let mut shop = self.lock();
         shop.stores.fences.admit(key.checkout(), fence)?;
         shop.notified.insert(key.clone());
@@ -142,6 +222,7 @@ impl Notifier for MemoryShop {
 #[async_trait]
 impl CourierQueue for MemoryShop {
     async fn send(&self, request: &CourierRequest) -> Result<(), CallError> {
+        self.gate().await;
         self.lock().courier_requests.push(request.clone());
         Ok(())
     }
@@ -150,6 +231,7 @@ impl CourierQueue for MemoryShop {
 #[async_trait]
 impl CourierInbox for MemoryShop {
     async fn take(&self, max: usize) -> Result<Vec<CourierRequest>, StorageError> {
+        self.gate().await;
         let mut shop = self.lock();
         let start = shop.courier_taken;
         let end = shop.courier_requests.len().min(start + max);
@@ -161,18 +243,21 @@ impl CourierInbox for MemoryShop {
 #[async_trait]
 impl Journal for MemoryShop {
     async fn record(&self, id: &CheckoutId, entry: JournalEntry) -> Result<(), StorageError> {
-        self.lock().journal.entry(id.clone()).or_default().push(entry);
+        self.gate().await;
+        self.journal().entry(id.clone()).or_default().push(entry);
         Ok(())
     }
 
     async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
-        Ok(self.lock().journal.get(id).cloned().unwrap_or_default())
+        self.gate().await;
+        Ok(self.journal().get(id).cloned().unwrap_or_default())
     }
 }
 
 #[async_trait]
 impl CheckoutRepository for MemoryShop {
     async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
+        self.gate().await;
         let mut shop = self.lock();
         let admission = shop.registry.admit(order, fresh)?;
         if let Admission::Opened(id) = &admission {
@@ -183,6 +268,7 @@ impl CheckoutRepository for MemoryShop {
     }
 
     async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.gate().await;
         let mut shop = self.lock();
         let Some(slot) = shop.checkouts.get_mut(id) else { return Ok(None) };
         let fence = slot.claim().map_err(|e| StorageError(e.to_string()))?;
@@ -196,18 +282,22 @@ impl CheckoutRepository for MemoryShop {
         checkout: &CheckoutState,
         steps: &[JournalEntry],
     ) -> Result<(), SaveError> {
+        self.gate().await;
         let mut shop = self.lock();
         let slot = shop.checkouts.get_mut(id).ok_or_else(|| SaveError::Missing(id.clone()))?;
         slot.save(fence, checkout.clone())?;
-        shop.journal.entry(id.clone()).or_default().extend_from_slice(steps);
+        drop(shop);
+        self.journal().entry(id.clone()).or_default().extend_from_slice(steps);
         Ok(())
     }
 
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
+        self.gate().await;
         Ok(self.lock().checkouts.get(id).map(|slot| slot.record().clone()))
     }
 
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
+        self.gate().await;
         let shop = self.lock();
         Ok(shop.checkouts.iter().filter(|(_, slot)| !slot.record().is_finished()).map(|(id, _)| id.clone()).collect())
     }

@@ -107,7 +107,7 @@ pub trait Notifier: Send + Sync {
 }
 
 /// A courier request on its way to the worker.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CourierRequest {
     pub token: TaskToken,
     pub order: Order,

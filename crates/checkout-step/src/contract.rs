@@ -6,6 +6,9 @@ pub const BILL: &str = "bill";
 pub const DISPATCH: &str = "dispatch";
 pub const COMPENSATE: &str = "compensate";
 
+/// The checkout was dispatched already, by another execution for the same order (started under
+/// another name): this execution succeeds too, having nothing left to do.
+pub const DISPATCHED: &str = "Checkout.Dispatched";
 /// The checkout ended rejected (nothing was taken, or all of it was released).
 pub const REJECTED: &str = "Checkout.Rejected";
 /// The checkout failed and every compensation it owed is done.
@@ -22,14 +25,10 @@ pub const BAD_ANSWER: &str = "Checkout.BadCourierAnswer";
 /// `{"waitToken": ..., "detail": ...}`.
 pub const COURIER_UNAVAILABLE: &str = "Courier.Unavailable";
 
-/// The errors a Task retries: the step function's own, and the Lambda service's transient ones.
-pub const TRANSIENT: &[&str] = &[
-    RETRY,
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-];
+/// The errors that end an invocation with the checkout's outcome: final, never retried. Every
+/// other error a Task reports (`Checkout.Retry`, the Lambda service's, a process that died or
+/// timed out) is retried, since every action may be taken again without taking anything twice.
+pub const OUTCOMES: &[&str] = &[DISPATCHED, REJECTED, COMPENSATED, NEEDS_OPERATOR];
 
 /// How long the courier worker may go without a heartbeat while it searches, in seconds.
 pub const COURIER_HEARTBEAT_S: u64 = 120;

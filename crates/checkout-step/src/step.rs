@@ -81,12 +81,12 @@ async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Resu
             contract::RETRY,
             format!("checkout {id} still waits for its courier after {}", request.action),
         )),
-        Pause::Ended(Outcome::Dispatched) if request.action != COMPENSATE => {
+        Pause::Ended(Outcome::Dispatched) if request.action == DISPATCH => {
             Ok(json!({ "checkout": id.as_str(), "outcome": "dispatched" }))
         }
         Pause::Ended(Outcome::Dispatched) => Err(StepError::new(
-            contract::NEEDS_OPERATOR,
-            format!("checkout {id} was dispatched; nothing to compensate"),
+            contract::DISPATCHED,
+            format!("checkout {id} was dispatched already; nothing to {}", request.action),
         )),
         Pause::Ended(Outcome::Rejected) => {
             Err(StepError::new(contract::REJECTED, format!("checkout {id} was rejected")))
