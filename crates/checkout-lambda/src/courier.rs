@@ -9,6 +9,7 @@ use checkout_runner::worker::{answer, WorkerBehaviour};
 use checkout_step::contract::{courier_assigned, courier_unavailable_cause, COURIER_UNAVAILABLE};
 use lambda_runtime::tracing;
 use serde_json::Value;
+use std::time::Duration;
 
 /// What the worker sends back for one request.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,12 +20,12 @@ pub struct Reply {
     pub outcome: Result<Value, (String, String)>,
 }
 
-/// Decides the reply to one queue message (its body is what `checkout_asl::machine` sends), or
+/// Decides the reply to one queue message (its body is what the generated machine sends), or
 /// `None` if the answer is lost (the task then times out), or says why the message cannot be
 /// answered (it goes back to the queue, and after a few receives to the dead-letter queue).
 pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -> Result<Option<Reply>, String> {
     let message: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
-    let task_token = message["taskToken"].as_str().ok_or("no taskToken")?.to_string();
+    let task_token = task_token(body).ok_or("no taskToken")?;
     let wait = TaskToken::new(message["waitToken"].as_str().ok_or("no waitToken")?).map_err(|e| e.to_string())?;
     let order = Order::from_json(&message["order"].to_string()).map_err(|e| e.to_string())?;
     let deadline_ms = message["deadlineMs"].as_u64().ok_or("no deadlineMs")?;
@@ -47,6 +48,49 @@ pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -
     Ok(Some(Reply { task_token, outcome }))
 }
 
+/// The Step Functions token of the task a queue message asks to answer.
+pub fn task_token(body: &str) -> Option<String> {
+    let message: Value = serde_json::from_str(body).ok()?;
+    message["taskToken"].as_str().map(str::to_string)
+}
+
+/// Runs `search` (finding a courier, which may take a while) and meanwhile tells Step Functions
+/// every `every` that the worker is still on the task of `task_token`, since the wait fails when
+/// its heartbeat stops. `None` if the task ended meanwhile (timed out, or answered by another
+/// delivery of the request): nothing is left to answer.
+pub async fn beating<T>(
+    sfn: &aws_sdk_sfn::Client,
+    task_token: &str,
+    every: Duration,
+    search: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::pin!(search);
+    let mut beats = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            found = &mut search => return Some(found),
+            _ = beats.tick() => {
+                match sfn.send_task_heartbeat().task_token(task_token).send().await {
+                    Ok(_) => {}
+                    Err(e) => match error_code(e).as_str() {
+                        "TaskTimedOut" | "TaskDoesNotExist" => return None,
+                        // The next beat may get through before the heartbeat runs out.
+                        code => tracing::warn!(error = code, "a heartbeat was not taken"),
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// The service's error code, or `unknown`.
+fn error_code<E: aws_sdk_sfn::error::ProvideErrorMetadata, R>(error: aws_sdk_sfn::error::SdkError<E, R>) -> String {
+    match error.as_service_error() {
+        Some(service) => service.code().unwrap_or("unknown").to_string(),
+        None => "unknown".to_string(),
+    }
+}
+
 /// Sends `reply` to Step Functions. A task that is over already (answered, timed out) is done.
 pub async fn send(sfn: &aws_sdk_sfn::Client, reply: &Reply) -> Result<(), String> {
     let sent = match &reply.outcome {
@@ -57,7 +101,7 @@ pub async fn send(sfn: &aws_sdk_sfn::Client, reply: &Reply) -> Result<(), String
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| e.into_service_error().meta().code().map(str::to_string).unwrap_or_else(|| "unknown".into())),
+            .map_err(error_code),
         Err((error, cause)) => sfn
             .send_task_failure()
             .task_token(&reply.task_token)
@@ -66,7 +110,7 @@ pub async fn send(sfn: &aws_sdk_sfn::Client, reply: &Reply) -> Result<(), String
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| e.into_service_error().meta().code().map(str::to_string).unwrap_or_else(|| "unknown".into())),
+            .map_err(error_code),
     };
     match sent {
         Ok(()) => Ok(()),

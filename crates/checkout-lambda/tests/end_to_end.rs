@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use checkout_asl::contract::{COMPENSATED, REJECTED};
 use checkout_aws::moto::{python, MotoServer};
 use checkout_aws::{clients, AwsShop, Calls, Endpoint};
 use checkout_domain::{BookId, Money, UserId};
-use checkout_lambda::courier::{decide, send};
+use checkout_lambda::courier::{beating, decide, send, task_token};
 use checkout_ports::ShopAdmin;
 use checkout_runner::worker::WorkerBehaviour;
+use checkout_step::contract::{COMPENSATED, REJECTED};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
@@ -98,8 +98,9 @@ impl Stack {
     }
 
     /// The generated definition, its substitutions filled in; `wait_s` shortens the courier
-    /// wait's timeout (the only number a scenario changes, so that a timeout can be seen).
-    async fn machine(&self, wait_s: Option<u64>) -> String {
+    /// wait's timeout and drops its heartbeat, `heartbeat_s` shortens its heartbeat (the only
+    /// numbers a scenario changes, so that a timeout can be seen).
+    async fn machine(&self, wait_s: Option<u64>, heartbeat_s: Option<u64>) -> String {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/checkout.asl.json");
         let text = std::fs::read_to_string(path)
             .unwrap()
@@ -110,7 +111,10 @@ impl Stack {
             definition["States"]["WaitForCourier"]["TimeoutSeconds"] = json!(seconds);
             definition["States"]["WaitForCourier"].as_object_mut().unwrap().remove("HeartbeatSeconds");
         }
-        let name = format!("{}-{}", self.endpoint.names.prefix, wait_s.unwrap_or(0));
+        if let Some(seconds) = heartbeat_s {
+            definition["States"]["WaitForCourier"]["HeartbeatSeconds"] = json!(seconds);
+        }
+        let name = format!("{}-{}-{}", self.endpoint.names.prefix, wait_s.unwrap_or(0), heartbeat_s.unwrap_or(0));
         let created = self
             .sfn
             .create_state_machine()
@@ -133,7 +137,13 @@ enum Courier {
     FindsNone,
     /// Nobody answers.
     Silent,
+    /// The worker's own code finds a courier after a search longer than the heartbeat period,
+    /// sending heartbeats while it searches or not.
+    Slow { beats: bool },
 }
+
+/// How long a slow search takes: longer than the shortened heartbeat period.
+const SLOW_SEARCH: Duration = Duration::from_secs(3);
 
 /// The end of one execution: its status, its error, and the states it entered.
 #[derive(Debug)]
@@ -177,8 +187,13 @@ async fn execute_as(stack: &Stack, machine: &str, name: &str, order: &Value, cou
                 .await
                 .unwrap();
             for message in received.messages() {
-                answered = true;
                 let body = message.body().unwrap();
+                // A request of an earlier scenario's (a silent courier's) is not this one's.
+                let request: Value = serde_json::from_str(body).unwrap();
+                if request["order"]["orderId"] != order["orderId"] {
+                    continue;
+                }
+                answered = true;
                 match courier {
                     Courier::Finds => {
                         let event =
@@ -195,6 +210,26 @@ async fn execute_as(stack: &Stack, machine: &str, name: &str, order: &Value, cou
                         let none = WorkerBehaviour { delay_ms: 0, failure_rate: 1.0, loss_rate: 0.0 };
                         let reply = decide(body, none, &mut fastrand::Rng::with_seed(3)).unwrap().unwrap();
                         send(&stack.sfn, &reply).await.unwrap();
+                    }
+                    Courier::Slow { beats } => {
+                        let find = async {
+                            tokio::time::sleep(SLOW_SEARCH).await;
+                            let finds = WorkerBehaviour { delay_ms: 0, failure_rate: 0.0, loss_rate: 0.0 };
+                            decide(body, finds, &mut fastrand::Rng::with_seed(3)).unwrap().unwrap()
+                        };
+                        let token = task_token(body).unwrap();
+                        let reply = match beats {
+                            true => beating(&stack.sfn, &token, Duration::from_millis(500), find).await,
+                            false => Some(find.await),
+                        };
+                        if let Some(reply) = reply {
+                            let sent = send(&stack.sfn, &reply).await;
+                            // Without heartbeats the task is over by now: AWS answers
+                            // TaskTimedOut (which `send` counts as done), moto InvalidToken.
+                            if beats {
+                                sent.unwrap();
+                            }
+                        }
                     }
                     Courier::Silent => {}
                 }
@@ -220,7 +255,7 @@ async fn stock_and_funds(stack: &Stack, user: &str) -> (u64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_generated_machine_runs_every_path_on_loopback() {
     let stack = Stack::start().await;
-    let machine = stack.machine(None).await;
+    let machine = stack.machine(None, None).await;
 
     // Happy: three states, stock and money taken once.
     let happy = execute(&stack, &machine, &order("e-happy", "u-rich", 2), Courier::Finds).await;
@@ -283,13 +318,24 @@ async fn the_generated_machine_runs_every_path_on_loopback() {
     assert_eq!(stock_and_funds(&stack, "u-rich").await, (2, 97_000), "everything given back");
 
     // The courier never answers: the wait times out (shortened to 2 s), the checkout compensates.
-    let short = stack.machine(Some(2)).await;
+    let short = stack.machine(Some(2), None).await;
     let silent = execute(&stack, &short, &order("e-silent", "u-rich", 1), Courier::Silent).await;
     assert_eq!((silent.status.as_str(), silent.error.as_deref()), ("FAILED", Some(COMPENSATED)), "{silent:?}");
     assert_eq!(stock_and_funds(&stack, "u-rich").await, (2, 97_000), "everything given back");
 
+    // A search that outlasts the heartbeat period (shortened to 2 s): the worker's heartbeats
+    // keep the wait open and the checkout is dispatched; without them the wait fails at its
+    // heartbeat and the checkout compensates.
+    let beating_machine = stack.machine(None, Some(2)).await;
+    let kept = execute(&stack, &beating_machine, &order("e-slow", "u-rich", 1), Courier::Slow { beats: true }).await;
+    assert_eq!(kept.status, "SUCCEEDED", "{kept:?}");
+    let dropped =
+        execute(&stack, &beating_machine, &order("e-unbeaten", "u-rich", 1), Courier::Slow { beats: false }).await;
+    assert_eq!((dropped.status.as_str(), dropped.error.as_deref()), ("FAILED", Some(COMPENSATED)), "{dropped:?}");
+    assert_eq!(stock_and_funds(&stack, "u-rich").await, (1, 96_000), "one copy and one charge, for e-slow");
+
     let report = checkout_runner::audit::audit(&stack.shop, u64::MAX / 4, true).await.unwrap();
     assert!(report.passed(), "{:?}", report.findings);
-    assert_eq!(stack.shop.checkouts().await.unwrap().len(), 6, "one checkout per order");
+    assert_eq!(stack.shop.checkouts().await.unwrap().len(), 8, "one checkout per order");
     drop(stack.moto);
 }

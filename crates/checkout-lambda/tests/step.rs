@@ -3,13 +3,13 @@
 
 mod common;
 
-use checkout_asl::contract::{COMPENSATED, REJECTED, RETRY};
 use checkout_aws::AwsShop;
 use checkout_domain::{BookId, UserId};
 use checkout_drive::Runner;
 use checkout_lambda::courier::decide;
 use checkout_ports::{Journal, ShopAdmin};
 use checkout_runner::worker::WorkerBehaviour;
+use checkout_step::contract::{COMPENSATED, REJECTED, RETRY};
 use checkout_step::step::{step, StepError};
 use common::{order, request, runner};
 use serde_json::{json, Value};

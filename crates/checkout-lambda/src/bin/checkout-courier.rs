@@ -1,11 +1,16 @@
 //! The courier worker, triggered by the courier request queue (see `checkout_lambda::courier`).
 //! A message it cannot answer is reported as a batch item failure, so SQS delivers it again and,
-//! after a few receives, moves it to the dead-letter queue.
+//! after a few receives, moves it to the dead-letter queue. While it searches for a courier
+//! (`COURIER_SEARCH_MS`, 0 unless set) it sends the waiting task a heartbeat a third of the
+//! machine's heartbeat period apart.
 
 use std::sync::{Arc, Mutex};
 
-use checkout_lambda::courier::{decide, send};
+use std::time::Duration;
+
+use checkout_lambda::courier::{beating, decide, send, task_token};
 use checkout_runner::worker::WorkerBehaviour;
+use checkout_step::contract::COURIER_HEARTBEAT_S;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::{json, Value};
 
@@ -17,6 +22,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let sfn = aws_sdk_sfn::Client::new(&config);
     let rng = Arc::new(Mutex::new(fastrand::Rng::new()));
+    let search =
+        Duration::from_millis(std::env::var("COURIER_SEARCH_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0));
+    let every = Duration::from_secs(COURIER_HEARTBEAT_S) / 3;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let (sfn, rng) = (sfn.clone(), Arc::clone(&rng));
         async move {
@@ -24,14 +32,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             for record in event.payload["Records"].as_array().into_iter().flatten() {
                 let id = record["messageId"].as_str().unwrap_or_default().to_string();
                 let body = record["body"].as_str().unwrap_or_default();
-                let decided = {
+                let find = async {
+                    tokio::time::sleep(search).await;
                     let mut rng = rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                     decide(body, WorkerBehaviour { delay_ms: 0, ..WorkerBehaviour::default() }, &mut rng)
                 };
+                let decided = match task_token(body) {
+                    Some(token) => beating(&sfn, &token, every, find).await,
+                    None => Some(find.await),
+                };
                 let answered = match decided {
-                    Ok(Some(reply)) => send(&sfn, &reply).await,
-                    Ok(None) => Ok(()),
-                    Err(e) => Err(e),
+                    // The task ended while the search went on: nothing to answer.
+                    None => Ok(()),
+                    Some(Ok(Some(reply))) => send(&sfn, &reply).await,
+                    Some(Ok(None)) => Ok(()),
+                    Some(Err(e)) => Err(e),
                 };
                 if answered.is_err() {
                     failures.push(json!({ "itemIdentifier": id }));
