@@ -5,6 +5,7 @@
 use std::fmt::Write;
 use std::hash::Hash;
 
+use serde_json::Value;
 use stateright::Expectation;
 
 use crate::audit::Audited;
@@ -12,6 +13,7 @@ use crate::audit::{Invariant, INVARIANTS};
 use crate::check::{explore, Exploration};
 use crate::flaw::Flaw;
 use crate::reference::ReferenceModel;
+use crate::routing::{self, RoutingVerdict};
 use crate::saga::{SagaModel, Weakness};
 use crate::scenario::Scenario;
 use crate::trace::{shortest_trace, Narrated, Trace};
@@ -151,6 +153,8 @@ impl Protection {
 #[derive(Clone, Debug)]
 pub struct Proofs {
     pub ours: Vec<ScenarioResult>,
+    /// The generated Step Functions state machine, and corrupted copies of it.
+    pub routing: RoutingProof,
     /// The reference, in the scenarios it has the parts for (see [`Scenario::is_hostile`]).
     pub reference: Vec<ScenarioResult>,
     /// Each of our protections switched off in turn.
@@ -161,10 +165,11 @@ impl Proofs {
     /// Whether our saga passes: every always/eventually property holds in every scenario, and
     /// every sometimes property has an example in at least one scenario.
     pub fn ours_pass(&self) -> bool {
-        INVARIANTS.iter().enumerate().all(|(i, invariant)| match invariant.expectation {
-            Expectation::Sometimes => self.ours.iter().any(|r| r.verdicts[i].holds()),
-            _ => self.ours.iter().all(|r| r.verdicts[i].holds()),
-        })
+        self.routing.generated.broken.is_empty()
+            && INVARIANTS.iter().enumerate().all(|(i, invariant)| match invariant.expectation {
+                Expectation::Sometimes => self.ours.iter().any(|r| r.verdicts[i].holds()),
+                _ => self.ours.iter().all(|r| r.verdicts[i].holds()),
+            })
     }
 
     /// Checks every scenario, both models, and each protection switched off, spread over the
@@ -198,7 +203,8 @@ impl Proofs {
             }
             Job::Weakened(weakness) => Done::Weakened(Protection::check(*weakness)),
         });
-        let mut proofs = Proofs { ours: Vec::new(), reference: Vec::new(), protections: Vec::new() };
+        let routing = RoutingProof::run();
+        let mut proofs = Proofs { ours: Vec::new(), routing, reference: Vec::new(), protections: Vec::new() };
         for (job, done) in jobs.iter().zip(results).rev() {
             match (job, done) {
                 (Job::Ours(_), Done::Checked(r)) => proofs.ours.push(r),
@@ -221,6 +227,14 @@ impl Proofs {
                 let _ = writeln!(out, "{} | failing: {failing}", r.report_line(model));
             }
         }
+        for (name, faults, verdict) in self.routing.rows() {
+            let failing = if verdict.broken.is_empty() { "none".to_string() } else { verdict.broken.join(", ") };
+            let _ = writeln!(
+                out,
+                "routing   | {name} | {faults} faults | {:9} unique states | failing: {failing}",
+                verdict.unique_states
+            );
+        }
         for p in &self.protections {
             let _ = writeln!(
                 out,
@@ -231,6 +245,39 @@ impl Proofs {
             );
         }
         out
+    }
+}
+
+/// The generated state machine checked, and each corruption of it (see [`crate::routing`]).
+#[derive(Clone, Debug)]
+pub struct RoutingProof {
+    pub generated: RoutingVerdict,
+    /// Each corruption: its name, the faults per run it was checked with, the properties it
+    /// should break, and what the checker found.
+    pub corruptions: Vec<(&'static str, u8, &'static [&'static str], RoutingVerdict)>,
+}
+
+impl RoutingProof {
+    /// Checks the committed definition and each corruption of it, on the machine's cores.
+    pub fn run() -> RoutingProof {
+        let definition = routing::generated().expect("deploy/checkout.asl.json is readable JSON");
+        let corruptions = routing::corruptions();
+        let mut jobs: Vec<(Value, u8)> = vec![(definition.clone(), routing::FAULTS)];
+        jobs.extend(corruptions.iter().map(|c| (c.apply(&definition), c.faults)));
+        let mut verdicts = parallel_map(&jobs, |(definition, faults)| {
+            routing::check(definition, *faults).expect("the model reads the generated definition")
+        })
+        .into_iter();
+        let generated = verdicts.next().expect("one verdict per job");
+        let corruptions = corruptions.iter().zip(verdicts).map(|(c, v)| (c.name, c.faults, c.breaks, v)).collect();
+        RoutingProof { generated, corruptions }
+    }
+
+    /// (what was checked, faults per run, verdict), the generated definition first.
+    pub fn rows(&self) -> Vec<(String, u8, &RoutingVerdict)> {
+        let mut rows = vec![("`deploy/checkout.asl.json`, as generated".to_string(), routing::FAULTS, &self.generated)];
+        rows.extend(self.corruptions.iter().map(|(name, faults, _, v)| (format!("corrupted: {name}"), *faults, v)));
+        rows
     }
 }
 

@@ -391,7 +391,7 @@ impl RoutingModel {
             shelves: vec![(1, 5_000), (1, 100), (0, 5_000)],
             starts: vec![Start::Once, Start::Twice, Start::IdReused],
             refusing_shops: true,
-            faults: 2,
+            faults: FAULTS,
         })
     }
 
@@ -708,4 +708,121 @@ impl Model for RoutingModel {
             }),
         ]
     }
+}
+
+/// The generated definition, as committed (`deploy/checkout.asl.json`).
+pub fn generated() -> Result<Value, String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/checkout.asl.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+}
+
+/// What checking one definition found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutingVerdict {
+    pub unique_states: usize,
+    /// The properties with a counterexample, by name, sorted.
+    pub broken: Vec<&'static str>,
+}
+
+/// Checks every property of `definition`'s model with `faults` faults per run, breadth first.
+pub fn check(definition: &Value, faults: u8) -> Result<RoutingVerdict, String> {
+    use stateright::Checker;
+    let mut model = RoutingModel::new(definition)?;
+    model.faults = faults;
+    let checker = model.checker().spawn_bfs().join();
+    let mut broken: Vec<&'static str> = checker.discoveries().into_keys().collect();
+    broken.sort();
+    Ok(RoutingVerdict { unique_states: checker.unique_state_count(), broken })
+}
+
+/// A copy of the generated definition broken in one place, and the properties that must then
+/// fail: what shows the model sees that kind of routing error.
+pub struct Corruption {
+    pub name: &'static str,
+    pub breaks: &'static [&'static str],
+    /// Faults per run the error needs to show.
+    pub faults: u8,
+    corrupt: fn(&mut Value),
+}
+
+impl Corruption {
+    /// `definition`, corrupted.
+    pub fn apply(&self, definition: &Value) -> Value {
+        let mut corrupted = definition.clone();
+        (self.corrupt)(&mut corrupted);
+        corrupted
+    }
+}
+
+/// Faults per run in the check of the generated definition (a corruption is checked with as few
+/// as show it, to keep the tests quick).
+pub const FAULTS: u8 = 3;
+
+const FAILS_NAMING_ITS_END: &str = "an execution that fails names its checkout's end";
+
+/// The corruptions the tests and `docs/proofs.md` check.
+pub fn corruptions() -> Vec<Corruption> {
+    vec![
+        Corruption {
+            name: "WaitForCourier's catch sends a failed wait straight to Rejected",
+            breaks: &["a failed execution leaves nothing taken", FAILS_NAMING_ITS_END],
+            faults: 2,
+            corrupt: |d| d["States"]["WaitForCourier"]["Catch"][0]["Next"] = Value::from("Rejected"),
+        },
+        Corruption {
+            name: "WaitForCourier has no TimeoutSeconds",
+            breaks: &["every execution ends"],
+            faults: 2,
+            corrupt: |d| {
+                if let Some(wait) = d["States"]["WaitForCourier"].as_object_mut() {
+                    wait.remove("TimeoutSeconds");
+                }
+            },
+        },
+        Corruption {
+            name: "Bill's Checkout.Compensated is caught to Rejected",
+            breaks: &[FAILS_NAMING_ITS_END],
+            faults: 2,
+            corrupt: |d| {
+                for catch in d["States"]["Bill"]["Catch"].as_array_mut().into_iter().flatten() {
+                    if catch["ErrorEquals"][0] == COMPENSATED {
+                        catch["Next"] = Value::from("Rejected");
+                    }
+                }
+            },
+        },
+        Corruption {
+            name: "Compensate retries only what the function reports as transient (the first generated machine)",
+            breaks: &[FAILS_NAMING_ITS_END],
+            faults: 2,
+            corrupt: |d| {
+                d["States"]["Compensate"]["Retry"] =
+                    json!([{ "ErrorEquals": [RETRY, REPLY_LOST], "MaxAttempts": 99_999_999 }]);
+            },
+        },
+        Corruption {
+            name: "no AlreadyDispatched catch (the first generated machine)",
+            breaks: &[FAILS_NAMING_ITS_END],
+            faults: 2,
+            corrupt: |d| {
+                for state in ["Bill", "Compensate"] {
+                    if let Some(catches) = d["States"][state]["Catch"].as_array_mut() {
+                        catches.retain(|c| c["Next"] != "AlreadyDispatched");
+                    }
+                }
+            },
+        },
+        Corruption {
+            // Reaching Compensate with nothing taken takes three failed Bills.
+            name: "Compensate does not catch Checkout.Rejected (the first generated machine)",
+            breaks: &[FAILS_NAMING_ITS_END],
+            faults: 3,
+            corrupt: |d| {
+                if let Some(catches) = d["States"]["Compensate"]["Catch"].as_array_mut() {
+                    catches.retain(|c| c["Next"] != "Rejected");
+                }
+            },
+        },
+    ]
 }

@@ -1,6 +1,7 @@
 //! The proofs, checked once: the model checker runs over every scenario for both models a single
 //! time, and every assertion below reads that one result — our saga's properties, the
-//! reference's flaws, finiteness, and that docs/proofs.md is what the `prove` binary writes now.
+//! reference's flaws, finiteness, the generated state machine and its corrupted copies, and that
+//! docs/proofs.md is what the `prove` binary writes now.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -42,6 +43,17 @@ fn our_saga_satisfies_every_property_in_every_scenario() {
         }
     }
     assert!(proofs.ours_pass());
+}
+
+#[test]
+fn the_generated_state_machine_keeps_every_property_and_each_corruption_breaks_its_own() {
+    let routing = &proofs().routing;
+    assert_eq!(routing.generated.broken, Vec::<&str>::new(), "the generated definition");
+    assert!(routing.generated.unique_states > 10_000, "explored only {} states", routing.generated.unique_states);
+    assert!(routing.corruptions.len() >= 6);
+    for (name, _, breaks, verdict) in &routing.corruptions {
+        assert_eq!(verdict.broken, *breaks, "{name}");
+    }
 }
 
 #[test]
