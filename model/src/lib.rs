@@ -4,9 +4,10 @@
 //!   under injected faults.
 //! - [`reference`](mod@reference): the reference Step Functions flow as it is, flaws included;
 //!   [`flaw`] numbers its flaws.
-//! - [`routing`]: the generated Step Functions state machine's routing (read from
-//!   `deploy/checkout.asl.json`), with the step function's actions taken by the domain, the
-//!   engine and the in-memory stores, under crashes and courier faults.
+//! - [`routing`]: the generated Step Functions state machine (read from
+//!   `deploy/checkout.asl.json`), each invocation the shipped step function (`checkout-step`) on
+//!   the in-memory shop, under crashes, lost replies, zombies, courier faults, refused
+//!   compensations and second executions; and the corrupted copies it must catch.
 //! - [`audit`]: the invariants both are checked against, stated once.
 //! - [`scenario`]: the concurrent orders, stock, points and fault budgets they run in.
 //! - [`check`]: the checker — one pass per model and scenario gives every verdict.
