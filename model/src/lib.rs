@@ -5,7 +5,7 @@
 //! - [`reference`](mod@reference): the reference Step Functions flow as it is, flaws included;
 //!   [`flaw`] numbers its flaws.
 //! - [`routing`]: the generated Step Functions state machine (read from
-//!   `deploy/checkout.asl.json`), each invocation the shipped step function (`checkout-step`) on
+//!   `deploy/checkout.asl.json`), each invocation the shipped step function (`checkout-stepfn`) on
 //!   the in-memory shop, under crashes, lost replies, zombies, courier faults, refused
 //!   compensations and second executions; and the corrupted copies it must catch.
 //! - [`audit`]: the invariants both are checked against, stated once.

@@ -2,7 +2,7 @@
 //! model-checked with the code that ships. The model reads the definition itself: its Task,
 //! Retry, Catch and timeout routing, and its data flow (`Parameters`, `ResultPath`, the paths
 //! they name), so a path that names nothing is an execution that fails, as it would on AWS. Each
-//! invocation of the step function is the shipped one, `checkout_step::step`, driven by the one
+//! invocation of the step function is the shipped one, `checkout_stepfn::step`, driven by the one
 //! drive loop (`checkout-drive`) over the in-memory shop; the model adds only what AWS does around
 //! it.
 //!
@@ -30,8 +30,8 @@ use checkout_drive::{Runner, World};
 use checkout_engine::{Engine, Policy};
 use checkout_memory::{MemoryShop, ShopFaults, ShopState};
 use checkout_ports::Clock;
-pub use checkout_step::contract::{COMPENSATED, COURIER_UNAVAILABLE, NEEDS_OPERATOR, REJECTED, RETRY};
-use checkout_step::step::{step, Request};
+pub use checkout_stepfn::contract::{COMPENSATED, COURIER_UNAVAILABLE, NEEDS_OPERATOR, REJECTED, RETRY};
+use checkout_stepfn::step::{step, Request};
 use serde_json::{json, Map, Value};
 use stateright::{Model, Property};
 
@@ -644,16 +644,16 @@ impl Model for RoutingModel {
                         return Some(next);
                     }
                     (CourierAnswer::Assigned, Some(wait)) => {
-                        Ok(checkout_step::contract::courier_assigned(&wait, &courier))
+                        Ok(checkout_stepfn::contract::courier_assigned(&wait, &courier))
                     }
                     (CourierAnswer::Misdirected, Some(_)) => {
                         next.faults_left -= 1;
                         let other = TaskToken::new("wait-of-another-checkout").expect("valid");
-                        Ok(checkout_step::contract::courier_assigned(&other, &courier))
+                        Ok(checkout_stepfn::contract::courier_assigned(&other, &courier))
                     }
                     (CourierAnswer::NoCourier, Some(wait)) => Err((
                         COURIER_UNAVAILABLE.to_string(),
-                        checkout_step::contract::courier_unavailable_cause(&wait, "no courier nearby"),
+                        checkout_stepfn::contract::courier_unavailable_cause(&wait, "no courier nearby"),
                     )),
                 };
                 self.finish(&mut next.executions[i], result);

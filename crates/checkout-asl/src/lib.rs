@@ -45,8 +45,8 @@
 //! `Checkout.Retry`, the Lambda service's failures, and a function that died or timed out, with
 //! backoff from the engine's policy (in whole seconds, the finest Step Functions allows).
 
-/// What the machine and the step function agree on (one definition, in `checkout-step`).
-pub use checkout_step::contract;
+/// What the machine and the step function agree on (one definition, in `checkout-stepfn`).
+pub use checkout_stepfn::contract;
 pub mod cost;
 pub mod machine;
 pub mod template;

@@ -6,7 +6,7 @@ use checkout_domain::{Order, TaskToken};
 use checkout_drive::CourierAnswer;
 use checkout_ports::CourierRequest;
 use checkout_runner::worker::{answer, WorkerBehaviour};
-use checkout_step::contract::{courier_assigned, courier_unavailable_cause, COURIER_UNAVAILABLE};
+use checkout_stepfn::contract::{courier_assigned, courier_unavailable_cause, COURIER_UNAVAILABLE};
 use lambda_runtime::tracing;
 use serde_json::Value;
 use std::time::Duration;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use checkout_asl::cost::{Path, PATHS};
 use checkout_aws::AwsShop;
 use checkout_drive::Runner;
-use checkout_step::step::step;
+use checkout_stepfn::step::step;
 use common::{request, runner};
 use serde_json::json;
 

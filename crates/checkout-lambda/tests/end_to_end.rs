@@ -15,7 +15,7 @@ use checkout_domain::{BookId, Money, UserId};
 use checkout_lambda::courier::{beating, decide, send, task_token};
 use checkout_ports::ShopAdmin;
 use checkout_runner::worker::WorkerBehaviour;
-use checkout_step::contract::{COMPENSATED, REJECTED};
+use checkout_stepfn::contract::{COMPENSATED, REJECTED};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";

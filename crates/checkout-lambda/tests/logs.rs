@@ -6,7 +6,7 @@ mod common;
 
 use checkout_lambda::courier::decide;
 use checkout_runner::worker::WorkerBehaviour;
-use checkout_step::step::step;
+use checkout_stepfn::step::step;
 use common::{request, runner};
 use serde_json::{json, Value};
 

@@ -9,8 +9,8 @@ use checkout_drive::Runner;
 use checkout_lambda::courier::decide;
 use checkout_ports::{Journal, ShopAdmin};
 use checkout_runner::worker::WorkerBehaviour;
-use checkout_step::contract::{COMPENSATED, REJECTED, RETRY};
-use checkout_step::step::{step, StepError};
+use checkout_stepfn::contract::{COMPENSATED, REJECTED, RETRY};
+use checkout_stepfn::step::{step, StepError};
 use common::{order, request, runner};
 use serde_json::{json, Value};
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use checkout_lambda::courier::{beating, decide, send, task_token};
 use checkout_runner::worker::WorkerBehaviour;
-use checkout_step::contract::COURIER_HEARTBEAT_S;
+use checkout_stepfn::contract::COURIER_HEARTBEAT_S;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::{json, Value};
 

@@ -1,11 +1,11 @@
-//! The step function: one action of the state machine per invocation (see `checkout_step::step`).
+//! The step function: one action of the state machine per invocation (see `checkout_stepfn::step`).
 
 use std::sync::Arc;
 
 use checkout_drive::clock::ScaledClock;
 use checkout_drive::Runner;
 use checkout_engine::{Engine, Policy};
-use checkout_step::step::{step, Request};
+use checkout_stepfn::step::{step, Request};
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]

@@ -12,7 +12,7 @@ use checkout_drive::clock::ScaledClock;
 use checkout_drive::Runner;
 use checkout_engine::{Engine, Policy};
 use checkout_ports::ShopAdmin;
-use checkout_step::step::Request;
+use checkout_stepfn::step::Request;
 use serde_json::{json, Value};
 
 /// A runner over a fresh shop: 3 copies of b-1 at 1,000; u-rich with 10,000, u-poor with 100.
