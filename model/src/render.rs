@@ -365,7 +365,9 @@ fn render_routing(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
         md,
         "The properties, for every execution: one that succeeds dispatched its checkout; one that fails \
          names its checkout's end; one that fails leaves nothing taken, unless it names an operator's \
-         task; and every execution ends. The generated definition keeps them all; each corrupted copy \
+         task; and every execution ends. For the shop: a checkout holds what its end says (a dispatched \
+         one its copies and its charge, a rejected or compensated one nothing), whatever a late \
+         invocation does after it ended; and one order has one checkout. The generated definition keeps them all; each corrupted copy \
          breaks what it should (the rows marked *the first generated machine* are errors this model \
          found in the machine as first generated, since fixed)."
     )?;

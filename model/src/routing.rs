@@ -18,7 +18,9 @@
 //!
 //! The properties, for every execution: one that succeeds dispatched its checkout; one that fails
 //! names its checkout's end (a refused order: rejected); one that fails leaves nothing taken,
-//! unless it names an operator's task; and every execution ends. A corrupted definition (a Catch
+//! unless it names an operator's task; and every execution ends. For the shop: a checkout holds
+//! what its end says (a dispatched one its copies and its charge, a rejected or compensated one
+//! nothing), whatever a late invocation does after it ended; and one order has one checkout. A corrupted definition (a Catch
 //! sent elsewhere, a timeout dropped) breaks one of them, which the tests show.
 
 use std::sync::Arc;
@@ -703,6 +705,23 @@ impl Model for RoutingModel {
                     }
                 })
             }),
+            Property::always("a checkout holds what its end says", |_, s: &RoutingState| {
+                s.shop.checkouts().all(|checkout| {
+                    let (id, order) = (checkout.id(), checkout.order());
+                    let stores = &s.shop.stores;
+                    let copies = stores.inventory.stock.held_by(&EffectKey::new(id, Effect::ReserveStock));
+                    let charged = stores.wallets.held_by(&EffectKey::new(id, Effect::Charge));
+                    match checkout.next() {
+                        Next::Finished(Outcome::Dispatched) => {
+                            copies == u64::from(order.quantity().get())
+                                && charged == u64::from(order.quantity().get()) * UNIT_PRICE
+                        }
+                        Next::Finished(Outcome::Rejected | Outcome::Compensated) => held(&s.shop, id) == 0,
+                        _ => true,
+                    }
+                })
+            }),
+            Property::always("one checkout per order", |_, s: &RoutingState| s.shop.checkouts().count() <= 1),
             Property::eventually("every execution ends", |_, s: &RoutingState| {
                 s.executions.iter().all(|e| !matches!(e.position, Position::At(_)))
             }),
