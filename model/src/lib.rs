@@ -8,6 +8,8 @@
 //!   `deploy/checkout.asl.json`), each invocation the shipped step function (`checkout-stepfn`) on
 //!   the in-memory shop, under crashes, lost replies, zombies, courier faults, refused
 //!   compensations and second executions; and the corrupted copies it must catch.
+//! - [`asl`]: what that model reads of a States Language definition: routing and data flow.
+//! - [`corruption`]: copies of the generated definition broken on purpose, which it must catch.
 //! - [`audit`]: the invariants both are checked against, stated once.
 //! - [`scenario`]: the concurrent orders, stock, points and fault budgets they run in.
 //! - [`check`]: the checker — one pass per model and scenario gives every verdict.
@@ -17,8 +19,10 @@
 //! - [`shared`]: parts of a state that successors share until they change them.
 //! - [`symmetry`]: one fingerprint for every renaming of orders that differ only in their id.
 
+pub mod asl;
 pub mod audit;
 pub mod check;
+pub mod corruption;
 pub mod flaw;
 pub mod multiset;
 pub mod proofs;

@@ -261,7 +261,7 @@ impl RoutingProof {
     /// Checks the committed definition and each corruption of it, on the machine's cores.
     pub fn run() -> RoutingProof {
         let definition = routing::generated().expect("deploy/checkout.asl.json is readable JSON");
-        let corruptions = routing::corruptions();
+        let corruptions = crate::corruption::corruptions();
         let mut jobs: Vec<(Value, u8)> = vec![(definition.clone(), routing::FAULTS)];
         jobs.extend(corruptions.iter().map(|c| (c.apply(&definition), c.faults)));
         let mut verdicts = parallel_map(&jobs, |(definition, faults)| {

@@ -20,8 +20,8 @@
 //! names its checkout's end (a refused order: rejected); one that fails leaves nothing taken,
 //! unless it names an operator's task; and every execution ends. For the shop: a checkout holds
 //! what its end says (a dispatched one its copies and its charge, a rejected or compensated one
-//! nothing), whatever a late invocation does after it ended; and one order has one checkout. A corrupted definition (a Catch
-//! sent elsewhere, a timeout dropped) breaks one of them, which the tests show.
+//! nothing), whatever a late invocation does after it ended; and one order has one checkout.
+//! A corrupted definition ([`crate::corruption`]) breaks one of them, which the tests show.
 
 use std::sync::Arc;
 
@@ -34,197 +34,26 @@ use checkout_memory::{MemoryShop, ShopFaults, ShopState};
 use checkout_ports::Clock;
 pub use checkout_stepfn::contract::{COMPENSATED, COURIER_UNAVAILABLE, NEEDS_OPERATOR, REJECTED, RETRY};
 use checkout_stepfn::step::{step, Request};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+
+use crate::asl::{matches, place, resolve, Context};
+pub use crate::asl::{AslState, Routing, Work, RUNTIME, TIMEOUT};
 use stateright::{Model, Property};
 
-/// What Step Functions reports when the wait times out.
-pub const TIMEOUT: &str = "States.Timeout";
 /// What Lambda reports for an invocation whose process died.
 pub const CRASHED: &str = "Runtime.ExitError";
 /// What the Lambda service reports when an invocation's reply is lost.
 pub const REPLY_LOST: &str = "Lambda.ServiceException";
-/// What Step Functions reports when a path names nothing, and fails the execution with.
-pub const RUNTIME: &str = "States.Runtime";
+
+/// Faults per run in the check of the generated definition (a corruption is checked with as few
+/// as show it, to keep the tests quick).
+pub const FAULTS: u8 = 3;
 
 /// A retrier's `MaxAttempts` from which it is read as retrying without end (the model does not
 /// count such attempts, which only the fault budget bounds).
 const ENDLESS: u64 = 1_000;
 /// The most calls to the shop one invocation is crashed after.
 const MOST_CALLS: u8 = 12;
-
-/// What a Task state does.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Work {
-    /// Invokes the step function with its `Parameters`.
-    Invoke,
-    /// Sends `Parameters.MessageBody` to the courier queue with the task's token, and waits for
-    /// an answer to that token.
-    CourierWait { times_out: bool },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Retrier {
-    pub errors: Vec<String>,
-    pub max_attempts: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Catcher {
-    pub errors: Vec<String>,
-    pub next: String,
-    pub result_path: Option<String>,
-}
-
-/// One state of the definition, as far as routing and data flow go.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AslState {
-    Task {
-        work: Work,
-        parameters: Value,
-        result_path: Option<String>,
-        next: Option<String>,
-        retry: Vec<Retrier>,
-        catch: Vec<Catcher>,
-    },
-    Fail {
-        error: String,
-    },
-    Succeed,
-}
-
-/// The definition's routing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Routing {
-    pub start: String,
-    pub states: std::collections::BTreeMap<String, AslState>,
-}
-
-fn names(errors: &Value) -> Vec<String> {
-    errors.as_array().into_iter().flatten().filter_map(|e| e.as_str().map(str::to_string)).collect()
-}
-
-/// Whether an error list matches `error`, as Step Functions matches them.
-fn matches(errors: &[String], error: &str) -> bool {
-    errors.iter().any(|e| e == error || e == "States.ALL" || (e == "States.TaskFailed" && error != TIMEOUT))
-}
-
-impl Routing {
-    /// Reads the routing of an Amazon States Language definition.
-    pub fn parse(definition: &Value) -> Result<Routing, String> {
-        let start = definition["StartAt"].as_str().ok_or("no StartAt")?.to_string();
-        let mut states = std::collections::BTreeMap::new();
-        for (name, body) in definition["States"].as_object().ok_or("no States")? {
-            let state = match body["Type"].as_str() {
-                Some("Fail") => AslState::Fail { error: body["Error"].as_str().unwrap_or_default().to_string() },
-                Some("Succeed") => AslState::Succeed,
-                Some("Task") => {
-                    let work = if body["Resource"].as_str().is_some_and(|r| r.contains("waitForTaskToken")) {
-                        // A heartbeat alone bounds nothing: a worker that keeps beating holds the
-                        // wait open.
-                        Work::CourierWait { times_out: body["TimeoutSeconds"].is_u64() }
-                    } else {
-                        Work::Invoke
-                    };
-                    let next = if body["End"] == Value::Bool(true) {
-                        None
-                    } else {
-                        Some(body["Next"].as_str().ok_or(format!("{name}: no Next and no End"))?.to_string())
-                    };
-                    let retry = body["Retry"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|r| Retrier {
-                            errors: names(&r["ErrorEquals"]),
-                            // Step Functions' default when a retrier gives none.
-                            max_attempts: r["MaxAttempts"].as_u64().unwrap_or(3),
-                        })
-                        .collect();
-                    let catch = body["Catch"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|c| Catcher {
-                            errors: names(&c["ErrorEquals"]),
-                            next: c["Next"].as_str().unwrap_or_default().to_string(),
-                            result_path: c["ResultPath"].as_str().map(str::to_string),
-                        })
-                        .collect();
-                    AslState::Task {
-                        work,
-                        parameters: body["Parameters"].clone(),
-                        result_path: body["ResultPath"].as_str().map(str::to_string),
-                        next,
-                        retry,
-                        catch,
-                    }
-                }
-                other => return Err(format!("{name}: state type {other:?} is not modelled")),
-            };
-            states.insert(name.clone(), state);
-        }
-        Ok(Routing { start, states })
-    }
-}
-
-/// What a path is read against.
-struct Context<'a> {
-    input: &'a Value,
-    data: &'a Value,
-    task_token: &'a str,
-}
-
-/// The value `path` names (`$$.Execution.Input`, `$$.Task.Token`, `$`, `$.a.b`), if any.
-fn read(path: &str, context: &Context) -> Option<Value> {
-    match path {
-        "$$.Execution.Input" => return Some(context.input.clone()),
-        "$$.Task.Token" => return Some(Value::from(context.task_token)),
-        "$" => return Some(context.data.clone()),
-        _ => {}
-    }
-    let mut at = context.data;
-    for field in path.strip_prefix("$.")?.split('.') {
-        at = at.get(field)?;
-    }
-    Some(at.clone())
-}
-
-/// `Parameters` with every `"key.$": path` replaced by `"key": value`; a path naming nothing
-/// fails the execution (`States.Runtime`).
-fn resolve(parameters: &Value, context: &Context) -> Result<Value, String> {
-    let Value::Object(fields) = parameters else { return Ok(parameters.clone()) };
-    let mut resolved = Map::new();
-    for (key, value) in fields {
-        match key.strip_suffix(".$") {
-            Some(key) => {
-                let path = value.as_str().ok_or(format!("{key}: a path must be a string"))?;
-                let value = read(path, context).ok_or(format!("the path {path} names nothing"))?;
-                resolved.insert(key.to_string(), value);
-            }
-            None => {
-                resolved.insert(key.clone(), resolve(value, context)?);
-            }
-        }
-    }
-    Ok(Value::Object(resolved))
-}
-
-/// `data` with `result` placed at `result_path` (`None` or `$`: the result replaces it).
-fn place(data: &Value, result_path: Option<&str>, result: Value) -> Result<Value, String> {
-    let Some(fields) = result_path.and_then(|p| p.strip_prefix("$.")) else { return Ok(result) };
-    let mut data = data.clone();
-    let mut at = &mut data;
-    let fields: Vec<&str> = fields.split('.').collect();
-    for (i, field) in fields.iter().enumerate() {
-        let object = at.as_object_mut().ok_or(format!("ResultPath {result_path:?}: not an object"))?;
-        if i + 1 == fields.len() {
-            object.insert((*field).to_string(), result);
-            break;
-        }
-        at = object.entry(*field).or_insert_with(|| json!({}));
-    }
-    Ok(data)
-}
 
 /// Where an execution is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -753,95 +582,4 @@ pub fn check(definition: &Value, faults: u8) -> Result<RoutingVerdict, String> {
     let mut broken: Vec<&'static str> = checker.discoveries().into_keys().collect();
     broken.sort();
     Ok(RoutingVerdict { unique_states: checker.unique_state_count(), broken })
-}
-
-/// A copy of the generated definition broken in one place, and the properties that must then
-/// fail: what shows the model sees that kind of routing error.
-pub struct Corruption {
-    pub name: &'static str,
-    pub breaks: &'static [&'static str],
-    /// Faults per run the error needs to show.
-    pub faults: u8,
-    corrupt: fn(&mut Value),
-}
-
-impl Corruption {
-    /// `definition`, corrupted.
-    pub fn apply(&self, definition: &Value) -> Value {
-        let mut corrupted = definition.clone();
-        (self.corrupt)(&mut corrupted);
-        corrupted
-    }
-}
-
-/// Faults per run in the check of the generated definition (a corruption is checked with as few
-/// as show it, to keep the tests quick).
-pub const FAULTS: u8 = 3;
-
-const FAILS_NAMING_ITS_END: &str = "an execution that fails names its checkout's end";
-
-/// The corruptions the tests and `docs/proofs.md` check.
-pub fn corruptions() -> Vec<Corruption> {
-    vec![
-        Corruption {
-            name: "WaitForCourier's catch sends a failed wait straight to Rejected",
-            breaks: &["a failed execution leaves nothing taken", FAILS_NAMING_ITS_END],
-            faults: 2,
-            corrupt: |d| d["States"]["WaitForCourier"]["Catch"][0]["Next"] = Value::from("Rejected"),
-        },
-        Corruption {
-            name: "WaitForCourier has no TimeoutSeconds",
-            breaks: &["every execution ends"],
-            faults: 2,
-            corrupt: |d| {
-                if let Some(wait) = d["States"]["WaitForCourier"].as_object_mut() {
-                    wait.remove("TimeoutSeconds");
-                }
-            },
-        },
-        Corruption {
-            name: "Bill's Checkout.Compensated is caught to Rejected",
-            breaks: &[FAILS_NAMING_ITS_END],
-            faults: 2,
-            corrupt: |d| {
-                for catch in d["States"]["Bill"]["Catch"].as_array_mut().into_iter().flatten() {
-                    if catch["ErrorEquals"][0] == COMPENSATED {
-                        catch["Next"] = Value::from("Rejected");
-                    }
-                }
-            },
-        },
-        Corruption {
-            name: "Compensate retries only what the function reports as transient (the first generated machine)",
-            breaks: &[FAILS_NAMING_ITS_END],
-            faults: 2,
-            corrupt: |d| {
-                d["States"]["Compensate"]["Retry"] =
-                    json!([{ "ErrorEquals": [RETRY, REPLY_LOST], "MaxAttempts": 99_999_999 }]);
-            },
-        },
-        Corruption {
-            name: "no AlreadyDispatched catch (the first generated machine)",
-            breaks: &[FAILS_NAMING_ITS_END],
-            faults: 2,
-            corrupt: |d| {
-                for state in ["Bill", "Compensate"] {
-                    if let Some(catches) = d["States"][state]["Catch"].as_array_mut() {
-                        catches.retain(|c| c["Next"] != "AlreadyDispatched");
-                    }
-                }
-            },
-        },
-        Corruption {
-            // Reaching Compensate with nothing taken takes three failed Bills.
-            name: "Compensate does not catch Checkout.Rejected (the first generated machine)",
-            breaks: &[FAILS_NAMING_ITS_END],
-            faults: 3,
-            corrupt: |d| {
-                if let Some(catches) = d["States"]["Compensate"]["Catch"].as_array_mut() {
-                    catches.retain(|c| c["Next"] != "Rejected");
-                }
-            },
-        },
-    ]
 }
