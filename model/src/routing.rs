@@ -238,7 +238,10 @@ impl RoutingModel {
             Ok(request) => request,
             Err(e) => return Some(Err(("Runtime.MalformedRequest".into(), e.to_string()))),
         };
-        let faults = ShopFaults { calls_before_stop: crash_after.map(u32::from), refuse_compensations };
+        // A run without a crash still stops after MOST_CALLS calls, which it must never reach:
+        // the crashes explored are those after each call an invocation can make.
+        let limit = crash_after.unwrap_or(MOST_CALLS);
+        let faults = ShopFaults { calls_before_stop: Some(u32::from(limit)), refuse_compensations };
         let memory = Arc::new(MemoryShop::from_state(shop.clone(), faults));
         let runner = Runner::new(Arc::clone(&memory), self.engine.clone(), ModelWorld);
         let result = TOKIO.with(|runtime| {
@@ -251,6 +254,10 @@ impl RoutingModel {
             })
         });
         *shop = memory.state();
+        assert!(
+            result.is_some() || crash_after.is_some(),
+            "an invocation made more than {MOST_CALLS} calls to the shop: raise MOST_CALLS"
+        );
         result.map(|r| r.map_err(|e| (e.name.to_string(), e.message)))
     }
 
