@@ -329,6 +329,11 @@ impl CheckoutRepository for AwsShop {
     /// Read from the sparse index of unfinished checkouts, which DynamoDB updates a moment after
     /// the table: a checkout admitted or ended just now may be missing or still listed. The runner
     /// drives what it admits itself, and a listed checkout that has ended loads as ended.
+    /// DynamoDB answers a write only once it is durable: nothing is left to wait for.
+    async fn durable(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         let mut ids = Vec::new();
         for shard in 0..OPEN_SHARDS {

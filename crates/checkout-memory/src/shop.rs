@@ -296,6 +296,10 @@ impl CheckoutRepository for MemoryShop {
         Ok(self.lock().checkouts.get(id).map(|slot| slot.record().clone()))
     }
 
+    async fn durable(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         self.gate().await;
         let shop = self.lock();

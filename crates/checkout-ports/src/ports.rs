@@ -149,6 +149,12 @@ pub trait CheckoutRepository: Send + Sync {
 
     /// Every checkout that has not ended, to resume after a restart.
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError>;
+
+    /// Returns once everything written before the call is on disk. What a runner awaits before
+    /// it acknowledges anything to a client: a store may answer its calls before their writes
+    /// are on disk (the SQLite shop does, keeping the writes in order so that a power cut loses
+    /// only a tail of them), but never a client. Required, so that no wrapper forgets it.
+    async fn durable(&self) -> Result<(), StorageError>;
 }
 
 /// The time, in milliseconds since the epoch.

@@ -202,7 +202,8 @@ impl ShopArgs {
 struct DriveArgs {
     #[command(flatten)]
     shop: ShopArgs,
-    /// Acknowledge a step once SQLite handed it to the OS, without waiting for fsync.
+    /// Never wait for fsync, not even before answering a client: survives the process being
+    /// killed, not a power cut.
     #[arg(long)]
     no_fsync: bool,
     /// How much faster than the wall clock the saga's clock runs (1000: the 15-minute courier
@@ -302,7 +303,10 @@ async fn execute(command: Command) -> Result<bool, Failure> {
     match command {
         Command::Init { shop: args, catalog } => {
             let catalog = Catalog::read(&catalog).map_err(fail)?;
-            with_shop!(args.open(true, Durability::Fsync).await?, shop => catalog.apply(&shop).await.map_err(fail)?);
+            with_shop!(args.open(true, Durability::Fsync).await?, shop => {
+                catalog.apply(&shop).await.map_err(fail)?;
+                shop.durable().await.map_err(fail)?;
+            });
             println!("{}: {} books, {} customers", args.describe(), catalog.books.len(), catalog.customers.len());
             Ok(true)
         }
@@ -445,6 +449,8 @@ async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
     }
     progress.finish_and_clear();
     worker.abort();
+    // The summary tells what was done: on disk before it is printed.
+    runner.shop().durable().await.map_err(fail)?;
     let elapsed = started.elapsed().as_secs_f64();
 
     let all = runner.shop().checkouts().await.map_err(fail)?;

@@ -167,6 +167,10 @@ impl<S: CheckoutRepository> CheckoutRepository for Faulty<S> {
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         self.inner.unfinished().await
     }
+
+    async fn durable(&self) -> Result<(), StorageError> {
+        self.inner.durable().await
+    }
 }
 
 #[async_trait]

@@ -67,7 +67,18 @@ pub struct PlaceOptions {
     wait: bool,
 }
 
+/// Places an order, and answers once what the answer tells is on disk.
 async fn place<S: Shop>(State(api): State<Api<S>>, Query(options): Query<PlaceOptions>, body: String) -> Response {
+    let response = admit_and_drive(&api, options, body).await;
+    if response.status().is_success() {
+        if let Err(e) = api.runner.shop().durable().await {
+            return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+        }
+    }
+    response
+}
+
+async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: String) -> Response {
     let order = match Order::from_json(&body) {
         Ok(order) => order,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),

@@ -147,6 +147,9 @@ impl CheckoutRepository for Split {
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         self.repository.unfinished().await
     }
+    async fn durable(&self) -> Result<(), StorageError> {
+        self.repository.durable().await
+    }
 }
 
 fn placed() -> CheckoutState {

@@ -5,10 +5,16 @@
 //!   own values, applies the same code the in-memory stores run, and writes back what changed
 //!   (see [`slices`]). The keyed-store rules are never restated in SQL.
 //! - One writer thread owns the connection and commits in groups (see [`writer`]): every call
-//!   waiting is run in one transaction and answered only after its commit, so nothing is
-//!   acknowledged before it is on disk ([`Durability::Fsync`], the default), and concurrent
-//!   checkouts share one fsync instead of paying one per step.
+//!   waiting is run in one transaction and answered once it has committed.
+//! - Nothing is acknowledged to a client before it is on disk ([`Durability::Fsync`], the
+//!   default): a commit is handed to the operating system at once, and the runner awaits
+//!   `durable` (one fsync of the write-ahead log, shared by whoever waits) before it answers a
+//!   client. A checkout's steps in between do not each wait for the disk. SQLite's write-ahead
+//!   log keeps commits in order (each frame's checksum covers those before it), so a power cut
+//!   loses at most a tail of unacknowledged commits, as if the process had stopped there, which
+//!   the runner resumes from like any crash.
 
+pub mod disk;
 mod ports;
 mod schema;
 pub mod slices;
@@ -17,14 +23,17 @@ pub mod writer;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use rusqlite::{Connection, OpenFlags};
 
+use crate::disk::Disk;
 use crate::writer::Writer;
 
 /// When a commit counts as done.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Durability {
-    /// After the operating system has put it on disk (fsync): survives a power cut.
+    /// On disk (fsync) before anything is acknowledged to a client: survives a power cut.
     #[default]
     Fsync,
     /// When SQLite has handed it to the operating system: survives the process being killed,
@@ -47,6 +56,8 @@ pub enum OpenError {
 #[derive(Clone)]
 pub struct SqliteShop {
     writer: Writer,
+    /// The write-ahead log's fsyncs before acknowledging; `None` without fsync.
+    disk: Option<Arc<Disk>>,
 }
 
 impl SqliteShop {
@@ -64,8 +75,11 @@ impl SqliteShop {
         // Another process may hold the file (a second `checkout serve`): wait for it a while
         // rather than fail at once.
         conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
+        // NORMAL in WAL mode: a commit is written to the log without an fsync; a checkpoint
+        // syncs the log before and the database after, so the fsync of `durable` covers every
+        // commit before it, checkpointed or not.
         let synchronous = match durability {
-            Durability::Fsync => "FULL",
+            Durability::Fsync => "NORMAL",
             Durability::NoFsync => "OFF",
         };
         conn.execute_batch(&format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};"))
@@ -73,7 +87,27 @@ impl SqliteShop {
         if let Some(found) = schema::prepare(&conn).map_err(sqlite)? {
             return Err(OpenError::WrongSchema { path: path.to_path_buf(), found, expected: schema::VERSION });
         }
-        Ok(SqliteShop { writer: Writer::start(conn) })
+        let disk = match durability {
+            Durability::Fsync => {
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                Some(Arc::new(Disk::new(PathBuf::from(wal))))
+            }
+            Durability::NoFsync => None,
+        };
+        Ok(SqliteShop { writer: Writer::start(conn), disk })
+    }
+
+    /// Returns once every commit answered before the call is on disk: after the writer has
+    /// committed everything queued before it, an fsync of the write-ahead log shared with
+    /// whoever else waits (see [`disk`]).
+    pub(crate) async fn sync_to_disk(&self) -> Result<(), checkout_ports::StorageError> {
+        let Some(disk) = self.disk.clone() else { return Ok(()) };
+        self.writer.run(|_| Ok(())).await?;
+        match tokio::task::spawn_blocking(move || disk.sync()).await {
+            Ok(synced) => synced.map_err(checkout_ports::StorageError),
+            Err(e) => Err(checkout_ports::StorageError(format!("the disk sync stopped: {e}"))),
+        }
     }
 
     /// Caps the database file at `pages` pages (SQLite's `max_page_count`; never below its size

@@ -342,6 +342,10 @@ impl CheckoutRepository for SqliteShop {
             .await
     }
 
+    async fn durable(&self) -> Result<(), StorageError> {
+        self.sync_to_disk().await
+    }
+
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         self.writer
             .run(|conn| {

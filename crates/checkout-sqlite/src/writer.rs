@@ -1,7 +1,7 @@
 //! The one thread that owns the database connection, and its group commit. Every call becomes a
 //! job on a queue; the writer takes all the jobs waiting, runs each in a savepoint of one
-//! transaction, commits once (one fsync for the whole batch), and only then answers them. So
-//! nothing is acknowledged before it is on disk, and many concurrent checkouts share an fsync.
+//! transaction, commits once, and only then answers them. The disk is waited for apart, before a
+//! client is answered (`SqliteShop::durable`), so the writer never stalls on an fsync.
 
 use std::sync::mpsc;
 use std::thread;
