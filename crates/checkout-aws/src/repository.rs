@@ -10,7 +10,6 @@ use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::{CheckoutId, CheckoutState, Order};
 use checkout_ports::{AdmitError, CheckoutRepository, Journal, JournalEntry, SaveError, StorageError};
 
-use crate::failure::classify;
 use crate::items::{n, s, Item, Reader};
 use crate::resources::{OPEN_SHARDS, UNFINISHED_INDEX};
 use crate::transact::{self, pause, Written, ROUNDS};
@@ -326,31 +325,26 @@ impl CheckoutRepository for AwsShop {
         items[0].as_ref().map(|item| load_checkout(id.as_str(), item).map(|(_, record)| record)).transpose()
     }
 
-    /// Read from the sparse index of unfinished checkouts, which DynamoDB updates a moment after
-    /// the table: a checkout admitted or ended just now may be missing or still listed. The runner
-    /// drives what it admits itself, and a listed checkout that has ended loads as ended.
     /// DynamoDB answers a write only once it is durable: nothing is left to wait for.
     async fn durable(&self) -> Result<(), StorageError> {
         Ok(())
     }
 
+    /// Read from the sparse index of unfinished checkouts, which DynamoDB updates a moment after
+    /// the table: a checkout admitted or ended just now may be missing or still listed. The runner
+    /// drives what it admits itself, and a listed checkout that has ended loads as ended.
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         let mut ids = Vec::new();
         for shard in 0..OPEN_SHARDS {
-            let items = self
+            let query = self
                 .dynamodb
                 .query()
                 .table_name(self.names.checkouts_table())
                 .index_name(UNFINISHED_INDEX.name)
                 .key_condition_expression("#shard = :shard")
                 .expression_attribute_names("#shard", UNFINISHED_INDEX.partition_key)
-                .expression_attribute_values(":shard", s(format!("open#{shard}")))
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| StorageError::from(classify(&e)))?;
+                .expression_attribute_values(":shard", s(format!("open#{shard}")));
+            let items = transact::query_all(query).await.map_err(StorageError::from)?;
             for item in items {
                 ids.push(CheckoutId::new(Reader::new("index", &item).s("pk").map_err(storage)?).map_err(storage)?);
             }
@@ -396,20 +390,15 @@ impl Journal for AwsShop {
     }
 
     async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
-        let items = self
+        let query = self
             .dynamodb
             .query()
             .table_name(self.names.checkouts_table())
             .consistent_read(true)
             .key_condition_expression("pk = :pk AND begins_with(sk, :step)")
             .expression_attribute_values(":pk", s(id.as_str()))
-            .expression_attribute_values(":step", s("step#"))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| StorageError::from(classify(&e)))?;
+            .expression_attribute_values(":step", s("step#"));
+        let items = transact::query_all(query).await.map_err(StorageError::from)?;
         items
             .iter()
             .map(|item| {

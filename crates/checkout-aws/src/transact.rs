@@ -2,6 +2,7 @@
 //! moment, a write transaction whose lost race is an answer rather than an error (and the pause
 //! before deciding again), and a scan read to its last page.
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use std::time::Duration;
@@ -70,6 +71,11 @@ pub async fn write(client: &aws_sdk_dynamodb::Client, writes: Vec<TransactWriteI
             _ => Err(classify(&e)),
         },
     }
+}
+
+/// Every item `query` finds, over all its pages.
+pub async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, Failure> {
+    query.into_paginator().items().send().try_collect().await.map_err(|e| classify(&e))
 }
 
 /// Every item `scan` finds, over all its pages.
