@@ -2,6 +2,8 @@
 //! for it. A request delivered twice is answered twice; Step Functions takes the first answer
 //! and refuses the second (the task is over), which the worker counts as done.
 
+use std::time::Duration;
+
 use checkout_domain::{Order, TaskToken};
 use checkout_drive::CourierAnswer;
 use checkout_ports::CourierRequest;
@@ -9,7 +11,6 @@ use checkout_runner::worker::{answer, WorkerBehaviour};
 use checkout_stepfn::contract::{courier_assigned, courier_unavailable_cause, COURIER_UNAVAILABLE};
 use lambda_runtime::tracing;
 use serde_json::Value;
-use std::time::Duration;
 
 /// What the worker sends back for one request.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +26,7 @@ pub struct Reply {
 /// answered (it goes back to the queue, and after a few receives to the dead-letter queue).
 pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -> Result<Option<Reply>, String> {
     let message: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
-    let task_token = task_token(body).ok_or("no taskToken")?;
+    let task_token = task_token_of(&message).ok_or("no taskToken")?;
     let wait = TaskToken::new(message["waitToken"].as_str().ok_or("no waitToken")?).map_err(|e| e.to_string())?;
     let order = Order::from_json(&message["order"].to_string()).map_err(|e| e.to_string())?;
     let deadline_ms = message["deadlineMs"].as_u64().ok_or("no deadlineMs")?;
@@ -50,8 +51,16 @@ pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -
 
 /// The Step Functions token of the task a queue message asks to answer.
 pub fn task_token(body: &str) -> Option<String> {
-    let message: Value = serde_json::from_str(body).ok()?;
+    task_token_of(&serde_json::from_str(body).ok()?)
+}
+
+fn task_token_of(message: &Value) -> Option<String> {
     message["taskToken"].as_str().map(str::to_string)
+}
+
+/// Whether Step Functions' error code says the task is over already (answered, timed out).
+fn task_is_over(code: &str) -> bool {
+    code == "TaskTimedOut" || code == "TaskDoesNotExist"
 }
 
 /// Runs `search` (finding a courier, which may take a while) and meanwhile tells Step Functions
@@ -72,8 +81,8 @@ pub async fn beating<T>(
             _ = beats.tick() => {
                 match sfn.send_task_heartbeat().task_token(task_token).send().await {
                     Ok(_) => {}
-                    Err(e) => match error_code(e).as_str() {
-                        "TaskTimedOut" | "TaskDoesNotExist" => return None,
+                    Err(e) => match error_code(e) {
+                        code if task_is_over(&code) => return None,
                         // The next beat may get through before the heartbeat runs out.
                         code => tracing::warn!(error = code, "a heartbeat was not taken"),
                     },
@@ -114,7 +123,7 @@ pub async fn send(sfn: &aws_sdk_sfn::Client, reply: &Reply) -> Result<(), String
     };
     match sent {
         Ok(()) => Ok(()),
-        Err(code) if code == "TaskTimedOut" || code == "TaskDoesNotExist" => Ok(()),
+        Err(code) if task_is_over(&code) => Ok(()),
         Err(code) => Err(format!("Step Functions refused the answer: {code}")),
     }
 }

@@ -5,7 +5,6 @@
 //! machine's heartbeat period apart.
 
 use std::sync::{Arc, Mutex};
-
 use std::time::Duration;
 
 use checkout_lambda::courier::{beating, decide, send, task_token};
