@@ -1,119 +1,106 @@
-//! Putting the write-ahead log on disk for everyone waiting at once: one fsync at a time, and a
-//! caller is answered by the first fsync that began after it called, which covers every commit
-//! answered before then. Callers that arrive while an fsync runs share the next one, instead of
-//! each queueing an fsync of its own behind it.
+//! Putting the write-ahead log on disk for everyone waiting at once. One thread fsyncs the log:
+//! it takes every caller waiting, fsyncs once, and answers them all; callers that arrive while
+//! an fsync runs share the next one. A caller is therefore answered by an fsync that began after
+//! it called, which covers every commit answered before then.
 
 use std::path::PathBuf;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
 
-/// The fsyncs of one log.
+use tokio::sync::oneshot;
+
+type Answer = oneshot::Sender<Result<(), String>>;
+
+/// The fsyncs of one log; cheap to share. The thread stops when the last handle is dropped.
 #[derive(Debug)]
 pub struct Disk {
-    log: PathBuf,
-    state: Mutex<Rounds>,
-    finished: Condvar,
-}
-
-/// Fsyncs are numbered from 1 in the order they begin.
-#[derive(Debug, Default)]
-struct Rounds {
-    begun: u64,
-    ended: u64,
-    running: bool,
-    /// The latest fsync that failed, and why.
-    failed: Option<(u64, String)>,
+    waiting: mpsc::Sender<Answer>,
+    begun: Arc<AtomicU64>,
 }
 
 impl Disk {
     pub fn new(log: PathBuf) -> Disk {
-        Disk { log, state: Mutex::new(Rounds::default()), finished: Condvar::new() }
+        let (waiting, queue) = mpsc::channel::<Answer>();
+        let begun = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&begun);
+        thread::Builder::new()
+            .name("checkout-sqlite-disk".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    let mut callers = vec![first];
+                    callers.extend(queue.try_iter());
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let synced = fsync(&log);
+                    for caller in callers {
+                        // A caller that went away (a cancelled request) needs no answer.
+                        let _ = caller.send(synced.clone());
+                    }
+                }
+            })
+            .expect("the disk thread starts");
+        Disk { waiting, begun }
     }
 
-    fn rounds(&self) -> MutexGuard<'_, Rounds> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// How many fsyncs have begun.
+    pub fn fsyncs(&self) -> u64 {
+        self.begun.load(Ordering::SeqCst)
     }
 
-    /// Returns once an fsync that began after this call has ended. Blocks: call it off the
-    /// async threads.
-    pub fn sync(&self) -> Result<(), String> {
-        let mut rounds = self.rounds();
-        // One running now may have begun before the commits this caller waits for.
-        let wanted = rounds.begun + 1;
-        loop {
-            if rounds.ended >= wanted {
-                return match &rounds.failed {
-                    Some((round, why)) if *round >= wanted => Err(why.clone()),
-                    _ => Ok(()),
-                };
-            }
-            if rounds.running {
-                rounds = self.finished.wait(rounds).unwrap_or_else(|poisoned| poisoned.into_inner());
-                continue;
-            }
-            rounds.running = true;
-            rounds.begun += 1;
-            let round = rounds.begun;
-            drop(rounds);
-            let synced = self.fsync();
-            rounds = self.rounds();
-            rounds.running = false;
-            rounds.ended = round;
-            if let Err(why) = synced {
-                rounds.failed = Some((round, why));
-            }
-            self.finished.notify_all();
-        }
+    /// Returns once an fsync that began after this call has ended.
+    pub async fn sync(&self) -> Result<(), String> {
+        let (answer, answered) = oneshot::channel();
+        self.waiting.send(answer).map_err(|_| "the disk thread has stopped".to_string())?;
+        answered.await.map_err(|_| "the disk thread stopped before the fsync ended".to_string())?
     }
+}
 
-    fn fsync(&self) -> Result<(), String> {
-        match std::fs::File::open(&self.log) {
-            Ok(log) => log.sync_data().map_err(|e| format!("cannot put {} on disk: {e}", self.log.display())),
-            // No log yet: nothing was ever written, so nothing waits for the disk.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!("cannot open {}: {e}", self.log.display())),
-        }
+fn fsync(log: &PathBuf) -> Result<(), String> {
+    match std::fs::File::open(log) {
+        Ok(file) => file.sync_data().map_err(|e| format!("cannot put {} on disk: {e}", log.display())),
+        // No log yet: nothing was ever written, so nothing waits for the disk.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("cannot open {}: {e}", log.display())),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
 
-    #[test]
-    fn callers_at_once_share_fsyncs_and_each_gets_one_that_began_after_it() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn callers_at_once_share_fsyncs_and_each_gets_one_that_began_after_it() {
         let dir = std::env::temp_dir().join(format!("checkout-disk-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let disk = Arc::new(Disk::new(dir.join("log")));
         std::fs::write(dir.join("log"), b"frames").unwrap();
-        let callers: Vec<_> = (0..16)
+        let callers: Vec<_> = (0..64)
             .map(|_| {
                 let disk = Arc::clone(&disk);
-                std::thread::spawn(move || {
-                    let before = disk.rounds().begun;
-                    disk.sync().unwrap();
-                    let after = disk.rounds().ended;
+                tokio::spawn(async move {
+                    let before = disk.fsyncs();
+                    disk.sync().await.unwrap();
+                    let after = disk.fsyncs();
                     assert!(after > before, "answered by an fsync that began before the call");
                 })
             })
             .collect();
         for caller in callers {
-            caller.join().unwrap();
+            caller.await.unwrap();
         }
-        let fsyncs = disk.rounds().ended;
-        assert!((1..=16).contains(&fsyncs), "{fsyncs} fsyncs for 16 callers");
+        let fsyncs = disk.fsyncs();
+        assert!((1..=64).contains(&fsyncs), "{fsyncs} fsyncs for 64 callers");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[test]
-    fn a_log_that_cannot_be_opened_is_an_error_and_a_missing_one_is_not() {
-        assert_eq!(Disk::new(PathBuf::from("/nonexistent-dir/log")).sync(), Ok(()));
+    #[tokio::test]
+    async fn a_log_that_cannot_be_opened_is_an_error_and_a_missing_one_is_not() {
+        assert_eq!(Disk::new(PathBuf::from("/nonexistent-dir/log")).sync().await, Ok(()));
         let dir = std::env::temp_dir().join(format!("checkout-disk-dir-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         // A path under a file cannot be opened at all.
         std::fs::write(dir.join("file"), b"x").unwrap();
-        assert!(Disk::new(dir.join("file").join("log")).sync().is_err());
+        assert!(Disk::new(dir.join("file").join("log")).sync().await.is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

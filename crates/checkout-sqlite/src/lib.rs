@@ -18,6 +18,7 @@ pub mod disk;
 mod ports;
 mod schema;
 pub mod slices;
+mod statements;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -75,6 +76,7 @@ impl SqliteShop {
         // Another process may hold the file (a second `checkout serve`): wait for it a while
         // rather than fail at once.
         conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
+        conn.set_prepared_statement_cache_capacity(statements::CACHE_CAPACITY);
         // NORMAL in WAL mode: a commit is written to the log without an fsync; a checkpoint
         // syncs the log before and the database after, so the fsync of `durable` covers every
         // commit before it, checkpointed or not.
@@ -98,16 +100,12 @@ impl SqliteShop {
         Ok(SqliteShop { writer: Writer::start(conn), disk })
     }
 
-    /// Returns once every commit answered before the call is on disk: after the writer has
-    /// committed everything queued before it, an fsync of the write-ahead log shared with
-    /// whoever else waits (see [`disk`]).
+    /// Returns once every commit answered before the call is on disk: an fsync of the
+    /// write-ahead log that began after the call, shared with whoever else waits (see [`disk`]).
+    /// A commit is answered only once SQLite has written it to the log, so the fsync covers it.
     pub(crate) async fn sync_to_disk(&self) -> Result<(), checkout_ports::StorageError> {
-        let Some(disk) = self.disk.clone() else { return Ok(()) };
-        self.writer.run(|_| Ok(())).await?;
-        match tokio::task::spawn_blocking(move || disk.sync()).await {
-            Ok(synced) => synced.map_err(checkout_ports::StorageError),
-            Err(e) => Err(checkout_ports::StorageError(format!("the disk sync stopped: {e}"))),
-        }
+        let Some(disk) = &self.disk else { return Ok(()) };
+        disk.sync().await.map_err(checkout_ports::StorageError)
     }
 
     /// Caps the database file at `pages` pages (SQLite's `max_page_count`; never below its size

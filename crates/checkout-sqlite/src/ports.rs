@@ -22,6 +22,7 @@ use crate::slices::{
     corrupt, int, load_fences, load_inventory, load_ledger, store_fence, store_inventory, store_ledger, takes_of_book,
     uint,
 };
+use crate::statements::Cached;
 use crate::SqliteShop;
 
 /// Runs one keyed command in the current transaction: the slice it touches, the in-memory
@@ -55,7 +56,7 @@ fn perform_keyed(conn: &Connection, fence: Fence, command: &Command) -> rusqlite
         None => {}
     }
     if let Command::NotifyCourier { key, courier, .. } = command {
-        conn.execute(
+        conn.execute_cached(
             "INSERT OR IGNORE INTO notifications (key, courier) VALUES (?1, ?2)",
             params![key.to_string(), courier.as_str()],
         )?;
@@ -146,7 +147,7 @@ impl CourierQueue for SqliteShop {
             (request.token.as_str().to_string(), request.order.to_json(), request.deadline_ms);
         self.writer
             .run(move |conn| {
-                conn.execute(
+                conn.execute_cached(
                     "INSERT INTO courier_requests (token, body, deadline_ms) VALUES (?1, ?2, ?3)",
                     params![token, body, int(deadline)?],
                 )
@@ -163,8 +164,9 @@ impl CourierInbox for SqliteShop {
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
         self.writer
             .run(move |conn| {
-                let mut statement =
-                    conn.prepare("SELECT seq, token, body, deadline_ms FROM courier_requests ORDER BY seq LIMIT ?1")?;
+                let mut statement = conn.prepare_cached(
+                    "SELECT seq, token, body, deadline_ms FROM courier_requests ORDER BY seq LIMIT ?1",
+                )?;
                 let rows = statement.query_map([limit], |row| {
                     Ok((
                         row.get::<_, i64>(0)?,
@@ -183,7 +185,7 @@ impl CourierInbox for SqliteShop {
                     last = Some(seq);
                 }
                 if let Some(last) = last {
-                    conn.execute("DELETE FROM courier_requests WHERE seq <= ?1", [last])?;
+                    conn.execute_cached("DELETE FROM courier_requests WHERE seq <= ?1", [last])?;
                 }
                 Ok(taken)
             })
@@ -202,7 +204,7 @@ impl Journal for SqliteShop {
         let id = id.clone();
         self.writer
             .run(move |conn| {
-                let mut statement = conn.prepare(
+                let mut statement = conn.prepare_cached(
                     "SELECT at_ms, step, outcome, phase, attempt FROM journal WHERE checkout = ?1 ORDER BY seq",
                 )?;
                 let rows = statement.query_map([id.as_str()], |row| {
@@ -220,7 +222,7 @@ impl Journal for SqliteShop {
 
 /// Appends one step to a checkout's journal.
 fn journal(conn: &Connection, id: &CheckoutId, entry: &JournalEntry) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO journal (checkout, at_ms, step, outcome, phase, attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id.as_str(), int(entry.at_ms)?, entry.step, entry.outcome, entry.phase, entry.attempt],
     )?;
@@ -239,9 +241,11 @@ impl CheckoutRepository for SqliteShop {
             .writer
             .run(move |conn| {
                 let known: Option<(String, String)> = conn
-                    .query_row("SELECT body, checkout FROM orders WHERE order_id = ?1", [order.id().as_str()], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
+                    .query_row_cached(
+                        "SELECT body, checkout FROM orders WHERE order_id = ?1",
+                        [order.id().as_str()],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
                     .optional()?;
                 let admitted = match known {
                     Some((body, checkout)) => {
@@ -252,7 +256,7 @@ impl CheckoutRepository for SqliteShop {
                     None => None,
                 };
                 let in_use: Option<i64> = conn
-                    .query_row("SELECT 1 FROM checkouts WHERE id = ?1", [fresh.as_str()], |row| row.get(0))
+                    .query_row_cached("SELECT 1 FROM checkouts WHERE id = ?1", [fresh.as_str()], |row| row.get(0))
                     .optional()?;
                 let in_use = in_use.map(|_| fresh.clone());
                 let mut registry = OrderRegistry::restore(admitted, in_use);
@@ -262,11 +266,11 @@ impl CheckoutRepository for SqliteShop {
                 };
                 if let Admission::Opened(id) = &admission {
                     let placed = CheckoutState::start(id.clone(), order.clone());
-                    conn.execute(
+                    conn.execute_cached(
                         "INSERT INTO orders (order_id, body, checkout) VALUES (?1, ?2, ?3)",
                         params![order.id().as_str(), order.to_json(), id.as_str()],
                     )?;
-                    conn.execute(
+                    conn.execute_cached(
                         "INSERT INTO checkouts (id, fence, record, finished) VALUES (?1, ?2, ?3, 0)",
                         params![id.as_str(), int(Fence::FIRST.get())?, placed.to_json()],
                     )?;
@@ -282,14 +286,14 @@ impl CheckoutRepository for SqliteShop {
         self.writer
             .run(move |conn| {
                 let row: Option<(i64, String)> = conn
-                    .query_row("SELECT fence, record FROM checkouts WHERE id = ?1", [id.as_str()], |row| {
+                    .query_row_cached("SELECT fence, record FROM checkouts WHERE id = ?1", [id.as_str()], |row| {
                         Ok((row.get(0)?, row.get(1)?))
                     })
                     .optional()?;
                 let Some((fence, record)) = row else { return Ok(None) };
                 let mut slot = Slot::from_stored(Fence::from_stored(uint(fence)?), load_checkout(&record)?);
                 let claimed = slot.claim().map_err(|e| corrupt(e.to_string()))?;
-                conn.execute(
+                conn.execute_cached(
                     "UPDATE checkouts SET fence = ?1 WHERE id = ?2",
                     params![int(claimed.get())?, id.as_str()],
                 )?;
@@ -310,14 +314,14 @@ impl CheckoutRepository for SqliteShop {
             .writer
             .run(move |conn| {
                 let current: Option<i64> = conn
-                    .query_row("SELECT fence FROM checkouts WHERE id = ?1", [id.as_str()], |row| row.get(0))
+                    .query_row_cached("SELECT fence FROM checkouts WHERE id = ?1", [id.as_str()], |row| row.get(0))
                     .optional()?;
                 let Some(current) = current else { return Ok(Err(SaveError::Missing(id))) };
                 let mut slot = Slot::from_stored(Fence::from_stored(uint(current)?), ());
                 if let Err(superseded) = slot.save(fence, ()) {
                     return Ok(Err(superseded.into()));
                 }
-                conn.execute(
+                conn.execute_cached(
                     "UPDATE checkouts SET record = ?1, finished = ?2 WHERE id = ?3",
                     params![record, finished, id.as_str()],
                 )?;
@@ -335,7 +339,7 @@ impl CheckoutRepository for SqliteShop {
         self.writer
             .run(move |conn| {
                 let record: Option<String> = conn
-                    .query_row("SELECT record FROM checkouts WHERE id = ?1", [id.as_str()], |row| row.get(0))
+                    .query_row_cached("SELECT record FROM checkouts WHERE id = ?1", [id.as_str()], |row| row.get(0))
                     .optional()?;
                 record.as_deref().map(load_checkout).transpose()
             })
@@ -349,7 +353,7 @@ impl CheckoutRepository for SqliteShop {
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         self.writer
             .run(|conn| {
-                let mut statement = conn.prepare("SELECT id FROM checkouts WHERE finished = 0 ORDER BY id")?;
+                let mut statement = conn.prepare_cached("SELECT id FROM checkouts WHERE finished = 0 ORDER BY id")?;
                 let ids = statement.query_map([], |row| row.get::<_, String>(0))?;
                 ids.map(|id| CheckoutId::new(id?).map_err(|e| corrupt(e.to_string()))).collect()
             })
@@ -389,7 +393,7 @@ impl ShopAdmin for SqliteShop {
         self.writer
             .run(|conn| {
                 let mut balances = Balances::default();
-                let mut statement = conn.prepare("SELECT ledger, account, supply, held FROM accounts")?;
+                let mut statement = conn.prepare_cached("SELECT ledger, account, supply, held FROM accounts")?;
                 let rows = statement.query_map([], |row| {
                     Ok((
                         row.get::<_, String>(0)?,
@@ -416,7 +420,7 @@ impl ShopAdmin for SqliteShop {
             .run(move |conn| {
                 let held = |ledger: &str, effect| -> rusqlite::Result<u64> {
                     let amount: Option<i64> = conn
-                        .query_row(
+                        .query_row_cached(
                             "SELECT amount FROM entries WHERE ledger = ?1 AND key = ?2 AND state = 'taken'",
                             params![ledger, EffectKey::new(&id, effect).to_string()],
                             |row| row.get(0),
@@ -436,7 +440,7 @@ impl ShopAdmin for SqliteShop {
     async fn checkouts(&self) -> Result<Vec<CheckoutState>, StorageError> {
         self.writer
             .run(|conn| {
-                let mut statement = conn.prepare("SELECT record FROM checkouts ORDER BY id")?;
+                let mut statement = conn.prepare_cached("SELECT record FROM checkouts ORDER BY id")?;
                 let records = statement.query_map([], |row| row.get::<_, String>(0))?;
                 records.map(|record| load_checkout(&record?)).collect()
             })

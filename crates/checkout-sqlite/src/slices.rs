@@ -8,6 +8,8 @@ use checkout_domain::{BookId, CheckoutId, EffectKey, Money, UserId};
 use checkout_memory::Inventory;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::statements::Cached;
+
 /// Something stored in the file that no code of ours could have written.
 pub fn corrupt(what: impl Into<String>) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(format!("corrupt database: {}", what.into()).into())
@@ -65,7 +67,7 @@ fn rule_parts(rule: Option<TakeRule>) -> (Option<&'static str>, Option<u64>) {
 
 fn load_entry<A: AccountId>(conn: &Connection, ledger: &str, key: &EffectKey) -> rusqlite::Result<Option<Entry<A>>> {
     let row = conn
-        .query_row(
+        .query_row_cached(
             "SELECT account, rule, rule_amount, amount, state FROM entries WHERE ledger = ?1 AND key = ?2",
             params![ledger, key.to_string()],
             |row| {
@@ -116,7 +118,7 @@ pub fn load_ledger<A: AccountId>(
     let mut rows = Vec::new();
     for name in names {
         let row = conn
-            .query_row(
+            .query_row_cached(
                 "SELECT supply, held FROM accounts WHERE ledger = ?1 AND account = ?2",
                 params![ledger, name.text()],
                 |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
@@ -133,7 +135,7 @@ pub fn load_ledger<A: AccountId>(
 pub fn store_ledger<A: AccountId>(conn: &Connection, ledger: &str, slice: &Ledger<A>) -> rusqlite::Result<()> {
     for (account, _) in slice.accounts() {
         let (supply, held) = slice.account(account).expect("an account the slice lists");
-        conn.execute(
+        conn.execute_cached(
             "INSERT INTO accounts (ledger, account, supply, held) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (ledger, account) DO UPDATE SET supply = excluded.supply, held = excluded.held",
             params![ledger, account.text(), int(supply)?, int(held)?],
@@ -142,7 +144,7 @@ pub fn store_ledger<A: AccountId>(conn: &Connection, ledger: &str, slice: &Ledge
     for (key, entry) in slice.entries() {
         let (rule, rule_amount) = rule_parts(entry.rule);
         let rule_amount = rule_amount.map(int).transpose()?;
-        conn.execute(
+        conn.execute_cached(
             "INSERT INTO entries (ledger, key, account, rule, rule_amount, amount, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (ledger, key) DO UPDATE SET account = excluded.account, rule = excluded.rule,
                  rule_amount = excluded.rule_amount, amount = excluded.amount, state = excluded.state",
@@ -157,8 +159,9 @@ pub fn load_inventory(conn: &Connection, books: &[BookId], keys: &[EffectKey]) -
     let stock = load_ledger(conn, "stock", books, keys)?;
     let mut prices = Vec::new();
     for book in books {
-        let price: Option<i64> =
-            conn.query_row("SELECT price FROM prices WHERE book = ?1", [book.as_str()], |row| row.get(0)).optional()?;
+        let price: Option<i64> = conn
+            .query_row_cached("SELECT price FROM prices WHERE book = ?1", [book.as_str()], |row| row.get(0))
+            .optional()?;
         if let Some(price) = price {
             prices.push((book.clone(), Money::from_minor_units(uint(price)?)));
         }
@@ -166,7 +169,7 @@ pub fn load_inventory(conn: &Connection, books: &[BookId], keys: &[EffectKey]) -
     let mut quotes = Vec::new();
     for key in keys {
         let quote: Option<i64> = conn
-            .query_row("SELECT price FROM quotes WHERE key = ?1", [key.to_string()], |row| row.get(0))
+            .query_row_cached("SELECT price FROM quotes WHERE key = ?1", [key.to_string()], |row| row.get(0))
             .optional()?;
         if let Some(quote) = quote {
             quotes.push((key.clone(), Money::from_minor_units(uint(quote)?)));
@@ -178,13 +181,13 @@ pub fn load_inventory(conn: &Connection, books: &[BookId], keys: &[EffectKey]) -
 pub fn store_inventory(conn: &Connection, slice: &Inventory) -> rusqlite::Result<()> {
     store_ledger(conn, "stock", &slice.stock)?;
     for (book, price) in slice.prices() {
-        conn.execute(
+        conn.execute_cached(
             "INSERT INTO prices (book, price) VALUES (?1, ?2) ON CONFLICT (book) DO UPDATE SET price = excluded.price",
             params![book.as_str(), int(price.minor_units())?],
         )?;
     }
     for (key, price) in slice.quotes() {
-        conn.execute(
+        conn.execute_cached(
             "INSERT INTO quotes (key, price) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET price = excluded.price",
             params![key.to_string(), int(price.minor_units())?],
         )?;
@@ -195,7 +198,7 @@ pub fn store_inventory(conn: &Connection, slice: &Inventory) -> rusqlite::Result
 /// The keys that took stock of `book`, whose quotes a price change must keep.
 pub fn takes_of_book(conn: &Connection, book: &BookId) -> rusqlite::Result<Vec<EffectKey>> {
     let mut statement =
-        conn.prepare("SELECT key FROM entries WHERE ledger = 'stock' AND account = ?1 AND rule IS NOT NULL")?;
+        conn.prepare_cached("SELECT key FROM entries WHERE ledger = 'stock' AND account = ?1 AND rule IS NOT NULL")?;
     let keys = statement.query_map([book.as_str()], |row| row.get::<_, String>(0))?;
     keys.map(|key| key?.parse::<EffectKey>().map_err(|e| corrupt(e.to_string()))).collect()
 }
@@ -203,7 +206,7 @@ pub fn takes_of_book(conn: &Connection, book: &BookId) -> rusqlite::Result<Vec<E
 /// The fence mark of `checkout`, as a fence book of one.
 pub fn load_fences(conn: &Connection, checkout: &CheckoutId) -> rusqlite::Result<FenceBook> {
     let mark: Option<i64> = conn
-        .query_row("SELECT mark FROM fences WHERE checkout = ?1", [checkout.as_str()], |row| row.get(0))
+        .query_row_cached("SELECT mark FROM fences WHERE checkout = ?1", [checkout.as_str()], |row| row.get(0))
         .optional()?;
     let mark = mark.map(uint).transpose()?;
     Ok(FenceBook::restore(mark.map(|m| (checkout.clone(), Fence::from_stored(m)))))
@@ -211,7 +214,7 @@ pub fn load_fences(conn: &Connection, checkout: &CheckoutId) -> rusqlite::Result
 
 pub fn store_fence(conn: &Connection, checkout: &CheckoutId, fences: &FenceBook) -> rusqlite::Result<()> {
     if let Some(mark) = fences.mark(checkout) {
-        conn.execute(
+        conn.execute_cached(
             "INSERT INTO fences (checkout, mark) VALUES (?1, ?2) ON CONFLICT (checkout) DO UPDATE SET mark = excluded.mark",
             params![checkout.as_str(), int(mark.get())?],
         )?;

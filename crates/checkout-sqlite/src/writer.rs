@@ -7,7 +7,9 @@ use std::sync::mpsc;
 use std::thread;
 
 use checkout_ports::StorageError;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
+
+use crate::statements::Cached;
 use tokio::sync::oneshot;
 
 /// The most jobs one transaction takes, so that one commit never waits on an endless stream.
@@ -81,7 +83,7 @@ impl Writer {
     }
 }
 
-fn write_loop(mut conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
+fn write_loop(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -90,34 +92,47 @@ fn write_loop(mut conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        let committed = run_batch(&mut conn, &mut batch);
+        let committed = run_batch(&conn, &mut batch);
         for job in batch {
             job.answer(committed.clone());
         }
     }
 }
 
-/// Runs every job of the batch in its own savepoint of one transaction, then commits.
-fn run_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StorageError> {
+/// Runs every job of the batch in its own savepoint of one transaction, then commits. The
+/// transaction statements are cached like the jobs' own (rusqlite's `Savepoint` compiles its SQL
+/// on every use).
+fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StorageError> {
     let storage = |e: rusqlite::Error| StorageError(e.to_string());
     // Immediate: the write lock is taken (waiting for another process's, up to the busy timeout)
     // before anything is read, so a batch never has to upgrade a read to a write and fail.
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
+    conn.execute_cached("BEGIN IMMEDIATE", []).map_err(storage)?;
+    let done = run_jobs(conn, batch).and_then(|()| conn.execute_cached("COMMIT", []).map(|_| ()));
+    if done.is_err() && !conn.is_autocommit() {
+        // Nothing of a batch that failed as a whole is kept; a rollback that fails too leaves
+        // the transaction to the next BEGIN, which then fails and says so.
+        let _ = conn.execute_cached("ROLLBACK", []);
+    }
+    done.map_err(storage)
+}
+
+fn run_jobs(conn: &Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::Result<()> {
     for job in batch.iter_mut() {
-        let savepoint = tx.savepoint().map_err(storage)?;
-        if job.run(&savepoint) {
-            savepoint.commit().map_err(storage)?;
+        conn.execute_cached("SAVEPOINT job", [])?;
+        if job.run(conn) {
+            conn.execute_cached("RELEASE job", [])?;
             continue;
         }
-        // A failed job's savepoint rolls back when dropped, and the others go on, unless the
-        // failure (a full disk, an I/O error) made SQLite roll the whole transaction back: then
-        // the jobs before it are undone too, and the rest must not run outside a transaction.
-        drop(savepoint);
-        if tx.is_autocommit() {
-            return Err(StorageError(
+        // A failed job's savepoint is rolled back and the others go on, unless the failure (a
+        // full disk, an I/O error) made SQLite roll the whole transaction back: then the jobs
+        // before it are undone too, and the rest must not run outside a transaction.
+        if conn.is_autocommit() {
+            return Err(rusqlite::Error::ToSqlConversionFailure(
                 "the transaction was rolled back by a failed write; nothing of it was kept".into(),
             ));
         }
+        conn.execute_cached("ROLLBACK TO job", [])?;
+        conn.execute_cached("RELEASE job", [])?;
     }
-    tx.commit().map_err(storage)
+    Ok(())
 }
