@@ -14,6 +14,7 @@
 //!   loses at most a tail of unacknowledged commits, as if the process had stopped there, which
 //!   the runner resumes from like any crash.
 
+mod checkpoint;
 pub mod disk;
 mod ports;
 mod schema;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::checkpoint::Checkpoints;
 use crate::disk::Disk;
 use crate::writer::Writer;
 
@@ -84,8 +86,11 @@ impl SqliteShop {
             Durability::Fsync => "NORMAL",
             Durability::NoFsync => "OFF",
         };
-        conn.execute_batch(&format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};"))
-            .map_err(sqlite)?;
+        // Checkpoints are taken off the writer thread (see [`checkpoint`]).
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA wal_autocheckpoint = 0;"
+        ))
+        .map_err(sqlite)?;
         if let Some(found) = schema::prepare(&conn).map_err(sqlite)? {
             return Err(OpenError::WrongSchema { path: path.to_path_buf(), found, expected: schema::VERSION });
         }
@@ -97,7 +102,9 @@ impl SqliteShop {
             }
             Durability::NoFsync => None,
         };
-        Ok(SqliteShop { writer: Writer::start(conn), disk })
+        let checkpointer = Connection::open_with_flags(path, flags - OpenFlags::SQLITE_OPEN_CREATE).map_err(sqlite)?;
+        checkpointer.execute_batch(&format!("PRAGMA synchronous = {synchronous};")).map_err(sqlite)?;
+        Ok(SqliteShop { writer: Writer::start(conn, Checkpoints::start(checkpointer)), disk })
     }
 
     /// Returns once every commit answered before the call is on disk: an fsync of the

@@ -223,7 +223,8 @@ impl Journal for SqliteShop {
 /// Appends one step to a checkout's journal.
 fn journal(conn: &Connection, id: &CheckoutId, entry: &JournalEntry) -> rusqlite::Result<()> {
     conn.execute_cached(
-        "INSERT INTO journal (checkout, at_ms, step, outcome, phase, attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO journal (checkout, seq, at_ms, step, outcome, phase, attempt)
+         VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM journal WHERE checkout = ?1), ?2, ?3, ?4, ?5, ?6)",
         params![id.as_str(), int(entry.at_ms)?, entry.step, entry.outcome, entry.phase, entry.attempt],
     )?;
     Ok(())

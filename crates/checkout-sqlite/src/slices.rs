@@ -195,7 +195,8 @@ pub fn store_inventory(conn: &Connection, slice: &Inventory) -> rusqlite::Result
     Ok(())
 }
 
-/// The keys that took stock of `book`, whose quotes a price change must keep.
+/// The keys that took stock of `book`, whose quotes a price change must keep. Reads the whole
+/// stock ledger: an index by book would cost every checkout a page per commit, for a restock.
 pub fn takes_of_book(conn: &Connection, book: &BookId) -> rusqlite::Result<Vec<EffectKey>> {
     let mut statement =
         conn.prepare_cached("SELECT key FROM entries WHERE ledger = 'stock' AND account = ?1 AND rule IS NOT NULL")?;

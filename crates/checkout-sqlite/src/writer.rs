@@ -9,6 +9,7 @@ use std::thread;
 use checkout_ports::StorageError;
 use rusqlite::Connection;
 
+use crate::checkpoint::Checkpoints;
 use crate::statements::Cached;
 use tokio::sync::oneshot;
 
@@ -61,11 +62,11 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread, which owns `conn` until every handle is dropped.
-    pub fn start(conn: Connection) -> Writer {
+    pub fn start(conn: Connection, checkpoints: Checkpoints) -> Writer {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         thread::Builder::new()
             .name("checkout-sqlite-writer".into())
-            .spawn(move || write_loop(conn, queue))
+            .spawn(move || write_loop(conn, queue, checkpoints))
             .expect("the writer thread starts");
         Writer { jobs }
     }
@@ -83,7 +84,7 @@ impl Writer {
     }
 }
 
-fn write_loop(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
+fn write_loop(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, checkpoints: Checkpoints) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -96,6 +97,7 @@ fn write_loop(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
         for job in batch {
             job.answer(committed.clone());
         }
+        checkpoints.committed(&conn);
     }
 }
 
