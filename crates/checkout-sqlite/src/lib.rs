@@ -13,8 +13,10 @@
 //!   log keeps commits in order (each frame's checksum covers those before it), so a power cut
 //!   loses at most a tail of unacknowledged commits, as if the process had stopped there, which
 //!   the runner resumes from like any crash.
+//! - The writer never waits for the disk: the log is copied back into the database file by a
+//!   thread of its own (see [`checkpoint`]), and fsynced for clients by another ([`disk`]).
 
-mod checkpoint;
+pub mod checkpoint;
 pub mod disk;
 mod ports;
 mod schema;

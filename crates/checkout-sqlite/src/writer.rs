@@ -1,7 +1,8 @@
 //! The one thread that owns the database connection, and its group commit. Every call becomes a
 //! job on a queue; the writer takes all the jobs waiting, runs each in a savepoint of one
 //! transaction, commits once, and only then answers them. The disk is waited for apart, before a
-//! client is answered (`SqliteShop::durable`), so the writer never stalls on an fsync.
+//! client is answered (`SqliteShop::durable`), and the log is checkpointed on another thread
+//! ([`crate::checkpoint`]), so the writer never stalls on an fsync.
 
 use std::sync::mpsc;
 use std::thread;
