@@ -42,7 +42,7 @@ impl Checkpoints {
         let restart_due = Arc::new(AtomicBool::new(false));
         let due = Arc::clone(&restart_due);
         thread::Builder::new()
-            .name("checkout-sqlite-checkpoint".into())
+            .name("shop-checkpoint".into())
             .spawn(move || checkpoint_loop(&conn, &committed, &due))
             .expect("the checkpoint thread starts");
         Checkpoints { commits, restart_due }

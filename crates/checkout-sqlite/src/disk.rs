@@ -25,7 +25,7 @@ impl Disk {
         let begun = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&begun);
         thread::Builder::new()
-            .name("checkout-sqlite-disk".into())
+            .name("shop-fsync".into())
             .spawn(move || {
                 while let Ok(first) = queue.recv() {
                     let mut callers = vec![first];

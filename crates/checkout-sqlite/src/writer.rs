@@ -66,7 +66,7 @@ impl Writer {
     pub fn start(conn: Connection, checkpoints: Checkpoints) -> Writer {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         thread::Builder::new()
-            .name("checkout-sqlite-writer".into())
+            .name("shop-writer".into())
             .spawn(move || write_loop(conn, queue, checkpoints))
             .expect("the writer thread starts");
         Writer { jobs }
