@@ -67,7 +67,10 @@ where
             let Some(decision) = answer(&request, &mut rng, behaviour) else { continue };
             let answered = reply(request, decision);
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(behaviour.delay_ms)).await;
+                // A timer ends on the next millisecond tick at the earliest: no delay is no timer.
+                if behaviour.delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(behaviour.delay_ms)).await;
+                }
                 answered.await;
             });
         }
