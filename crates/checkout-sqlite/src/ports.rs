@@ -197,35 +197,50 @@ impl CourierInbox for SqliteShop {
 impl Journal for SqliteShop {
     async fn record(&self, id: &CheckoutId, entry: JournalEntry) -> Result<(), StorageError> {
         let id = id.clone();
-        self.writer.run(move |conn| journal(conn, &id, &entry)).await
+        self.writer.run(move |conn| journal(conn, &id, std::slice::from_ref(&entry))).await
     }
 
     async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
         let id = id.clone();
         self.writer
             .run(move |conn| {
-                let mut statement = conn.prepare_cached(
-                    "SELECT at_ms, step, outcome, phase, attempt FROM journal WHERE checkout = ?1 ORDER BY seq",
-                )?;
-                let rows = statement.query_map([id.as_str()], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get::<_, u32>(4)?))
-                })?;
-                rows.map(|row| {
-                    let (at_ms, step, outcome, phase, attempt) = row?;
-                    Ok(JournalEntry { at_ms: uint(at_ms)?, step, outcome, phase, attempt })
-                })
-                .collect()
+                let mut statement =
+                    conn.prepare_cached("SELECT steps FROM journal WHERE checkout = ?1 ORDER BY seq")?;
+                let rows = statement.query_map([id.as_str()], |row| row.get::<_, String>(0))?;
+                let mut history = Vec::new();
+                for steps in rows {
+                    let steps: Vec<StoredStep> = serde_json::from_str(&steps?)
+                        .map_err(|e| corrupt(format!("the journal of checkout {id}: {e}")))?;
+                    history.extend(steps.into_iter().map(|(at_ms, step, outcome, phase, attempt)| JournalEntry {
+                        at_ms,
+                        step,
+                        outcome,
+                        phase,
+                        attempt,
+                    }));
+                }
+                Ok(history)
             })
             .await
     }
 }
 
-/// Appends one step to a checkout's journal.
-fn journal(conn: &Connection, id: &CheckoutId, entry: &JournalEntry) -> rusqlite::Result<()> {
+/// A journal entry as stored: `[at_ms, step, outcome, phase, attempt]`.
+type StoredStep = (u64, String, String, String, u32);
+
+/// Appends the steps of one save to a checkout's journal, as one row: a row for each step took
+/// the writer thread a fifth more time.
+fn journal(conn: &Connection, id: &CheckoutId, steps: &[JournalEntry]) -> rusqlite::Result<()> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let stored: Vec<(u64, &str, &str, &str, u32)> =
+        steps.iter().map(|e| (e.at_ms, e.step.as_str(), e.outcome.as_str(), e.phase.as_str(), e.attempt)).collect();
+    let stored = serde_json::to_string(&stored).map_err(|e| corrupt(e.to_string()))?;
     conn.execute_cached(
-        "INSERT INTO journal (checkout, seq, at_ms, step, outcome, phase, attempt)
-         VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM journal WHERE checkout = ?1), ?2, ?3, ?4, ?5, ?6)",
-        params![id.as_str(), int(entry.at_ms)?, entry.step, entry.outcome, entry.phase, entry.attempt],
+        "INSERT INTO journal (checkout, seq, steps)
+         VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM journal WHERE checkout = ?1), ?2)",
+        params![id.as_str(), stored],
     )?;
     Ok(())
 }
@@ -326,9 +341,7 @@ impl CheckoutRepository for SqliteShop {
                     "UPDATE checkouts SET record = ?1, finished = ?2 WHERE id = ?3",
                     params![record, finished, id.as_str()],
                 )?;
-                for step in &steps {
-                    journal(conn, &id, step)?;
-                }
+                journal(conn, &id, &steps)?;
                 Ok(Ok(()))
             })
             .await?;

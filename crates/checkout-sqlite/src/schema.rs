@@ -6,8 +6,9 @@
 //! Every index is one more page a commit writes, so there are only those a checkout's own steps
 //! read by. Rows are keyed by checkout where they can be: checkout ids begin with their time, so
 //! the rows of the checkouts in flight share a few pages. The journal is kept in checkout order
-//! (not in one global order with an index beside it), and the unfinished checkouts' index holds
-//! only those. Finding the stock entries of one book (a restock) reads the whole stock ledger.
+//! (not in one global order with an index beside it), a row for each save holding the steps it
+//! took (`[[at_ms, step, outcome, phase, attempt], ...]`), and the unfinished checkouts' index
+//! holds only those. Finding the stock entries of one book (a restock) reads the whole stock ledger.
 
 use rusqlite::Connection;
 
@@ -66,11 +67,7 @@ CREATE TABLE IF NOT EXISTS courier_requests (
 CREATE TABLE IF NOT EXISTS journal (
     checkout TEXT NOT NULL,
     seq      INTEGER NOT NULL,
-    at_ms    INTEGER NOT NULL,
-    step     TEXT NOT NULL,
-    outcome  TEXT NOT NULL,
-    phase    TEXT NOT NULL,
-    attempt  INTEGER NOT NULL,
+    steps    TEXT NOT NULL,
     PRIMARY KEY (checkout, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (
