@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use checkout_domain::fencing::Fence;
 use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, Event, Outcome, TaskToken};
 use checkout_engine::{Action, AfterCall, CallError, Engine, Progress};
-use checkout_ports::{perform, Clock, JournalEntry, PortError, SaveError, Shop};
+use checkout_ports::{perform, Clock, CourierRequest, JournalEntry, PortError, SaveError, Shop};
 use tokio::sync::mpsc;
 
 use crate::clock::ScaledClock;
@@ -69,14 +69,23 @@ pub struct Runner<S: Shop, W: World = ScaledClock> {
     engine: Engine,
     clock: W,
     mailboxes: Mutex<Mailboxes>,
-    /// Wakes an in-process courier worker as soon as a request is on the queue, instead of
-    /// leaving it to its next poll.
+    /// Wakes whoever waits for a request to be on the queue (`courier_request_sent`).
     courier_sent: tokio::sync::Notify,
+    /// Where the courier requests this runner sends are handed to an in-process worker, if one
+    /// listens (see [`Runner::hand_courier_requests`]).
+    handoff: Mutex<Option<mpsc::UnboundedSender<CourierRequest>>>,
 }
 
 impl<S: Shop, W: World> Runner<S, W> {
     pub fn new(shop: Arc<S>, engine: Engine, clock: W) -> Runner<S, W> {
-        Runner { shop, engine, clock, mailboxes: Mutex::default(), courier_sent: tokio::sync::Notify::new() }
+        Runner {
+            shop,
+            engine,
+            clock,
+            mailboxes: Mutex::default(),
+            courier_sent: tokio::sync::Notify::new(),
+            handoff: Mutex::default(),
+        }
     }
 
     pub fn shop(&self) -> &Arc<S> {
@@ -94,6 +103,27 @@ impl<S: Shop, W: World> Runner<S, W> {
     /// Waits until a courier request was sent, or `within` has passed.
     pub async fn courier_request_sent(&self, within: std::time::Duration) {
         let _ = tokio::time::timeout(within, self.courier_sent.notified()).await;
+    }
+
+    /// For a courier worker in this process: each courier request this runner sends from now
+    /// on, handed over once it is on the queue, so that the worker need not read the queue back
+    /// to learn of it. The queue still holds it (for a worker elsewhere, or after a restart): a
+    /// worker reading both gets some requests twice, which the queue's at-least-once contract
+    /// allows and a checkout's wait shrugs off. A second call replaces the first listener.
+    pub fn hand_courier_requests(&self) -> mpsc::UnboundedReceiver<CourierRequest> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        *self.handoff.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(sender);
+        receiver
+    }
+
+    fn hand_off(&self, command: &Command) {
+        let mut handoff = self.handoff.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let (Some(listener), Some(request)) = (handoff.as_ref(), CourierRequest::of(command)) {
+            if listener.send(request).is_err() {
+                // The worker has stopped: nobody to hand requests to.
+                *handoff = None;
+            }
+        }
     }
 
     fn mailboxes(&self) -> std::sync::MutexGuard<'_, Mailboxes> {
@@ -311,6 +341,7 @@ impl<S: Shop, W: World> Drive<'_, S, W> {
                     match perform(self.runner.shop.adapters(), self.fence, &command, self.runner.clock.now_ms()).await {
                         Ok(_) => {
                             engine.courier_requested(&mut self.progress);
+                            self.runner.hand_off(&command);
                             self.runner.courier_sent.notify_one();
                             self.journal("request-courier", "sent".into(), 1).await;
                         }

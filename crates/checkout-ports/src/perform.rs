@@ -46,8 +46,8 @@ pub async fn perform(
             adapters.notifier.notify(fence, key, courier, order).await?;
             Event::CourierNotified
         }
-        Command::RequestCourier { token, order, deadline_ms } => {
-            let request = CourierRequest { token: token.clone(), order: order.clone(), deadline_ms: *deadline_ms };
+        Command::RequestCourier { .. } => {
+            let request = CourierRequest::of(command).expect("a courier request");
             adapters.courier.send(&request).await?;
             return Ok(None);
         }

@@ -114,6 +114,18 @@ pub struct CourierRequest {
     pub deadline_ms: u64,
 }
 
+impl CourierRequest {
+    /// The request a `RequestCourier` command sends; `None` for any other command.
+    pub fn of(command: &checkout_domain::Command) -> Option<CourierRequest> {
+        match command {
+            checkout_domain::Command::RequestCourier { token, order, deadline_ms } => {
+                Some(CourierRequest { token: token.clone(), order: order.clone(), deadline_ms: *deadline_ms })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Carries courier requests to the worker, at least once.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]

@@ -249,3 +249,23 @@ async fn a_claim_that_fails_for_want_of_storage_is_tried_again() {
     assert_eq!(outcome, Outcome::Compensated, "it ran (and, with no courier worker, timed out)");
     assert_eq!(*failures.lock().unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_worker_in_process_is_handed_each_courier_request_as_it_is_sent() {
+    let shop = MemoryShop::new();
+    shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(30)).await.unwrap();
+    shop.open_customer(&UserId::new("u-1").unwrap(), 100, 0).await.unwrap();
+    let order = placed().order().clone();
+    let id = shop.admit(&order, CheckoutId::new("ck-1").unwrap()).await.unwrap().checkout().clone();
+    let runner = Arc::new(Runner::new(Arc::new(shop), Engine::new(Policy::default(), 1), ScaledClock::new(100_000)));
+    let mut handed = runner.hand_courier_requests();
+    let driving = {
+        let runner = Arc::clone(&runner);
+        tokio::spawn(async move { runner.drive(&id).await })
+    };
+    let request = handed.recv().await.expect("the request is handed over");
+    assert_eq!(request.order, order);
+    assert_eq!(runner.shop().take(10).await.unwrap(), [request.clone()], "and it is on the queue too");
+    runner.deliver(request.token, CourierAnswer::Assigned(CourierId::new("c-1").unwrap()));
+    assert_eq!(driving.await.unwrap().unwrap(), Outcome::Dispatched);
+}
