@@ -265,7 +265,7 @@ async fn a_worker_in_process_is_handed_each_courier_request_as_it_is_sent() {
     };
     let request = handed.recv().await.expect("the request is handed over");
     assert_eq!(request.order, order);
-    assert_eq!(runner.shop().take(10).await.unwrap(), [request.clone()], "and it is on the queue too");
+    assert_eq!(runner.shop().take(10).await.unwrap(), std::slice::from_ref(&request), "and it is on the queue too");
     runner.deliver(request.token, CourierAnswer::Assigned(CourierId::new("c-1").unwrap()));
     assert_eq!(driving.await.unwrap().unwrap(), Outcome::Dispatched);
 }
