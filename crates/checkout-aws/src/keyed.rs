@@ -488,9 +488,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_decision_read_before_a_newer_incarnation_acted_is_not_written() {
-        let endpoint = MotoServer::shared().fresh_endpoint();
-        AwsShop::provision(&endpoint).await.unwrap();
-        let shop = AwsShop::connect(&endpoint).await.unwrap();
+        let shop = MotoServer::shared().fresh_shop().await.unwrap();
         let book = BookId::new("b-1").unwrap();
         shop.stock_book(&book, 2, Money::from_minor_units(700)).await.unwrap();
         let checkout = CheckoutId::new("ck-1").unwrap();

@@ -107,6 +107,13 @@ impl MotoServer {
         self.endpoint(ResourceNames::new(prefix))
     }
 
+    /// A shop of its own on this server: a fresh endpoint, provisioned and connected.
+    pub async fn fresh_shop(&self) -> Result<crate::AwsShop, crate::ConnectError> {
+        let endpoint = self.fresh_endpoint();
+        crate::AwsShop::provision(&endpoint).await?;
+        crate::AwsShop::connect(&endpoint).await
+    }
+
     pub fn endpoint(&self, names: ResourceNames) -> Endpoint {
         Endpoint { url: Some(self.url()), region: Some("us-east-1".into()), names, test_credentials: true }
     }

@@ -430,9 +430,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_claim_read_before_the_holder_saved_is_not_written() {
-        let endpoint = MotoServer::shared().fresh_endpoint();
-        AwsShop::provision(&endpoint).await.unwrap();
-        let shop = AwsShop::connect(&endpoint).await.unwrap();
+        let shop = MotoServer::shared().fresh_shop().await.unwrap();
         let (book, user) = (BookId::new("b-1").unwrap(), UserId::new("u-1").unwrap());
         shop.stock_book(&book, 2, Money::from_minor_units(700)).await.unwrap();
         shop.open_customer(&user, 5_000, 0).await.unwrap();

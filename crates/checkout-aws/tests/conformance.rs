@@ -5,9 +5,7 @@ use checkout_aws::moto::MotoServer;
 use checkout_aws::AwsShop;
 
 async fn fresh_shop() -> AwsShop {
-    let endpoint = MotoServer::shared().fresh_endpoint();
-    AwsShop::provision(&endpoint).await.expect("provisioned");
-    AwsShop::connect(&endpoint).await.expect("connected")
+    MotoServer::shared().fresh_shop().await.expect("a shop on moto")
 }
 
 checkout_conformance::conformance_suite!(fresh_shop().await);

@@ -16,9 +16,7 @@ use checkout_ports::{CheckoutRepository, CourierInbox, CourierQueue, ShopAdmin};
 use checkout_runner::worker::{answer, run_in_process, WorkerBehaviour};
 
 async fn fresh_shop() -> AwsShop {
-    let endpoint = MotoServer::shared().fresh_endpoint();
-    AwsShop::provision(&endpoint).await.expect("provisioned");
-    AwsShop::connect(&endpoint).await.expect("connected")
+    MotoServer::shared().fresh_shop().await.expect("a shop on moto")
 }
 
 fn runner(shop: AwsShop) -> Arc<Runner<AwsShop>> {

@@ -17,9 +17,7 @@ use serde_json::{json, Value};
 
 /// A runner over a fresh shop: 3 copies of b-1 at 1,000; u-rich with 10,000, u-poor with 100.
 pub async fn runner() -> Runner<AwsShop> {
-    let endpoint = MotoServer::shared().fresh_endpoint();
-    AwsShop::provision(&endpoint).await.unwrap();
-    let shop = AwsShop::connect(&endpoint).await.unwrap();
+    let shop = MotoServer::shared().fresh_shop().await.unwrap();
     shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(1_000)).await.unwrap();
     shop.open_customer(&UserId::new("u-rich").unwrap(), 10_000, 0).await.unwrap();
     shop.open_customer(&UserId::new("u-poor").unwrap(), 100, 0).await.unwrap();
