@@ -2,10 +2,9 @@
 //! the runner sends them), assigns a courier after a delay (or fails to, or its answer is lost,
 //! at the rates asked for), and answers with the request's task token.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
-
-use std::collections::HashSet;
 
 use checkout_domain::{CourierId, TaskToken};
 use checkout_ports::{CourierInbox, CourierRequest, Shop};
