@@ -12,7 +12,7 @@
 //! ```text
 //! Bill ──▶ WaitForCourier ──▶ Dispatch ──▶ (succeeded)
 //!  │            │                 │
-//!  │ ended      │ timeout,        │ failed for good
+//!  │ ended      │ timeout,        │ notice refused for good
 //!  ▼            │ no courier      ▼
 //! Rejected ◀────┴──────────▶ Compensate ──▶ Compensated / Rejected / NeedsOperator (Fail)
 //! ```
@@ -35,7 +35,11 @@
 //!   the wait with the second, which the checkout checks: a reply for another wait is refused
 //!   twice over.
 //! - **Dispatch** (action `dispatch`) records the wait's token and the worker's answer, tells the
-//!   courier, and saves the checkout dispatched.
+//!   courier, and saves the checkout dispatched. Once the answer is taken the checkout is past
+//!   the point of no return: the notice is retried without end (the engine's `notice` backoff),
+//!   and a notice refused for good ends NeedsOperator with everything still held, since the
+//!   courier may have been told. Only an answer the checkout refuses while it still waits is
+//!   caught to Compensate.
 //! - **Compensate** (action `compensate`) records why the checkout failed, and runs every
 //!   compensation it owes until each is done or refused for good; it is retried without end, as
 //!   the engine retries compensations.

@@ -71,7 +71,7 @@ pub fn definition(policy: &Policy) -> Value {
     let compensation = retry(policy.compensation, policy.compensation_gives_up_after.unwrap_or(ENDLESS));
 
     let mut bill = step(BILL, json!({}));
-    bill["Retry"] = forward.clone();
+    bill["Retry"] = forward;
     bill["Catch"] = catches("Compensate");
     bill["ResultPath"] = json!("$.billed");
     bill["Next"] = json!("WaitForCourier");
@@ -95,8 +95,12 @@ pub fn definition(policy: &Policy) -> Value {
         "Next": "Dispatch",
     });
 
+    // Dispatch takes the courier's answer and sends the notice, which is past the point of no
+    // return: it is retried without end, like a compensation. Its Catch is reached only by an
+    // answer the checkout refuses while it still waits (compensate then ends the wait); sent
+    // to Compensate past that point, the step function goes on notifying, never compensates.
     let mut dispatch = step(DISPATCH, json!({ "courier.$": "$.courier" }));
-    dispatch["Retry"] = forward;
+    dispatch["Retry"] = retry(policy.notice, ENDLESS);
     dispatch["Catch"] = catches("Compensate");
     dispatch["End"] = json!(true);
 

@@ -59,6 +59,10 @@ fn retries_follow_the_engine_and_compensations_never_give_up() {
     assert_eq!(bill["MaxAttempts"], policy.max_attempts - 1);
     assert_eq!(bill["MaxDelaySeconds"], policy.forward.cap_ms.div_ceil(1000));
     assert_eq!(machine["States"]["Compensate"]["Retry"][1]["MaxAttempts"], checkout_asl::machine::ENDLESS);
+    // The notice is past the point of no return: Dispatch never runs out of retries.
+    let dispatch = &machine["States"]["Dispatch"]["Retry"][1];
+    assert_eq!(dispatch["MaxAttempts"], checkout_asl::machine::ENDLESS);
+    assert_eq!(dispatch["MaxDelaySeconds"], policy.notice.cap_ms.div_ceil(1000));
     assert_eq!(machine["States"]["WaitForCourier"]["TimeoutSeconds"], 900, "the courier deadline");
 }
 

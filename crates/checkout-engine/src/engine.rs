@@ -14,6 +14,10 @@ pub struct Policy {
     pub forward: Backoff,
     /// The backoff between attempts of a compensation, which are retried without end.
     pub compensation: Backoff,
+    /// The backoff between attempts of the courier notice. Past the point of no return the
+    /// notice is retried without end, like a compensation: an attempt whose outcome is unknown
+    /// may have reached the courier, so the checkout can no longer give up and compensate.
+    pub notice: Backoff,
     /// Attempts after which a compensation gives up and is raised for an operator. `None` in the
     /// policy every runner ships with: a compensation only stops when it is refused for good.
     /// A bound exists only so that the model checker can show what giving up would break.
@@ -26,6 +30,7 @@ impl Default for Policy {
             max_attempts: 3,
             forward: Backoff { first_ms: 100, cap_ms: 2_000 },
             compensation: Backoff { first_ms: 200, cap_ms: 60_000 },
+            notice: Backoff { first_ms: 200, cap_ms: 30_000 },
             compensation_gives_up_after: None,
         }
     }
@@ -84,6 +89,12 @@ impl AfterCall {
             AfterCall::Moved(checkout) | AfterCall::Retry { checkout, .. } => checkout,
         }
     }
+}
+
+/// Whether `command` runs past the point of no return: the courier notice, which nothing can undo
+/// and so nothing may give up on.
+fn past_no_return(command: &Command) -> bool {
+    matches!(command, Command::NotifyCourier { .. })
 }
 
 /// The orchestration policy, applied.
@@ -157,8 +168,9 @@ impl Engine {
 
     /// Decides what follows a call of `command`: its reply moves the checkout on; a failure is
     /// retried after a backoff until a forward step runs out of attempts (then it gives up and
-    /// the checkout compensates); a compensation is retried without end; a refusal for good ends
-    /// a forward step (compensate) or a compensation (raised for an operator) at once.
+    /// the checkout compensates); a compensation and the courier notice are retried without end;
+    /// a refusal for good ends a forward step (compensate), a compensation or the notice (raised
+    /// for an operator) at once.
     pub fn after_call(
         &self,
         checkout: CheckoutState,
@@ -175,6 +187,8 @@ impl Engine {
         progress.attempts = progress.attempts.saturating_add(1);
         let (limit, backoff) = if compensating {
             (self.policy.compensation_gives_up_after, self.policy.compensation)
+        } else if past_no_return(command) {
+            (None, self.policy.notice)
         } else {
             (Some(self.policy.max_attempts), self.policy.forward)
         };
@@ -189,14 +203,16 @@ impl Engine {
     /// The event that ends what the checkout is waiting on when the host running it gives up
     /// (Step Functions, after a Task's retries, or when the courier wait times out): a courier
     /// wait ends as if its deadline had passed, since the host is the wait's timer; a forward
-    /// step fails. `None` where giving up has nothing to end: a pure step, a compensation (those
-    /// are never given up on), an ended checkout.
+    /// step fails. `None` where giving up has nothing to end: a pure step, a compensation or the
+    /// courier notice (those are never given up on), an ended checkout.
     pub fn abandon(&self, checkout: &CheckoutState, detail: String, now_ms: u64) -> Option<Event> {
         if let Some(wait) = checkout.courier_wait() {
             return Some(Event::DeadlinePassed { now_ms: now_ms.max(wait.deadline_ms) });
         }
         match checkout.next() {
-            Next::Run(command) if !command.is_compensation() => Some(Event::StepFailed { detail }),
+            Next::Run(command) if !command.is_compensation() && !past_no_return(&command) => {
+                Some(Event::StepFailed { detail })
+            }
             _ => None,
         }
     }

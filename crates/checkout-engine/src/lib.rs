@@ -8,6 +8,9 @@
 //!   ([`Engine::after_call`]);
 //! - a compensation is retried until it succeeds: it never gives up, and only a refusal for good
 //!   ends it, raised for an operator;
+//! - so is the courier notice, the point of no return: once a courier may have been told to
+//!   collect, the checkout never compensates, and a refusal for good raises it for an operator
+//!   with everything still held;
 //! - the courier request is sent once per incarnation, and the wait ends at its deadline.
 //!
 //! The model checker drives its checkouts through this engine, so the policy it proves is the

@@ -244,3 +244,68 @@ fn a_host_that_gives_up_ends_the_wait_at_its_deadline_or_fails_the_step() {
     // Compensating: nothing to give up on; the compensations go on.
     assert_eq!(engine.abandon(&failed, "again".into(), 5), None);
 }
+
+/// A checkout whose courier is assigned, as the engine drives it with clean replies.
+fn assigned(engine: &Engine) -> CheckoutState {
+    let waiting = until(engine, start(), |a| matches!(a, Action::RequestCourier(_)));
+    let assigned =
+        Event::CourierAssigned { token: TaskToken::new("t-1").unwrap(), courier: CourierId::new("c-1").unwrap() };
+    engine.apply(waiting, &mut Progress::default(), assigned).unwrap()
+}
+
+/// The finding of issue 16: the notice went out and its reply was lost, then the next attempts
+/// failed before they were sent; the engine gave up after `max_attempts` and refunded and
+/// restocked an order a courier had been told to collect. Now the notice, past the point of no
+/// return, is retried without end with its own backoff, and a host that gives up ends nothing.
+#[test]
+fn the_courier_notice_is_never_given_up_on() {
+    let engine = engine();
+    let policy = *engine.policy();
+    let mut progress = Progress::default();
+    let mut checkout = assigned(&engine);
+    let notify = call(&engine, &checkout, &progress);
+    assert!(matches!(notify, Command::NotifyCourier { .. }));
+    let failures = std::iter::once(CallError::Unknown("the reply was lost".into()))
+        .chain((0..50).map(|n| CallError::NotDone(format!("connection refused {n}"))));
+    let mut delays = Vec::new();
+    for failure in failures {
+        match engine.after_call(checkout, &mut progress, &notify, Err(failure)).unwrap() {
+            AfterCall::Retry { checkout: same, delay_ms } => {
+                delays.push(delay_ms);
+                checkout = same;
+            }
+            moved => panic!("the notice gave up after {} attempts: {moved:?}", progress.attempts),
+        }
+        assert_eq!(engine.abandon(&checkout, "the host gave up".into(), u64::MAX), None, "a host cannot end it");
+    }
+    assert_eq!(progress.attempts, 51);
+    assert_eq!(delays[0], policy.notice.delay_ms(1, 42), "the notice's own backoff");
+    assert!(delays.iter().all(|d| *d <= policy.notice.cap_ms), "capped: {delays:?}");
+    assert!(delays[50] >= policy.notice.cap_ms / 2, "backed off to its cap: {delays:?}");
+    let AfterCall::Moved(dispatched) =
+        engine.after_call(checkout, &mut progress, &notify, Ok(Event::CourierNotified)).unwrap()
+    else {
+        panic!("the reply moves it on")
+    };
+    assert_eq!(engine.next(&dispatched, &progress), Action::Finished(Outcome::Dispatched));
+}
+
+/// A notice refused for good raises the checkout for an operator, holding everything: it never
+/// starts a compensation.
+#[test]
+fn a_notice_refused_for_good_is_raised_not_compensated() {
+    let engine = engine();
+    let mut progress = Progress::default();
+    let checkout = assigned(&engine);
+    let notify = call(&engine, &checkout, &progress);
+    let lost = engine.after_call(checkout, &mut progress, &notify, Err(CallError::Unknown("lost".into()))).unwrap();
+    let refused = Err(CallError::Refused("the topic is gone".into()));
+    let AfterCall::Moved(raised) = engine.after_call(lost.checkout().clone(), &mut progress, &notify, refused).unwrap()
+    else {
+        panic!("a refusal for good ends the notice at once")
+    };
+    assert_eq!(raised.phase(), Phase::NoticeUnconfirmed);
+    assert_eq!(engine.next(&raised, &progress), Action::Finished(Outcome::NeedsOperator));
+    assert!(raised.owes().is_empty() && raised.unreturned().is_empty(), "nothing is given back");
+    assert!(raised.to_json().contains("the topic is gone"), "{}", raised.to_json());
+}

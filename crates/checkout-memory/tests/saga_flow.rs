@@ -64,7 +64,7 @@ fn run_refusing(
         assert_eq!(tag, state.phase().to_string(), "the record's tag is the phase's name");
         let priced = [Phase::Priced, Phase::RedeemingPoints, Phase::Billing, Phase::PreparingOrder]
             .into_iter()
-            .chain([Phase::NotifyingCourier, Phase::Dispatched]);
+            .chain([Phase::NotifyingCourier, Phase::Dispatched, Phase::NoticeUnconfirmed]);
         assert_eq!(state.pricing().is_some(), priced.clone().any(|p| p == state.phase()), "{json}");
         assert_eq!(state.is_finished(), matches!(state.next(), Next::Finished(_)));
         let next = match state.next() {
@@ -162,7 +162,7 @@ fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
     // What each failure gives back: the 2 copies, the 10 points if they were taken, and the
     // 60 - 10 charged if the charge went through (a step that failed for good took nothing).
     let all_back = Returned { stock: 2, points: Points::new(10), money: Money::from_minor_units(50) };
-    let cases: [(Courier, Option<&str>, &[&str], Returned); 5] = [
+    let cases: [(Courier, Option<&str>, &[&str], Returned); 4] = [
         (
             Courier::Assigns,
             Some("redeem-points"),
@@ -177,7 +177,6 @@ fn each_failure_point_runs_exactly_the_compensations_it_owes_in_reverse() {
         ),
         (Courier::Fails, None, &["refund", "restore-points", "release-stock"], all_back),
         (Courier::NeverAnswers, None, &["refund", "restore-points", "release-stock"], all_back),
-        (Courier::Assigns, Some("notify-courier"), &["refund", "restore-points", "release-stock"], all_back),
     ];
     for (courier, fail_at, owed, returned) in cases {
         let mut stores = stores(3, 10);
@@ -320,17 +319,20 @@ fn a_superseded_incarnation_can_neither_act_nor_save() {
         s.courier_wait().is_some_and(|wait| wait.token.is_some())
     });
     let assigned = Event::CourierAssigned { token: issued_token(), courier: CourierId::new("c-1").unwrap() };
-    let state = waiting.apply(assigned).unwrap();
-    let mut slot = Slot::new(state.clone());
+    let state = waiting.clone().apply(assigned).unwrap();
+    let mut slot = Slot::new(waiting.clone());
     let a = slot.fence();
     let b = slot.claim().unwrap();
     assert!(b > a);
-    // B gives up on the notification and refunds; its refund raises the stores' mark to B's fence.
-    let failed = state.clone().apply(Event::StepFailed { detail: "sns down".into() }).unwrap();
+    // B's clock is ahead: it gives up on the courier and refunds; its refund raises the stores'
+    // mark to B's fence.
+    let deadline_ms = waiting.courier_wait().unwrap().deadline_ms;
+    let failed = waiting.clone().apply(Event::DeadlinePassed { now_ms: deadline_ms }).unwrap();
     slot.save(b, failed.clone()).unwrap();
     let Next::Run(refund) = failed.next() else { panic!("a refund is owed") };
     stores.perform(b, &refund, 0).unwrap().unwrap();
-    // A still holds NotifyingCourier and fence a: nothing it asks for is done, nothing it saves sticks.
+    // A got the courier's answer and holds NotifyingCourier and fence a: nothing it asks for is
+    // done, nothing it saves sticks.
     let Next::Run(notify) = state.next() else { panic!("A would notify") };
     let charge = Command::Charge {
         key: key(Effect::Charge),
@@ -343,6 +345,30 @@ fn a_superseded_incarnation_can_neither_act_nor_save() {
     let dispatched = state.apply(Event::CourierNotified).unwrap();
     assert_eq!(slot.save(a, dispatched), Err(Superseded { held: a.get(), current: b.get() }));
     assert_eq!(slot.record(), &failed, "B's record stands");
+}
+
+/// Past the point of no return: once the courier is assigned, a notice refused for good gives
+/// nothing back (the courier may already have been told) and raises the checkout for an operator,
+/// holding the copies, points and payment, and saying so in its record.
+#[test]
+fn a_refused_notice_keeps_everything_and_is_raised() {
+    let mut stores = stores(3, 10);
+    let (end, log) =
+        run(CheckoutState::start(checkout_id(), order(2, true)), &mut stores, Courier::Assigns, Some("notify-courier"));
+    assert_eq!(end.phase(), Phase::NoticeUnconfirmed);
+    assert_eq!(end.next(), Next::Finished(Outcome::NeedsOperator));
+    assert_eq!(log, ["reserve-stock", "redeem-points", "charge", "request-courier", "notify-courier"]);
+    assert_eq!(stores.inventory.stock.held_by(&key(Effect::ReserveStock)), 2);
+    assert_eq!(stores.points.held_by(&key(Effect::RedeemPoints)), 10);
+    assert_eq!(stores.wallets.held_by(&key(Effect::Charge)), 50);
+    let json = end.to_json();
+    assert!(json.contains(r#""state":"notice-unconfirmed""#) && json.contains(r#""courier":"c-1""#), "{json}");
+    assert!(json.contains("failed for good"), "the refusal is kept for the operator: {json}");
+    assert_eq!(CheckoutState::from_json(&json).unwrap(), end);
+    // Whatever else arrives, nothing moves it.
+    for late in [Event::CourierNotified, Event::StepFailed { detail: "again".into() }] {
+        assert!(end.clone().apply(late).is_err());
+    }
 }
 
 #[test]

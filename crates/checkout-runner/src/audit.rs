@@ -44,14 +44,17 @@ pub async fn audit<S: Shop>(shop: &S, now_ms: u64, all_ended: bool) -> Result<Re
         let quantity = u64::from(order.quantity().get());
         let named = |c: Compensation| checkout.unreturned().iter().any(|u| u.compensation == c);
         match checkout.phase() {
-            Phase::Dispatched => {
-                let pricing = checkout.pricing().expect("a dispatched checkout has its price");
+            // A checkout whose courier notice is unconfirmed keeps everything, as a dispatched
+            // one does, until an operator settles it.
+            Phase::Dispatched | Phase::NoticeUnconfirmed => {
+                let pricing = checkout.pricing().expect("a checkout past its charge has its price");
                 let whole = (held.stock, held.money, held.points)
                     == (quantity, pricing.amount_due.minor_units(), pricing.points_redeemed.get());
                 if !whole {
                     report.findings.push(format!(
-                        "{} is dispatched but holds {} copies, {} charged and {} points, not {quantity}, {} and {}",
+                        "{} is {} but holds {} copies, {} charged and {} points, not {quantity}, {} and {}",
                         name(&checkout),
+                        checkout.phase(),
                         held.stock,
                         held.money,
                         held.points,

@@ -27,7 +27,8 @@ pub enum Outcome {
     Dispatched,
     Rejected,
     Compensated,
-    /// Failed, and some compensation was refused for good: an operator must settle it.
+    /// An operator must settle it: a compensation was refused for good, or the courier notice
+    /// was (and the courier may have been told).
     NeedsOperator,
 }
 
@@ -127,6 +128,7 @@ erased_states!(
     NotifyingCourier(NotifyingCourier<OwesPaymentAndStock>),
     NotifyingCourierAfterPoints(NotifyingCourier<OwesPaymentPointsAndStock>),
     Dispatched(Dispatched),
+    NoticeUnconfirmed(NoticeUnconfirmed),
     Rejected(Rejected),
     FailedOwingStock(Failed<OwesStock>),
     FailedOwingPointsAndStock(Failed<OwesPointsAndStock>),
@@ -178,14 +180,15 @@ where
     }
 }
 
+/// Past the point of no return: the notice goes through, or its refusal is raised with
+/// everything held; nothing here leads to a compensation.
 fn apply_notifying<O: Owed>(state: NotifyingCourier<O>, event: Event) -> Applied
 where
     NotifyingCourier<O>: Into<CheckoutState>,
-    Failed<O>: Into<CheckoutState>,
 {
     match event {
         Event::CourierNotified => Ok(state.courier_notified().into()),
-        Event::StepFailed { detail } => Ok(state.notification_failed(detail).into()),
+        Event::StepFailed { detail } => Ok(state.notice_refused(detail).into()),
         other => wrong_event(state, other),
     }
 }

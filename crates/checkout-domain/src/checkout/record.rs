@@ -70,6 +70,13 @@ pub enum CheckoutRecord {
         order: Order,
         rejection: Unavailable,
     },
+    NoticeUnconfirmed {
+        checkout: CheckoutId,
+        order: Order,
+        pricing: Pricing,
+        courier: CourierId,
+        detail: String,
+    },
     Compensating {
         checkout: CheckoutId,
         order: Order,
@@ -174,6 +181,9 @@ impl Check {
                 }
                 (false, true)
             }
+            // A failed notice is no longer a way to fail (see `NotifyingCourier`), but runners
+            // before the point of no return wrote such records; they load, so that a shop that
+            // holds one still finishes it as it began.
             FailureCause::StepFailed { effect: Effect::Charge | Effect::NotifyCourier, .. }
             | FailureCause::CourierUnavailable { .. } => (true, order.redeem_points()),
             FailureCause::CourierTimedOut { deadline_ms } => {
@@ -286,6 +296,7 @@ impl CheckoutRecord {
             CheckoutRecord::Compensating { .. } => Phase::Compensating,
             CheckoutRecord::Compensated { .. } => Phase::Compensated,
             CheckoutRecord::NeedsOperator { .. } => Phase::NeedsOperator,
+            CheckoutRecord::NoticeUnconfirmed { .. } => Phase::NoticeUnconfirmed,
         }
     }
 }
@@ -368,6 +379,10 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
             R::Dispatched { checkout, order, pricing, courier } => {
                 let pricing = check.pricing(&order, pricing, true)?;
                 Dispatched { ticket: Ticket::new(checkout, order), pricing, courier }.into()
+            }
+            R::NoticeUnconfirmed { checkout, order, pricing, courier, detail } => {
+                let pricing = check.pricing(&order, pricing, true)?;
+                NoticeUnconfirmed { ticket: Ticket::new(checkout, order), pricing, courier, detail }.into()
             }
             R::Rejected { checkout, order, rejection } => {
                 Rejected { ticket: Ticket::new(checkout, order), reason: rejection }.into()

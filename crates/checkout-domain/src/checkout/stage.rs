@@ -78,6 +78,7 @@ impl<O> sealed::Sealed for PreparingOrder<O> {}
 impl<O> sealed::Sealed for NotifyingCourier<O> {}
 impl sealed::Sealed for Dispatched {}
 impl sealed::Sealed for Rejected {}
+impl sealed::Sealed for NoticeUnconfirmed {}
 impl<O> sealed::Sealed for Failed<O> {}
 impl sealed::Sealed for Compensated {}
 impl sealed::Sealed for NeedsOperator {}
@@ -212,6 +213,25 @@ impl Stage for Dispatched {
             order: self.ticket.order().clone(),
             pricing: self.pricing,
             courier: self.courier.clone(),
+        }
+    }
+    known_pricing!();
+}
+
+impl Stage for NoticeUnconfirmed {
+    const PHASE: Phase = Phase::NoticeUnconfirmed;
+    type Owes = Settled;
+    shared_ticket!();
+    fn next(&self) -> Next {
+        Next::Finished(Outcome::NeedsOperator)
+    }
+    fn record(&self) -> CheckoutRecord {
+        CheckoutRecord::NoticeUnconfirmed {
+            checkout: self.ticket.id().clone(),
+            order: self.ticket.order().clone(),
+            pricing: self.pricing,
+            courier: self.courier.clone(),
+            detail: self.detail.clone(),
         }
     }
     known_pricing!();

@@ -7,6 +7,10 @@
 //! become [`Compensated`]. Only the compensation for the newest hold has a method, so they run in
 //! reverse order of the effects they undo.
 //!
+//! Once a courier is assigned ([`NotifyingCourier`]) there is no failure transition at all: the
+//! notice to the courier cannot be taken back, so it is retried until it goes through, and a
+//! refusal for good ends in [`NoticeUnconfirmed`], which holds everything for an operator.
+//!
 //! - [`owes`]: the type-level stack of holds a failure must give back.
 //! - [`phase`]: the coarse phase each state belongs to.
 //! - [`ticket`]: what every state is about — the checkout's id and its order.
@@ -32,8 +36,8 @@ pub use phase::Phase;
 pub use ticket::Ticket;
 pub use transitions::{Ending, Refused, Route, TransitionError};
 pub use types::{
-    Billing, Compensated, Dispatched, Failed, NeedsOperator, NotifyingCourier, Placed, PreparingOrder, Priced,
-    RedeemingPoints, Rejected, StockReserved,
+    Billing, Compensated, Dispatched, Failed, NeedsOperator, NoticeUnconfirmed, NotifyingCourier, Placed,
+    PreparingOrder, Priced, RedeemingPoints, Rejected, StockReserved,
 };
 pub use values::{FailureCause, Pricing, Returned, Unreturned, COURIER_WAIT_MS};
 

@@ -23,6 +23,9 @@ pub enum Phase {
     Compensating,
     Compensated,
     NeedsOperator,
+    /// The courier notice was refused for good and may have reached the courier: raised for an
+    /// operator with everything still held.
+    NoticeUnconfirmed,
 }
 
 impl fmt::Display for Phase {

@@ -258,8 +258,16 @@ impl<O: Owed> NotifyingCourier<O> {
         Dispatched { ticket: self.ticket, pricing: self.pricing, courier: self.courier }
     }
 
-    pub fn notification_failed(self, detail: String) -> Failed<O> {
-        failed(self.ticket, Some(self.pricing), FailureCause::StepFailed { effect: Effect::NotifyCourier, detail })
+    /// The notice was refused for good. There is no way back from here (no `Failed` state is
+    /// reachable): an earlier attempt may have reached the courier, so the checkout keeps what it
+    /// holds and is raised for an operator.
+    pub fn notice_refused(self, detail: String) -> NoticeUnconfirmed {
+        NoticeUnconfirmed {
+            ticket: self.ticket,
+            pricing: self.pricing,
+            courier: self.courier,
+            detail: excerpt(&detail),
+        }
     }
 }
 

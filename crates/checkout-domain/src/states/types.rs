@@ -55,7 +55,10 @@ pub struct PreparingOrder<O> {
     pub(crate) owed: PhantomData<O>,
 }
 
-/// A courier is assigned; waits for the notification to be published.
+/// A courier is assigned; waits for the notification to be published. This is the point of no
+/// return: the notice is the one effect no key can undo (once a courier is told to collect, the
+/// order goes out), so from here no transition fails or compensates the checkout. `O` only
+/// records which holds the order keeps, as its persisted record names them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NotifyingCourier<O> {
     pub(crate) ticket: Ticket,
@@ -70,6 +73,19 @@ pub struct Dispatched {
     pub(crate) ticket: Ticket,
     pub(crate) pricing: Pricing,
     pub(crate) courier: CourierId,
+}
+
+/// End state: the notice to the courier was refused for good, after attempts whose outcome may be
+/// unknown, so the courier may already have been told to collect. Nothing is given back: the
+/// order keeps its copies, points and payment until an operator settles it (confirms the
+/// collection, or calls the courier off and gives back by hand).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NoticeUnconfirmed {
+    pub(crate) ticket: Ticket,
+    pub(crate) pricing: Pricing,
+    pub(crate) courier: CourierId,
+    /// The notification service's reason, as an excerpt.
+    pub(crate) detail: String,
 }
 
 /// End state: the stock store took nothing, so nothing is owed.
