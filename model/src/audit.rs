@@ -20,6 +20,9 @@ pub enum Status {
     Abandoned,
     /// Failed, ran its compensations, and some was refused for good: raised for an operator.
     NeedsOperator,
+    /// Past the point of no return, its courier notice was refused for good: raised for an
+    /// operator with everything held, since the courier may have been told.
+    CourierMayKnow,
 }
 
 impl Status {
@@ -71,6 +74,9 @@ pub struct OrderAudit {
     pub unreturned: Unreturned,
     /// A store refused one of this checkout's compensations for good.
     pub compensation_refused: bool,
+    /// A notice telling a courier to collect this order reached the courier (whether or not its
+    /// reply came back): the one effect that leaves the shop and cannot be undone.
+    pub courier_told: bool,
 }
 
 impl OrderAudit {
@@ -83,7 +89,7 @@ impl OrderAudit {
     pub fn holds_silently(&self) -> bool {
         let silent = |held: i64, hold: u8| held != 0 && !self.unreturned.names(hold);
         self.ended()
-            && self.status != Status::Dispatched
+            && !matches!(self.status, Status::Dispatched | Status::CourierMayKnow)
             && (silent(self.held.stock_taken, Unreturned::STOCK)
                 || silent(self.held.points_taken, Unreturned::POINTS)
                 || silent(self.held.charged, Unreturned::MONEY))
@@ -271,6 +277,23 @@ pub const INVARIANTS: &[Invariant] = &[
         holds: |a| a.orders.iter().all(|o| o.status != Status::NeedsOperator || o.compensation_refused),
     },
     Invariant {
+        name: "a courier collects only what is sold",
+        expectation: Expectation::Always,
+        statement: "Once a courier may have been told to collect an order (a notice reached it, even one \
+                    whose reply was lost or that landed late), the order is never compensated: it keeps \
+                    exactly its copies and its payment, and ends dispatched or raised for an operator as \
+                    possibly collected.",
+        exposes_flaw: None,
+        holds: |a| {
+            a.orders.iter().all(|o| {
+                !(o.courier_told || o.status == Status::CourierMayKnow)
+                    || (matches!(o.status, Status::InProgress | Status::Dispatched | Status::CourierMayKnow)
+                        && o.held.stock_taken == o.quantity
+                        && Some(o.held.charged) == o.held.amount_due)
+            })
+        },
+    },
+    Invariant {
         name: "one checkout per order",
         expectation: Expectation::Always,
         statement: "However often a client submits an order, and whatever it sends under an id it \
@@ -338,6 +361,14 @@ pub const INVARIANTS: &[Invariant] = &[
         statement: "Some run has a compensation refused for good and ends raising it for an operator.",
         exposes_flaw: None,
         holds: |a| a.orders.iter().any(|o| o.status == Status::NeedsOperator),
+    },
+    Invariant {
+        name: "some refused notice is raised",
+        expectation: Expectation::Sometimes,
+        statement: "Some run has its courier notice refused for good and ends raising it for an operator, \
+                    everything held.",
+        exposes_flaw: None,
+        holds: |a| a.orders.iter().any(|o| o.status == Status::CourierMayKnow),
     },
     Invariant {
         name: "some checkout is compensated after redeeming points",

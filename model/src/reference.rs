@@ -367,6 +367,8 @@ impl Audited for ReferenceModel {
                 held: r.held.clone(),
                 unreturned: Unreturned::default(),
                 compensation_refused: false,
+                // Not followed here: past SendToCourier the reference gives nothing back (no Catch).
+                courier_told: false,
             })
             .collect::<Vec<_>>();
         // The reference's payment service is modelled by its charges alone: what it charged

@@ -51,12 +51,13 @@ fn world(audit: &Audit) -> String {
         .iter()
         .map(|o| {
             format!(
-                "{}: {:?}, holds {}, {} points, {} charged",
+                "{}: {:?}, holds {}, {} points, {} charged{}",
                 o.order,
                 o.status,
                 copies(o.held.stock_taken),
                 o.held.points_taken,
-                o.held.charged
+                o.held.charged,
+                if o.courier_told { ", courier told to collect" } else { "" }
             )
         })
         .collect();
@@ -207,10 +208,30 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
     writeln!(md)?;
     writeln!(
         md,
-        "What is not explored: more faults than a scenario's budget; more orders than its list; and a \
-         call to a store overtaken by the next step of the same checkout (each call completes, or is \
-         lost, before the orchestrator moves on). A take that arrives after its own give-back is \
-         refused by the stores' tombstones, which the domain crate's tests cover."
+        "A call overtaken by the next step of its own checkout is explored in the scenario \"calls \
+         overtaken\": any one call of the checkout (each store call, and the courier notice) may be \
+         sent and land only after the orchestrator stopped waiting for it and moved on (a retry, a \
+         give-up, a compensation). A take that lands after its give-back is refused by the stores' \
+         tombstones; a notice that lands late finds its checkout past the point of no return, \
+         which nothing there can undo."
+    )?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "What leaves the shop: the courier notice is the one effect no key can take back, so once a \
+         courier is assigned the checkout has no failure transition (a compile-fail case shows it), \
+         the engine retries the notice without end, and a notice refused for good ends \
+         notice-unconfirmed, everything held, for an operator. The property \"a courier collects \
+         only what is sold\" watches every notice that lands, a lost reply's and a late one's \
+         included; the copy of the engine that gives the notice up like a forward step (the code \
+         before the point of no return) breaks it, below."
+    )?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "What is not explored: more faults than a scenario's budget; more orders than its list; \
+         more than one overtaken call in a run, and overtaken calls in the scenarios of several \
+         orders."
     )?;
     writeln!(md)?;
     writeln!(md, "## The reference's flaws, and why they cannot happen here")?;

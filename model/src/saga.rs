@@ -8,7 +8,8 @@
 //! an orchestrator crash (before or after an effect, losing its volatile progress), a lost or
 //! duplicated queue message or worker reply, a courier worker that cannot assign a courier, and a
 //! courier deadline that passes while the worker is still busy. Where a scenario allows them: a
-//! compensation refused for good, a courier reply forged from a checkout's public id or handed to
+//! call overtaken by the next step of its checkout (sent, but so slow that the orchestrator's wait
+//! for it ends and the checkout goes on; it lands later), a compensation refused for good, a courier reply forged from a checkout's public id or handed to
 //! a checkout it was not meant for, an orchestrator superseded while it still runs (a zombie), and
 //! a client that submits an order again or reuses its id for another order.
 //!
@@ -64,6 +65,18 @@ pub struct Run {
     pub redeemed_points: bool,
     /// Ghost: a store refused one of this checkout's compensations for good.
     pub compensation_refused: bool,
+    /// A call of this checkout that was sent but has not landed yet, overtaken by what the
+    /// checkout did next: it lands later, under the fence it was sent with.
+    pub in_flight: Option<InFlight>,
+    /// Ghost: a notice telling a courier to collect this order has landed.
+    pub courier_told: bool,
+}
+
+/// A call on its way to a store or the notification service, slower than its caller's patience.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InFlight {
+    pub command: Command,
+    pub fence: Fence,
 }
 
 /// Everything but `submission`, which the checkout id and order already determine (two runs
@@ -81,8 +94,11 @@ impl std::hash::Hash for Run {
             was_billed,
             redeemed_points,
             compensation_refused,
+            in_flight,
+            courier_told,
         } = self;
         (slot, token, progress, zombie, amount_due, was_billed, redeemed_points, compensation_refused).hash(h);
+        (in_flight, courier_told).hash(h);
     }
 }
 
@@ -178,6 +194,7 @@ pub struct SagaState {
     pub refusals_left: u8,
     pub foreign_left: u8,
     pub zombies_left: u8,
+    pub overtakes_left: u8,
     pub refused_with_stock_available: bool,
     /// Ghost: a checkout accepted a courier reply that was not the worker's answer to it.
     pub foreign_reply_accepted: bool,
@@ -202,6 +219,9 @@ pub enum CallFault {
     CrashAfterEffect,
     /// A compensation is refused for good (a closed card): nothing is given back.
     RefusedForGood,
+    /// Sent, but so slow that the caller's wait ends first: the caller sees an unknown outcome
+    /// and its checkout goes on (a retry, giving up, compensating); the call lands later.
+    Overtaken,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -266,6 +286,10 @@ pub enum SagaAction {
     ZombieActs {
         run: usize,
     },
+    /// A call that was overtaken by its checkout's next step finally lands.
+    Land {
+        run: usize,
+    },
     /// The client submits an order again.
     Submit {
         submission: usize,
@@ -288,16 +312,20 @@ pub enum Weakness {
     RefusalTakenAsDone,
     /// The engine lets a compensation give up after one failed attempt, as if refused.
     CompensationGivesUp,
+    /// The engine gives the courier notice up after its attempts (or at a refusal) and
+    /// compensates, as it did before the point of no return.
+    NoticeGivesUp,
 }
 
 impl Weakness {
-    pub const ALL: [Weakness; 6] = [
+    pub const ALL: [Weakness; 7] = [
         Weakness::PublicTokens,
         Weakness::SharedToken,
         Weakness::NoFencing,
         Weakness::NoRegistry,
         Weakness::RefusalTakenAsDone,
         Weakness::CompensationGivesUp,
+        Weakness::NoticeGivesUp,
     ];
 
     /// The protection switched off, in words.
@@ -309,6 +337,7 @@ impl Weakness {
             Weakness::NoRegistry => "the order registry",
             Weakness::RefusalTakenAsDone => "raising refused compensations",
             Weakness::CompensationGivesUp => "compensations retried until they succeed",
+            Weakness::NoticeGivesUp => "the point of no return",
         }
     }
 
@@ -321,6 +350,9 @@ impl Weakness {
             Weakness::NoRegistry => "each submission opens a checkout `ck-<order id>`",
             Weakness::RefusalTakenAsDone => "a compensation refused for good is recorded as given back",
             Weakness::CompensationGivesUp => "the engine gives a compensation up after one failed attempt",
+            Weakness::NoticeGivesUp => {
+                "the engine gives the courier notice up like a forward step and compensates (the code before it)"
+            }
         }
     }
 
@@ -331,7 +363,7 @@ impl Weakness {
             Weakness::NoFencing => Scenario::zombie(),
             Weakness::NoRegistry => Scenario::resubmitted(),
             Weakness::RefusalTakenAsDone => Scenario::refused_refund(),
-            Weakness::CompensationGivesUp => Scenario::single_order(),
+            Weakness::CompensationGivesUp | Weakness::NoticeGivesUp => Scenario::single_order(),
         }
     }
 
@@ -343,6 +375,7 @@ impl Weakness {
             Weakness::NoRegistry => "one checkout per order",
             Weakness::RefusalTakenAsDone => "nothing silently stays taken",
             Weakness::CompensationGivesUp => "an operator is called only for a refusal",
+            Weakness::NoticeGivesUp => "a courier collects only what is sold",
         }
     }
 }
@@ -484,6 +517,8 @@ impl SagaModel {
             was_billed: false,
             redeemed_points: false,
             compensation_refused: false,
+            in_flight: None,
+            courier_told: false,
         })
     }
 
@@ -533,7 +568,12 @@ impl SagaModel {
         }
         // Only the store the command goes to is copied for the new state; the others stay shared.
         let event = match Store::for_command(command) {
-            None => Some(Event::CourierNotified),
+            None => {
+                if !state.runs[run].courier_told {
+                    state.runs[run].make_mut().courier_told = true;
+                }
+                Some(Event::CourierNotified)
+            }
             Some(Store::Inventory) => state.inventory.make_mut().perform(command),
             Some(Store::Points) => perform_points(&mut state.points.make_mut(), command),
             Some(Store::Wallets) => perform_payment(&mut state.wallets.make_mut(), command, CHARGE_TIME_MS),
@@ -666,14 +706,65 @@ impl SagaModel {
                 self.restart(state, run);
                 return;
             }
+            Some(CallFault::Overtaken) => {
+                state.overtakes_left -= 1;
+                let fence = state.runs[run].slot.fence();
+                state.runs[run].make_mut().in_flight = Some(InFlight { command: command.clone(), fence });
+                Err(CallError::Unknown("no reply in time".into()))
+            }
         };
+        let refused = matches!(result, Err(CallError::Refused(_)));
         let mut progress = state.runs[run].progress.clone();
         match self.engine.after_call(state.runs[run].checkout().clone(), &mut progress, &command, result) {
+            Ok(AfterCall::Moved(_)) if self.notice_given_up(&command, refused, &progress) => {
+                self.save(state, run, given_up_notice(state.runs[run].checkout()), Progress::default())
+            }
+            Ok(AfterCall::Retry { .. }) if self.notice_given_up(&command, refused, &progress) => {
+                self.save(state, run, given_up_notice(state.runs[run].checkout()), Progress::default())
+            }
             Ok(AfterCall::Moved(next)) => self.save(state, run, next, progress),
             Ok(AfterCall::Retry { .. }) => state.runs[run].make_mut().progress = progress,
             Err(_) => state.reply_refused = true,
         }
     }
+
+    /// With [`Weakness::NoticeGivesUp`]: whether the engine before the point of no return would
+    /// have given the notice up here, at a refusal or once it ran out of forward attempts.
+    fn notice_given_up(&self, command: &Command, refused: bool, progress: &Progress) -> bool {
+        self.weak(Weakness::NoticeGivesUp)
+            && matches!(command, Command::NotifyCourier { .. })
+            && (refused || progress.attempts >= self.engine.policy().max_attempts)
+    }
+
+    /// The call overtaken by its checkout's next step lands, under the fence it was sent with;
+    /// its reply finds nobody waiting for it.
+    fn land(&self, state: &mut SagaState, run: usize) {
+        let Some(InFlight { command, fence }) = state.runs[run].make_mut().in_flight.take() else { return };
+        self.effect(state, run, &command, fence);
+    }
+}
+
+/// Where the engine before the point of no return took a checkout when it gave up on its notice:
+/// failed, owing everything back. The domain has no such transition any more, and its loader
+/// refuses the record the old code wrote (a failure at the notice), so the weakened copy moves to
+/// the compensating state that owes the same compensations, the one a courier's "no courier"
+/// leads to, by way of its record.
+fn given_up_notice(notifying: &CheckoutState) -> CheckoutState {
+    use checkout_domain::states::{FailureCause, Returned};
+    use checkout_domain::CheckoutRecord;
+    let CheckoutRecord::NotifyingCourier { checkout, order, pricing, owes, .. } = notifying.record() else {
+        panic!("only a notifying checkout gives its notice up")
+    };
+    let record = CheckoutRecord::Compensating {
+        checkout,
+        order,
+        pricing: Some(pricing),
+        cause: FailureCause::CourierUnavailable { detail: "gave the notice up".into() },
+        returned: Returned::default(),
+        unreturned: Vec::new(),
+        owes,
+    };
+    CheckoutState::try_from(record).expect("a compensating state that owes everything loads")
 }
 
 /// The reply of a compensation that gave nothing back, claiming success.
@@ -789,6 +880,7 @@ impl Model for SagaModel {
             refusals_left: s.refusals,
             foreign_left: s.foreign_replies,
             zombies_left: s.zombies,
+            overtakes_left: s.overtakes,
             refused_with_stock_available: false,
             foreign_reply_accepted: false,
             ended_checkout_changed: false,
@@ -831,7 +923,13 @@ impl Model for SagaModel {
                     if crashy {
                         actions.push(SagaAction::Call { run, fault: Some(CallFault::CrashAfterEffect) });
                     }
+                    if state.overtakes_left > 0 && r.in_flight.is_none() {
+                        actions.push(SagaAction::Call { run, fault: Some(CallFault::Overtaken) });
+                    }
                 }
+            }
+            if r.in_flight.is_some() {
+                actions.push(SagaAction::Land { run });
             }
             if crashy {
                 actions.push(SagaAction::Crash { run });
@@ -945,6 +1043,7 @@ impl Model for SagaModel {
                 r.progress = Progress::default();
             }
             SagaAction::ZombieActs { run } => self.zombie_acts(&mut state, run),
+            SagaAction::Land { run } => self.land(&mut state, run),
             SagaAction::Submit { submission } => self.submit(&mut state, submission),
         }
         Some(state)
@@ -993,7 +1092,13 @@ impl Audited for SagaModel {
             state.points.balance(&s.user),
             state.wallets.balance(&s.user),
             (state.faults_left, state.crashes_left, state.credits_left),
-            (state.refusals_left, state.foreign_left, state.zombies_left, state.pending_submissions),
+            (
+                state.refusals_left,
+                state.foreign_left,
+                state.zombies_left,
+                state.pending_submissions,
+                state.overtakes_left,
+            ),
             (state.refused_with_stock_available, state.reply_refused, state.reload_failed),
             (state.foreign_reply_accepted, state.ended_checkout_changed, &state.registry),
         )))
@@ -1015,6 +1120,7 @@ impl Audited for SagaModel {
                         Phase::Rejected => Status::Rejected,
                         Phase::Compensated => Status::Compensated,
                         Phase::NeedsOperator => Status::NeedsOperator,
+                        Phase::NoticeUnconfirmed => Status::CourierMayKnow,
                         _ => Status::InProgress,
                     },
                     quantity: i64::from(order.quantity().get()),
@@ -1028,6 +1134,7 @@ impl Audited for SagaModel {
                     },
                     unreturned: unreturned(checkout),
                     compensation_refused: r.compensation_refused,
+                    courier_told: r.courier_told,
                 }
             })
             .collect();
@@ -1094,6 +1201,7 @@ impl Narrated for SagaModel {
                         "takes effect, then the orchestrator crashes before saving and restarts"
                     }
                     Some(CallFault::RefusedForGood) => "is refused for good",
+                    Some(CallFault::Overtaken) => "is sent but overtaken: no reply in time, it lands later",
                 };
                 let to = if matches!(command, Command::NotifyCourier { .. }) { Actor::Outside } else { Actor::Stores };
                 let text = format!("{}: {} {outcome}, checkout is {}", name(*run), command.name(), phase(after, *run));
@@ -1197,6 +1305,17 @@ impl Narrated for SagaModel {
                     phase(after, *run)
                 );
                 step(Actor::Orchestrator, Actor::Stores, text)
+            }
+            SagaAction::Land { run } => {
+                let command = &before.runs[*run].in_flight.as_ref().expect("a call in flight lands").command;
+                let to = if matches!(command, Command::NotifyCourier { .. }) { Actor::Outside } else { Actor::Stores };
+                let text = format!(
+                    "{}: the overtaken {} lands, checkout is {}",
+                    name(*run),
+                    command.name(),
+                    phase(after, *run)
+                );
+                step(Actor::Orchestrator, to, text)
             }
             SagaAction::Submit { submission } => {
                 let order = self.scenario.submissions().nth(*submission).expect("a scenario submission");

@@ -35,6 +35,9 @@ pub struct Scenario {
     /// Times an orchestrator may be superseded while it still runs (a retried Lambda, a runner
     /// restarted while the old one lives on): the old incarnation goes on as a zombie.
     pub zombies: u8,
+    /// Calls that may be overtaken by their checkout's next step in one run: sent, but so slow
+    /// that the orchestrator stops waiting and goes on; they land later.
+    pub overtakes: u8,
     /// Orders the client submits again after the first submissions, at any moment: the same
     /// order (a retry), or an order id already used with another body.
     pub resubmissions: Vec<Order>,
@@ -82,6 +85,7 @@ impl Scenario {
             refusals: 0,
             foreign_replies: 0,
             zombies: 0,
+            overtakes: 0,
             resubmissions: Vec::new(),
             show_traces: true,
         }
@@ -184,6 +188,20 @@ impl Scenario {
         }
     }
 
+    /// One order redeeming points whose every call may be overtaken by the checkout's next step
+    /// (a charge that lands after its refund, a notice that lands after a retry), with failures
+    /// to make the checkout give up behind it.
+    pub fn overtaken() -> Scenario {
+        Scenario {
+            name: "calls overtaken",
+            faults: 2,
+            crashes: 0,
+            points_credits: 0,
+            overtakes: 1,
+            ..Scenario::single_order()
+        }
+    }
+
     /// A client that submits its order again (as a retry, at once or after it ended) and reuses
     /// its id for an order of more copies.
     pub fn resubmitted() -> Scenario {
@@ -204,10 +222,14 @@ impl Scenario {
     }
 
     /// Whether the scenario has faults only our saga has the parts to meet (refused
-    /// compensations, foreign courier replies, zombies, resubmissions). The reference model has
+    /// compensations, foreign courier replies, zombies, overtaken calls, resubmissions). The reference model has
     /// none of those parts, so it is not checked in such a scenario.
     pub fn is_hostile(&self) -> bool {
-        self.refusals > 0 || self.foreign_replies > 0 || self.zombies > 0 || !self.resubmissions.is_empty()
+        self.refusals > 0
+            || self.foreign_replies > 0
+            || self.zombies > 0
+            || self.overtakes > 0
+            || !self.resubmissions.is_empty()
     }
 
     /// Every submission, in order: the first orders, then the resubmissions.
@@ -237,6 +259,11 @@ impl Scenario {
         budget(self.refusals, "compensation refused for good", "compensations refused for good");
         budget(self.foreign_replies, "foreign courier reply", "foreign courier replies");
         budget(self.zombies, "zombie orchestrator", "zombie orchestrators");
+        budget(
+            self.overtakes,
+            "call overtaken by its checkout's next step",
+            "calls overtaken by their checkout's next step",
+        );
         for order in &self.resubmissions {
             extra.push(format!(
                 "{} submitted again for {}",
@@ -272,6 +299,7 @@ impl Scenario {
             Scenario::foreign_replies(),
             Scenario::zombie(),
             Scenario::resubmitted(),
+            Scenario::overtaken(),
         ]
     }
 }

@@ -6,7 +6,8 @@ use checkout_engine::{Backoff, Policy};
 use serde_json::{json, Value};
 
 use crate::contract::{
-    BILL, COMPENSATE, COMPENSATED, COURIER_HEARTBEAT_S, DISPATCH, DISPATCHED, NEEDS_OPERATOR, OUTCOMES, REJECTED,
+    BAD_ANSWER, BILL, COMPENSATE, COMPENSATED, COURIER_HEARTBEAT_S, DISPATCH, DISPATCHED, NEEDS_OPERATOR, OUTCOMES,
+    REJECTED,
 };
 
 /// The most retries Step Functions allows: what "retried without end" becomes.
@@ -97,10 +98,16 @@ pub fn definition(policy: &Policy) -> Value {
 
     // Dispatch takes the courier's answer and sends the notice, which is past the point of no
     // return: it is retried without end, like a compensation. Its Catch is reached only by an
-    // answer the checkout refuses while it still waits (compensate then ends the wait); sent
+    // answer the checkout refuses while it still waits (Compensate then ends the wait); sent
     // to Compensate past that point, the step function goes on notifying, never compensates.
     let mut dispatch = step(DISPATCH, json!({ "courier.$": "$.courier" }));
-    dispatch["Retry"] = retry(policy.notice, ENDLESS);
+    let mut dispatch_retry = retry(policy.notice, ENDLESS);
+    if let Some(retriers) = dispatch_retry.as_array_mut() {
+        // An answer the checkout refused stays refused: caught at once, never retried, so that
+        // an endless retry is only ever spent on the notice.
+        retriers.insert(1, json!({ "ErrorEquals": [BAD_ANSWER], "MaxAttempts": 0 }));
+    }
+    dispatch["Retry"] = dispatch_retry;
     dispatch["Catch"] = catches("Compensate");
     dispatch["End"] = json!(true);
 
@@ -124,7 +131,7 @@ pub fn definition(policy: &Policy) -> Value {
             "AlreadyDispatched": { "Type": "Succeed", "Comment": "Another execution for the same order dispatched its checkout." },
             "Rejected": fail(REJECTED, "The order could not be filled: nothing was taken, or all of it was given back."),
             "Compensated": fail(COMPENSATED, "The checkout failed; every copy, point and cent taken was given back."),
-            "NeedsOperator": fail(NEEDS_OPERATOR, "The checkout failed and a compensation was refused for good: an operator must give back what is still held."),
+            "NeedsOperator": fail(NEEDS_OPERATOR, "A compensation was refused for good (an operator must give back what is still held), or the courier notice was (the courier may have been told; everything is held until an operator settles it)."),
         },
     })
 }

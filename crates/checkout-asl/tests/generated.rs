@@ -53,14 +53,19 @@ fn retries_follow_the_engine_and_compensations_never_give_up() {
         let outcomes = &machine["States"][state]["Retry"][0];
         assert_eq!(outcomes["ErrorEquals"], serde_json::json!(checkout_asl::contract::OUTCOMES), "{state}");
         assert_eq!(outcomes["MaxAttempts"], 0, "{state}");
-        assert_eq!(machine["States"][state]["Retry"][1]["ErrorEquals"], serde_json::json!(["States.ALL"]), "{state}");
+        let last = machine["States"][state]["Retry"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["ErrorEquals"], serde_json::json!(["States.ALL"]), "{state}");
     }
+    // A courier answer the checkout refused is never retried: an endless retry is for the notice.
+    let refused = &machine["States"]["Dispatch"]["Retry"][1];
+    assert_eq!(refused["ErrorEquals"], serde_json::json!([checkout_asl::contract::BAD_ANSWER]));
+    assert_eq!(refused["MaxAttempts"], 0);
     let bill = &machine["States"]["Bill"]["Retry"][1];
     assert_eq!(bill["MaxAttempts"], policy.max_attempts - 1);
     assert_eq!(bill["MaxDelaySeconds"], policy.forward.cap_ms.div_ceil(1000));
     assert_eq!(machine["States"]["Compensate"]["Retry"][1]["MaxAttempts"], checkout_asl::machine::ENDLESS);
     // The notice is past the point of no return: Dispatch never runs out of retries.
-    let dispatch = &machine["States"]["Dispatch"]["Retry"][1];
+    let dispatch = &machine["States"]["Dispatch"]["Retry"][2];
     assert_eq!(dispatch["MaxAttempts"], checkout_asl::machine::ENDLESS);
     assert_eq!(dispatch["MaxDelaySeconds"], policy.notice.cap_ms.div_ceil(1000));
     assert_eq!(machine["States"]["WaitForCourier"]["TimeoutSeconds"], 900, "the courier deadline");

@@ -181,3 +181,33 @@ fn only_records_of_reachable_states_load() {
     }
     println!("{} reachable records, {tried} mutations tried", reachable.len());
 }
+
+/// An out-of-stock rejection must be the store's answer to this order: its quantity, and fewer
+/// copies than that. Both the transition and the loader refuse one that contradicts the order.
+#[test]
+fn rejections_that_contradict_their_order_are_refused() {
+    let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":2}"#).unwrap();
+    let placed = CheckoutState::start(CheckoutId::new("ck-1").unwrap(), order.clone());
+    let record = |requested: u32, available: u32| {
+        json!({"state": "rejected", "checkout": "ck-1", "order": serde_json::to_value(&order).unwrap(),
+               "rejection": {"reason": "out-of-stock", "requested": requested, "available": available}})
+        .to_string()
+    };
+    for (requested, available, fits) in
+        [(2, 1, true), (2, 0, true), (99, 1, false), (2, 500, false), (2, 2, false), (1, 0, false)]
+    {
+        let reply = Event::StockUnavailable(Unavailable::OutOfStock { requested, available });
+        let applied = placed.clone().apply(reply);
+        let loaded = CheckoutState::from_json(&record(requested, available));
+        assert_eq!(applied.is_ok(), fits, "requested {requested}, available {available}: {applied:?}");
+        assert_eq!(loaded.is_ok(), fits, "requested {requested}, available {available}: {loaded:?}");
+        if !fits {
+            let refused = applied.unwrap_err();
+            assert_eq!(refused.state, placed, "a refused answer leaves the checkout placed");
+            assert!(refused.error.to_string().contains("contradicts the order"), "{}", refused.error);
+        }
+    }
+    for other in [Unavailable::UnknownBook, Unavailable::Withdrawn, Unavailable::KeyReused] {
+        placed.clone().apply(Event::StockUnavailable(other)).unwrap();
+    }
+}

@@ -13,13 +13,16 @@ pub const DISPATCHED: &str = "Checkout.Dispatched";
 pub const REJECTED: &str = "Checkout.Rejected";
 /// The checkout failed and every compensation it owed is done.
 pub const COMPENSATED: &str = "Checkout.Compensated";
-/// The checkout failed and a compensation was refused for good: an operator must act.
+/// An operator must act: a compensation was refused for good, or the courier notice was (and
+/// the courier may have been told, so everything is still held).
 pub const NEEDS_OPERATOR: &str = "Checkout.NeedsOperator";
 /// Storage failed, or the call's outcome is unknown, or a newer invocation took the checkout
 /// over: invoke again (the store calls are keyed, so a repeat takes nothing twice).
 pub const RETRY: &str = "Checkout.Retry";
 
-/// The worker's answer named no wait or no courier.
+/// The worker's answer named no wait or no courier, or the checkout refused it (another wait's,
+/// a stale one) and still waits: no retry of the same answer changes that, so the machine does
+/// not retry it (the wait then ends in Compensate, as a timed-out wait would).
 pub const BAD_ANSWER: &str = "Checkout.BadCourierAnswer";
 /// The courier worker found no courier: the error it fails the waiting task with. Its cause is
 /// `{"waitToken": ..., "detail": ...}`.

@@ -77,6 +77,10 @@ async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Resu
         Pause::CourierDue { token, deadline_ms } if request.action == BILL => {
             Ok(json!({ "checkout": id.as_str(), "waitToken": token.as_str(), "deadlineMs": deadline_ms }))
         }
+        // The checkout refused the answer it was handed: retrying the same answer cannot help.
+        Pause::CourierDue { .. } if request.action == DISPATCH => {
+            Err(StepError::new(BAD_ANSWER, format!("checkout {id} refused the courier's answer and still waits")))
+        }
         Pause::CourierDue { .. } => Err(StepError::new(
             contract::RETRY,
             format!("checkout {id} still waits for its courier after {}", request.action),
@@ -96,7 +100,7 @@ async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Resu
         }
         Pause::Ended(Outcome::NeedsOperator) => Err(StepError::new(
             contract::NEEDS_OPERATOR,
-            format!("checkout {id} failed and a compensation was refused for good"),
+            format!("checkout {id} needs an operator: a compensation or its courier notice was refused for good"),
         )),
     }
 }

@@ -241,7 +241,7 @@ impl CheckoutState {
         use CheckoutState as S;
         match (self, event) {
             (S::Placed(s), Event::StockReserved(r)) => Ok(s.stock_reserved(r).into()),
-            (S::Placed(s), Event::StockUnavailable(u)) => Ok(s.stock_unavailable(u).into()),
+            (S::Placed(s), Event::StockUnavailable(u)) => erase(s.stock_unavailable(u)),
             (S::Placed(s), Event::StepFailed { detail }) => Ok(s.reservation_failed(detail).into()),
             (S::RedeemingPoints(s), Event::PointsRedeemed(r)) => erase(s.points_redeemed(r)),
             (S::RedeemingPoints(s), Event::StepFailed { detail }) => Ok(s.redemption_failed(detail).into()),

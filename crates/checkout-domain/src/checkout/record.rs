@@ -11,7 +11,7 @@ use crate::excerpt::excerpt;
 use crate::money::{Money, Points};
 use crate::order::{CheckoutId, CourierId, Order};
 use crate::protocol::{Effect, TaskToken, Unavailable};
-use crate::states::transitions::points_cap;
+use crate::states::transitions::{points_cap, rejection_fits};
 use crate::states::*;
 
 /// A checkout as it is stored: the `state` tag and exactly the fields that state has.
@@ -181,11 +181,15 @@ impl Check {
                 }
                 (false, true)
             }
-            // A failed notice is no longer a way to fail (see `NotifyingCourier`), but runners
-            // before the point of no return wrote such records; they load, so that a shop that
-            // holds one still finishes it as it began.
-            FailureCause::StepFailed { effect: Effect::Charge | Effect::NotifyCourier, .. }
-            | FailureCause::CourierUnavailable { .. } => (true, order.redeem_points()),
+            // Past the point of no return nothing fails (see `NotifyingCourier`). Runners before
+            // it wrote such records; loading one refuses, so an operator settles it by hand
+            // rather than a runner refunding an order a courier may be collecting.
+            FailureCause::StepFailed { effect: Effect::NotifyCourier, .. } => {
+                return self.fail("a checkout cannot fail at the courier notice, which may have reached the courier");
+            }
+            FailureCause::StepFailed { effect: Effect::Charge, .. } | FailureCause::CourierUnavailable { .. } => {
+                (true, order.redeem_points())
+            }
             FailureCause::CourierTimedOut { deadline_ms } => {
                 self.deadline(*deadline_ms)?;
                 (true, order.redeem_points())
@@ -385,6 +389,9 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
                 NoticeUnconfirmed { ticket: Ticket::new(checkout, order), pricing, courier, detail }.into()
             }
             R::Rejected { checkout, order, rejection } => {
+                if let Err(detail) = rejection_fits(&order, rejection) {
+                    return check.fail(format!("the rejection contradicts the order: {detail}"));
+                }
                 Rejected { ticket: Ticket::new(checkout, order), reason: rejection }.into()
             }
             R::Compensating { checkout, order, pricing, cause, returned, unreturned, owes } => {

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use crate::excerpt::excerpt;
 use crate::money::{Money, Points};
-use crate::order::CourierId;
+use crate::order::{CourierId, Order};
 use crate::protocol::{
     ChargeReceipt, Command, Effect, Event, PointsRedemption, PointsRestored, RefundReceipt, StockReleased,
     StockReservation, TaskToken, Unavailable,
@@ -41,6 +41,8 @@ pub enum TransitionError {
     RedeemedTooMuch { cap: u64, redeemed: u64 },
     #[error("the stock service returned {returned} copies but the order took at most {quantity}")]
     ReturnedTooMuchStock { quantity: u32, returned: u32 },
+    #[error("the stock service's out-of-stock answer contradicts the order: {detail}")]
+    ContradictoryRejection { detail: String },
     #[error("the payment service refunded {refunded} minor units but at most {due} were charged")]
     RefundedTooMuch { due: u64, refunded: u64 },
     #[error("the points service restored {restored} points but the order took at most {cap}")]
@@ -63,6 +65,21 @@ impl<S> Refused<S> {
     /// The same refusal with the state converted (e.g. erased).
     pub fn map<T>(self, f: impl FnOnce(S) -> T) -> Refused<T> {
         Refused { state: f(self.state), error: self.error }
+    }
+}
+
+/// Whether an out-of-stock answer fits the order it answers: it names the order's quantity, and
+/// fewer copies than that. The transition and the loader both ask.
+pub(crate) fn rejection_fits(order: &Order, reason: Unavailable) -> Result<(), String> {
+    let quantity = order.quantity().get();
+    match reason {
+        Unavailable::OutOfStock { requested, .. } if requested != quantity => {
+            Err(format!("it names {requested} copies requested, but the order is for {quantity}"))
+        }
+        Unavailable::OutOfStock { available, .. } if available >= quantity => {
+            Err(format!("it says {available} copies were available, enough for the {quantity} ordered"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -94,9 +111,14 @@ impl Placed {
         StockReserved { ticket: self.ticket, unit_price: reservation.unit_price }
     }
 
-    /// The store definitively took nothing: the checkout ends owing nothing.
-    pub fn stock_unavailable(self, reason: Unavailable) -> Rejected {
-        Rejected { ticket: self.ticket, reason }
+    /// The store definitively took nothing: the checkout ends owing nothing. An out-of-stock
+    /// answer that contradicts the order (another quantity, or enough copies after all) is
+    /// refused: it is not the store's answer to this reservation.
+    pub fn stock_unavailable(self, reason: Unavailable) -> Result<Rejected, Refused<Self>> {
+        if let Err(detail) = rejection_fits(self.ticket.order(), reason) {
+            return Err(Refused::new(self, TransitionError::ContradictoryRejection { detail }));
+        }
+        Ok(Rejected { ticket: self.ticket, reason })
     }
 
     /// The reservation failed with its outcome unknown: stock may have been taken, so the keyed
