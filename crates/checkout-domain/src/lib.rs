@@ -60,7 +60,9 @@ pub mod protocol;
 pub mod registry;
 pub mod states;
 
-pub use checkout::{CheckoutRecord, CheckoutState, CourierWait, LoadError, Next, Outcome, Phase, Stage, StateError};
+pub use checkout::{
+    CheckoutRecord, CheckoutState, CheckoutView, CourierWait, LoadError, Next, Outcome, Phase, Stage, StateError,
+};
 pub use money::{AmountError, Money, Points};
 pub use order::{BookId, CheckoutId, CourierId, Order, OrderError, OrderId, Quantity, UserId};
 pub use protocol::{Command, Effect, EffectKey, Event, TaskToken};

@@ -4,7 +4,7 @@
 //! | route | what it does |
 //! |---|---|
 //! | `POST /orders` | admits the order body (with `?wait=true`, answers when it has ended): 202 with the new checkout, 200 with the existing one for the same order, 400 naming the field for bad input, 409 naming the difference for another order under a used id |
-//! | `GET /orders/{id}` | the checkout (by order or checkout id): state, price, what it owes, holds and got back |
+//! | `GET /orders/{id}` | the checkout's public view (by order or checkout id): state, price, what it owes, holds and got back; never the courier wait's token |
 //! | `GET /orders/{id}/history` | every step: time, step, result, attempt |
 //! | `POST /courier/replies` | a courier worker's answer, with its task token |
 //! | `GET /health` | 200 while the shop's database answers |
@@ -90,8 +90,8 @@ async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: Str
             let driving = tokio::spawn(async move { runner.drive_admitted(placed).await });
             match driving.await {
                 Ok(Ok(outcome)) => {
-                    let state = format!("{outcome:?}").to_lowercase();
-                    let body = json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": state });
+                    let body =
+                        json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": outcome.name() });
                     (StatusCode::OK, Json(body)).into_response()
                 }
                 Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
@@ -135,14 +135,11 @@ async fn status<S: Shop>(State(api): State<Api<S>>, Path(id): Path<String>) -> R
         Ok(held) => held,
         Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     };
-    let record = serde_json::to_value(checkout.record()).unwrap_or(Value::Null);
-    Json(json!({
-        "checkout": checkout.id().as_str(),
-        "state": checkout.phase().to_string(),
-        "record": record,
-        "holds": { "copies": held.stock, "points": held.points, "charged": held.money },
-    }))
-    .into_response()
+    // The public view, never the stored record: the record keeps the courier wait's token, and
+    // whoever reads the token can answer the wait.
+    let mut body = serde_json::to_value(checkout.view()).unwrap_or(Value::Null);
+    body["holds"] = json!({ "copies": held.stock, "points": held.points, "charged": held.money });
+    Json(body).into_response()
 }
 
 async fn history<S: Shop>(State(api): State<Api<S>>, Path(id): Path<String>) -> Response {

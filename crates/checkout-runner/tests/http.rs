@@ -57,6 +57,25 @@ async fn wait_until_ended(client: &reqwest::Client, url: &str, id: &str) -> Valu
 }
 
 /// Stocks `shop` from the sample catalog.
+/// Every key named `token` and every string shaped like a wait token (32 hex digits) in `value`.
+fn tokens_in(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) => vec![s.clone()],
+        Value::Array(items) => items.iter().flat_map(tokens_in).collect(),
+        Value::Object(fields) => fields
+            .iter()
+            .flat_map(|(key, v)| {
+                let mut found = tokens_in(v);
+                if key.to_lowercase().contains("token") {
+                    found.push(format!("{key}: {v}"));
+                }
+                found
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn init(shop: &Shop) {
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json");
     let init = shop.command("init").args(["--catalog", catalog.to_str().unwrap()]).output().unwrap();
@@ -133,9 +152,27 @@ async fn the_shop_over_http_with_a_separate_courier_process(shop: &Shop, clock_s
         .unwrap();
     assert_eq!(forged.json::<Value>().await.unwrap()["delivered"], false);
 
+    // While h-1 waits for its (slow) courier, nothing served tells its wait token.
+    let mut seen_waiting = false;
+    for _ in 0..400 {
+        let body: Value = client.get(format!("{url}/orders/h-1")).send().await.unwrap().json().await.unwrap();
+        let history: Value =
+            client.get(format!("{url}/orders/h-1/history")).send().await.unwrap().json().await.unwrap();
+        for (route, served) in [("/orders/h-1", &body), ("/orders/h-1/history", &history)] {
+            // The message names where, not what: a test log is a log too.
+            assert!(tokens_in(served).is_empty(), "{route} serves {} wait token(s)", tokens_in(served).len());
+        }
+        if body["state"] == "preparing-order" {
+            seen_waiting = true;
+            assert!(body["courierDeadlineMs"].is_u64(), "{body}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(seen_waiting, "h-1 was seen waiting for its courier");
     let ended = wait_until_ended(&client, &url, "h-1").await;
     assert_eq!(ended["state"], "dispatched", "{ended}");
-    assert_ne!(ended["record"]["courier"], "c-forged");
+    assert_ne!(ended["courier"], "c-forged");
     assert_eq!(ended["holds"], json!({ "copies": 2, "points": 0, "charged": 2598 }));
     assert_eq!(wait_until_ended(&client, &url, "h-twice").await["state"], "dispatched");
     let history: Value = client.get(format!("{url}/orders/h-1/history")).send().await.unwrap().json().await.unwrap();

@@ -8,6 +8,7 @@
 
 pub mod record;
 mod stage;
+pub mod view;
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,7 @@ pub use crate::states::Phase;
 
 pub use record::{CheckoutRecord, LoadError, StateError};
 pub use stage::Stage;
+pub use view::CheckoutView;
 
 /// How a checkout ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -28,9 +28,10 @@ pub enum TransitionError {
     WrongEvent { state: Phase, event: Box<Event> },
     #[error("a checkout that is {state} has no pure step to compute")]
     NothingToCompute { state: Phase },
-    /// The expected token is a secret of the wait, so only the one received is quoted.
-    #[error("courier reply carries task token {got:?}, which this checkout's wait did not issue")]
-    WrongToken { got: String },
+    /// Neither token is quoted: the expected one is the wait's secret, and the one received may
+    /// be another wait's (a misdelivered answer), which this checkout's history must not show.
+    #[error("courier reply carries a task token this checkout's wait did not issue")]
+    WrongToken,
     #[error("the courier wait already has its task token; a wait is opened once")]
     WaitAlreadyOpen,
     #[error("the courier deadline is {deadline_ms} ms and it is only {now_ms} ms")]
@@ -238,7 +239,7 @@ impl<O: Owed> PreparingOrder<O> {
         if self.token.as_ref() == Some(token) {
             Ok(())
         } else {
-            Err(TransitionError::WrongToken { got: excerpt(token.as_str()) })
+            Err(TransitionError::WrongToken)
         }
     }
 
