@@ -433,8 +433,15 @@ impl StockStore for AwsShop {
         answers::reservation(self.keyed(fence, &command, 0).await?)
     }
 
-    async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
-        answers::released(self.keyed(fence, &Command::ReleaseStock { key: key.clone(), book: book.clone() }, 0).await?)
+    async fn release(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        book: &BookId,
+        quantity: Quantity,
+    ) -> Result<StockReleased, PortError> {
+        let command = Command::ReleaseStock { key: key.clone(), book: book.clone(), quantity };
+        answers::released(self.keyed(fence, &command, 0).await?)
     }
 }
 
@@ -451,8 +458,15 @@ impl PointsStore for AwsShop {
         answers::redemption(self.keyed(fence, &command, 0).await?)
     }
 
-    async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
-        answers::restored(self.keyed(fence, &Command::RestorePoints { key: key.clone(), user: user.clone() }, 0).await?)
+    async fn restore(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        up_to: Points,
+    ) -> Result<PointsRestored, PortError> {
+        let command = Command::RestorePoints { key: key.clone(), user: user.clone(), up_to };
+        answers::restored(self.keyed(fence, &command, 0).await?)
     }
 }
 
@@ -469,8 +483,15 @@ impl PaymentService for AwsShop {
         answers::charged(self.keyed(fence, &command, 0).await?)
     }
 
-    async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
-        answers::refunded(self.keyed(fence, &Command::Refund { key: key.clone(), user: user.clone() }, 0).await?)
+    async fn refund(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        amount: Money,
+    ) -> Result<RefundReceipt, PortError> {
+        let command = Command::Refund { key: key.clone(), user: user.clone(), amount };
+        answers::refunded(self.keyed(fence, &command, 0).await?)
     }
 }
 
@@ -502,9 +523,10 @@ mod tests {
         let read_by_the_old = shop.read_slice(&reserve, &key).await.unwrap();
         // Meanwhile a newer incarnation acts for the checkout (another of its keys).
         let charge = EffectKey::new(&checkout, Effect::Charge);
-        shop.keyed(Fence::from_stored(2), &Command::Refund { key: charge, user: UserId::new("u-1").unwrap() }, 0)
-            .await
-            .unwrap();
+        let user = UserId::new("u-1").unwrap();
+        shop.open_customer(&user, 100, 0).await.unwrap();
+        let refund = Command::Refund { key: charge, user, amount: Money::from_minor_units(700) };
+        assert!(matches!(shop.keyed(Fence::from_stored(2), &refund, 0).await, Ok(Event::Refunded(_))));
 
         let (_, written) = shop.decide_and_write(Fence::FIRST, &reserve, &key, read_by_the_old, 0).await.unwrap();
         assert!(matches!(written, Written::Lost), "the old incarnation's take must not be written");

@@ -4,11 +4,14 @@
 //! - every sequence of keyed calls gets the answers the in-memory stores give
 //!   ([`keyed_calls_answer_as_the_oracle`], property-based): a take happens at most once per key,
 //!   a give-back returns exactly what its key took, once, a give-back before the take leaves a
-//!   tombstone, a reused key is refused;
+//!   tombstone, a reused key is refused, a give-back that names another take is refused;
 //! - concurrent takes of the last copies never oversell, and concurrent repeats of one key take
 //!   once ([`concurrent_takes_never_oversell`]);
 //! - a superseded incarnation is refused by every store and its saves are refused
 //!   ([`superseded_incarnations_are_refused`], [`only_the_latest_claim_saves`]);
+//! - a give-back names the take it undoes, and one naming another's take, or an account that
+//!   does not exist, is refused for good, never reported as given back
+//!   ([`give_backs_are_bound_to_their_take`]);
 //! - the registry admits one checkout per order, also under concurrent submissions
 //!   ([`one_checkout_per_order`]);
 //! - the courier queue hands each request over once, in order, and the journal keeps each
@@ -81,11 +84,11 @@ fn seeded_oracle() -> Stores {
 #[derive(Clone, Debug)]
 enum Call {
     Reserve { checkout: u8, book: u8, quantity: u64 },
-    Release { checkout: u8, book: u8 },
+    Release { checkout: u8, book: u8, quantity: u64 },
     Redeem { checkout: u8, user: u8, up_to: u64 },
-    Restore { checkout: u8, user: u8 },
+    Restore { checkout: u8, user: u8, up_to: u64 },
     Charge { checkout: u8, user: u8, amount: u64 },
-    Refund { checkout: u8, user: u8 },
+    Refund { checkout: u8, user: u8, amount: u64 },
 }
 
 impl Call {
@@ -96,25 +99,43 @@ impl Call {
                 book: book(b),
                 quantity: Quantity::new(quantity).expect("1 or more"),
             },
-            Call::Release { checkout, book: b } => {
-                Command::ReleaseStock { key: key(checkout, Effect::ReserveStock), book: book(b) }
-            }
+            Call::Release { checkout, book: b, quantity } => Command::ReleaseStock {
+                key: key(checkout, Effect::ReserveStock),
+                book: book(b),
+                quantity: Quantity::new(quantity).expect("1 or more"),
+            },
             Call::Redeem { checkout, user: u, up_to } => Command::RedeemPoints {
                 key: key(checkout, Effect::RedeemPoints),
                 user: user(u),
                 up_to: Points::new(up_to),
             },
-            Call::Restore { checkout, user: u } => {
-                Command::RestorePoints { key: key(checkout, Effect::RedeemPoints), user: user(u) }
-            }
+            Call::Restore { checkout, user: u, up_to } => Command::RestorePoints {
+                key: key(checkout, Effect::RedeemPoints),
+                user: user(u),
+                up_to: Points::new(up_to),
+            },
             Call::Charge { checkout, user: u, amount } => Command::Charge {
                 key: key(checkout, Effect::Charge),
                 user: user(u),
                 amount: Money::from_minor_units(amount),
             },
-            Call::Refund { checkout, user: u } => Command::Refund { key: key(checkout, Effect::Charge), user: user(u) },
+            Call::Refund { checkout, user: u, amount } => Command::Refund {
+                key: key(checkout, Effect::Charge),
+                user: user(u),
+                amount: Money::from_minor_units(amount),
+            },
         }
     }
+}
+
+/// Points a redemption asks for, or a restore names: 0 to 15, by fives.
+fn points() -> impl Strategy<Value = u64> {
+    (0u64..4).prop_map(|n| n * 5)
+}
+
+/// Amounts charged or refunded: 30 to 120 (beyond what u-0 and u-1 have), by thirties.
+fn money() -> impl Strategy<Value = u64> {
+    (1u64..5).prop_map(|n| n * 30)
 }
 
 fn call_strategy() -> impl Strategy<Value = Call> {
@@ -126,19 +147,28 @@ fn call_strategy() -> impl Strategy<Value = Call> {
             book,
             quantity
         }),
-        (checkout.clone(), account.clone()).prop_map(|(checkout, book)| Call::Release { checkout, book }),
-        (checkout.clone(), account.clone(), 0u64..15).prop_map(|(checkout, user, up_to)| Call::Redeem {
+        (checkout.clone(), account.clone(), 1u64..4).prop_map(|(checkout, book, quantity)| Call::Release {
+            checkout,
+            book,
+            quantity
+        }),
+        // Amounts from small sets, so that a give-back often names its key's take and often not.
+        (checkout.clone(), account.clone(), points()).prop_map(|(checkout, user, up_to)| Call::Redeem {
             checkout,
             user,
             up_to
         }),
-        (checkout.clone(), account.clone()).prop_map(|(checkout, user)| Call::Restore { checkout, user }),
-        (checkout.clone(), account.clone(), 1u64..120).prop_map(|(checkout, user, amount)| Call::Charge {
+        (checkout.clone(), account.clone(), points()).prop_map(|(checkout, user, up_to)| Call::Restore {
+            checkout,
+            user,
+            up_to
+        }),
+        (checkout.clone(), account.clone(), money()).prop_map(|(checkout, user, amount)| Call::Charge {
             checkout,
             user,
             amount
         }),
-        (checkout, account).prop_map(|(checkout, user)| Call::Refund { checkout, user }),
+        (checkout, account, money()).prop_map(|(checkout, user, amount)| Call::Refund { checkout, user, amount }),
     ]
 }
 
@@ -152,7 +182,7 @@ enum Answer {
 
 fn oracle_answer(event: Event) -> Answer {
     match event {
-        Event::StepFailed { .. } => Answer::RefusedForGood,
+        Event::StepFailed { .. } | Event::CompensationRefused { .. } => Answer::RefusedForGood,
         event => Answer::Event(event),
     }
 }
@@ -281,10 +311,10 @@ where
     let shop = make().await;
     seed(&shop).await;
     let (old, new) = (Fence::FIRST, Fence::from_stored(2));
-    let released = shop.release(new, &key(0, Effect::ReserveStock), &book(0)).await.expect("the newer acts");
+    let one = Quantity::new(1).expect("1");
+    let released = shop.release(new, &key(0, Effect::ReserveStock), &book(0), one).await.expect("the newer acts");
     assert_eq!(released.quantity, 0, "nothing was taken yet");
     let superseded = PortError::Superseded(Superseded { held: 1, current: 2 });
-    let one = Quantity::new(1).expect("1");
     assert_eq!(shop.reserve(old, &key(0, Effect::ReserveStock), &book(0), one).await, Err(superseded.clone()));
     let amount = Money::from_minor_units(5);
     assert_eq!(shop.charge(old, &key(0, Effect::Charge), &user(0), amount).await, Err(superseded.clone()));
@@ -436,6 +466,57 @@ where
     assert_eq!(shop.history(&id).await.expect("read"), [entry(1), entry(2), entry(3)]);
 }
 
+/// Whether `result` is a refusal for good.
+fn refused<T: std::fmt::Debug>(result: Result<T, PortError>) -> bool {
+    matches!(result, Err(PortError::Call(CallError::Refused(_))))
+}
+
+/// A give-back names the take it undoes: one naming another account or amount than its key's
+/// take gives nothing back and is refused for good (a checkout that reached another's key cannot
+/// undo that one's sale), and so is one whose account does not exist; neither is ever reported
+/// as given back. The take stays held, and the right give-back still returns it, once.
+pub async fn give_backs_are_bound_to_their_take<S, F, Fut>(make: F)
+where
+    S: Subject,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let shop = make().await;
+    seed(&shop).await;
+    let f = Fence::FIRST;
+    let (stock_key, points_key, charge_key) =
+        (key(0, Effect::ReserveStock), key(0, Effect::RedeemPoints), key(0, Effect::Charge));
+    let (one, two) = (Quantity::new(1).expect("1"), Quantity::new(2).expect("2"));
+    shop.reserve(f, &stock_key, &book(0), two).await.expect("a store answers").expect("2 of 3 copies");
+    shop.redeem(f, &points_key, &user(0), Points::new(10)).await.expect("10 points");
+    shop.charge(f, &charge_key, &user(0), Money::from_minor_units(60)).await.expect("60 of 100");
+
+    assert!(refused(shop.release(f, &stock_key, &book(0), one).await), "another quantity");
+    assert!(refused(shop.release(f, &stock_key, &book(1), two).await), "another book");
+    assert!(refused(shop.restore(f, &points_key, &user(1), Points::new(10)).await), "another customer");
+    assert!(refused(shop.restore(f, &points_key, &user(0), Points::new(5)).await), "another redemption");
+    assert!(refused(shop.refund(f, &charge_key, &user(0), Money::from_minor_units(30)).await), "another amount");
+    assert!(refused(shop.refund(f, &charge_key, &user(1), Money::from_minor_units(60)).await), "another customer");
+    let held = shop.held(&CheckoutId::new("ck-0").expect("valid")).await.expect("readable");
+    assert_eq!((held.stock, held.points, held.money), (2, 10, 60), "nothing was given back");
+
+    assert_eq!(shop.release(f, &stock_key, &book(0), two).await.expect("its own").quantity, 2);
+    assert_eq!(shop.restore(f, &points_key, &user(0), Points::new(10)).await.expect("its own").points, Points::new(10));
+    let refund = shop.refund(f, &charge_key, &user(0), Money::from_minor_units(60)).await.expect("its own");
+    assert_eq!(refund.amount, Money::from_minor_units(60));
+    let balances = shop.balances().await.expect("readable");
+    assert_eq!((balances.stock[&book(0)], balances.funds[&user(0)], balances.points[&user(0)]), (3, 100, 10));
+
+    // No account to give back to: refused, never "returned" (user 2 and book 2 do not exist).
+    let ghost = key(1, Effect::Charge);
+    assert!(refused(shop.refund(f, &ghost, &user(2), Money::from_minor_units(30)).await), "no such customer");
+    assert!(refused(shop.release(f, &key(1, Effect::ReserveStock), &book(2), one).await), "no such book");
+    assert!(
+        refused(shop.restore(f, &key(1, Effect::RedeemPoints), &user(2), Points::new(5)).await),
+        "no points account"
+    );
+}
+
 /// Declares the whole suite as tests of the enclosing module, each on a fresh shop made by
 /// `$make` (an expression, evaluated in an async block, giving a fresh empty shop).
 #[macro_export]
@@ -464,6 +545,11 @@ macro_rules! conformance_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn queue_and_journal_keep_order() {
             $crate::queue_and_journal_keep_order(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn give_backs_are_bound_to_their_take() {
+            $crate::give_backs_are_bound_to_their_take(|| async { $make }).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

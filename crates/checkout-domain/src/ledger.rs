@@ -11,9 +11,13 @@
 //!   ([`TakeRefused::Returned`]), and so does a take that arrives after a give-back that found
 //!   nothing to give back ([`TakeRefused::Withdrawn`], the tombstone).
 //!
-//! And for a give-back: it returns exactly what its key took, to the account it was taken from,
-//! once. Arithmetic cannot overflow: an account's supply (its balance plus what keys hold of it)
-//! is checked when it grows, and takes and give-backs only move amounts within it.
+//! And for a give-back: it names the take it undoes (the account and the rule the take asked
+//! by) and returns exactly what its key took, to that account, once; a give-back that names
+//! another account or rule than the key's take is refused ([`GiveBackRefused::NotItsTake`]), and
+//! so is one whose account does not exist ([`GiveBackRefused::UnknownAccount`]): neither is
+//! ever reported as given back. Arithmetic cannot overflow: an account's supply (its balance plus
+//! what keys hold of it) is checked when it grows, and takes and give-backs only move amounts
+//! within it; a ledger read back whose keys hold more than their accounts is refused.
 
 use std::collections::BTreeMap;
 
@@ -43,12 +47,24 @@ pub enum TakeRefused {
     KeyReused,
 }
 
-/// A ledger read back from a store describes no ledger: an account's keys hold more than it has.
+/// Why a give-back gave nothing back. Both are for good: retrying cannot change them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GiveBackRefused {
+    #[error("the key's take was made from another account, or asked for another amount")]
+    NotItsTake,
+    #[error("no such account to give back to")]
+    UnknownAccount,
+}
+
+/// A ledger read back from a store describes no ledger.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("an account holds {held} under its keys but has only {supply} in all")]
-pub struct CorruptAccount {
-    pub supply: u64,
-    pub held: u64,
+pub enum CorruptAccount {
+    #[error("an account holds {held} under its keys but has only {supply} in all")]
+    HeldBeyondSupply { supply: u64, held: u64 },
+    #[error("an account's keys hold {by_keys} of it, more than the {held} it holds for keys")]
+    KeysBeyondHeld { held: u64, by_keys: u64 },
+    #[error("a key's entry holds {amount}, which its take's rule ({rule:?}) could not have taken")]
+    EntryBeyondRule { rule: Option<TakeRule>, amount: u64 },
 }
 
 /// An account's supply would no longer fit in 64 bits.
@@ -117,11 +133,37 @@ impl<A: Ord + Clone> Ledger<A> {
         let mut ledger = Ledger::default();
         for (account, supply, held) in accounts {
             if held > supply {
-                return Err(CorruptAccount { supply, held });
+                return Err(CorruptAccount::HeldBeyondSupply { supply, held });
             }
             ledger.accounts.insert(account, Account { supply, held });
         }
-        ledger.entries.extend(entries);
+        // What the entries read say their keys hold of each account: never more than the account
+        // says keys hold (the entries read may be only some of them), and each within its rule.
+        let mut by_keys: BTreeMap<A, u64> = BTreeMap::new();
+        for (key, entry) in entries {
+            let fits = match (entry.rule, entry.state) {
+                (None, state) => state == EntryState::Withdrawn && entry.amount == 0,
+                (Some(_), EntryState::Withdrawn) => entry.amount == 0,
+                (Some(TakeRule::Exactly(n)), _) => entry.amount == n,
+                (Some(TakeRule::UpTo(cap)), _) => entry.amount <= cap,
+            };
+            if !fits {
+                return Err(CorruptAccount::EntryBeyondRule { rule: entry.rule, amount: entry.amount });
+            }
+            if entry.state == EntryState::Taken {
+                let sum = by_keys.entry(entry.account.clone()).or_default();
+                *sum = sum.saturating_add(entry.amount);
+            }
+            ledger.entries.insert(key, entry);
+        }
+        // An entry whose account was not read with it (a slice) is checked where its account is.
+        for (account, by_keys) in by_keys {
+            if let Some(held) = ledger.accounts.get(&account).map(|a| a.held) {
+                if by_keys > held {
+                    return Err(CorruptAccount::KeysBeyondHeld { held, by_keys });
+                }
+            }
+        }
         Ok(ledger)
     }
 
@@ -183,24 +225,29 @@ impl<A: Ord + Clone> Ledger<A> {
         Ok(amount)
     }
 
-    /// Gives back what `key` took, once, to the account it was taken from; returns how much that
-    /// was (zero if nothing). A give-back under a key that never took leaves a tombstone that
-    /// refuses a late take; `account` is recorded in it.
-    pub fn give_back(&mut self, key: &EffectKey, account: &A) -> u64 {
+    /// Gives back what `key` took under `rule` from `account`, once; returns how much that was
+    /// (zero if nothing). A give-back under a key that never took leaves a tombstone that refuses
+    /// a late take. Refused, and nothing changes, if the key's take (or tombstone) names another
+    /// account or rule, or if `account` does not exist.
+    pub fn give_back(&mut self, key: &EffectKey, account: &A, rule: TakeRule) -> Result<u64, GiveBackRefused> {
         match self.entries.get_mut(key) {
-            Some(entry) if entry.state == EntryState::Taken => {
+            Some(entry) if entry.account != *account => Err(GiveBackRefused::NotItsTake),
+            Some(entry) if entry.state == EntryState::Withdrawn => Ok(0),
+            Some(entry) if entry.rule != Some(rule) => Err(GiveBackRefused::NotItsTake),
+            Some(entry) if entry.state == EntryState::Returned => Ok(0),
+            Some(entry) => {
+                let from = self.accounts.get_mut(account).ok_or(GiveBackRefused::UnknownAccount)?;
+                // What a key holds is part of its account's `held` (`restore` refuses a ledger
+                // where it is not), so this cannot underflow; checked all the same.
+                from.held = from.held.checked_sub(entry.amount).ok_or(GiveBackRefused::UnknownAccount)?;
                 entry.state = EntryState::Returned;
-                // What a key holds is part of its account's `held`, so this cannot underflow.
-                if let Some(from) = self.accounts.get_mut(&entry.account) {
-                    from.held -= entry.amount;
-                }
-                entry.amount
+                Ok(entry.amount)
             }
-            Some(_) => 0,
+            None if !self.accounts.contains_key(account) => Err(GiveBackRefused::UnknownAccount),
             None => {
                 let tombstone = Entry { account: account.clone(), rule: None, amount: 0, state: EntryState::Withdrawn };
                 self.entries.insert(key.clone(), tombstone);
-                0
+                Ok(0)
             }
         }
     }

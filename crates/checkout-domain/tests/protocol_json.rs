@@ -89,16 +89,16 @@ fn every_command_has_a_pinned_json_shape() {
             json!({"command": "notify-courier", "key": "ck-1:notify-courier", "courier": "c-1", "order": order_json}),
         ),
         (
-            Command::ReleaseStock { key: key(Effect::ReserveStock), book },
-            json!({"command": "release-stock", "key": "ck-1:reserve-stock", "book": "b-1"}),
+            Command::ReleaseStock { key: key(Effect::ReserveStock), book, quantity: Quantity::new(2).unwrap() },
+            json!({"command": "release-stock", "key": "ck-1:reserve-stock", "book": "b-1", "quantity": 2}),
         ),
         (
-            Command::RestorePoints { key: key(Effect::RedeemPoints), user: user.clone() },
-            json!({"command": "restore-points", "key": "ck-1:redeem-points", "user": "u-1"}),
+            Command::RestorePoints { key: key(Effect::RedeemPoints), user: user.clone(), up_to: Points::new(60) },
+            json!({"command": "restore-points", "key": "ck-1:redeem-points", "user": "u-1", "upTo": 60}),
         ),
         (
-            Command::Refund { key: key(Effect::Charge), user },
-            json!({"command": "refund", "key": "ck-1:charge", "user": "u-1"}),
+            Command::Refund { key: key(Effect::Charge), user, amount: Money::from_minor_units(50) },
+            json!({"command": "refund", "key": "ck-1:charge", "user": "u-1", "amount": 50}),
         ),
     ];
     for (command, expected) in cases {

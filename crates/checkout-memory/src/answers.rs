@@ -1,6 +1,6 @@
 //! The stores' events as the ports' typed answers. Every adapter that runs the stores' code (in
-//! memory, SQLite) hands its event here, so the mapping is written once: a failed step is a
-//! refusal for good, and an event a port does not promise is refused too.
+//! memory, SQLite) hands its event here, so the mapping is written once: a failed step or a
+//! refused give-back is a refusal for good, and an event a port does not promise is refused too.
 
 use checkout_domain::protocol::{
     CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
@@ -25,6 +25,7 @@ pub fn reservation(event: Event) -> Result<Result<StockReservation, Unavailable>
 pub fn released(event: Event) -> Result<StockReleased, PortError> {
     match event {
         Event::StockReleased(released) => Ok(released),
+        Event::CompensationRefused { detail } => Err(CallError::Refused(detail).into()),
         other => Err(unexpected(other)),
     }
 }
@@ -40,6 +41,7 @@ pub fn redemption(event: Event) -> Result<PointsRedemption, PortError> {
 pub fn restored(event: Event) -> Result<PointsRestored, PortError> {
     match event {
         Event::PointsRestored(restored) => Ok(restored),
+        Event::CompensationRefused { detail } => Err(CallError::Refused(detail).into()),
         other => Err(unexpected(other)),
     }
 }
@@ -55,6 +57,7 @@ pub fn charged(event: Event) -> Result<ChargeReceipt, PortError> {
 pub fn refunded(event: Event) -> Result<RefundReceipt, PortError> {
     match event {
         Event::Refunded(refund) => Ok(refund),
+        Event::CompensationRefused { detail } => Err(CallError::Refused(detail).into()),
         other => Err(unexpected(other)),
     }
 }

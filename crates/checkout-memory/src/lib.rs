@@ -39,7 +39,7 @@ mod shop;
 pub use shop::{MemoryShop, ShopFaults, ShopState};
 
 use checkout_domain::fencing::{Fence, FenceBook, Superseded};
-use checkout_domain::ledger::{Ledger, Overflow, TakeRefused, TakeRule};
+use checkout_domain::ledger::{GiveBackRefused, Ledger, Overflow, TakeRefused, TakeRule};
 use checkout_domain::protocol::{
     ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
 };
@@ -104,9 +104,10 @@ impl Inventory {
         }
     }
 
-    pub fn release(&mut self, key: &EffectKey, book: &BookId) -> StockReleased {
-        let quantity = self.stock.give_back(key, book);
-        StockReleased { quantity: u32::try_from(quantity).unwrap_or(u32::MAX) }
+    /// Gives back the `quantity` copies of `book` the reservation under `key` took.
+    pub fn release(&mut self, key: &EffectKey, book: &BookId, quantity: u32) -> Result<StockReleased, GiveBackRefused> {
+        let released = self.stock.give_back(key, book, TakeRule::Exactly(u64::from(quantity)))?;
+        Ok(StockReleased { quantity: u32::try_from(released).unwrap_or(u32::MAX) })
     }
 }
 
@@ -156,10 +157,18 @@ impl Inventory {
                 Ok(reservation) => Event::StockReserved(reservation),
                 Err(unavailable) => Event::StockUnavailable(unavailable),
             },
-            Command::ReleaseStock { key, book } => Event::StockReleased(self.release(key, book)),
+            Command::ReleaseStock { key, book, quantity } => match self.release(key, book, quantity.get()) {
+                Ok(released) => Event::StockReleased(released),
+                Err(refused) => refused_give_back(refused),
+            },
             _ => return None,
         })
     }
+}
+
+/// A give-back the store refused for good: the checkout raises it for an operator.
+fn refused_give_back(refused: GiveBackRefused) -> Event {
+    Event::CompensationRefused { detail: format!("nothing given back: {refused}") }
 }
 
 /// Answers a points command (redeem, restore) from the customers' points; `None` for any other.
@@ -176,9 +185,10 @@ pub fn perform_points(points: &mut Ledger<UserId>, command: &Command) -> Option<
                 Event::StepFailed { detail: format!("points not redeemed: {refused}") }
             }
         },
-        Command::RestorePoints { key, user } => {
-            Event::PointsRestored(PointsRestored { points: Points::new(points.give_back(key, user)) })
-        }
+        Command::RestorePoints { key, user, up_to } => match points.give_back(key, user, TakeRule::UpTo(up_to.get())) {
+            Ok(restored) => Event::PointsRestored(PointsRestored { points: Points::new(restored) }),
+            Err(refused) => refused_give_back(refused),
+        },
         _ => return None,
     })
 }
@@ -194,8 +204,11 @@ pub fn perform_payment(wallets: &mut Ledger<UserId>, command: &Command, now_ms: 
             }
             Err(refused) => Event::StepFailed { detail: Declined(refused).to_string() },
         },
-        Command::Refund { key, user } => {
-            Event::Refunded(RefundReceipt { amount: Money::from_minor_units(wallets.give_back(key, user)) })
+        Command::Refund { key, user, amount } => {
+            match wallets.give_back(key, user, TakeRule::Exactly(amount.minor_units())) {
+                Ok(refunded) => Event::Refunded(RefundReceipt { amount: Money::from_minor_units(refunded) }),
+                Err(refused) => refused_give_back(refused),
+            }
         }
         _ => return None,
     })

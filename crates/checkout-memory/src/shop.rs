@@ -155,10 +155,18 @@ impl StockStore for MemoryShop {
         )
     }
 
-    async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
+    async fn release(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        book: &BookId,
+        quantity: Quantity,
+    ) -> Result<StockReleased, PortError> {
         self.gate().await;
         self.refuse_compensation()?;
-        answers::released(self.perform(fence, Command::ReleaseStock { key: key.clone(), book: book.clone() })?)
+        answers::released(
+            self.perform(fence, Command::ReleaseStock { key: key.clone(), book: book.clone(), quantity })?,
+        )
     }
 }
 
@@ -175,10 +183,16 @@ impl PointsStore for MemoryShop {
         answers::redemption(self.perform(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to })?)
     }
 
-    async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
+    async fn restore(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        up_to: Points,
+    ) -> Result<PointsRestored, PortError> {
         self.gate().await;
         self.refuse_compensation()?;
-        answers::restored(self.perform(fence, Command::RestorePoints { key: key.clone(), user: user.clone() })?)
+        answers::restored(self.perform(fence, Command::RestorePoints { key: key.clone(), user: user.clone(), up_to })?)
     }
 }
 
@@ -195,10 +209,16 @@ impl PaymentService for MemoryShop {
         answers::charged(self.perform(fence, Command::Charge { key: key.clone(), user: user.clone(), amount })?)
     }
 
-    async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
+    async fn refund(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        amount: Money,
+    ) -> Result<RefundReceipt, PortError> {
         self.gate().await;
         self.refuse_compensation()?;
-        answers::refunded(self.perform(fence, Command::Refund { key: key.clone(), user: user.clone() })?)
+        answers::refunded(self.perform(fence, Command::Refund { key: key.clone(), user: user.clone(), amount })?)
     }
 }
 

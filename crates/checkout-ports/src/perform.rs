@@ -32,16 +32,22 @@ pub async fn perform(
                 Err(unavailable) => Event::StockUnavailable(unavailable),
             }
         }
-        Command::ReleaseStock { key, book } => Event::StockReleased(adapters.stock.release(fence, key, book).await?),
+        Command::ReleaseStock { key, book, quantity } => {
+            Event::StockReleased(adapters.stock.release(fence, key, book, *quantity).await?)
+        }
         Command::RedeemPoints { key, user, up_to } => {
             Event::PointsRedeemed(adapters.points.redeem(fence, key, user, *up_to).await?)
         }
-        Command::RestorePoints { key, user } => Event::PointsRestored(adapters.points.restore(fence, key, user).await?),
+        Command::RestorePoints { key, user, up_to } => {
+            Event::PointsRestored(adapters.points.restore(fence, key, user, *up_to).await?)
+        }
         Command::Charge { key, user, amount } => {
             let receipt = adapters.payments.charge(fence, key, user, *amount).await?;
             Event::Charged { receipt, now_ms }
         }
-        Command::Refund { key, user } => Event::Refunded(adapters.payments.refund(fence, key, user).await?),
+        Command::Refund { key, user, amount } => {
+            Event::Refunded(adapters.payments.refund(fence, key, user, *amount).await?)
+        }
         Command::NotifyCourier { key, courier, order } => {
             adapters.notifier.notify(fence, key, courier, order).await?;
             Event::CourierNotified

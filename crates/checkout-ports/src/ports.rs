@@ -61,9 +61,16 @@ pub trait StockStore: Send + Sync {
         quantity: Quantity,
     ) -> Result<Result<StockReservation, Unavailable>, PortError>;
 
-    /// Gives back what `key` took, once (zero if nothing); a release before the take leaves a
-    /// tombstone that refuses the late take.
-    async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError>;
+    /// Gives back the `quantity` copies of `book` that `key` took, once (zero if nothing); a
+    /// release before the take leaves a tombstone that refuses the late take. A key whose take
+    /// was of another book or quantity, or a book that does not exist, is a refusal for good.
+    async fn release(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        book: &BookId,
+        quantity: Quantity,
+    ) -> Result<StockReleased, PortError>;
 }
 
 /// Customers' loyalty points, taken and given back under effect keys.
@@ -79,8 +86,15 @@ pub trait PointsStore: Send + Sync {
         up_to: Points,
     ) -> Result<PointsRedemption, PortError>;
 
-    /// Adds back what `key` took, once (zero if nothing).
-    async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError>;
+    /// Adds back what the redemption of up to `up_to` under `key` took, once (zero if nothing).
+    /// A key whose take was another's, or a user with no points account, is a refusal for good.
+    async fn restore(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        up_to: Points,
+    ) -> Result<PointsRestored, PortError>;
 }
 
 /// Charges and refunds under effect keys. A decline is [`CallError::Refused`].
@@ -95,8 +109,15 @@ pub trait PaymentService: Send + Sync {
         amount: Money,
     ) -> Result<ChargeReceipt, PortError>;
 
-    /// Refunds what `key` charged, once (zero if nothing).
-    async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError>;
+    /// Refunds the `amount` that `key` charged, once (zero if nothing). A key whose charge was
+    /// another's, or a customer with no wallet, is a refusal for good.
+    async fn refund(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        amount: Money,
+    ) -> Result<RefundReceipt, PortError>;
 }
 
 /// Tells the assigned courier to collect an order, once per key.

@@ -4,7 +4,7 @@
 use checkout_domain::fencing::{Fence, Superseded};
 use checkout_domain::protocol::{CallError, ChargeReceipt, StockReservation, Unavailable};
 use checkout_domain::{BookId, CheckoutId, Command, Effect, EffectKey, Event, Money, Quantity, TaskToken, UserId};
-use checkout_domain::{CourierId, Order};
+use checkout_domain::{CourierId, Order, Points};
 use checkout_ports::{
     perform, Adapters, MockCourierQueue, MockNotifier, MockPaymentService, MockPointsStore, MockStockStore, PortError,
 };
@@ -116,7 +116,7 @@ async fn refusals_and_failures_come_back_as_they_were_given() {
         .expect_reserve()
         .returning(|_, _, _, _| Ok(Err(Unavailable::OutOfStock { requested: 2, available: 1 })));
     mocks.payments.expect_charge().returning(|_, _, _, _| Err(CallError::Refused("card declined".into()).into()));
-    mocks.points.expect_restore().returning(|_, _, _| Err(Superseded { held: 1, current: 2 }.into()));
+    mocks.points.expect_restore().returning(|_, _, _, _| Err(Superseded { held: 1, current: 2 }.into()));
 
     let reserve = Command::ReserveStock {
         key: key(Effect::ReserveStock),
@@ -134,7 +134,11 @@ async fn refusals_and_failures_come_back_as_they_were_given() {
     let declined = perform(mocks.adapters(), Fence::FIRST, &charge, 0).await.unwrap_err();
     assert_eq!(declined, PortError::Call(CallError::Refused("card declined".into())));
 
-    let restore = Command::RestorePoints { key: key(Effect::RedeemPoints), user: UserId::new("u-1").unwrap() };
+    let restore = Command::RestorePoints {
+        key: key(Effect::RedeemPoints),
+        user: UserId::new("u-1").unwrap(),
+        up_to: Points::new(5),
+    };
     let superseded = perform(mocks.adapters(), Fence::FIRST, &restore, 0).await.unwrap_err();
     assert_eq!(
         superseded.to_string(),

@@ -75,9 +75,15 @@ impl<S: StockStore> StockStore for Faulty<S> {
         self.after(self.inner.reserve(fence, key, book, quantity).await)
     }
 
-    async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
+    async fn release(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        book: &BookId,
+        quantity: Quantity,
+    ) -> Result<StockReleased, PortError> {
         self.before()?;
-        self.after(self.inner.release(fence, key, book).await)
+        self.after(self.inner.release(fence, key, book, quantity).await)
     }
 }
 
@@ -94,9 +100,15 @@ impl<S: PointsStore> PointsStore for Faulty<S> {
         self.after(self.inner.redeem(fence, key, user, up_to).await)
     }
 
-    async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
+    async fn restore(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        up_to: Points,
+    ) -> Result<PointsRestored, PortError> {
         self.before()?;
-        self.after(self.inner.restore(fence, key, user).await)
+        self.after(self.inner.restore(fence, key, user, up_to).await)
     }
 }
 
@@ -116,9 +128,15 @@ impl<S: PaymentService> PaymentService for Faulty<S> {
         self.after(self.inner.charge(fence, key, user, amount).await)
     }
 
-    async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
+    async fn refund(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        amount: Money,
+    ) -> Result<RefundReceipt, PortError> {
         self.before()?;
-        self.after(self.inner.refund(fence, key, user).await)
+        self.after(self.inner.refund(fence, key, user, amount).await)
     }
 }
 

@@ -41,8 +41,9 @@ impl StockStore for Split {
         f: Fence,
         k: &EffectKey,
         b: &BookId,
+        q: Quantity,
     ) -> Result<checkout_domain::protocol::StockReleased, PortError> {
-        self.stores.release(f, k, b).await
+        self.stores.release(f, k, b, q).await
     }
 }
 #[async_trait]
@@ -61,8 +62,9 @@ impl PointsStore for Split {
         f: Fence,
         k: &EffectKey,
         u: &UserId,
+        p: Points,
     ) -> Result<checkout_domain::protocol::PointsRestored, PortError> {
-        self.stores.restore(f, k, u).await
+        self.stores.restore(f, k, u, p).await
     }
 }
 #[async_trait]
@@ -81,8 +83,9 @@ impl PaymentService for Split {
         f: Fence,
         k: &EffectKey,
         u: &UserId,
+        a: Money,
     ) -> Result<checkout_domain::protocol::RefundReceipt, PortError> {
-        self.stores.refund(f, k, u).await
+        self.stores.refund(f, k, u, a).await
     }
 }
 #[async_trait]

@@ -91,8 +91,15 @@ impl StockStore for SqliteShop {
         )
     }
 
-    async fn release(&self, fence: Fence, key: &EffectKey, book: &BookId) -> Result<StockReleased, PortError> {
-        answers::released(self.keyed(fence, Command::ReleaseStock { key: key.clone(), book: book.clone() }).await?)
+    async fn release(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        book: &BookId,
+        quantity: Quantity,
+    ) -> Result<StockReleased, PortError> {
+        let command = Command::ReleaseStock { key: key.clone(), book: book.clone(), quantity };
+        answers::released(self.keyed(fence, command).await?)
     }
 }
 
@@ -110,8 +117,15 @@ impl PointsStore for SqliteShop {
         )
     }
 
-    async fn restore(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<PointsRestored, PortError> {
-        answers::restored(self.keyed(fence, Command::RestorePoints { key: key.clone(), user: user.clone() }).await?)
+    async fn restore(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        up_to: Points,
+    ) -> Result<PointsRestored, PortError> {
+        let command = Command::RestorePoints { key: key.clone(), user: user.clone(), up_to };
+        answers::restored(self.keyed(fence, command).await?)
     }
 }
 
@@ -127,8 +141,14 @@ impl PaymentService for SqliteShop {
         answers::charged(self.keyed(fence, Command::Charge { key: key.clone(), user: user.clone(), amount }).await?)
     }
 
-    async fn refund(&self, fence: Fence, key: &EffectKey, user: &UserId) -> Result<RefundReceipt, PortError> {
-        answers::refunded(self.keyed(fence, Command::Refund { key: key.clone(), user: user.clone() }).await?)
+    async fn refund(
+        &self,
+        fence: Fence,
+        key: &EffectKey,
+        user: &UserId,
+        amount: Money,
+    ) -> Result<RefundReceipt, PortError> {
+        answers::refunded(self.keyed(fence, Command::Refund { key: key.clone(), user: user.clone(), amount }).await?)
     }
 }
 

@@ -21,12 +21,15 @@ pub enum Command {
     RequestCourier { token: TaskToken, order: Order, deadline_ms: u64 },
     /// Tell the assigned courier to collect the order, once per key.
     NotifyCourier { key: EffectKey, courier: CourierId, order: Order },
-    /// Give back the copies taken under `key`, if any and not yet given back.
-    ReleaseStock { key: EffectKey, book: BookId },
-    /// Add back the points taken under `key`, if any and not yet added back.
-    RestorePoints { key: EffectKey, user: UserId },
-    /// Refund what was charged under `key`, if anything and not yet refunded.
-    Refund { key: EffectKey, user: UserId },
+    /// Give back the `quantity` copies of `book` the reservation under `key` took, if it took
+    /// and they are not yet given back. Refused if the key's take was another's.
+    ReleaseStock { key: EffectKey, book: BookId, quantity: Quantity },
+    /// Add back the points the redemption of up to `up_to` under `key` took, if any and not yet
+    /// added back. Refused if the key's take was another's.
+    RestorePoints { key: EffectKey, user: UserId, up_to: Points },
+    /// Refund the `amount` charged under `key`, if it was and is not yet refunded. Refused if the
+    /// key's take was another's.
+    Refund { key: EffectKey, user: UserId, amount: Money },
 }
 
 impl Command {

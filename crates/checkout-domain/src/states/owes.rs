@@ -5,8 +5,10 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
+use crate::money::{Money, Points};
 use crate::protocol::{Command, Effect};
 use crate::states::ticket::Ticket;
+use crate::states::values::Pricing;
 
 pub(crate) mod sealed {
     pub trait Sealed {}
@@ -26,8 +28,10 @@ pub trait Hold: sealed::Sealed {
     const COMPENSATION: Compensation;
     /// The forward effect whose key the compensation gives back.
     const EFFECT: Effect;
-    /// The keyed command that gives back whatever this checkout's effect took, and nothing more.
-    fn compensation_command(ticket: &Ticket) -> Command;
+    /// The keyed command that gives back whatever this checkout's effect took, and nothing more:
+    /// it names the take (its account, and what it asked for), so a store refuses it for a key
+    /// whose take was another's. `pricing` is the price the checkout failed with.
+    fn compensation_command(ticket: &Ticket, pricing: Option<&Pricing>) -> Command;
 }
 
 /// A stack of holds still to give back.
@@ -61,22 +65,26 @@ impl<C: Hold, R: Owed> sealed::Sealed for Owes<C, R> {}
 impl Hold for StockHeld {
     const COMPENSATION: Compensation = Compensation::ReleaseStock;
     const EFFECT: Effect = Effect::ReserveStock;
-    fn compensation_command(ticket: &Ticket) -> Command {
-        Command::ReleaseStock { key: ticket.key(Self::EFFECT), book: ticket.order().book().clone() }
+    fn compensation_command(ticket: &Ticket, _: Option<&Pricing>) -> Command {
+        let order = ticket.order();
+        Command::ReleaseStock { key: ticket.key(Self::EFFECT), book: order.book().clone(), quantity: order.quantity() }
     }
 }
 impl Hold for PointsHeld {
     const COMPENSATION: Compensation = Compensation::RestorePoints;
     const EFFECT: Effect = Effect::RedeemPoints;
-    fn compensation_command(ticket: &Ticket) -> Command {
-        Command::RestorePoints { key: ticket.key(Self::EFFECT), user: ticket.order().user().clone() }
+    fn compensation_command(ticket: &Ticket, pricing: Option<&Pricing>) -> Command {
+        // The redemption asked for up to the total, in points (see `RedeemingPoints::command`).
+        let up_to = pricing.map_or(Points::ZERO, |p| p.total.as_points_cap());
+        Command::RestorePoints { key: ticket.key(Self::EFFECT), user: ticket.order().user().clone(), up_to }
     }
 }
 impl Hold for PaymentHeld {
     const COMPENSATION: Compensation = Compensation::Refund;
     const EFFECT: Effect = Effect::Charge;
-    fn compensation_command(ticket: &Ticket) -> Command {
-        Command::Refund { key: ticket.key(Self::EFFECT), user: ticket.order().user().clone() }
+    fn compensation_command(ticket: &Ticket, pricing: Option<&Pricing>) -> Command {
+        let amount = pricing.map_or(Money::ZERO, |p| p.amount_due);
+        Command::Refund { key: ticket.key(Self::EFFECT), user: ticket.order().user().clone(), amount }
     }
 }
 

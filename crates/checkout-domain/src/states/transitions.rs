@@ -297,7 +297,7 @@ impl<O: Owed> NotifyingCourier<O> {
 impl<C: Hold, R: Owed> Failed<Owes<C, R>> {
     /// The compensation to run now: always the one for the newest hold.
     pub fn command(&self) -> Command {
-        C::compensation_command(&self.ticket)
+        C::compensation_command(&self.ticket, self.pricing.as_ref())
     }
 
     fn pop(self, returned: Returned) -> Failed<R> {
