@@ -14,8 +14,8 @@
 //! And for a give-back: it names the take it undoes (the account and the rule the take asked
 //! by) and returns exactly what its key took, to that account, once; a give-back that names
 //! another account or rule than the key's take is refused ([`GiveBackRefused::NotItsTake`]), and
-//! so is one whose account does not exist ([`GiveBackRefused::UnknownAccount`]): neither is
-//! ever reported as given back. Arithmetic cannot overflow: an account's supply (its balance plus
+//! so is one of a take whose account no longer exists ([`GiveBackRefused::UnknownAccount`]):
+//! neither is ever reported as given back. Arithmetic cannot overflow: an account's supply (its balance plus
 //! what keys hold of it) is checked when it grows, and takes and give-backs only move amounts
 //! within it; a ledger read back whose keys hold more than their accounts is refused.
 
@@ -228,7 +228,7 @@ impl<A: Ord + Clone> Ledger<A> {
     /// Gives back what `key` took under `rule` from `account`, once; returns how much that was
     /// (zero if nothing). A give-back under a key that never took leaves a tombstone that refuses
     /// a late take. Refused, and nothing changes, if the key's take (or tombstone) names another
-    /// account or rule, or if `account` does not exist.
+    /// account or rule, or if the account a take was made from does not exist (any more).
     pub fn give_back(&mut self, key: &EffectKey, account: &A, rule: TakeRule) -> Result<u64, GiveBackRefused> {
         match self.entries.get_mut(key) {
             Some(entry) if entry.account != *account => Err(GiveBackRefused::NotItsTake),
@@ -243,7 +243,8 @@ impl<A: Ord + Clone> Ledger<A> {
                 entry.state = EntryState::Returned;
                 Ok(entry.amount)
             }
-            None if !self.accounts.contains_key(account) => Err(GiveBackRefused::UnknownAccount),
+            // Nothing was taken under the key, so nothing is owed back, whether or not the account
+            // exists (a customer with no points account redeemed nothing): the tombstone says so.
             None => {
                 let tombstone = Entry { account: account.clone(), rule: None, amount: 0, state: EntryState::Withdrawn };
                 self.entries.insert(key.clone(), tombstone);
