@@ -67,15 +67,45 @@ pub struct PlaceOptions {
     wait: bool,
 }
 
-/// Places an order, and answers once what the answer tells is on disk.
+/// Places an order, and answers once what the answer tells is on disk. The admission and the
+/// start of its drive run in a task of their own: a client that hangs up drops this handler at
+/// its next await, and an admission committed with no drive started would strand the order
+/// until a restart. Awaiting the task's handle does not tie the task to the client.
 async fn place<S: Shop>(State(api): State<Api<S>>, Query(options): Query<PlaceOptions>, body: String) -> Response {
-    let response = admit_and_drive(&api, options, body).await;
-    if response.status().is_success() {
-        if let Err(e) = api.runner.shop().durable().await {
-            return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+    let placing = tokio::spawn(async move {
+        let response = admit_and_drive(&api, options, body).await;
+        if response.status().is_success() {
+            if let Err(e) = api.runner.shop().durable().await {
+                return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+            }
         }
+        response
+    });
+    match placing.await {
+        Ok(response) => response,
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("placing the order stopped: {e}")),
     }
-    response
+}
+
+/// Waits until checkout `id` has ended, for a `?wait=true` caller whose order was already
+/// admitted (a retry, say): another task drives it, so this one reads it until it ends.
+async fn await_outcome<S: Shop>(api: &Api<S>, id: &CheckoutId, order: &Order) -> Response {
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        match api.runner.shop().load(id).await {
+            Ok(Some(checkout)) => {
+                if let checkout_domain::Next::Finished(outcome) = checkout.next() {
+                    let body =
+                        json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": outcome.name() });
+                    return (StatusCode::OK, Json(body)).into_response();
+                }
+            }
+            Ok(None) => return error(StatusCode::NOT_FOUND, format!("no checkout {id}")),
+            Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(200));
+    }
 }
 
 async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: String) -> Response {
@@ -109,6 +139,7 @@ async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: Str
             (StatusCode::ACCEPTED, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() })))
                 .into_response()
         }
+        Ok(Admission::Existing(id)) if options.wait => await_outcome(api, &id, &order).await,
         Ok(Admission::Existing(id)) => {
             (StatusCode::OK, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() }))).into_response()
         }

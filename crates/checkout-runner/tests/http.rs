@@ -56,7 +56,6 @@ async fn wait_until_ended(client: &reqwest::Client, url: &str, id: &str) -> Valu
     panic!("order {id} did not end");
 }
 
-/// Stocks `shop` from the sample catalog.
 /// Every key named `token` and every string shaped like a wait token (32 hex digits) in `value`.
 fn tokens_in(value: &Value) -> Vec<String> {
     match value {
@@ -76,6 +75,7 @@ fn tokens_in(value: &Value) -> Vec<String> {
     }
 }
 
+/// Stocks `shop` from the sample catalog.
 fn init(shop: &Shop) {
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json");
     let init = shop.command("init").args(["--catalog", catalog.to_str().unwrap()]).output().unwrap();
@@ -266,6 +266,80 @@ async fn two_servers_on_one_shop_never_advance_a_checkout_twice(shop: &Shop) {
         let notified = history.as_array().unwrap().iter().filter(|e| e["step"] == "notify-courier").count();
         assert_eq!(notified, 1, "t-{n} was notified once: {history}");
     }
+    let audit = shop.command("audit").arg("--all-ended").output().unwrap();
+    assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_hang_up_strand_no_order_in_sqlite() {
+    clients_that_hang_up_strand_no_order(&Shop::sqlite(&scratch("hang-ups.db")), "1000").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_hang_up_strand_no_order_on_aws() {
+    clients_that_hang_up_strand_no_order(&Shop::aws(), "100").await;
+}
+
+/// Clients that send a whole order and hang up at once (closing, or only half-closing, their
+/// side, with or without `?wait=true`), and clients that retry with `?wait=true`: every order
+/// the shop admitted is driven to its end while the server runs, and a repeated `?wait=true`
+/// answers with the outcome. Before, the admission committed inside the request and the drive
+/// started only after it, so a hang-up in between left the order placed until a restart.
+async fn clients_that_hang_up_strand_no_order(shop: &Shop, clock_speed: &str) {
+    init(shop);
+    let (_server, url) = serve(shop, &["--clock-speed", clock_speed]);
+    let address = url.trim_start_matches("http://").to_string();
+    let orders: Vec<String> = (0..60).map(|n| format!("hang-{n}")).collect();
+    let hang_ups: Vec<_> = orders
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let (address, id) = (address.clone(), id.clone());
+            std::thread::spawn(move || {
+                let body = order(&id, "b-dune", "u-ada", 1).to_string();
+                let path = if n % 2 == 0 { "/orders" } else { "/orders?wait=true" };
+                let mut caller = std::net::TcpStream::connect(&address).unwrap();
+                write!(
+                    caller,
+                    "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .unwrap();
+                if n % 3 == 0 {
+                    // Half-close: the request is whole, the client reads nothing more.
+                    caller.shutdown(std::net::Shutdown::Write).unwrap();
+                }
+                drop(caller);
+            })
+        })
+        .collect();
+    for hang_up in hang_ups {
+        hang_up.join().unwrap();
+    }
+    let client = reqwest::Client::new();
+    let mut admitted = Vec::new();
+    for id in &orders {
+        // An order whose request the server never finished reading was never admitted.
+        let found = client.get(format!("{url}/orders/{id}")).send().await.unwrap();
+        if found.status() == 404 {
+            continue;
+        }
+        admitted.push(id.clone());
+        assert_eq!(wait_until_ended(&client, &url, id).await["state"], "dispatched", "{id}");
+    }
+    println!("{} of {} hung-up orders were admitted; every one ended", admitted.len(), orders.len());
+    assert!(!admitted.is_empty(), "some orders were admitted before their clients hung up");
+    // A retry with ?wait=true of a known order waits for, and names, its outcome.
+    let retried = client
+        .post(format!("{url}/orders?wait=true"))
+        .json(&order(&admitted[0], "b-dune", "u-ada", 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retried.status(), 200);
+    assert_eq!(retried.json::<Value>().await.unwrap()["outcome"], "dispatched");
+    let health: Value = client.get(format!("{url}/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["unfinished"], 0, "{health}");
     let audit = shop.command("audit").arg("--all-ended").output().unwrap();
     assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
 }
