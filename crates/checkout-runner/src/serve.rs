@@ -3,7 +3,7 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `POST /orders` | admits the order body (with `?wait=true`, answers when it has ended): 202 with the new checkout, 200 with the existing one for the same order, 400 naming the field for bad input, 409 naming the difference for another order under a used id |
+//! | `POST /orders` | admits the order body (`application/json`, else 415) (with `?wait=true`, answers when it has ended): 202 with the new checkout, 200 with the existing one for the same order, 400 naming the field for bad input, 409 naming the difference for another order under a used id |
 //! | `GET /orders/{id}` | the checkout's public view (by order or checkout id): state, price, what it owes, holds and got back; never the courier wait's token |
 //! | `GET /orders/{id}/history` | every step: time, step, result, attempt |
 //! | `POST /courier/replies` | a courier worker's answer, with its task token |
@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -71,7 +71,15 @@ pub struct PlaceOptions {
 /// start of its drive run in a task of their own: a client that hangs up drops this handler at
 /// its next await, and an admission committed with no drive started would strand the order
 /// until a restart. Awaiting the task's handle does not tie the task to the client.
-async fn place<S: Shop>(State(api): State<Api<S>>, Query(options): Query<PlaceOptions>, body: String) -> Response {
+async fn place<S: Shop>(
+    State(api): State<Api<S>>,
+    Query(options): Query<PlaceOptions>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if !is_json(&headers) {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "an order is posted as application/json");
+    }
     let placing = tokio::spawn(async move {
         let response = admit_and_drive(&api, options, body).await;
         if response.status().is_success() {
@@ -85,6 +93,17 @@ async fn place<S: Shop>(State(api): State<Api<S>>, Query(options): Query<PlaceOp
         Ok(response) => response,
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("placing the order stopped: {e}")),
     }
+}
+
+/// Whether the request says its body is JSON. Anything else is refused: a form or plain-text
+/// POST is what any web page can send cross-origin without asking (a CORS simple request), so
+/// a page open in an operator's browser could otherwise place orders on a loopback shop.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// Waits until checkout `id` has ended, for a `?wait=true` caller whose order was already

@@ -116,12 +116,26 @@ async fn the_shop_over_http_with_a_separate_courier_process(shop: &Shop, clock_s
     assert!(message.contains("quantity 2, not 3"), "{message}");
     let malformed = client
         .post(format!("{url}/orders"))
+        .header("content-type", "application/json; charset=utf-8")
         .body(r#"{"orderId":"h-2","bookId":"b-dune","quantity":1}"#)
         .send()
         .await
         .unwrap();
     assert_eq!(malformed.status(), 400);
     assert!(malformed.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("userId"));
+    // A body any web page may POST cross-origin without asking is not an order.
+    let whole = order("h-3", "b-dune", "u-ada", 1).to_string();
+    for content_type in
+        [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data")]
+    {
+        let mut post = client.post(format!("{url}/orders")).body(whole.clone());
+        if let Some(content_type) = content_type {
+            post = post.header("content-type", content_type);
+        }
+        let refused = post.send().await.unwrap();
+        assert_eq!(refused.status(), 415, "{content_type:?}");
+    }
+    assert_eq!(client.get(format!("{url}/orders/h-3")).send().await.unwrap().status(), 404, "not admitted");
 
     let tasks: Vec<_> = (0..16)
         .map(|_| {
