@@ -1,4 +1,5 @@
-//! The shop's catalog: books on the shelf and customers, as `checkout init` reads them from JSON.
+//! The shop's catalog: books on the shelf and customers, as `checkout init` reads them from JSON
+//! to create a new shop (never to restock a live one).
 //!
 //! ```json
 //! { "books": [{ "id": "b-dune", "title": "Dune", "stock": 40, "price": 1299 }],
@@ -48,6 +49,12 @@ pub enum CatalogError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("the catalog {path} is not valid: {detail}")]
     Invalid { path: PathBuf, detail: String },
+    #[error(
+        "the shop already exists ({books} books, {customers} customers, {checkouts} checkouts): init only creates \
+         a shop, since stocking a live one over again would give back spent money and points and put sold \
+         copies back on the shelf"
+    )]
+    Exists { books: usize, customers: usize, checkouts: usize },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -59,8 +66,18 @@ impl Catalog {
             .map_err(|e| CatalogError::Invalid { path: path.into(), detail: excerpt(&e.to_string()) })
     }
 
-    /// Stocks the shop: every book at its stock and price, every customer with funds and points.
+    /// Stocks a new shop: every book at its stock and price, every customer with funds and
+    /// points. A shop that has any book, customer or checkout is refused, unchanged: setting its
+    /// balances to the catalog's would undo its sales.
     pub async fn apply(&self, shop: &impl ShopAdmin) -> Result<(), CatalogError> {
+        let balances = shop.balances().await?;
+        let customers = balances.funds.keys().chain(balances.points.keys()).collect::<std::collections::BTreeSet<_>>();
+        // Accounts first: a live shop has them, and they are cheap to read; checkouts only if not.
+        let checkouts =
+            if balances.stock.is_empty() && customers.is_empty() { shop.checkouts().await?.len() } else { 0 };
+        if !balances.stock.is_empty() || !customers.is_empty() || checkouts > 0 {
+            return Err(CatalogError::Exists { books: balances.stock.len(), customers: customers.len(), checkouts });
+        }
         for book in &self.books {
             shop.stock_book(&book.id, book.stock, Money::from_minor_units(book.price)).await?;
         }

@@ -32,7 +32,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create the shop database (if new) and stock it from a catalog of books and customers.
+    /// Create a new shop and stock it from a catalog of books and customers; an existing shop is
+    /// refused, unchanged.
     Init {
         #[command(flatten)]
         shop: ShopArgs,

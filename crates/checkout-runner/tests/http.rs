@@ -223,6 +223,18 @@ async fn the_shop_over_http_with_a_separate_courier_process(shop: &Shop, clock_s
     let missing = client.get(format!("{url}/orders/nope")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 
+    // The last copy is sold; `init` on the live shop is refused and does not put it back.
+    let buy = |id: &'static str| {
+        client.post(format!("{url}/orders?wait=true")).json(&order(id, "b-last-copy", "u-grace", 1)).send()
+    };
+    assert_eq!(buy("h-last").await.unwrap().json::<Value>().await.unwrap()["outcome"], "dispatched");
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json");
+    let again = shop.command("init").args(["--catalog", catalog.to_str().unwrap()]).output().unwrap();
+    assert!(!again.status.success(), "init on a live shop must fail");
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.contains("the shop already exists") && said.lines().count() == 1, "{said}");
+    assert_eq!(buy("h-last-again").await.unwrap().json::<Value>().await.unwrap()["outcome"], "rejected");
+
     let audit = shop.command("audit").arg("--all-ended").output().unwrap();
     assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
 }
