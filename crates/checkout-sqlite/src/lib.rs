@@ -55,6 +55,10 @@ pub enum OpenError {
     WrongSchema { path: PathBuf, found: String, expected: &'static str },
     #[error("{path} does not exist; create it first (`checkout init`)")]
     Missing { path: PathBuf },
+    #[error("{path} is not a shop: it holds {found} tables or indexes of another application; left unchanged")]
+    NotAShop { path: PathBuf, found: usize },
+    #[error("{path} is empty, not a shop; create one with `checkout init`")]
+    Empty { path: PathBuf },
 }
 
 /// The shop in one SQLite file.
@@ -81,6 +85,13 @@ impl SqliteShop {
         // rather than fail at once.
         conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
         conn.set_prepared_statement_cache_capacity(statements::CACHE_CAPACITY);
+        // Before anything writes to it (the journal mode, the tables): a file that is not a shop
+        // is refused as it is, and only `init` makes a shop of an empty one.
+        match schema::contents(&conn).map_err(sqlite)? {
+            schema::Contents::Foreign { found } => return Err(OpenError::NotAShop { path: path.to_path_buf(), found }),
+            schema::Contents::Empty if !create => return Err(OpenError::Empty { path: path.to_path_buf() }),
+            schema::Contents::Empty | schema::Contents::Shop => {}
+        }
         // NORMAL in WAL mode: a commit is written to the log without an fsync; a checkpoint
         // syncs the log before and the database after, so the fsync of `durable` covers every
         // commit before it, checkpointed or not.

@@ -79,6 +79,36 @@ CREATE TABLE IF NOT EXISTS meta (
 /// The schema version this code writes; a file written by another version is refused.
 pub const VERSION: &str = "2";
 
+/// What a database file holds before the shop touches it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Contents {
+    /// Nothing yet: a new file, or an empty one.
+    Empty,
+    /// A shop's tables (the `meta` table with its schema row).
+    Shop,
+    /// Another application's tables, `found` of them, and no shop.
+    Foreign { found: usize },
+}
+
+/// Reads what the file holds without changing it (no table made, no journal mode set).
+pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+    if objects == 0 {
+        return Ok(Contents::Empty);
+    }
+    let has_meta: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |row| {
+            row.get(0)
+        })?;
+    let is_shop = has_meta == 1
+        && conn.query_row("SELECT count(*) FROM meta WHERE name = 'schema'", [], |row| row.get::<_, i64>(0))? == 1;
+    Ok(if is_shop {
+        Contents::Shop
+    } else {
+        Contents::Foreign { found: usize::try_from(objects).unwrap_or(usize::MAX) }
+    })
+}
+
 /// Creates the tables if the file is new, and checks the version of one that is not.
 pub fn prepare(conn: &Connection) -> rusqlite::Result<Option<String>> {
     conn.execute_batch(SCHEMA)?;

@@ -62,6 +62,37 @@ fn a_missing_foreign_or_corrupt_file_is_refused_clearly() {
     assert!(err.to_string().contains("schema 99, expected 2"), "{err}");
 }
 
+/// Another application's database is refused by every way of opening it, `init`'s included, and
+/// left exactly as it was: no shop tables made in it, its journal mode not switched to WAL.
+/// (Before, `status`, `audit` and `serve` made the shop's tables in it and switched it to WAL.)
+#[test]
+fn another_applications_database_is_refused_unchanged() {
+    let foreign = scratch("app.db");
+    {
+        let conn = rusqlite::Connection::open(&foreign).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes VALUES (1, 'mine');",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&foreign).unwrap();
+    for create in [false, true] {
+        let err = SqliteShop::open(&foreign, create, Durability::Fsync).err().unwrap();
+        assert!(matches!(err, OpenError::NotAShop { found: 1, .. }), "{err}");
+        assert!(err.to_string().contains("is not a shop") && err.to_string().lines().count() == 1, "{err}");
+    }
+    assert_eq!(std::fs::read(&foreign).unwrap(), before, "the file is unchanged");
+    let conn = rusqlite::Connection::open(&foreign).unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
+    assert_eq!(mode, "delete", "not switched to WAL");
+
+    // An empty file is no shop either, until `init` (create) makes one of it.
+    let empty = scratch("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(SqliteShop::open(&empty, false, Durability::Fsync), Err(OpenError::Empty { .. })));
+    assert!(SqliteShop::open(&empty, true, Durability::Fsync).is_ok());
+}
+
 /// Another process holding the database (a long write, a second server) makes a call wait for it,
 /// up to the busy timeout, then fail with one clear line; nothing is half-done, and the shop works
 /// again once the lock is gone.
