@@ -9,7 +9,7 @@ use checkout_drive::Runner;
 use checkout_lambda::courier::decide;
 use checkout_ports::{Journal, ShopAdmin};
 use checkout_runner::worker::WorkerBehaviour;
-use checkout_stepfn::contract::{COMPENSATED, REJECTED, RETRY};
+use checkout_stepfn::contract::{BAD_ANSWER, COMPENSATED, REJECTED};
 use checkout_stepfn::step::{step, StepError};
 use common::{order, request, runner};
 use serde_json::{json, Value};
@@ -106,7 +106,9 @@ async fn an_answer_for_another_wait_is_not_taken() {
     let order = order("o-forged", "u-rich", 1);
     step(&runner, request("bill", &order, json!({}))).await.unwrap();
     let forged = json!({ "courier": { "courier": "c-x", "waitToken": "not-the-wait" } });
-    assert_eq!(error_name(step(&runner, request("dispatch", &order, forged)).await), RETRY);
+    // Refused, and not worth retrying: the machine sends it to Compensate at once (a Dispatch that
+    // retried it without end would re-claim the checkout forever).
+    assert_eq!(error_name(step(&runner, request("dispatch", &order, forged)).await), BAD_ANSWER);
     let id = checkout_runner::lookup::find_checkout(runner.shop().as_ref(), "o-forged").await.unwrap().unwrap();
     assert_eq!(id.phase().to_string(), "preparing-order", "still waiting for its own courier");
 }
