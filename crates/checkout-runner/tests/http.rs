@@ -351,7 +351,9 @@ async fn clients_that_hang_up_strand_no_order(shop: &Shop, clock_speed: &str) {
             continue;
         }
         admitted.push(id.clone());
-        assert_eq!(wait_until_ended(&client, &url, id).await["state"], "dispatched", "{id}");
+        // Dune has 40 copies: past them, an order ends rejected, out of stock; either way it ends.
+        let ended = wait_until_ended(&client, &url, id).await;
+        assert!(["dispatched", "rejected"].contains(&ended["state"].as_str().unwrap()), "{id}: {ended}");
     }
     println!("{} of {} hung-up orders were admitted; every one ended", admitted.len(), orders.len());
     assert!(!admitted.is_empty(), "some orders were admitted before their clients hung up");
@@ -363,7 +365,8 @@ async fn clients_that_hang_up_strand_no_order(shop: &Shop, clock_speed: &str) {
         .await
         .unwrap();
     assert_eq!(retried.status(), 200);
-    assert_eq!(retried.json::<Value>().await.unwrap()["outcome"], "dispatched");
+    let first: Value = client.get(format!("{url}/orders/{}", admitted[0])).send().await.unwrap().json().await.unwrap();
+    assert_eq!(retried.json::<Value>().await.unwrap()["outcome"], first["outcome"], "{first}");
     let health: Value = client.get(format!("{url}/health")).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["unfinished"], 0, "{health}");
     let audit = shop.command("audit").arg("--all-ended").output().unwrap();
