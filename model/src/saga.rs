@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use checkout_domain::fencing::{Fence, FenceBook, Slot};
+use checkout_domain::fencing::{Fence, FenceBook, Lease, Slot};
 use checkout_domain::ledger::Ledger;
 use checkout_domain::protocol::{PointsRestored, RefundReceipt, StockReleased, Unavailable};
 use checkout_domain::registry::{Admission, OrderRegistry};
@@ -508,7 +508,7 @@ impl SagaModel {
         let checkout =
             self.settle(CheckoutState::start(self.checkout_ids[k].clone(), order.clone()), &mut progress, &token);
         Shared::new(Run {
-            slot: Slot::new(checkout),
+            slot: Slot::new(checkout, Lease::HELD_BY_HOST),
             submission: u8::try_from(k).expect("a handful of submissions"),
             token,
             progress: Progress::default(),
@@ -654,7 +654,7 @@ impl SagaModel {
         let reloads = self.reloads_as_saved(state.runs[run].checkout());
         let mut r = state.runs[run].make_mut();
         if self.scenario.zombies > 0 {
-            r.slot.claim().expect("a handful of claims");
+            r.slot.claim(Lease::HELD_BY_HOST).expect("a handful of claims");
         }
         r.progress = Progress::default();
         drop(r);
@@ -1039,7 +1039,7 @@ impl Model for SagaModel {
                 state.zombies_left -= 1;
                 let mut r = state.runs[run].make_mut();
                 r.zombie = Some(Zombie { checkout: r.checkout().clone(), fence: r.slot.fence() });
-                r.slot.claim().expect("a handful of claims");
+                r.slot.claim(Lease::HELD_BY_HOST).expect("a handful of claims");
                 r.progress = Progress::default();
             }
             SagaAction::ZombieActs { run } => self.zombie_acts(&mut state, run),

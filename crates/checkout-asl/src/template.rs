@@ -148,7 +148,7 @@ fn table_resource(table: &Table) -> Value {
                 json!({
                     "IndexName": index.name,
                     "KeySchema": [{ "AttributeName": index.partition_key, "KeyType": "HASH" }],
-                    "Projection": { "ProjectionType": "KEYS_ONLY" },
+                    "Projection": { "ProjectionType": "INCLUDE", "NonKeyAttributes": index.projected },
                 })
             })
             .collect();

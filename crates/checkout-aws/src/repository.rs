@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use checkout_domain::fencing::{Fence, Slot};
+use checkout_domain::fencing::{Fence, FencesExhausted, Lease, Slot};
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::{CheckoutId, CheckoutState, Order};
 use checkout_ports::{AdmitError, CheckoutRepository, Journal, JournalEntry, SaveError, StorageError};
@@ -65,6 +65,14 @@ fn load_checkout(pk: &str, item: &Item) -> Result<(Fence, CheckoutState), Storag
         .map_err(|e| storage(format!("corrupt checkout {pk}: {e}")))?;
     Ok((fence, record))
 }
+
+/// The lease of a checkout's latest claim; a record written before leases holds a lapsed one.
+fn load_lease(pk: &str, item: &Item) -> Result<Lease, StorageError> {
+    Ok(Reader::new(pk, item).opt_n(LEASE).map_err(storage)?.map_or(Lease::LAPSED, Lease::from_stored))
+}
+
+/// The attribute holding a record's lease, which the unfinished index projects.
+const LEASE: &str = UNFINISHED_INDEX.projected[0];
 
 fn step_item(id: &CheckoutId, n: u64, entry: &JournalEntry) -> Item {
     Item::from([
@@ -137,29 +145,38 @@ impl AwsShop {
     }
 }
 
-/// A claim as read: the fence it holds, the next one, and the record it takes the checkout as.
+/// A claim as read: the fence and lease it holds, the next fence, and the record it takes the
+/// checkout as.
 struct ClaimRead {
     held: Fence,
+    held_lease: Lease,
     claimed: Fence,
+    lease: Lease,
     record: CheckoutState,
     /// The record's stored text, which the write is conditioned on.
     stored: String,
 }
 
 impl AwsShop {
-    /// The first half of a claim: the record and its fence, and the fence that claims it.
-    async fn read_claim(&self, id: &CheckoutId) -> Result<Option<ClaimRead>, StorageError> {
+    /// The first half of a claim: the record, its fence and lease, and the claim `decide` makes
+    /// of it (by the rules of `checkout_domain::fencing`); `Ok(None)` for no checkout or no claim.
+    async fn read_claim(
+        &self,
+        id: &CheckoutId,
+        decide: impl FnOnce(&mut Slot<CheckoutState>) -> Result<Option<Fence>, FencesExhausted>,
+    ) -> Result<Option<ClaimRead>, StorageError> {
         let items = self.get_checkout_items(&[(id.as_str().to_string(), RECORD)]).await?;
         let Some(item) = &items[0] else { return Ok(None) };
         let (held, record) = load_checkout(id.as_str(), item)?;
+        let held_lease = load_lease(id.as_str(), item)?;
         let stored = Reader::new(id.as_str(), item).s("record").map_err(storage)?.to_string();
-        let mut slot = Slot::from_stored(held, record);
-        let claimed = slot.claim().map_err(storage)?;
-        Ok(Some(ClaimRead { held, claimed, record: slot.record().clone(), stored }))
+        let mut slot = Slot::from_stored(held, held_lease, record);
+        let Some(claimed) = decide(&mut slot).map_err(storage)? else { return Ok(None) };
+        Ok(Some(ClaimRead { held, held_lease, claimed, lease: slot.lease(), record: slot.record().clone(), stored }))
     }
 
-    /// The second half: raises the fence if nothing changed since `claim` was read; `None` if
-    /// something did (the claim is read again).
+    /// The second half: raises the fence and sets the lease if nothing changed since `claim` was
+    /// read; `None` if something did (the claim is read again).
     async fn write_claim(
         &self,
         id: &CheckoutId,
@@ -167,16 +184,25 @@ impl AwsShop {
     ) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
         // The claim takes the record as read: the incarnation holding the fence may have saved
         // since (a save keeps the fence), and a claim on an older record would resume the
-        // checkout from a step it has left (say, dispatch what is being refunded).
+        // checkout from a step it has left (say, dispatch what is being refunded). The lease as
+        // read too: a takeover decided on a lapsed lease must not land on a renewed one.
+        let held_lease = if claim.held_lease == Lease::LAPSED {
+            "(attribute_not_exists(#lease) OR #lease = :held_lease)"
+        } else {
+            "#lease = :held_lease"
+        };
         let update = Update::builder()
             .table_name(self.names.checkouts_table())
             .set_key(Some(self.key(id.as_str(), RECORD)))
-            .update_expression("SET fence = :claimed")
-            .condition_expression("fence = :held AND #record = :record")
+            .update_expression("SET fence = :claimed, #lease = :lease")
+            .condition_expression(format!("fence = :held AND #record = :record AND {held_lease}"))
             .expression_attribute_names("#record", "record")
+            .expression_attribute_names("#lease", LEASE)
             .expression_attribute_values(":claimed", n(claim.claimed.get()))
             .expression_attribute_values(":held", n(claim.held.get()))
             .expression_attribute_values(":record", s(claim.stored))
+            .expression_attribute_values(":lease", n(claim.lease.until_ms()))
+            .expression_attribute_values(":held_lease", n(claim.held_lease.until_ms()))
             .build()
             .map_err(storage)?;
         match self.write(vec![TransactWriteItem::builder().update(update).build()]).await? {
@@ -184,11 +210,42 @@ impl AwsShop {
             Written::Lost => Ok(None),
         }
     }
+
+    /// Reads and writes a claim until no race is lost: `decide` says whether (and how) to claim.
+    async fn claim_with(
+        &self,
+        id: &CheckoutId,
+        decide: impl Fn(&mut Slot<CheckoutState>) -> Result<Option<Fence>, FencesExhausted>,
+    ) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        for round in 0..ROUNDS {
+            pause(round).await;
+            let Some(claim) = self.read_claim(id, &decide).await? else { return Ok(None) };
+            if let Some(claimed) = self.write_claim(id, claim).await? {
+                return Ok(Some(claimed));
+            }
+        }
+        Err(StorageError(format!("checkout {id}: every claim lost a race")))
+    }
+
+    /// Extends the lease of one checkout held under `fence`; false if a newer claim holds it.
+    async fn renew_one(&self, id: &CheckoutId, fence: Fence, lease: Lease) -> Result<bool, StorageError> {
+        let update = Update::builder()
+            .table_name(self.names.checkouts_table())
+            .set_key(Some(self.key(id.as_str(), RECORD)))
+            .update_expression("SET #lease = :lease")
+            .condition_expression("fence = :fence")
+            .expression_attribute_names("#lease", LEASE)
+            .expression_attribute_values(":lease", n(lease.until_ms()))
+            .expression_attribute_values(":fence", n(fence.get()))
+            .build()
+            .map_err(storage)?;
+        Ok(matches!(self.write(vec![TransactWriteItem::builder().update(update).build()]).await?, Written::Done))
+    }
 }
 
 #[async_trait]
 impl CheckoutRepository for AwsShop {
-    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
+    async fn admit(&self, order: &Order, fresh: CheckoutId, lease: Lease) -> Result<Admission, AdmitError> {
         let table = self.names.checkouts_table();
         for round in 0..ROUNDS {
             pause(round).await;
@@ -221,6 +278,7 @@ impl CheckoutRepository for AwsShop {
                 .item("pk", s(id.as_str()))
                 .item("sk", s(RECORD))
                 .item("fence", n(Fence::FIRST.get()))
+                .item(LEASE, n(lease.until_ms()))
                 .item("record", s(placed.to_json()))
                 .item("open", AttributeValue::Bool(true))
                 .item(UNFINISHED_INDEX.partition_key, s(open_shard(id)))
@@ -239,15 +297,52 @@ impl CheckoutRepository for AwsShop {
         Err(AdmitError::Storage(StorageError(format!("order {}: every attempt lost a race", order.id()))))
     }
 
-    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
-        for round in 0..ROUNDS {
-            pause(round).await;
-            let Some(claim) = self.read_claim(id).await? else { return Ok(None) };
-            if let Some(claimed) = self.write_claim(id, claim).await? {
-                return Ok(Some(claimed));
+    async fn claim(&self, id: &CheckoutId, lease: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.claim_with(id, |slot| slot.claim(lease).map(Some)).await
+    }
+
+    async fn take_over(
+        &self,
+        id: &CheckoutId,
+        now_ms: u64,
+        lease: Lease,
+    ) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.claim_with(id, |slot| slot.take_over(now_ms, lease)).await
+    }
+
+    /// One conditional write per checkout, a few at a time: DynamoDB has no conditional batch
+    /// write outside a transaction, and a transaction fails whole if one checkout was taken over.
+    async fn renew(&self, held: &[(CheckoutId, Fence)], lease: Lease) -> Result<Vec<CheckoutId>, StorageError> {
+        let mut lost = Vec::new();
+        for chunk in held.chunks(16) {
+            let mut renewals = tokio::task::JoinSet::new();
+            for (id, fence) in chunk.iter().cloned() {
+                let shop = self.clone();
+                renewals.spawn(async move { (shop.renew_one(&id, fence, lease).await, id) });
+            }
+            while let Some(done) = renewals.join_next().await {
+                let (renewed, id) = done.map_err(storage)?;
+                if !renewed? {
+                    lost.push(id);
+                }
             }
         }
-        Err(StorageError(format!("checkout {id}: every claim lost a race")))
+        lost.sort();
+        Ok(lost)
+    }
+
+    /// Read from the unfinished index, which projects each record's lease: no Scan, and only the
+    /// checkouts not yet ended are read.
+    async fn lapsed(&self, now_ms: u64) -> Result<Vec<CheckoutId>, StorageError> {
+        let mut ids = Vec::new();
+        for item in self.open_index_items().await? {
+            let pk = Reader::new("index", &item).s("pk").map_err(storage)?.to_string();
+            if load_lease(&pk, &item)?.lapsed(now_ms) {
+                ids.push(CheckoutId::new(pk).map_err(storage)?);
+            }
+        }
+        ids.sort();
+        Ok(ids)
     }
 
     async fn save(
@@ -278,7 +373,7 @@ impl CheckoutRepository for AwsShop {
                         .await?;
                     let Some(item) = &items[0] else { return Err(SaveError::Missing(id.clone())) };
                     let current = Fence::from_stored(Reader::new(id.as_str(), item).n("fence").map_err(storage)?);
-                    Slot::from_stored(current, ()).save(fence, ())?;
+                    Slot::from_stored(current, Lease::LAPSED, ()).save(fence, ())?;
                     match &items[1] {
                         Some(item) => Reader::new(id.as_str(), item).n("steps").map_err(storage)?,
                         None => 0,
@@ -335,6 +430,20 @@ impl CheckoutRepository for AwsShop {
     /// drives what it admits itself, and a listed checkout that has ended loads as ended.
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         let mut ids = Vec::new();
+        for item in self.open_index_items().await? {
+            ids.push(CheckoutId::new(Reader::new("index", &item).s("pk").map_err(storage)?).map_err(storage)?);
+        }
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+impl AwsShop {
+    /// Every item of the sparse index of unfinished checkouts, shard by shard. DynamoDB updates
+    /// the index a moment after the table: a checkout admitted or ended just now may be missing
+    /// or still listed.
+    async fn open_index_items(&self) -> Result<Vec<Item>, StorageError> {
+        let mut items = Vec::new();
         for shard in 0..OPEN_SHARDS {
             let query = self
                 .dynamodb
@@ -344,13 +453,9 @@ impl CheckoutRepository for AwsShop {
                 .key_condition_expression("#shard = :shard")
                 .expression_attribute_names("#shard", UNFINISHED_INDEX.partition_key)
                 .expression_attribute_values(":shard", s(format!("open#{shard}")));
-            let items = transact::query_all(query).await.map_err(StorageError::from)?;
-            for item in items {
-                ids.push(CheckoutId::new(Reader::new("index", &item).s("pk").map_err(storage)?).map_err(storage)?);
-            }
+            items.extend(transact::query_all(query).await.map_err(StorageError::from)?);
         }
-        ids.sort();
-        Ok(ids)
+        Ok(items)
     }
 }
 
@@ -435,11 +540,11 @@ mod tests {
         shop.stock_book(&book, 2, Money::from_minor_units(700)).await.unwrap();
         shop.open_customer(&user, 5_000, 0).await.unwrap();
         let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap();
-        let Admission::Opened(id) = shop.admit(&order, CheckoutId::new("ck-1").unwrap()).await.unwrap() else {
+        let Admission::Opened(id) = shop.admit(&order, CheckoutId::new("ck-1").unwrap(), Lease::HELD_BY_HOST).await.unwrap() else {
             panic!("a new order opens a checkout")
         };
 
-        let read_by_the_new = shop.read_claim(&id).await.unwrap().unwrap();
+        let read_by_the_new = shop.read_claim(&id, |slot| slot.claim(Lease::HELD_BY_HOST).map(Some)).await.unwrap().unwrap();
         // Meanwhile the admitting incarnation (the first fence) takes its first step and saves.
         let placed = shop.load(&id).await.unwrap().unwrap();
         let Next::Run(reserve @ Command::ReserveStock { .. }) = placed.next() else { panic!("{placed:?}") };
@@ -450,7 +555,7 @@ mod tests {
 
         let written = shop.write_claim(&id, read_by_the_new).await.unwrap();
         assert!(written.is_none(), "a claim on the record before the save must not be written");
-        let (fence, resumed) = shop.claim(&id).await.unwrap().unwrap();
+        let (fence, resumed) = shop.claim(&id, Lease::HELD_BY_HOST).await.unwrap().unwrap();
         assert_eq!(resumed, reserved, "a claim read again resumes from the saved step");
         assert_eq!(fence, Fence::from_stored(2));
     }

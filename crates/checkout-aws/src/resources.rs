@@ -55,18 +55,22 @@ pub struct Table {
     pub indexes: Vec<Index>,
 }
 
-/// A global secondary index that projects only the keys: a sparse one lists just the items
-/// that carry its partition key.
+/// A global secondary index that projects the keys and `projected`: a sparse one lists just the
+/// items that carry its partition key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Index {
     pub name: &'static str,
     pub partition_key: &'static str,
+    /// Attributes besides the keys that a query of the index reads.
+    pub projected: &'static [&'static str],
 }
 
 /// The sparse index of the checkouts that have not ended: a record carries `open_shard` (one of
 /// [`OPEN_SHARDS`] values, spread by checkout id so that no one index partition takes every
-/// write) until its checkout ends.
-pub const UNFINISHED_INDEX: Index = Index { name: "unfinished", partition_key: "open_shard" };
+/// write) until its checkout ends. It projects each record's lease, so that a runner sweeping for
+/// checkouts whose holder died reads only the index.
+pub const UNFINISHED_INDEX: Index =
+    Index { name: "unfinished", partition_key: "open_shard", projected: &["lease_until"] };
 
 /// How many partition key values the unfinished index spreads its items over.
 pub const OPEN_SHARDS: u32 = 8;
@@ -170,7 +174,12 @@ pub async fn provision(
                                 .build()
                                 .map_err(build)?,
                         )
-                        .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::Include)
+                                .set_non_key_attributes(Some(index.projected.iter().map(|a| a.to_string()).collect()))
+                                .build(),
+                        )
                         .build()
                         .map_err(build)?,
                 );

@@ -22,7 +22,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use checkout_domain::fencing::{Fence, Superseded};
+use checkout_domain::fencing::{Fence, Lease, Superseded};
 use checkout_domain::protocol::{CallError, Unavailable};
 use checkout_domain::registry::Admission;
 use checkout_domain::{
@@ -341,7 +341,7 @@ where
 {
     let shop = Arc::new(make().await);
     let fresh = CheckoutId::new("ck-a").expect("valid");
-    let admitted = shop.admit(&order("o-a", 1), fresh.clone()).await.expect("admitted");
+    let admitted = shop.admit(&order("o-a", 1), fresh.clone(), Lease::HELD_BY_HOST).await.expect("admitted");
     assert_eq!(admitted, Admission::Opened(fresh.clone()));
     assert_eq!(shop.unfinished().await.expect("readable"), std::slice::from_ref(&fresh));
     let barrier = Arc::new(tokio::sync::Barrier::new(64));
@@ -349,7 +349,7 @@ where
         .map(|_| {
             let (shop, barrier, id) = (Arc::clone(&shop), Arc::clone(&barrier), fresh.clone());
             tokio::spawn(async move {
-                let (fence, checkout) = shop.claim(&id).await.expect("readable").expect("admitted");
+                let (fence, checkout) = shop.claim(&id, Lease::HELD_BY_HOST).await.expect("readable").expect("admitted");
                 barrier.wait().await;
                 let detail = format!("by {}", fence.get());
                 let failed =
@@ -383,7 +383,7 @@ where
     assert_eq!(journal[0].outcome, format!("by {}", saved[0].get()), "the step journaled is the one saved");
 
     // Its release (of nothing: the reservation failed) and the pure steps left close it.
-    let (fence, mut ending) = shop.claim(&fresh).await.expect("readable").expect("kept");
+    let (fence, mut ending) = shop.claim(&fresh, Lease::HELD_BY_HOST).await.expect("readable").expect("kept");
     loop {
         ending = match ending.next() {
             checkout_domain::Next::Compute => ending.compute().expect("a pure step"),
@@ -413,7 +413,7 @@ where
             let shop = Arc::clone(&shop);
             tokio::spawn(async move {
                 let fresh = CheckoutId::new(format!("ck-{n}")).expect("valid");
-                shop.admit(&order("o-1", 2), fresh).await.expect("admitted")
+                shop.admit(&order("o-1", 2), fresh, Lease::HELD_BY_HOST).await.expect("admitted")
             })
         })
         .collect();
@@ -424,7 +424,7 @@ where
     let opened: Vec<_> = admissions.iter().filter(|a| matches!(a, Admission::Opened(_))).collect();
     assert_eq!(opened.len(), 1, "one submission opened the checkout");
     assert!(admissions.iter().all(|a| a.checkout() == opened[0].checkout()), "the others got it");
-    let conflict = shop.admit(&order("o-1", 3), CheckoutId::new("ck-x").expect("valid")).await.unwrap_err();
+    let conflict = shop.admit(&order("o-1", 3), CheckoutId::new("ck-x").expect("valid"), Lease::HELD_BY_HOST).await.unwrap_err();
     assert!(conflict.to_string().contains("quantity 2, not 3"), "{conflict}");
     assert_eq!(shop.unfinished().await.expect("readable").len(), 1);
 }

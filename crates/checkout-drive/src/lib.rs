@@ -9,11 +9,12 @@
 
 pub mod clock;
 pub mod ids;
+pub mod leases;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use checkout_domain::fencing::Fence;
+use checkout_domain::fencing::{Fence, Lease};
 use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, Event, Outcome, TaskToken};
 use checkout_engine::{Action, AfterCall, CallError, Engine, Progress};
 use checkout_ports::{perform, Clock, CourierRequest, JournalEntry, PortError, SaveError, Shop};
@@ -74,6 +75,10 @@ pub struct Runner<S: Shop, W: World = ScaledClock> {
     /// Where the courier requests this runner sends are handed to an in-process worker, if one
     /// listens (see [`Runner::hand_courier_requests`]).
     handoff: Mutex<Option<mpsc::UnboundedSender<CourierRequest>>>,
+    /// How long a claim holds a checkout without renewal, in this runner's clock's milliseconds.
+    lease_ms: u64,
+    /// The checkouts this runner drives, whose leases it renews (see [`leases`]).
+    held: leases::Held,
 }
 
 impl<S: Shop, W: World> Runner<S, W> {
@@ -85,7 +90,15 @@ impl<S: Shop, W: World> Runner<S, W> {
             mailboxes: Mutex::default(),
             courier_sent: tokio::sync::Notify::new(),
             handoff: Mutex::default(),
+            lease_ms: leases::DEFAULT_LEASE_MS,
+            held: leases::Held::default(),
         }
+    }
+
+    /// Holds checkouts under leases of `ms` of this runner's clock (see [`leases`]).
+    pub fn with_lease_ms(mut self, ms: u64) -> Runner<S, W> {
+        self.lease_ms = ms.max(1);
+        self
     }
 
     pub fn shop(&self) -> &Arc<S> {
@@ -163,18 +176,24 @@ impl<S: Shop, W: World> Runner<S, W> {
         self.mailboxes().waiting.remove(token);
     }
 
-    /// Claims checkout `id` and drives it to its end.
+    /// Claims checkout `id`, whoever holds it, and drives it to its end.
     pub async fn drive(&self, id: &CheckoutId) -> Result<Outcome, DriveError> {
-        let (fence, checkout) = self.claim(id).await?;
-        ended(id, self.drive_from(fence, checkout, false, None).await?)
+        let (fence, checkout) = self.claim(id, false).await?;
+        self.drive_claimed(fence, checkout).await
     }
 
-    /// Drives a checkout this runner has just admitted: the admission was its claim
-    /// ([`Fence::FIRST`]), so it saves a commit by not claiming again. Should another runner
-    /// claim it meanwhile, this one's first save is refused and it stops.
+    /// Drives a checkout this runner has just admitted (under [`Runner::lease`]): the admission
+    /// was its claim ([`Fence::FIRST`]), so it saves a commit by not claiming again. Should
+    /// another runner claim it meanwhile, this one's first save is refused and it stops.
     pub async fn drive_admitted(&self, checkout: CheckoutState) -> Result<Outcome, DriveError> {
+        self.drive_claimed(Fence::FIRST, checkout).await
+    }
+
+    /// Drives a checkout this runner has claimed under `fence` (admitted, or taken over) to its
+    /// end.
+    pub async fn drive_claimed(&self, fence: Fence, checkout: CheckoutState) -> Result<Outcome, DriveError> {
         let id = checkout.id().clone();
-        ended(&id, self.drive_from(Fence::FIRST, checkout, false, None).await?)
+        ended(&id, self.drive_from(fence, checkout, false, None).await?)
     }
 
     /// For a host that sends the courier request and keeps the wait itself (Step Functions):
@@ -187,17 +206,19 @@ impl<S: Shop, W: World> Runner<S, W> {
         id: &CheckoutId,
         news: impl FnOnce(&CheckoutState, u64) -> Option<(&'static str, Event)>,
     ) -> Result<Pause, DriveError> {
-        let (fence, checkout) = self.claim(id).await?;
+        let (fence, checkout) = self.claim(id, true).await?;
         let news = news(&checkout, self.clock.now_ms());
         self.drive_from(fence, checkout, true, news).await
     }
 
     /// Claims checkout `id`, waiting out storage that fails (a locked or full database), as
-    /// saves do: the checkout is not given up on.
-    async fn claim(&self, id: &CheckoutId) -> Result<(Fence, CheckoutState), DriveError> {
+    /// saves do: the checkout is not given up on. A host's claim is held by the host, which
+    /// supervises it, so no runner's sweep takes it over.
+    async fn claim(&self, id: &CheckoutId, hosted: bool) -> Result<(Fence, CheckoutState), DriveError> {
         let mut failures = 0;
         let claimed = loop {
-            match self.shop.claim(id).await {
+            let lease = if hosted { Lease::HELD_BY_HOST } else { self.lease() };
+            match self.shop.claim(id, lease).await {
                 Ok(claimed) => break claimed,
                 Err(e) => {
                     failures += 1;
@@ -217,6 +238,10 @@ impl<S: Shop, W: World> Runner<S, W> {
         news: Option<(&'static str, Event)>,
     ) -> Result<Pause, DriveError> {
         let id = checkout.id().clone();
+        // A host keeps its own claims (and their leases): only a runner's own are renewed.
+        if !hosted {
+            self.held.hold(&id, fence);
+        }
         let mut drive = Drive {
             runner: self,
             id,
@@ -238,6 +263,9 @@ impl<S: Shop, W: World> Runner<S, W> {
             self.stop_listening(&token);
         }
         drive.flush_journal().await;
+        if !hosted {
+            self.held.release(&drive.id, fence);
+        }
         outcome
     }
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use checkout_domain::fencing::{Fence, Slot};
+use checkout_domain::fencing::{Fence, Lease, Slot};
 use checkout_domain::protocol::{
     CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
     Unavailable,
@@ -276,23 +276,53 @@ impl Journal for MemoryShop {
 
 #[async_trait]
 impl CheckoutRepository for MemoryShop {
-    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
+    async fn admit(&self, order: &Order, fresh: CheckoutId, lease: Lease) -> Result<Admission, AdmitError> {
         self.gate().await;
         let mut shop = self.lock();
         let admission = shop.registry.admit(order, fresh)?;
         if let Admission::Opened(id) = &admission {
             let placed = CheckoutState::start(id.clone(), order.clone());
-            shop.checkouts.insert(id.clone(), Slot::new(placed));
+            shop.checkouts.insert(id.clone(), Slot::new(placed, lease));
         }
         Ok(admission)
     }
 
-    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+    async fn claim(&self, id: &CheckoutId, lease: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
         self.gate().await;
         let mut shop = self.lock();
         let Some(slot) = shop.checkouts.get_mut(id) else { return Ok(None) };
-        let fence = slot.claim().map_err(|e| StorageError(e.to_string()))?;
+        let fence = slot.claim(lease).map_err(|e| StorageError(e.to_string()))?;
         Ok(Some((fence, slot.record().clone())))
+    }
+
+    async fn take_over(
+        &self,
+        id: &CheckoutId,
+        now_ms: u64,
+        lease: Lease,
+    ) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.gate().await;
+        let mut shop = self.lock();
+        let Some(slot) = shop.checkouts.get_mut(id) else { return Ok(None) };
+        let taken = slot.take_over(now_ms, lease).map_err(|e| StorageError(e.to_string()))?;
+        Ok(taken.map(|fence| (fence, slot.record().clone())))
+    }
+
+    async fn renew(&self, held: &[(CheckoutId, Fence)], lease: Lease) -> Result<Vec<CheckoutId>, StorageError> {
+        self.gate().await;
+        let mut shop = self.lock();
+        let lost = held.iter().filter(|(id, fence)| match shop.checkouts.get_mut(id) {
+            Some(slot) => slot.renew(*fence, lease).is_err(),
+            None => true,
+        });
+        Ok(lost.map(|(id, _)| id.clone()).collect())
+    }
+
+    async fn lapsed(&self, now_ms: u64) -> Result<Vec<CheckoutId>, StorageError> {
+        self.gate().await;
+        let shop = self.lock();
+        let lapsed = shop.checkouts.iter().filter(|(_, slot)| !slot.record().is_finished() && slot.lease().lapsed(now_ms));
+        Ok(lapsed.map(|(id, _)| id.clone()).collect())
     }
 
     async fn save(

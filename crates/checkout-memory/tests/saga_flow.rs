@@ -1,7 +1,7 @@
 //! The erased checkout driven against the keyed stores: the happy path, rejections, every
 //! compensation path, stale replies, and persistence at every step.
 
-use checkout_domain::fencing::{Fence, Slot, Superseded};
+use checkout_domain::fencing::{Fence, Lease, Slot, Superseded};
 use checkout_domain::protocol::StockReleased;
 use checkout_domain::states::{Compensation, Returned, COURIER_WAIT_MS};
 use checkout_domain::{
@@ -320,9 +320,9 @@ fn a_superseded_incarnation_can_neither_act_nor_save() {
     });
     let assigned = Event::CourierAssigned { token: issued_token(), courier: CourierId::new("c-1").unwrap() };
     let state = waiting.clone().apply(assigned).unwrap();
-    let mut slot = Slot::new(waiting.clone());
+    let mut slot = Slot::new(waiting.clone(), Lease::HELD_BY_HOST);
     let a = slot.fence();
-    let b = slot.claim().unwrap();
+    let b = slot.claim(Lease::HELD_BY_HOST).unwrap();
     assert!(b > a);
     // B's clock is ahead: it gives up on the courier and refunds; its refund raises the stores'
     // mark to B's fence.

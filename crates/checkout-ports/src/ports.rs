@@ -1,7 +1,7 @@
 //! The port traits and their errors.
 
 use async_trait::async_trait;
-use checkout_domain::fencing::{Fence, Superseded};
+use checkout_domain::fencing::{Fence, Lease, Superseded};
 use checkout_domain::protocol::{
     CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
     Unavailable,
@@ -160,11 +160,31 @@ pub trait CourierQueue: Send + Sync {
 pub trait CheckoutRepository: Send + Sync {
     /// Admits `order` by the registry's rules (`checkout_domain::registry`): a new order opens a
     /// checkout under `fresh`, saved as placed; the same order again gets its checkout; another
-    /// order under a known id is refused.
-    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError>;
+    /// order under a known id is refused. A new checkout is held by its admitter under `lease`.
+    async fn admit(&self, order: &Order, fresh: CheckoutId, lease: Lease) -> Result<Admission, AdmitError>;
 
-    /// Claims the checkout for a new incarnation: its fence, and the checkout as saved.
-    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError>;
+    /// Claims the checkout for a new incarnation, held under `lease`: its fence, and the
+    /// checkout as saved.
+    async fn claim(&self, id: &CheckoutId, lease: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError>;
+
+    /// Claims the checkout under `lease` only if the lease of its latest claim has lapsed by
+    /// `now_ms` ([`checkout_domain::fencing::Slot::take_over`]), in one atomic step: of runners
+    /// sweeping at once, one takes it. `None` if it has not lapsed, or there is no such checkout.
+    async fn take_over(
+        &self,
+        id: &CheckoutId,
+        now_ms: u64,
+        lease: Lease,
+    ) -> Result<Option<(Fence, CheckoutState)>, StorageError>;
+
+    /// Extends to `lease` the hold of each checkout's incarnation in `held`; answers those it
+    /// could not renew, because a newer incarnation claimed them (or they are gone).
+    async fn renew(&self, held: &[(CheckoutId, Fence)], lease: Lease) -> Result<Vec<CheckoutId>, StorageError>;
+
+    /// The unfinished checkouts whose lease has lapsed by `now_ms`: those nobody drives, whose
+    /// holder died or lost touch. A store that reads an index updated a moment late may list one
+    /// that was just renewed or ended; [`CheckoutRepository::take_over`] decides.
+    async fn lapsed(&self, now_ms: u64) -> Result<Vec<CheckoutId>, StorageError>;
 
     /// Saves the checkout for the incarnation holding `fence`, unless it was claimed since, and
     /// journals the steps that led to it (a step and the pure steps taken with it), in one atomic

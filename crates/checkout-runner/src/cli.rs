@@ -19,6 +19,7 @@ use crate::catalog::Catalog;
 use crate::faults::{FaultRates, Faulty};
 use crate::worker::{run_in_process, WorkerBehaviour};
 use checkout_drive::clock::ScaledClock;
+use checkout_drive::leases::supervise;
 use checkout_drive::{drive_all, Runner};
 
 /// Run the book shop's checkout saga durably: on one machine in one SQLite file, or on DynamoDB,
@@ -214,6 +215,12 @@ struct DriveArgs {
     /// Seeds the injected faults and the backoff jitter.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// How long, in real milliseconds, this process holds a checkout it drives without renewing
+    /// its lease. A `serve` takes over the checkouts of a runner that has not renewed for that
+    /// long (it died, or lost the database); a shorter lease takes over sooner, and renews more
+    /// often (every third of it).
+    #[arg(long, default_value_t = checkout_drive::leases::DEFAULT_LEASE_MS, value_parser = clap::value_parser!(u64).range(30..))]
+    lease_ms: u64,
     #[command(flatten)]
     faults: FaultArgs,
 }
@@ -389,6 +396,8 @@ async fn find<S: Shop>(shop: &S, id: &str) -> Result<CheckoutState, Failure> {
 }
 
 async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
+    let runner = runner(shop, &args.shop);
+    let shop = runner.shop();
     let file = std::fs::File::open(&args.orders)
         .map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
     let (mut opened, mut again, mut invalid) = (Vec::new(), 0, 0);
@@ -405,7 +414,7 @@ async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
                 continue;
             }
         };
-        match shop.admit(&order, checkout_drive::ids::fresh_checkout_id()).await {
+        match shop.admit(&order, checkout_drive::ids::fresh_checkout_id(), runner.lease()).await {
             Ok(Admission::Opened(id)) => opened.push(id),
             Ok(Admission::Existing(_)) => again += 1,
             Err(e) => {
@@ -426,8 +435,10 @@ async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
         unfinished.len()
     );
 
-    let runner = runner(shop, &args.shop);
     let worker = tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
+    // A batch run claims every unfinished checkout itself (see `drive`), so it only keeps its
+    // leases, that a `serve` on the same shop does not take its checkouts over.
+    let leases = tokio::spawn(supervise(Arc::clone(&runner), false));
 
     let progress = indicatif::ProgressBar::new(unfinished.len() as u64);
     progress.set_style(
@@ -450,6 +461,7 @@ async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
     }
     progress.finish_and_clear();
     worker.abort();
+    leases.abort();
     // The summary tells what was done: on disk before it is printed.
     runner.shop().durable().await.map_err(fail)?;
     let elapsed = started.elapsed().as_secs_f64();
@@ -484,7 +496,10 @@ fn runner<S: Shop>(shop: S, args: &DriveArgs) -> Arc<Runner<Faulty<S>>> {
     let rates = FaultRates { transient: faults.transient, lost_reply: faults.lost_replies, decline: faults.declines };
     let engine = Engine::new(Policy::default(), args.seed);
     let shop = Arc::new(Faulty::new(shop, rates, args.seed));
-    Arc::new(Runner::new(shop, engine, ScaledClock::new(args.clock_speed)))
+    let clock = ScaledClock::new(args.clock_speed);
+    // The lease is given in real time (a process's liveness); the runner counts in its clock's.
+    let lease_ms = args.lease_ms.saturating_mul(args.clock_speed.max(1));
+    Arc::new(Runner::new(shop, engine, clock).with_lease_ms(lease_ms))
 }
 
 fn behaviour(faults: &FaultArgs) -> WorkerBehaviour {
@@ -500,17 +515,20 @@ async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, Failure> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", args.listen)))?;
-    let unfinished = runner.shop().unfinished().await.map_err(fail)?;
-    let resumed = unfinished.len();
-    for id in unfinished {
-        crate::serve::spawn_drive(Arc::clone(&runner), id);
-    }
+    // Checkouts left unfinished are taken over once their lease lapses, by this server's sweep
+    // or another's: a server started beside a live one does not take that one's checkouts.
+    let lapsed = runner.shop().lapsed(runner.clock().now_ms()).await.map_err(fail)?.len();
+    let unfinished = runner.shop().unfinished().await.map_err(fail)?.len();
+    tokio::spawn(supervise(Arc::clone(&runner), true));
     if !args.no_courier {
         tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
     }
     let address = listener.local_addr().map_err(fail)?;
     // The listening address comes first: scripts and tests read the first URL on the line.
-    println!("serving on http://{address} ({}; {resumed} checkouts resumed)", args.shop.shop.describe());
+    println!(
+        "serving on http://{address} ({}; {unfinished} checkouts unfinished, {lapsed} of them abandoned, being taken over)",
+        args.shop.shop.describe()
+    );
     axum::serve(listener, crate::serve::router(runner))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -6,7 +6,7 @@
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use checkout_domain::fencing::Fence;
+use checkout_domain::fencing::{Fence, Lease};
 use checkout_domain::protocol::{
     CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
     Unavailable,
@@ -164,11 +164,25 @@ impl<S: CourierInbox> CourierInbox for Faulty<S> {
 
 #[async_trait]
 impl<S: CheckoutRepository> CheckoutRepository for Faulty<S> {
-    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
-        self.inner.admit(order, fresh).await
+    async fn admit(&self, order: &Order, fresh: CheckoutId, lease: Lease) -> Result<Admission, AdmitError> {
+        self.inner.admit(order, fresh, lease).await
     }
-    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
-        self.inner.claim(id).await
+    async fn claim(&self, id: &CheckoutId, lease: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.inner.claim(id, lease).await
+    }
+    async fn take_over(
+        &self,
+        id: &CheckoutId,
+        now_ms: u64,
+        lease: Lease,
+    ) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.inner.take_over(id, now_ms, lease).await
+    }
+    async fn renew(&self, held: &[(CheckoutId, Fence)], lease: Lease) -> Result<Vec<CheckoutId>, StorageError> {
+        self.inner.renew(held, lease).await
+    }
+    async fn lapsed(&self, now_ms: u64) -> Result<Vec<CheckoutId>, StorageError> {
+        self.inner.lapsed(now_ms).await
     }
     async fn save(
         &self,

@@ -1,5 +1,6 @@
 //! `checkout serve`: the shop over HTTP. Placing an order admits it and starts its checkout at
-//! once; every unfinished checkout is resumed on start; courier workers answer over HTTP.
+//! once; checkouts whose runner died (their lease lapsed) are taken over, on start and while it
+//! serves; courier workers answer over HTTP.
 //!
 //! | route | what it does |
 //! |---|---|
@@ -48,15 +49,6 @@ pub fn router<S: Shop>(runner: Arc<Runner<S>>) -> Router {
         .route("/courier/replies", post(courier_reply::<S>))
         .route("/health", get(health::<S>))
         .with_state(Api { runner })
-}
-
-/// Starts driving `id` in the background; a checkout another incarnation took over stops there.
-pub fn spawn_drive<S: Shop>(runner: Arc<Runner<S>>, id: CheckoutId) {
-    tokio::spawn(async move {
-        if let Err(e) = runner.drive(&id).await {
-            eprintln!("checkout {id} stopped: {e}");
-        }
-    });
 }
 
 /// `?wait=true`: answer only once the checkout has ended, with its outcome (what a caller that
@@ -132,7 +124,7 @@ async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: Str
         Ok(order) => order,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    match api.runner.shop().admit(&order, checkout_drive::ids::fresh_checkout_id()).await {
+    match api.runner.shop().admit(&order, checkout_drive::ids::fresh_checkout_id(), api.runner.lease()).await {
         Ok(Admission::Opened(id)) if options.wait => {
             // Driven in a task of its own: a caller that hangs up does not stop the checkout.
             let (runner, placed) = (Arc::clone(&api.runner), CheckoutState::start(id.clone(), order.clone()));

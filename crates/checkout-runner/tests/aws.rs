@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use checkout_aws::moto::MotoServer;
 use checkout_aws::AwsShop;
+use checkout_domain::fencing::Lease;
 use checkout_domain::registry::Admission;
 use checkout_domain::{BookId, CheckoutId, Money, Order, Outcome, UserId};
 use checkout_drive::clock::ScaledClock;
@@ -34,7 +35,7 @@ async fn run_all(runner: &Arc<Runner<AwsShop>>, orders: &[Order]) -> BTreeMap<Ch
     let mut ids = Vec::new();
     for (n, order) in orders.iter().enumerate() {
         let fresh = CheckoutId::new(format!("ck-{n}")).expect("valid");
-        let admitted = runner.shop().admit(order, fresh).await.expect("admitted");
+        let admitted = runner.shop().admit(order, fresh, Lease::LAPSED).await.expect("admitted");
         assert!(matches!(admitted, Admission::Opened(_)), "{admitted:?}");
         ids.push(admitted.checkout().clone());
     }
@@ -112,7 +113,7 @@ async fn one_checkout(runner: &Arc<Runner<AwsShop>>, order: &Order) -> (Outcome,
     let shop = Arc::clone(runner.shop());
     let before = shop.calls().snapshot();
     let fresh = CheckoutId::new(format!("ck-{}", order.id())).unwrap();
-    let id = shop.admit(order, fresh).await.unwrap().checkout().clone();
+    let id = shop.admit(order, fresh, Lease::LAPSED).await.unwrap().checkout().clone();
     let courier = {
         let runner = Arc::clone(runner);
         tokio::spawn(async move {
@@ -188,7 +189,7 @@ async fn a_courier_request_delivered_twice_has_one_effect() {
     shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(900)).await.unwrap();
     shop.open_customer(&UserId::new("u-1").unwrap(), 10_000, 0).await.unwrap();
     let runner = runner(shop.clone());
-    let id = shop.admit(&order(1, "b-1", "u-1", false), CheckoutId::new("ck-twice").unwrap()).await.unwrap();
+    let id = shop.admit(&order(1, "b-1", "u-1", false), CheckoutId::new("ck-twice").unwrap(), Lease::LAPSED).await.unwrap();
     let id = id.checkout().clone();
     let courier = {
         let runner = Arc::clone(&runner);

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use checkout_domain::fencing::{Fence, Superseded};
+use checkout_domain::fencing::{Fence, Lease, Superseded};
 use checkout_domain::protocol::CallError;
 use checkout_domain::registry::Admission;
 use checkout_domain::{
@@ -135,11 +135,20 @@ impl ShopAdmin for Split {
 }
 #[async_trait]
 impl CheckoutRepository for Split {
-    async fn admit(&self, o: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
-        self.repository.admit(o, fresh).await
+    async fn admit(&self, o: &Order, fresh: CheckoutId, lease: Lease) -> Result<Admission, AdmitError> {
+        self.repository.admit(o, fresh, lease).await
     }
-    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
-        self.repository.claim(id).await
+    async fn claim(&self, id: &CheckoutId, lease: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.repository.claim(id, lease).await
+    }
+    async fn take_over(&self, id: &CheckoutId, now: u64, l: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.repository.take_over(id, now, l).await
+    }
+    async fn renew(&self, held: &[(CheckoutId, Fence)], lease: Lease) -> Result<Vec<CheckoutId>, StorageError> {
+        self.repository.renew(held, lease).await
+    }
+    async fn lapsed(&self, now_ms: u64) -> Result<Vec<CheckoutId>, StorageError> {
+        self.repository.lapsed(now_ms).await
     }
     async fn save(&self, id: &CheckoutId, f: Fence, c: &CheckoutState, s: &[JournalEntry]) -> Result<(), SaveError> {
         self.repository.save(id, f, c, s).await
@@ -171,7 +180,7 @@ async fn runner(repository: MockCheckoutRepository) -> Arc<Runner<Split>> {
 #[tokio::test]
 async fn a_superseded_save_stops_the_runner_at_once() {
     let mut repository = MockCheckoutRepository::new();
-    repository.expect_claim().times(1).returning(|_| Ok(Some((Fence::FIRST, placed()))));
+    repository.expect_claim().times(1).returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
     repository.expect_save().times(1).returning(|_, _, _, _| Err(Superseded { held: 1, current: 2 }.into()));
     let runner = runner(repository).await;
     let stopped = runner.drive(&CheckoutId::new("ck-1").unwrap()).await;
@@ -185,7 +194,7 @@ async fn a_save_that_fails_for_want_of_storage_is_tried_until_it_goes_through() 
     let saved: Arc<Mutex<Vec<String>>> = Arc::default();
     let failures = Arc::new(Mutex::new(2));
     let mut repository = MockCheckoutRepository::new();
-    repository.expect_claim().times(1).returning(|_| Ok(Some((Fence::FIRST, placed()))));
+    repository.expect_claim().times(1).returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
     let (log, left) = (Arc::clone(&saved), Arc::clone(&failures));
     repository.expect_save().returning(move |_, _, checkout, _| {
         let mut left = left.lock().unwrap();
@@ -223,7 +232,7 @@ async fn a_save_that_fails_for_want_of_storage_is_tried_until_it_goes_through() 
 #[tokio::test]
 async fn a_lost_courier_reply_ends_the_wait_at_its_deadline() {
     let mut repository = MockCheckoutRepository::new();
-    repository.expect_claim().times(1).returning(|_| Ok(Some((Fence::FIRST, placed()))));
+    repository.expect_claim().times(1).returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
     repository.expect_save().returning(|_, _, _, _| Ok(()));
     // Nobody answers the courier request: at 100,000x, the 15-minute deadline is 9 ms away.
     let runner = runner(repository).await;
@@ -238,7 +247,7 @@ async fn a_claim_that_fails_for_want_of_storage_is_tried_again() {
     let failures = Arc::new(Mutex::new(2));
     let left = Arc::clone(&failures);
     let mut repository = MockCheckoutRepository::new();
-    repository.expect_claim().returning(move |_| {
+    repository.expect_claim().returning(move |_, _| {
         let mut left = left.lock().unwrap();
         if *left > 0 {
             *left -= 1;
@@ -259,7 +268,7 @@ async fn a_worker_in_process_is_handed_each_courier_request_as_it_is_sent() {
     shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(30)).await.unwrap();
     shop.open_customer(&UserId::new("u-1").unwrap(), 100, 0).await.unwrap();
     let order = placed().order().clone();
-    let id = shop.admit(&order, CheckoutId::new("ck-1").unwrap()).await.unwrap().checkout().clone();
+    let id = shop.admit(&order, CheckoutId::new("ck-1").unwrap(), Lease::LAPSED).await.unwrap().checkout().clone();
     let runner = Arc::new(Runner::new(Arc::new(shop), Engine::new(Policy::default(), 1), ScaledClock::new(100_000)));
     let mut handed = runner.hand_courier_requests();
     let driving = {

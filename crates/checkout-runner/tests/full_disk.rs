@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use checkout_domain::fencing::Lease;
 use checkout_domain::registry::Admission;
 use checkout_domain::{BookId, CheckoutId, Money, Order, UserId};
 use checkout_drive::clock::ScaledClock;
@@ -31,7 +32,7 @@ async fn nothing_moves_while_the_disk_is_full_and_everything_ends_after() {
             n % 2 == 0
         ))
         .unwrap();
-        let Admission::Opened(id) = shop.admit(&order, CheckoutId::new(format!("ck-{n}")).unwrap()).await.unwrap()
+        let Admission::Opened(id) = shop.admit(&order, CheckoutId::new(format!("ck-{n}")).unwrap(), Lease::LAPSED).await.unwrap()
         else {
             panic!("a new order")
         };

@@ -1,7 +1,7 @@
 //! The ports, each call one job for the writer (see the crate docs).
 
 use async_trait::async_trait;
-use checkout_domain::fencing::{Fence, Slot, Superseded};
+use checkout_domain::fencing::{Fence, FencesExhausted, Lease, Slot, Superseded};
 use checkout_domain::protocol::{
     CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
     Unavailable,
@@ -269,9 +269,38 @@ fn load_checkout(record: &str) -> rusqlite::Result<CheckoutState> {
     CheckoutState::from_json(record).map_err(|e| corrupt(e.to_string()))
 }
 
+/// A lease as an SQLite integer: one held by a host (`u64::MAX`) is kept as `i64::MAX`, which
+/// lapses some 292 million years from now.
+fn stored_lease(lease: Lease) -> i64 {
+    i64::try_from(lease.until_ms()).unwrap_or(i64::MAX)
+}
+
+/// Reads checkout `id`'s slot, lets `decide` claim it (by the rules of `checkout_domain::fencing`)
+/// and writes the claim back: its fence and lease, and the checkout as it was saved.
+fn claim_slot(
+    conn: &Connection,
+    id: &CheckoutId,
+    decide: impl FnOnce(&mut Slot<CheckoutState>) -> Result<Option<Fence>, FencesExhausted>,
+) -> rusqlite::Result<Option<(Fence, CheckoutState)>> {
+    let row: Option<(i64, i64, String)> = conn
+        .query_row_cached("SELECT fence, lease_until, record FROM checkouts WHERE id = ?1", [id.as_str()], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()?;
+    let Some((fence, lease, record)) = row else { return Ok(None) };
+    let (fence, lease) = (Fence::from_stored(uint(fence)?), Lease::from_stored(uint(lease)?));
+    let mut slot = Slot::from_stored(fence, lease, load_checkout(&record)?);
+    let Some(claimed) = decide(&mut slot).map_err(|e| corrupt(e.to_string()))? else { return Ok(None) };
+    conn.execute_cached(
+        "UPDATE checkouts SET fence = ?1, lease_until = ?2 WHERE id = ?3",
+        params![int(claimed.get())?, stored_lease(slot.lease()), id.as_str()],
+    )?;
+    Ok(Some((claimed, slot.record().clone())))
+}
+
 #[async_trait]
 impl CheckoutRepository for SqliteShop {
-    async fn admit(&self, order: &Order, fresh: CheckoutId) -> Result<Admission, AdmitError> {
+    async fn admit(&self, order: &Order, fresh: CheckoutId, lease: Lease) -> Result<Admission, AdmitError> {
         let order = order.clone();
         let answer = self
             .writer
@@ -307,8 +336,8 @@ impl CheckoutRepository for SqliteShop {
                         params![order.id().as_str(), order.to_json(), id.as_str()],
                     )?;
                     conn.execute_cached(
-                        "INSERT INTO checkouts (id, fence, record, finished) VALUES (?1, ?2, ?3, 0)",
-                        params![id.as_str(), int(Fence::FIRST.get())?, placed.to_json()],
+                        "INSERT INTO checkouts (id, fence, record, finished, lease_until) VALUES (?1, ?2, ?3, 0, ?4)",
+                        params![id.as_str(), int(Fence::FIRST.get())?, placed.to_json(), stored_lease(lease)],
                     )?;
                 }
                 Ok(Ok(admission))
@@ -317,23 +346,49 @@ impl CheckoutRepository for SqliteShop {
         Ok(answer?)
     }
 
-    async fn claim(&self, id: &CheckoutId) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+    async fn claim(&self, id: &CheckoutId, lease: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
         let id = id.clone();
+        self.writer.run(move |conn| claim_slot(conn, &id, |slot| slot.claim(lease).map(Some))).await
+    }
+
+    async fn take_over(
+        &self,
+        id: &CheckoutId,
+        now_ms: u64,
+        lease: Lease,
+    ) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        let id = id.clone();
+        self.writer.run(move |conn| claim_slot(conn, &id, |slot| slot.take_over(now_ms, lease))).await
+    }
+
+    async fn renew(&self, held: &[(CheckoutId, Fence)], lease: Lease) -> Result<Vec<CheckoutId>, StorageError> {
+        let held = held.to_vec();
         self.writer
             .run(move |conn| {
-                let row: Option<(i64, String)> = conn
-                    .query_row_cached("SELECT fence, record FROM checkouts WHERE id = ?1", [id.as_str()], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
-                    .optional()?;
-                let Some((fence, record)) = row else { return Ok(None) };
-                let mut slot = Slot::from_stored(Fence::from_stored(uint(fence)?), load_checkout(&record)?);
-                let claimed = slot.claim().map_err(|e| corrupt(e.to_string()))?;
-                conn.execute_cached(
-                    "UPDATE checkouts SET fence = ?1 WHERE id = ?2",
-                    params![int(claimed.get())?, id.as_str()],
+                let until = stored_lease(lease);
+                let mut lost = Vec::new();
+                for (id, fence) in held {
+                    let renewed = conn.execute_cached(
+                        "UPDATE checkouts SET lease_until = ?1 WHERE id = ?2 AND fence = ?3",
+                        params![until, id.as_str(), int(fence.get())?],
+                    )?;
+                    if renewed == 0 {
+                        lost.push(id);
+                    }
+                }
+                Ok(lost)
+            })
+            .await
+    }
+
+    async fn lapsed(&self, now_ms: u64) -> Result<Vec<CheckoutId>, StorageError> {
+        self.writer
+            .run(move |conn| {
+                let mut statement = conn.prepare_cached(
+                    "SELECT id FROM checkouts WHERE finished = 0 AND lease_until < ?1 ORDER BY id",
                 )?;
-                Ok(Some((claimed, slot.record().clone())))
+                let ids = statement.query_map([int(now_ms)?], |row| row.get::<_, String>(0))?;
+                ids.map(|id| CheckoutId::new(id?).map_err(|e| corrupt(e.to_string()))).collect()
             })
             .await
     }
@@ -353,7 +408,7 @@ impl CheckoutRepository for SqliteShop {
                     .query_row_cached("SELECT fence FROM checkouts WHERE id = ?1", [id.as_str()], |row| row.get(0))
                     .optional()?;
                 let Some(current) = current else { return Ok(Err(SaveError::Missing(id))) };
-                let mut slot = Slot::from_stored(Fence::from_stored(uint(current)?), ());
+                let mut slot = Slot::from_stored(Fence::from_stored(uint(current)?), Lease::LAPSED, ());
                 if let Err(superseded) = slot.save(fence, ()) {
                     return Ok(Err(superseded.into()));
                 }

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS checkouts (
     id       TEXT PRIMARY KEY,
     fence    INTEGER NOT NULL,
     record   TEXT NOT NULL,
-    finished INTEGER NOT NULL
+    finished INTEGER NOT NULL,
+    lease_until INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS unfinished_checkouts ON checkouts (id) WHERE finished = 0;
 CREATE TABLE IF NOT EXISTS courier_requests (
@@ -76,8 +77,16 @@ CREATE TABLE IF NOT EXISTS meta (
 ) WITHOUT ROWID;
 ";
 
-/// The schema version this code writes; a file written by another version is refused.
-pub const VERSION: &str = "2";
+/// The schema version this code writes; a file written by another version is refused, except
+/// the one before, which [`prepare`] brings up to date.
+pub const VERSION: &str = "3";
+
+/// Version 2 had no leases: its checkouts are given a lapsed one, so the first runner to sweep
+/// takes over whatever was left unfinished, as a restart resumed it before.
+const FROM_2: &str = "
+ALTER TABLE checkouts ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+UPDATE meta SET value = '3' WHERE name = 'schema';
+";
 
 /// What a database file holds before the shop touches it.
 #[derive(Debug, PartialEq, Eq)]
@@ -109,10 +118,36 @@ pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
     })
 }
 
-/// Creates the tables if the file is new, and checks the version of one that is not.
+/// Creates the tables if the file is new, brings a version 2 file up to date, and checks the
+/// version of any other: the version found, if it is not this code's.
 pub fn prepare(conn: &Connection) -> rusqlite::Result<Option<String>> {
-    conn.execute_batch(SCHEMA)?;
-    conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?1)", [VERSION])?;
-    let found: String = conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))?;
-    Ok((found != VERSION).then_some(found))
+    let found: Option<String> = match contents(conn)? {
+        Contents::Shop => Some(conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))?),
+        Contents::Empty | Contents::Foreign { .. } => None,
+    };
+    match found.as_deref() {
+        None => {
+            conn.execute_batch(SCHEMA)?;
+            conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?1)", [VERSION])?;
+            Ok(None)
+        }
+        Some("2") => {
+            // Another process may be bringing the file up to date at the same moment: the
+            // version is read again under the write lock.
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let upgraded = (|| {
+                let now: String = conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))?;
+                if now == "2" {
+                    conn.execute_batch(FROM_2)?;
+                }
+                conn.execute_batch("COMMIT")
+            })();
+            if upgraded.is_err() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            upgraded.map(|()| None)
+        }
+        Some(VERSION) => Ok(None),
+        Some(other) => Ok(Some(other.to_string())),
+    }
 }

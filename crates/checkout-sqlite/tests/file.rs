@@ -1,7 +1,7 @@
 //! The database file: what is committed survives closing and reopening; a missing, foreign or
 //! corrupt file is refused with one clear line; the write-ahead log does not grow without end.
 
-use checkout_domain::fencing::Fence;
+use checkout_domain::fencing::{Fence, Lease};
 use checkout_domain::{BookId, CheckoutId, Effect, EffectKey, Money, Order, Quantity};
 use checkout_ports::{CheckoutRepository, ShopAdmin, StockStore};
 use checkout_sqlite::{Durability, OpenError, SqliteShop};
@@ -25,7 +25,7 @@ async fn what_was_acknowledged_is_there_after_reopening() {
         let shop = SqliteShop::open(&path, true, Durability::Fsync).unwrap();
         shop.stock_book(&book, 2, Money::from_minor_units(30)).await.unwrap();
         let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap();
-        shop.admit(&order, CheckoutId::new("ck-1").unwrap()).await.unwrap();
+        shop.admit(&order, CheckoutId::new("ck-1").unwrap(), Lease::LAPSED).await.unwrap();
         shop.reserve(Fence::FIRST, &key, &book, Quantity::new(1).unwrap()).await.unwrap().unwrap();
     }
     let shop = SqliteShop::open(&path, false, Durability::Fsync).unwrap();
@@ -59,7 +59,7 @@ fn a_missing_foreign_or_corrupt_file_is_refused_clearly() {
         .unwrap();
     }
     let err = SqliteShop::open(&foreign, false, Durability::Fsync).err().unwrap();
-    assert!(err.to_string().contains("schema 99, expected 2"), "{err}");
+    assert!(err.to_string().contains("schema 99, expected 3"), "{err}");
 }
 
 /// Another application's database is refused by every way of opening it, `init`'s included, and

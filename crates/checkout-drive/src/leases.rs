@@ -1,0 +1,129 @@
+//! Leases: a runner holds each checkout it drives under a lease (`checkout_domain::fencing`),
+//! renews them all while it works or waits, and takes over the unfinished checkouts whose lease
+//! has lapsed, because their runner died or lost touch with the shop. A takeover is a claim: a
+//! holder that was only slow is superseded, and every store refuses it from then on.
+//!
+//! A lease is renewed every third of its length, and a survivor looks for lapsed ones as often,
+//! so a dead runner's checkouts are driven again within about a lease and a third of its death.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use checkout_domain::fencing::{Fence, Lease};
+use checkout_domain::{CheckoutId, CheckoutState};
+use checkout_ports::{Shop, StorageError};
+
+use crate::{Runner, World};
+
+/// How long a claim holds a checkout without renewal, in real milliseconds, unless the runner is
+/// told otherwise: long enough that a busy machine or a slow store does not lose leases, short
+/// enough that a dead runner's customers wait seconds, not minutes.
+pub const DEFAULT_LEASE_MS: u64 = 10_000;
+
+/// The checkouts this runner drives, with the fence each is held under.
+#[derive(Default)]
+pub(crate) struct Held(Mutex<HashMap<CheckoutId, Fence>>);
+
+impl Held {
+    fn lock(&self) -> MutexGuard<'_, HashMap<CheckoutId, Fence>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn hold(&self, id: &CheckoutId, fence: Fence) {
+        self.lock().insert(id.clone(), fence);
+    }
+
+    /// Stops holding `id`, unless a later drive holds it under another fence.
+    pub(crate) fn release(&self, id: &CheckoutId, fence: Fence) {
+        let mut held = self.lock();
+        if held.get(id) == Some(&fence) {
+            held.remove(id);
+        }
+    }
+
+    fn all(&self) -> Vec<(CheckoutId, Fence)> {
+        self.lock().iter().map(|(id, fence)| (id.clone(), *fence)).collect()
+    }
+
+    fn contains(&self, id: &CheckoutId) -> bool {
+        self.lock().contains_key(id)
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+impl<S: Shop, W: World> Runner<S, W> {
+    /// The lease a claim made now holds its checkout under.
+    pub fn lease(&self) -> Lease {
+        Lease::starting(self.clock.now_ms(), self.lease_ms)
+    }
+
+    /// How many checkouts this runner drives now.
+    pub fn driving(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Renews the lease of every checkout this runner drives, in one call to the shop. Those a
+    /// newer incarnation claimed are no longer held; their drives learn it at their next save.
+    pub async fn renew_leases(&self) -> Result<(), StorageError> {
+        let held = self.held.all();
+        if held.is_empty() {
+            return Ok(());
+        }
+        let lost = self.shop.renew(&held, self.lease()).await?;
+        for (id, fence) in held.iter().filter(|(id, _)| lost.contains(id)) {
+            self.held.release(id, *fence);
+        }
+        Ok(())
+    }
+
+    /// Claims every unfinished checkout whose lease has lapsed on this runner's clock and that
+    /// it does not drive itself; answers what it claimed, for the caller to drive.
+    pub async fn take_over_lapsed(&self) -> Result<Vec<(Fence, CheckoutState)>, StorageError> {
+        let now = self.clock.now_ms();
+        let mut taken = Vec::new();
+        for id in self.shop.lapsed(now).await? {
+            if self.held.contains(&id) {
+                continue;
+            }
+            if let Some(claimed) = self.shop.take_over(&id, now, self.lease()).await? {
+                taken.push(claimed);
+            }
+        }
+        Ok(taken)
+    }
+}
+
+/// Keeps `runner`'s leases until the task is dropped and, if `sweep`, takes over the checkouts
+/// other runners abandoned and drives each to its end. Storage that fails is tried again at the
+/// next round: a lease lost meanwhile is taken over by someone, which the fences make safe.
+pub async fn supervise<S: Shop, W: World>(runner: Arc<Runner<S, W>>, sweep: bool) {
+    let mut rounds = tokio::time::interval(runner.clock.real(runner.lease_ms / 3).max(std::time::Duration::from_millis(1)));
+    rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        rounds.tick().await;
+        if let Err(e) = runner.renew_leases().await {
+            eprintln!("renewing leases failed ({e}); trying again");
+        }
+        if !sweep {
+            continue;
+        }
+        match runner.take_over_lapsed().await {
+            Ok(taken) => {
+                for (fence, checkout) in taken {
+                    let runner = Arc::clone(&runner);
+                    tokio::spawn(async move {
+                        let id = checkout.id().clone();
+                        eprintln!("checkout {id}: taken over, its holder's lease having lapsed");
+                        if let Err(e) = runner.drive_claimed(fence, checkout).await {
+                            eprintln!("checkout {id} stopped: {e}");
+                        }
+                    });
+                }
+            }
+            Err(e) => eprintln!("looking for abandoned checkouts failed ({e}); trying again"),
+        }
+    }
+}
