@@ -14,7 +14,10 @@
 //! - the registry admits one checkout per order, also under concurrent submissions
 //!   ([`one_checkout_per_order`]);
 //! - the courier queue hands each request over once, in order, and the journal keeps each
-//!   checkout's steps in order ([`queue_and_journal_keep_order`]).
+//!   checkout's steps in order ([`queue_and_journal_keep_order`]);
+//! - a checkout is taken over only once its holder's lease has lapsed, by one of the runners
+//!   sweeping, and only the latest claim renews its lease
+//!   ([`leases::a_takeover_waits_for_the_lease_to_lapse`]).
 //!
 //! An adapter's tests run it all with [`conformance_suite!`], given an expression that makes a
 //! fresh, empty shop.
@@ -26,12 +29,14 @@ use checkout_domain::fencing::{Fence, Lease, Superseded};
 use checkout_domain::protocol::{CallError, Unavailable};
 use checkout_domain::registry::Admission;
 use checkout_domain::{
-    BookId, CheckoutId, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity, UserId,
+    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity, UserId,
 };
 use checkout_memory::Stores;
 use checkout_ports::{perform, Adapters, CourierRequest, JournalEntry, PortError, SaveError};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+
+pub mod leases;
 
 /// Everything an adapter under test provides: a whole shop.
 pub use checkout_ports::Shop as Subject;
@@ -64,6 +69,23 @@ async fn seed<S: Subject>(shop: &S) {
     shop.stock_book(&book(1), 1, Money::from_minor_units(50)).await.expect("stocking works");
     shop.open_customer(&user(0), 100, 10).await.expect("opening works");
     shop.open_customer(&user(1), 40, 0).await.expect("opening works");
+}
+
+/// Takes a checkout that failed before it reserved anything to its end: its release (of
+/// nothing) and the pure steps left.
+fn close_failed(mut ending: CheckoutState) -> CheckoutState {
+    loop {
+        ending = match ending.next() {
+            checkout_domain::Next::Compute => ending.compute().expect("a pure step"),
+            checkout_domain::Next::Run(Command::ReleaseStock { .. }) => {
+                let released = checkout_domain::protocol::StockReleased { quantity: 0 };
+                ending.apply(Event::StockReleased(released)).expect("a release is owed")
+            }
+            _ => break,
+        };
+    }
+    assert!(ending.is_finished(), "{ending:?}");
+    ending
 }
 
 /// The oracle seeded the same way.
@@ -383,19 +405,8 @@ where
     assert_eq!(journal[0].outcome, format!("by {}", saved[0].get()), "the step journaled is the one saved");
 
     // Its release (of nothing: the reservation failed) and the pure steps left close it.
-    let (fence, mut ending) = shop.claim(&fresh, Lease::HELD_BY_HOST).await.expect("readable").expect("kept");
-    loop {
-        ending = match ending.next() {
-            checkout_domain::Next::Compute => ending.compute().expect("a pure step"),
-            checkout_domain::Next::Run(Command::ReleaseStock { .. }) => {
-                let released = checkout_domain::protocol::StockReleased { quantity: 0 };
-                ending.apply(Event::StockReleased(released)).expect("a release is owed")
-            }
-            _ => break,
-        };
-    }
-    assert!(ending.is_finished(), "{ending:?}");
-    shop.save(&fresh, fence, &ending, &[]).await.expect("saved");
+    let (fence, failed) = shop.claim(&fresh, Lease::HELD_BY_HOST).await.expect("readable").expect("kept");
+    shop.save(&fresh, fence, &close_failed(failed), &[]).await.expect("saved");
     assert_eq!(shop.unfinished().await.expect("readable"), [], "an ended checkout is not resumed");
 }
 
@@ -551,6 +562,11 @@ macro_rules! conformance_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn one_checkout_per_order() {
             $crate::one_checkout_per_order(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn a_takeover_waits_for_the_lease_to_lapse() {
+            $crate::leases::a_takeover_waits_for_the_lease_to_lapse(|| async { $make }).await;
         }
     };
 }

@@ -3,57 +3,20 @@
 //! forged courier reply; every checkout followed to its end and the shop audited. Each test runs
 //! on both backends: a SQLite file, and DynamoDB, SQS and SNS in moto server.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 mod common;
 
+use common::serve::{init, order, serve, wait_until_ended, Running};
 use common::Shop;
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("http", name)
-}
-
-/// A child process killed when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `checkout serve` on a free port and returns it with its base URL. `extra` sets the
-/// clock's speed, and may add more.
-fn serve(shop: &Shop, extra: &[&str]) -> (Running, String) {
-    let mut child =
-        shop.command("serve").args(["--listen", "127.0.0.1:0"]).args(extra).stderr(Stdio::inherit()).spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url =
-        line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line}")).to_string();
-    (Running(child), url)
-}
-
-fn order(id: &str, book: &str, user: &str, quantity: u32) -> Value {
-    json!({ "orderId": id, "bookId": book, "userId": user, "quantity": quantity })
-}
-
-async fn wait_until_ended(client: &reqwest::Client, url: &str, id: &str) -> Value {
-    for _ in 0..400 {
-        let status: Value = client.get(format!("{url}/orders/{id}")).send().await.unwrap().json().await.unwrap();
-        let state = status["state"].as_str().unwrap_or_default().to_string();
-        if ["dispatched", "rejected", "compensated", "needs-operator"].contains(&state.as_str()) {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("order {id} did not end");
 }
 
 /// Every key named `token` and every string shaped like a wait token (32 hex digits) in `value`.
@@ -73,13 +36,6 @@ fn tokens_in(value: &Value) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-/// Stocks `shop` from the sample catalog.
-fn init(shop: &Shop) {
-    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json");
-    let init = shop.command("init").args(["--catalog", catalog.to_str().unwrap()]).output().unwrap();
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,63 +191,6 @@ async fn the_shop_over_http_with_a_separate_courier_process(shop: &Shop, clock_s
     assert!(said.contains("the shop already exists") && said.lines().count() == 1, "{said}");
     assert_eq!(buy("h-last-again").await.unwrap().json::<Value>().await.unwrap()["outcome"], "rejected");
 
-    let audit = shop.command("audit").arg("--all-ended").output().unwrap();
-    assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
-}
-
-/// Two servers on one database: the second resumes (claims) every checkout the first left
-/// waiting, and finishes them; the first, superseded, never advances one of them again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_servers_on_one_database_never_advance_a_checkout_twice() {
-    two_servers_on_one_shop_never_advance_a_checkout_twice(&Shop::sqlite(&scratch("two-servers.db"))).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_servers_on_one_aws_shop_never_advance_a_checkout_twice() {
-    two_servers_on_one_shop_never_advance_a_checkout_twice(&Shop::aws()).await;
-}
-
-async fn two_servers_on_one_shop_never_advance_a_checkout_twice(shop: &Shop) {
-    init(shop);
-    // The first server has no courier worker and a real-time clock: its checkouts wait.
-    let mut first = shop
-        .command("serve")
-        .args(["--listen", "127.0.0.1:0", "--no-courier", "--clock-speed", "1"])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(first.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let _first = Running(first);
-    let first_url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
-    let client = reqwest::Client::new();
-    for n in 0..10 {
-        let placed = client
-            .post(format!("{first_url}/orders"))
-            .json(&order(&format!("t-{n}"), "b-piranesi", "u-barbara", 1))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(placed.status(), 202);
-    }
-    // Wait until every checkout is waiting for its courier.
-    for _ in 0..200 {
-        let status: Value = client.get(format!("{first_url}/orders/t-9")).send().await.unwrap().json().await.unwrap();
-        if status["state"] == "preparing-order" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // Clocks of servers sharing a database must agree: the second runs at the same speed.
-    let (_second, second_url) = serve(shop, &["--clock-speed", "1"]);
-    for n in 0..10 {
-        let ended = wait_until_ended(&client, &second_url, &format!("t-{n}")).await;
-        assert_eq!(ended["state"], "dispatched", "{ended}");
-        let history: Value =
-            client.get(format!("{second_url}/orders/t-{n}/history")).send().await.unwrap().json().await.unwrap();
-        let notified = history.as_array().unwrap().iter().filter(|e| e["step"] == "notify-courier").count();
-        assert_eq!(notified, 1, "t-{n} was notified once: {history}");
-    }
     let audit = shop.command("audit").arg("--all-ended").output().unwrap();
     assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
 }

@@ -37,6 +37,38 @@ async fn what_was_acknowledged_is_there_after_reopening() {
     assert_eq!(shop.balances().await.unwrap().stock[&book], 1, "and takes nothing more");
 }
 
+/// A shop made before leases (schema 2) opens as schema 3 with its checkouts intact; they carry
+/// no lease, so the first runner to sweep takes them over. Opening it again changes nothing more.
+#[tokio::test]
+async fn a_shop_from_before_leases_is_migrated_and_its_checkouts_taken_over() {
+    let path = scratch("v2.db");
+    let id = CheckoutId::new("ck-1").unwrap();
+    {
+        let shop = SqliteShop::open(&path, true, Durability::Fsync).unwrap();
+        shop.stock_book(&BookId::new("b-1").unwrap(), 2, Money::from_minor_units(30)).await.unwrap();
+        let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap();
+        shop.admit(&order, id.clone(), Lease::HELD_BY_HOST).await.unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE checkouts DROP COLUMN lease_until; UPDATE meta SET value = '2' WHERE name = 'schema';",
+        )
+        .unwrap();
+    }
+    for _ in 0..2 {
+        let shop = SqliteShop::open(&path, false, Durability::Fsync).unwrap();
+        assert_eq!(shop.lapsed(1).await.unwrap(), std::slice::from_ref(&id), "no lease: abandoned");
+        assert_eq!(shop.unfinished().await.unwrap(), std::slice::from_ref(&id));
+    }
+    let shop = SqliteShop::open(&path, false, Durability::Fsync).unwrap();
+    let (fence, placed) = shop.take_over(&id, 1, Lease::starting(1, 500)).await.unwrap().unwrap();
+    assert_eq!((fence, placed.id()), (Fence::from_stored(2), &id), "taken over from the first claim");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let schema: String = conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |r| r.get(0)).unwrap();
+    assert_eq!(schema, "3");
+}
+
 #[test]
 fn a_missing_foreign_or_corrupt_file_is_refused_clearly() {
     let missing = scratch("missing.db");

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod serve;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_checkout");
 
 /// A fresh path in cargo's scratch directory for this test binary, removed first if a previous
