@@ -10,8 +10,9 @@
 //! courier deadline that passes while the worker is still busy. Where a scenario allows them: a
 //! call overtaken by the next step of its checkout (sent, but so slow that the orchestrator's wait
 //! for it ends and the checkout goes on; it lands later), a compensation refused for good, a courier reply forged from a checkout's public id or handed to
-//! a checkout it was not meant for, an orchestrator superseded while it still runs (a zombie), and
-//! a client that submits an order again or reuses its id for another order.
+//! a checkout it was not meant for, an orchestrator superseded while it still runs (a zombie), a
+//! runner that dies for good (its checkouts taken over by another once its lease lapses), and a
+//! client that submits an order again or reuses its id for another order.
 //!
 //! Each protection against those can be switched off ([`Weakness`]), to show that the checker
 //! sees what it guards.
@@ -70,6 +71,9 @@ pub struct Run {
     pub in_flight: Option<InFlight>,
     /// Ghost: a notice telling a courier to collect this order has landed.
     pub courier_told: bool,
+    /// The runner holding the latest claim died for good: nothing drives the checkout until
+    /// another runner takes it over, which it may once the dead one's lease has lapsed.
+    pub holder_dead: bool,
 }
 
 /// A call on its way to a store or the notification service, slower than its caller's patience.
@@ -96,9 +100,10 @@ impl std::hash::Hash for Run {
             compensation_refused,
             in_flight,
             courier_told,
+            holder_dead,
         } = self;
         (slot, token, progress, zombie, amount_due, was_billed, redeemed_points, compensation_refused).hash(h);
-        (in_flight, courier_told).hash(h);
+        (in_flight, courier_told, holder_dead).hash(h);
     }
 }
 
@@ -195,6 +200,7 @@ pub struct SagaState {
     pub foreign_left: u8,
     pub zombies_left: u8,
     pub overtakes_left: u8,
+    pub deaths_left: u8,
     pub refused_with_stock_available: bool,
     /// Ghost: a checkout accepted a courier reply that was not the worker's answer to it.
     pub foreign_reply_accepted: bool,
@@ -230,6 +236,14 @@ pub enum SagaAction {
     Call {
         run: usize,
         fault: Option<CallFault>,
+    },
+    /// The runner driving the checkout dies for good.
+    Die {
+        run: usize,
+    },
+    /// A sweeping runner takes over the checkout of a dead one, its lease having lapsed.
+    TakeOver {
+        run: usize,
     },
     /// Take the checkout's pure step.
     Compute {
@@ -315,10 +329,13 @@ pub enum Weakness {
     /// The engine gives the courier notice up after its attempts (or at a refusal) and
     /// compensates, as it did before the point of no return.
     NoticeGivesUp,
+    /// Nothing takes over a dead runner's checkouts: they wait for a restart that may never
+    /// come, as before leases.
+    NoTakeover,
 }
 
 impl Weakness {
-    pub const ALL: [Weakness; 7] = [
+    pub const ALL: [Weakness; 8] = [
         Weakness::PublicTokens,
         Weakness::SharedToken,
         Weakness::NoFencing,
@@ -326,6 +343,7 @@ impl Weakness {
         Weakness::RefusalTakenAsDone,
         Weakness::CompensationGivesUp,
         Weakness::NoticeGivesUp,
+        Weakness::NoTakeover,
     ];
 
     /// The protection switched off, in words.
@@ -338,6 +356,7 @@ impl Weakness {
             Weakness::RefusalTakenAsDone => "raising refused compensations",
             Weakness::CompensationGivesUp => "compensations retried until they succeed",
             Weakness::NoticeGivesUp => "the point of no return",
+            Weakness::NoTakeover => "taking over a dead runner's checkouts",
         }
     }
 
@@ -353,6 +372,7 @@ impl Weakness {
             Weakness::NoticeGivesUp => {
                 "the engine gives the courier notice up like a forward step and compensates (the code before it)"
             }
+            Weakness::NoTakeover => "a dead runner's checkouts wait for a restart (the code before leases)",
         }
     }
 
@@ -364,6 +384,7 @@ impl Weakness {
             Weakness::NoRegistry => Scenario::resubmitted(),
             Weakness::RefusalTakenAsDone => Scenario::refused_refund(),
             Weakness::CompensationGivesUp | Weakness::NoticeGivesUp => Scenario::single_order(),
+            Weakness::NoTakeover => Scenario::dead_runner(),
         }
     }
 
@@ -376,6 +397,7 @@ impl Weakness {
             Weakness::RefusalTakenAsDone => "nothing silently stays taken",
             Weakness::CompensationGivesUp => "an operator is called only for a refusal",
             Weakness::NoticeGivesUp => "a courier collects only what is sold",
+            Weakness::NoTakeover => "every checkout terminates",
         }
     }
 }
@@ -393,6 +415,12 @@ fn impostor() -> CourierId {
 /// The token a forger guesses from a checkout id it knows: how the first version made tokens.
 fn guessed_token(checkout: &CheckoutId) -> TaskToken {
     TaskToken::new(format!("{checkout}:prepare-order")).expect("a valid token")
+}
+
+/// The lease a runner claims a checkout under at `now_ms`. While it lives it renews the lease in
+/// time, so the lease lapses only after its holder died: the model keeps the one last renewed.
+fn runner_lease(now_ms: u64) -> Lease {
+    Lease::starting(now_ms, checkout_drive::leases::DEFAULT_LEASE_MS)
 }
 
 /// Every checkout's charge happens at this time in the model; the deadline counts from it.
@@ -508,7 +536,7 @@ impl SagaModel {
         let checkout =
             self.settle(CheckoutState::start(self.checkout_ids[k].clone(), order.clone()), &mut progress, &token);
         Shared::new(Run {
-            slot: Slot::new(checkout, Lease::HELD_BY_HOST),
+            slot: Slot::new(checkout, runner_lease(0)),
             submission: u8::try_from(k).expect("a handful of submissions"),
             token,
             progress: Progress::default(),
@@ -519,6 +547,7 @@ impl SagaModel {
             compensation_refused: false,
             in_flight: None,
             courier_told: false,
+            holder_dead: false,
         })
     }
 
@@ -654,13 +683,30 @@ impl SagaModel {
         let reloads = self.reloads_as_saved(state.runs[run].checkout());
         let mut r = state.runs[run].make_mut();
         if self.scenario.zombies > 0 {
-            r.slot.claim(Lease::HELD_BY_HOST).expect("a handful of claims");
+            r.slot.claim(runner_lease(0)).expect("a handful of claims");
         }
         r.progress = Progress::default();
         drop(r);
         if !reloads {
             state.reload_failed = true;
         }
+    }
+
+    /// A sweeping runner takes `run` over from its dead holder, by the shipped lease rule
+    /// (`Slot::take_over`): at the first moment the holder's lease has lapsed, loading the
+    /// checkout from its saved record. `None` if the lease never lapses.
+    fn take_over(&self, state: &mut SagaState, run: usize) -> Option<()> {
+        let reloads = self.reloads_as_saved(state.runs[run].checkout());
+        let mut r = state.runs[run].make_mut();
+        let lapsed_at = r.slot.lease().until_ms().checked_add(1)?;
+        r.slot.take_over(lapsed_at, runner_lease(lapsed_at)).expect("a handful of claims")?;
+        r.holder_dead = false;
+        r.progress = Progress::default();
+        drop(r);
+        if !reloads {
+            state.reload_failed = true;
+        }
+        Some(())
     }
 
     /// Whether `checkout`, saved as its JSON record and loaded back, is exactly itself. The
@@ -881,6 +927,7 @@ impl Model for SagaModel {
             foreign_left: s.foreign_replies,
             zombies_left: s.zombies,
             overtakes_left: s.overtakes,
+            deaths_left: s.deaths,
             refused_with_stock_available: false,
             foreign_reply_accepted: false,
             ended_checkout_changed: false,
@@ -895,6 +942,15 @@ impl Model for SagaModel {
         for (run, r) in state.runs.iter().enumerate() {
             if r.zombie.is_some() {
                 actions.push(SagaAction::ZombieActs { run });
+            }
+            if r.holder_dead {
+                if r.in_flight.is_some() {
+                    actions.push(SagaAction::Land { run });
+                }
+                if !self.weak(Weakness::NoTakeover) {
+                    actions.push(SagaAction::TakeOver { run });
+                }
+                continue;
             }
             match self.engine.next(r.checkout(), &r.progress) {
                 Action::Finished(_) => continue,
@@ -933,6 +989,9 @@ impl Model for SagaModel {
             }
             if crashy {
                 actions.push(SagaAction::Crash { run });
+            }
+            if state.deaths_left > 0 {
+                actions.push(SagaAction::Die { run });
             }
             if state.zombies_left > 0 && r.zombie.is_none() {
                 actions.push(SagaAction::Supersede { run });
@@ -987,6 +1046,13 @@ impl Model for SagaModel {
                 self.engine.courier_requested(&mut state.runs[run].make_mut().progress);
             }
             SagaAction::Crash { run } => self.restart(&mut state, run),
+            SagaAction::Die { run } => {
+                state.deaths_left -= 1;
+                let mut r = state.runs[run].make_mut();
+                r.holder_dead = true;
+                r.progress = Progress::default();
+            }
+            SagaAction::TakeOver { run } => self.take_over(&mut state, run)?,
             SagaAction::Work { request, assigns } => {
                 let CourierRequest { run, token } = state.courier_queue.remove(request);
                 if !assigns {
@@ -1039,7 +1105,7 @@ impl Model for SagaModel {
                 state.zombies_left -= 1;
                 let mut r = state.runs[run].make_mut();
                 r.zombie = Some(Zombie { checkout: r.checkout().clone(), fence: r.slot.fence() });
-                r.slot.claim(Lease::HELD_BY_HOST).expect("a handful of claims");
+                r.slot.claim(runner_lease(0)).expect("a handful of claims");
                 r.progress = Progress::default();
             }
             SagaAction::ZombieActs { run } => self.zombie_acts(&mut state, run),
@@ -1098,6 +1164,7 @@ impl Audited for SagaModel {
                 state.zombies_left,
                 state.pending_submissions,
                 state.overtakes_left,
+                state.deaths_left,
             ),
             (state.refused_with_stock_available, state.reply_refused, state.reload_failed),
             (state.foreign_reply_accepted, state.ended_checkout_changed, &state.registry),
@@ -1219,6 +1286,20 @@ impl Narrated for SagaModel {
                 Actor::Orchestrator,
                 Actor::Orchestrator,
                 format!("{}: the orchestrator crashes and restarts from the saved checkout", name(*run)),
+            ),
+            SagaAction::Die { run } => step(
+                Actor::Orchestrator,
+                Actor::Orchestrator,
+                format!("{}: its runner dies for good, checkout is {}", name(*run), phase(after, *run)),
+            ),
+            SagaAction::TakeOver { run } => step(
+                Actor::Orchestrator,
+                Actor::Orchestrator,
+                format!(
+                    "{}: another runner takes the checkout over (fence {}), the dead one's lease having lapsed",
+                    name(*run),
+                    after.runs[*run].slot.fence().get()
+                ),
             ),
             SagaAction::Work { request, assigns } => {
                 let run = before.courier_queue[*request].run;

@@ -38,6 +38,10 @@ pub struct Scenario {
     /// Calls that may be overtaken by their checkout's next step in one run: sent, but so slow
     /// that the orchestrator stops waiting and goes on; they land later.
     pub overtakes: u8,
+    /// Runners that die for good in one run (killed, their machine gone): nothing restarts them;
+    /// their checkouts move again only when another runner takes them over, once their lease
+    /// has lapsed.
+    pub deaths: u8,
     /// Orders the client submits again after the first submissions, at any moment: the same
     /// order (a retry), or an order id already used with another body.
     pub resubmissions: Vec<Order>,
@@ -86,6 +90,7 @@ impl Scenario {
             foreign_replies: 0,
             zombies: 0,
             overtakes: 0,
+            deaths: 0,
             resubmissions: Vec::new(),
             show_traces: true,
         }
@@ -202,6 +207,20 @@ impl Scenario {
         }
     }
 
+    /// One order whose runner dies for good at any step (after a crash it restarts from, or
+    /// with its calls failing): another runner takes the checkout over once its lease lapses.
+    pub fn dead_runner() -> Scenario {
+        Scenario {
+            name: "a runner that dies",
+            faults: 2,
+            crashes: 1,
+            points_credits: 0,
+            deaths: 1,
+            show_traces: true,
+            ..Scenario::single_order()
+        }
+    }
+
     /// A client that submits its order again (as a retry, at once or after it ended) and reuses
     /// its id for an order of more copies.
     pub fn resubmitted() -> Scenario {
@@ -222,13 +241,15 @@ impl Scenario {
     }
 
     /// Whether the scenario has faults only our saga has the parts to meet (refused
-    /// compensations, foreign courier replies, zombies, overtaken calls, resubmissions). The reference model has
-    /// none of those parts, so it is not checked in such a scenario.
+    /// compensations, foreign courier replies, zombies, overtaken calls, dead runners,
+    /// resubmissions). The reference model has none of those parts, so it is not checked in
+    /// such a scenario.
     pub fn is_hostile(&self) -> bool {
         self.refusals > 0
             || self.foreign_replies > 0
             || self.zombies > 0
             || self.overtakes > 0
+            || self.deaths > 0
             || !self.resubmissions.is_empty()
     }
 
@@ -264,6 +285,7 @@ impl Scenario {
             "call overtaken by its checkout's next step",
             "calls overtaken by their checkout's next step",
         );
+        budget(self.deaths, "runner that dies for good", "runners that die for good");
         for order in &self.resubmissions {
             extra.push(format!(
                 "{} submitted again for {}",
@@ -300,6 +322,7 @@ impl Scenario {
             Scenario::zombie(),
             Scenario::resubmitted(),
             Scenario::overtaken(),
+            Scenario::dead_runner(),
         ]
     }
 }

@@ -540,11 +540,14 @@ mod tests {
         shop.stock_book(&book, 2, Money::from_minor_units(700)).await.unwrap();
         shop.open_customer(&user, 5_000, 0).await.unwrap();
         let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap();
-        let Admission::Opened(id) = shop.admit(&order, CheckoutId::new("ck-1").unwrap(), Lease::HELD_BY_HOST).await.unwrap() else {
+        let Admission::Opened(id) =
+            shop.admit(&order, CheckoutId::new("ck-1").unwrap(), Lease::HELD_BY_HOST).await.unwrap()
+        else {
             panic!("a new order opens a checkout")
         };
 
-        let read_by_the_new = shop.read_claim(&id, |slot| slot.claim(Lease::HELD_BY_HOST).map(Some)).await.unwrap().unwrap();
+        let read_by_the_new =
+            shop.read_claim(&id, |slot| slot.claim(Lease::HELD_BY_HOST).map(Some)).await.unwrap().unwrap();
         // Meanwhile the admitting incarnation (the first fence) takes its first step and saves.
         let placed = shop.load(&id).await.unwrap().unwrap();
         let Next::Run(reserve @ Command::ReserveStock { .. }) = placed.next() else { panic!("{placed:?}") };

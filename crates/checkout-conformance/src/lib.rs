@@ -29,7 +29,8 @@ use checkout_domain::fencing::{Fence, Lease, Superseded};
 use checkout_domain::protocol::{CallError, Unavailable};
 use checkout_domain::registry::Admission;
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity, UserId,
+    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity,
+    UserId,
 };
 use checkout_memory::Stores;
 use checkout_ports::{perform, Adapters, CourierRequest, JournalEntry, PortError, SaveError};
@@ -371,7 +372,8 @@ where
         .map(|_| {
             let (shop, barrier, id) = (Arc::clone(&shop), Arc::clone(&barrier), fresh.clone());
             tokio::spawn(async move {
-                let (fence, checkout) = shop.claim(&id, Lease::HELD_BY_HOST).await.expect("readable").expect("admitted");
+                let (fence, checkout) =
+                    shop.claim(&id, Lease::HELD_BY_HOST).await.expect("readable").expect("admitted");
                 barrier.wait().await;
                 let detail = format!("by {}", fence.get());
                 let failed =
@@ -435,7 +437,8 @@ where
     let opened: Vec<_> = admissions.iter().filter(|a| matches!(a, Admission::Opened(_))).collect();
     assert_eq!(opened.len(), 1, "one submission opened the checkout");
     assert!(admissions.iter().all(|a| a.checkout() == opened[0].checkout()), "the others got it");
-    let conflict = shop.admit(&order("o-1", 3), CheckoutId::new("ck-x").expect("valid"), Lease::HELD_BY_HOST).await.unwrap_err();
+    let conflict =
+        shop.admit(&order("o-1", 3), CheckoutId::new("ck-x").expect("valid"), Lease::HELD_BY_HOST).await.unwrap_err();
     assert!(conflict.to_string().contains("quantity 2, not 3"), "{conflict}");
     assert_eq!(shop.unfinished().await.expect("readable").len(), 1);
 }

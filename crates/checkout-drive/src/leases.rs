@@ -100,7 +100,8 @@ impl<S: Shop, W: World> Runner<S, W> {
 /// other runners abandoned and drives each to its end. Storage that fails is tried again at the
 /// next round: a lease lost meanwhile is taken over by someone, which the fences make safe.
 pub async fn supervise<S: Shop, W: World>(runner: Arc<Runner<S, W>>, sweep: bool) {
-    let mut rounds = tokio::time::interval(runner.clock.real(runner.lease_ms / 3).max(std::time::Duration::from_millis(1)));
+    let mut rounds =
+        tokio::time::interval(runner.clock.real(runner.lease_ms / 3).max(std::time::Duration::from_millis(1)));
     rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         rounds.tick().await;

@@ -321,7 +321,8 @@ impl CheckoutRepository for MemoryShop {
     async fn lapsed(&self, now_ms: u64) -> Result<Vec<CheckoutId>, StorageError> {
         self.gate().await;
         let shop = self.lock();
-        let lapsed = shop.checkouts.iter().filter(|(_, slot)| !slot.record().is_finished() && slot.lease().lapsed(now_ms));
+        let lapsed =
+            shop.checkouts.iter().filter(|(_, slot)| !slot.record().is_finished() && slot.lease().lapsed(now_ms));
         Ok(lapsed.map(|(id, _)| id.clone()).collect())
     }
 

@@ -189,7 +189,8 @@ async fn a_courier_request_delivered_twice_has_one_effect() {
     shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(900)).await.unwrap();
     shop.open_customer(&UserId::new("u-1").unwrap(), 10_000, 0).await.unwrap();
     let runner = runner(shop.clone());
-    let id = shop.admit(&order(1, "b-1", "u-1", false), CheckoutId::new("ck-twice").unwrap(), Lease::LAPSED).await.unwrap();
+    let id =
+        shop.admit(&order(1, "b-1", "u-1", false), CheckoutId::new("ck-twice").unwrap(), Lease::LAPSED).await.unwrap();
     let id = id.checkout().clone();
     let courier = {
         let runner = Arc::clone(&runner);

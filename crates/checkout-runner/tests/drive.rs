@@ -141,7 +141,12 @@ impl CheckoutRepository for Split {
     async fn claim(&self, id: &CheckoutId, lease: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
         self.repository.claim(id, lease).await
     }
-    async fn take_over(&self, id: &CheckoutId, now: u64, l: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+    async fn take_over(
+        &self,
+        id: &CheckoutId,
+        now: u64,
+        l: Lease,
+    ) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
         self.repository.take_over(id, now, l).await
     }
     async fn renew(&self, held: &[(CheckoutId, Fence)], lease: Lease) -> Result<Vec<CheckoutId>, StorageError> {

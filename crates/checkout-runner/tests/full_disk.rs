@@ -32,7 +32,8 @@ async fn nothing_moves_while_the_disk_is_full_and_everything_ends_after() {
             n % 2 == 0
         ))
         .unwrap();
-        let Admission::Opened(id) = shop.admit(&order, CheckoutId::new(format!("ck-{n}")).unwrap(), Lease::LAPSED).await.unwrap()
+        let Admission::Opened(id) =
+            shop.admit(&order, CheckoutId::new(format!("ck-{n}")).unwrap(), Lease::LAPSED).await.unwrap()
         else {
             panic!("a new order")
         };

@@ -98,7 +98,8 @@ async fn a_frozen_servers_checkouts_are_taken_over(shop: &Shop, db: Option<&Path
     }
     // A server started beside a live one leaves its checkouts alone.
     {
-        let (_beside, _, announced) = serve_announced(shop, &["--no-courier", "--clock-speed", "1", "--lease-ms", LEASE_MS]);
+        let (_beside, _, announced) =
+            serve_announced(shop, &["--no-courier", "--clock-speed", "1", "--lease-ms", LEASE_MS]);
         assert!(announced.contains("10 checkouts unfinished, 0 of them abandoned"), "{announced}");
     }
     freeze(&first, db);

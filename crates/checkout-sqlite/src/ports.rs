@@ -384,9 +384,8 @@ impl CheckoutRepository for SqliteShop {
     async fn lapsed(&self, now_ms: u64) -> Result<Vec<CheckoutId>, StorageError> {
         self.writer
             .run(move |conn| {
-                let mut statement = conn.prepare_cached(
-                    "SELECT id FROM checkouts WHERE finished = 0 AND lease_until < ?1 ORDER BY id",
-                )?;
+                let mut statement = conn
+                    .prepare_cached("SELECT id FROM checkouts WHERE finished = 0 AND lease_until < ?1 ORDER BY id")?;
                 let ids = statement.query_map([int(now_ms)?], |row| row.get::<_, String>(0))?;
                 ids.map(|id| CheckoutId::new(id?).map_err(|e| corrupt(e.to_string()))).collect()
             })

@@ -136,7 +136,8 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<Option<String>> {
             // version is read again under the write lock.
             conn.execute_batch("BEGIN IMMEDIATE")?;
             let upgraded = (|| {
-                let now: String = conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))?;
+                let now: String =
+                    conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))?;
                 if now == "2" {
                     conn.execute_batch(FROM_2)?;
                 }

@@ -108,7 +108,11 @@ async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Resu
 /// The checkout of `order`: the registry's answer, whether this is the first invocation for it
 /// or a later one (the order is the execution's input, the same for every action).
 async fn checkout_of<S: Shop, W: World>(runner: &Runner<S, W>, order: &Order) -> Result<CheckoutId, StepError> {
-    match runner.shop().admit(order, runner.clock().fresh_checkout_id(), checkout_domain::fencing::Lease::HELD_BY_HOST).await {
+    match runner
+        .shop()
+        .admit(order, runner.clock().fresh_checkout_id(), checkout_domain::fencing::Lease::HELD_BY_HOST)
+        .await
+    {
         Ok(Admission::Opened(id) | Admission::Existing(id)) => Ok(id),
         Err(checkout_ports::AdmitError::Conflict(conflict)) => {
             Err(StepError::new(contract::REJECTED, conflict.to_string()))

@@ -54,11 +54,9 @@ pub async fn wait_until_ended(client: &reqwest::Client, url: &str, id: &str) -> 
     panic!("order {id} did not end");
 }
 
-
 /// Stocks `shop` from the sample catalog.
 pub fn init(shop: &Shop) {
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json");
     let init = shop.command("init").args(["--catalog", catalog.to_str().unwrap()]).output().unwrap();
     assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
 }
-
