@@ -10,6 +10,7 @@
 //!   compensations and second executions; and the corrupted copies it must catch.
 //! - [`asl`]: what that model reads of a States Language definition: routing and data flow.
 //! - [`corruption`]: copies of the generated definition broken on purpose, which it must catch.
+//! - [`before_no_return`]: the engine's old give-up of the courier notice, for weakened copies.
 //! - [`audit`]: the invariants both are checked against, stated once.
 //! - [`scenario`]: the concurrent orders, stock, points and fault budgets they run in.
 //! - [`check`]: the checker — one pass per model and scenario gives every verdict.
@@ -21,6 +22,7 @@
 
 pub mod asl;
 pub mod audit;
+pub mod before_no_return;
 pub mod check;
 pub mod corruption;
 pub mod flaw;

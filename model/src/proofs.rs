@@ -262,10 +262,10 @@ impl RoutingProof {
     pub fn run() -> RoutingProof {
         let definition = routing::generated().expect("deploy/checkout.asl.json is readable JSON");
         let corruptions = crate::corruption::corruptions();
-        let mut jobs: Vec<(Value, u8)> = vec![(definition.clone(), routing::FAULTS)];
-        jobs.extend(corruptions.iter().map(|c| (c.apply(&definition), c.faults)));
-        let mut verdicts = parallel_map(&jobs, |(definition, faults)| {
-            routing::check(definition, *faults).expect("the model reads the generated definition")
+        let mut jobs: Vec<(Value, u8, bool)> = vec![(definition.clone(), routing::FAULTS, false)];
+        jobs.extend(corruptions.iter().map(|c| (c.apply(&definition), c.faults, c.notice_gives_up)));
+        let mut verdicts = parallel_map(&jobs, |(definition, faults, notice_gives_up)| {
+            routing::check(definition, *faults, *notice_gives_up).expect("the model reads the generated definition")
         })
         .into_iter();
         let generated = verdicts.next().expect("one verdict per job");

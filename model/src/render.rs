@@ -391,9 +391,14 @@ fn render_routing(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
          names its checkout's end; one that fails leaves nothing taken, unless it names an operator's \
          task; and every execution ends. For the shop: a checkout holds what its end says (a dispatched \
          one its copies and its charge, a rejected or compensated one nothing), whatever a late \
-         invocation does after it ended; and one order has one checkout. The generated definition keeps them all; each corrupted copy \
-         breaks what it should (the rows marked *the first generated machine* are errors this model \
-         found in the machine as first generated, since fixed)."
+         invocation does after it ended; a courier told to collect an order collects one that stays \
+         sold (its copies held, never rejected or compensated); and one order has one checkout. The \
+         generated definition keeps them all; each corrupted copy breaks what it should (the rows \
+         marked *the first generated machine* are errors this model found in the machine as first \
+         generated, since fixed). A `Dispatch` that gives the notice up, as the machine before the \
+         point of no return did, breaks nothing over the shipped step function: `Compensate` finds \
+         no failure transition past the courier and dispatches. It takes the engine as it was too \
+         (the last such row) for a notified order to be refunded and restocked."
     )?;
     writeln!(md)?;
     writeln!(md, "| definition | faults per run | unique states | properties that fail |")?;

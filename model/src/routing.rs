@@ -20,13 +20,16 @@
 //! names its checkout's end (a refused order: rejected); one that fails leaves nothing taken,
 //! unless it names an operator's task; and every execution ends. For the shop: a checkout holds
 //! what its end says (a dispatched one its copies and its charge, a rejected or compensated one
-//! nothing), whatever a late invocation does after it ended; and one order has one checkout.
+//! nothing), whatever a late invocation does after it ended; a courier told to collect an order
+//! collects one that stays sold (its copies held, never rejected or compensated); and one order
+//! has one checkout.
 //! A corrupted definition ([`crate::corruption`]) breaks one of them, which the tests show.
 
 use std::sync::Arc;
 
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, CourierId, Effect, EffectKey, Money, Next, Order, Outcome, TaskToken, UserId,
+    BookId, CheckoutId, CheckoutState, CourierId, Effect, EffectKey, Money, Next, Order, Outcome, Phase, TaskToken,
+    UserId,
 };
 use checkout_drive::{Runner, World};
 use checkout_engine::{Engine, Policy};
@@ -148,6 +151,9 @@ pub struct RoutingModel {
     pub refusing_shops: bool,
     /// Faults allowed in one run.
     pub faults: u8,
+    /// The engine as before the point of no return ([`crate::before_no_return`]): `Compensate`
+    /// gives a checkout's courier notice up and compensates. A weakened copy, never shipped.
+    pub notice_gives_up: bool,
 }
 
 /// The model's world: the time stands still at 1 ms, waits take no time, and the one checkout's
@@ -213,6 +219,24 @@ fn checkout_of<'s>(shop: &'s ShopState, execution: &Execution) -> Result<Option<
     }
 }
 
+/// What the engine before the point of no return did when `Compensate` found a checkout
+/// notifying its courier: it gave the notice up and compensated. Saved as a new claim would.
+fn give_the_notice_up(shop: &mut ShopState) {
+    use checkout_domain::fencing::Lease;
+    use checkout_ports::CheckoutRepository;
+    let Some(notifying) = shop.checkouts().find(|c| c.phase() == Phase::NotifyingCourier).cloned() else { return };
+    let memory = MemoryShop::from_state(shop.clone(), ShopFaults::default());
+    TOKIO.with(|runtime| {
+        runtime.block_on(async {
+            let id = notifying.id();
+            let (fence, _) = memory.claim(id, Lease::HELD_BY_HOST).await.expect("in memory").expect("saved");
+            let given_up = crate::before_no_return::given_up_notice(&notifying);
+            memory.save(id, fence, &given_up, &[]).await.expect("the claim just made saves");
+        })
+    });
+    *shop = memory.state();
+}
+
 impl RoutingModel {
     /// The model of `definition`'s routing, with the shipped policy and every start and shop.
     pub fn new(definition: &Value) -> Result<RoutingModel, String> {
@@ -223,6 +247,7 @@ impl RoutingModel {
             starts: vec![Start::Once, Start::Twice, Start::IdReused],
             refusing_shops: true,
             faults: FAULTS,
+            notice_gives_up: false,
         })
     }
 
@@ -240,6 +265,9 @@ impl RoutingModel {
         };
         // A run without a crash still stops after MOST_CALLS calls, which it must never reach:
         // the crashes explored are those after each call an invocation can make.
+        if self.notice_gives_up && request.action == "compensate" {
+            give_the_notice_up(shop);
+        }
         let limit = crash_after.unwrap_or(MOST_CALLS);
         let faults = ShopFaults { calls_before_stop: Some(u32::from(limit)), refuse_compensations };
         let memory = Arc::new(MemoryShop::from_state(shop.clone(), faults));
@@ -557,6 +585,16 @@ impl Model for RoutingModel {
                     }
                 })
             }),
+            Property::always("a courier collects only what is sold", |_, s: &RoutingState| {
+                s.shop.checkouts().all(|checkout| {
+                    let id = checkout.id();
+                    let told = s.shop.was_notified(&EffectKey::new(id, Effect::NotifyCourier));
+                    let copies = s.shop.stores.inventory.stock.held_by(&EffectKey::new(id, Effect::ReserveStock));
+                    !told
+                        || (copies == u64::from(checkout.order().quantity().get())
+                            && !matches!(checkout.next(), Next::Finished(Outcome::Rejected | Outcome::Compensated)))
+                })
+            }),
             Property::always("one checkout per order", |_, s: &RoutingState| s.shop.checkouts().count() <= 1),
             Property::eventually("every execution ends", |_, s: &RoutingState| {
                 s.executions.iter().all(|e| !matches!(e.position, Position::At(_)))
@@ -581,10 +619,11 @@ pub struct RoutingVerdict {
 }
 
 /// Checks every property of `definition`'s model with `faults` faults per run, breadth first.
-pub fn check(definition: &Value, faults: u8) -> Result<RoutingVerdict, String> {
+pub fn check(definition: &Value, faults: u8, notice_gives_up: bool) -> Result<RoutingVerdict, String> {
     use stateright::Checker;
     let mut model = RoutingModel::new(definition)?;
     model.faults = faults;
+    model.notice_gives_up = notice_gives_up;
     let checker = model.checker().spawn_bfs().join();
     let mut broken: Vec<&'static str> = checker.discoveries().into_keys().collect();
     broken.sort();

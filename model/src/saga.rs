@@ -35,6 +35,7 @@ use smallvec::SmallVec;
 use stateright::Model;
 
 use crate::audit::{as_i64, Audit, Audited, Holdings, OrderAudit, Status, Unreturned};
+use crate::before_no_return::given_up_notice;
 use crate::multiset::{duplicate, insert_sorted};
 use crate::scenario::{Scenario, POINTS_CREDIT};
 use crate::shared::{Fingerprint, Shared};
@@ -788,29 +789,6 @@ impl SagaModel {
         let Some(InFlight { command, fence }) = state.runs[run].make_mut().in_flight.take() else { return };
         self.effect(state, run, &command, fence);
     }
-}
-
-/// Where the engine before the point of no return took a checkout when it gave up on its notice:
-/// failed, owing everything back. The domain has no such transition any more, and its loader
-/// refuses the record the old code wrote (a failure at the notice), so the weakened copy moves to
-/// the compensating state that owes the same compensations, the one a courier's "no courier"
-/// leads to, by way of its record.
-fn given_up_notice(notifying: &CheckoutState) -> CheckoutState {
-    use checkout_domain::states::{FailureCause, Returned};
-    use checkout_domain::CheckoutRecord;
-    let CheckoutRecord::NotifyingCourier { checkout, order, pricing, owes, .. } = notifying.record() else {
-        panic!("only a notifying checkout gives its notice up")
-    };
-    let record = CheckoutRecord::Compensating {
-        checkout,
-        order,
-        pricing: Some(pricing),
-        cause: FailureCause::CourierUnavailable { detail: "gave the notice up".into() },
-        returned: Returned::default(),
-        unreturned: Vec::new(),
-        owes,
-    };
-    CheckoutState::try_from(record).expect("a compensating state that owes everything loads")
 }
 
 /// The reply of a compensation that gave nothing back, claiming success.

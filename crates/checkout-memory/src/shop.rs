@@ -48,6 +48,11 @@ impl ShopState {
     pub fn checkouts(&self) -> impl Iterator<Item = &CheckoutState> {
         self.checkouts.values().map(Slot::record)
     }
+
+    /// Whether a courier notice under `key` has reached the notification service.
+    pub fn was_notified(&self, key: &EffectKey) -> bool {
+        self.notified.contains(key)
+    }
 }
 
 /// Faults the shop shows on purpose.
@@ -136,7 +141,7 @@ impl MemoryShop {
 
     /// Whether the courier was told to collect under `key`.
     pub fn was_notified(&self, key: &EffectKey) -> bool {
-        self.lock().notified.contains(key)
+        self.lock().was_notified(key)
     }
 }
 
