@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use checkout_domain::fencing::{Fence, Lease};
-use checkout_domain::{CheckoutId, CheckoutState};
+use checkout_domain::{CheckoutId, CheckoutState, Next, Outcome};
 use checkout_ports::{Shop, StorageError};
 
-use crate::{Runner, World};
+use crate::{DriveError, Runner, World};
 
 /// How long a claim holds a checkout without renewal, in real milliseconds, unless the runner is
 /// told otherwise: long enough that a busy machine or a slow store does not lose leases, short
@@ -93,6 +93,34 @@ impl<S: Shop, W: World> Runner<S, W> {
             }
         }
         Ok(taken)
+    }
+}
+
+impl<S: Shop, W: World> Runner<S, W> {
+    /// Drives checkout `id` to its end if nobody else may be driving it: takes it over if its
+    /// lease has lapsed (or it was admitted under none). `Ok(None)` while another runner holds
+    /// it under a live lease, or the shop cannot be read: look again later. An ended checkout
+    /// answers its outcome, whoever ended it.
+    pub async fn drive_unless_held(&self, id: &CheckoutId) -> Result<Option<Outcome>, DriveError> {
+        match self.shop.take_over(id, self.clock.now_ms(), self.lease()).await {
+            Ok(Some((fence, checkout))) => return self.drive_claimed(fence, checkout).await.map(Some),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("checkout {id}: taking it over failed ({e}); trying again");
+                return Ok(None);
+            }
+        }
+        match self.shop.load(id).await {
+            Ok(Some(checkout)) => match checkout.next() {
+                Next::Finished(outcome) => Ok(Some(outcome)),
+                _ => Ok(None),
+            },
+            Ok(None) => Err(DriveError::Missing(id.clone())),
+            Err(e) => {
+                eprintln!("checkout {id}: reading it failed ({e}); trying again");
+                Ok(None)
+            }
+        }
     }
 }
 

@@ -514,7 +514,11 @@ impl<S: Shop, W: World> Drive<'_, S, W> {
     }
 }
 
-/// Drives every checkout in `ids`, at most `in_flight` at once, calling `ended` as each ends.
+/// Drives every checkout in `ids` to its end, at most `in_flight` at once, calling `ended` once
+/// for each as it ends. A checkout another runner holds under a live lease (or takes over from
+/// this one) is left to it and looked at again every third of a lease: taken over if its lease
+/// lapses, reported when it ends, whoever ended it. So runs side by side on one shop each end
+/// with every checkout ended, and none is driven by two.
 pub async fn drive_all<S: Shop, W: World>(
     runner: Arc<Runner<S, W>>,
     ids: Vec<CheckoutId>,
@@ -523,15 +527,30 @@ pub async fn drive_all<S: Shop, W: World>(
 ) {
     let permits = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
     let ended = Arc::new(ended);
-    let mut tasks = tokio::task::JoinSet::new();
-    for id in ids {
-        let permit = Arc::clone(&permits).acquire_owned().await.expect("the semaphore is never closed");
-        let (runner, ended) = (Arc::clone(&runner), Arc::clone(&ended));
-        tasks.spawn(async move {
-            let outcome = runner.drive(&id).await;
-            ended(&id, &outcome);
-            drop(permit);
-        });
+    let mut pending = ids;
+    loop {
+        let held_elsewhere = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = tokio::task::JoinSet::new();
+        for id in pending {
+            let permit = Arc::clone(&permits).acquire_owned().await.expect("the semaphore is never closed");
+            let (runner, ended, held_elsewhere) =
+                (Arc::clone(&runner), Arc::clone(&ended), Arc::clone(&held_elsewhere));
+            tasks.spawn(async move {
+                match runner.drive_unless_held(&id).await {
+                    Ok(Some(outcome)) => ended(&id, &Ok(outcome)),
+                    Ok(None) | Err(DriveError::Superseded(_)) => {
+                        held_elsewhere.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(id)
+                    }
+                    Err(e) => ended(&id, &Err(e)),
+                }
+                drop(permit);
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        pending = std::mem::take(&mut *held_elsewhere.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        if pending.is_empty() {
+            return;
+        }
+        tokio::time::sleep(runner.clock.real(runner.lease_ms / 3)).await;
     }
-    while tasks.join_next().await.is_some() {}
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use checkout_domain::fencing::Lease;
 use checkout_domain::registry::Admission;
 use checkout_domain::{CheckoutState, Order, Outcome, Phase};
 use checkout_engine::{Engine, Policy};
@@ -414,7 +415,9 @@ async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
                 continue;
             }
         };
-        match shop.admit(&order, checkout_drive::ids::fresh_checkout_id(), runner.lease()).await {
+        // Admitted under no lease: a batch drives its checkouts later, by taking them over as
+        // it would any nobody holds, and a runner beside it may take them first.
+        match shop.admit(&order, checkout_drive::ids::fresh_checkout_id(), Lease::LAPSED).await {
             Ok(Admission::Opened(id)) => opened.push(id),
             Ok(Admission::Existing(_)) => again += 1,
             Err(e) => {
@@ -436,8 +439,8 @@ async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
     );
 
     let worker = tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
-    // A batch run claims every unfinished checkout itself (see `drive`), so it only keeps its
-    // leases, that a `serve` on the same shop does not take its checkouts over.
+    // A batch run takes over what nobody holds and waits for what another runner holds
+    // (`drive_all`); it keeps the leases of what it drives, that nobody takes those over.
     let leases = tokio::spawn(supervise(Arc::clone(&runner), false));
 
     let progress = indicatif::ProgressBar::new(unfinished.len() as u64);

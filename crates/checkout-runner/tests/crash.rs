@@ -73,6 +73,9 @@ fn run_args<'a>(orders: &'a str, seed: &'a str, clock_speed: &'a str, in_flight:
         "0.03",
         "--courier-delay-ms",
         "5",
+        // A restarted run takes over the killed one's checkouts once their leases lapse.
+        "--lease-ms",
+        "1000",
     ]
 }
 
@@ -119,11 +122,14 @@ fn killed_and_restarted_runs_lose_nothing(shop: &Shop, clock_speed: &str, name: 
     }
     assert_eq!(kills, 6, "every run ended before it could be killed");
 
-    // Two runners at once on the same shop: each checkout is advanced by one of them.
+    // Two runners at once on the same shop: each checkout is advanced by one of them, and each
+    // run waits for those the other holds, so both end with every checkout ended (before
+    // leases, one stole the other's checkouts and exited 1 for those it lost).
     let first = run(shop, clock_speed, orders, "100", "48").spawn().unwrap();
     let second = run(shop, clock_speed, orders, "200", "48").spawn().unwrap();
     let (first, second) = (first.wait_with_output().unwrap(), second.wait_with_output().unwrap());
     let both = format!("{}\n{}", text(&first), text(&second));
+    assert!(first.status.success() && second.status.success(), "runs side by side:\n{both}");
 
     // Whatever either left (a checkout the other took over stops there), one more run finishes.
     let last = run(shop, clock_speed, orders, "300", "48").output().unwrap();
