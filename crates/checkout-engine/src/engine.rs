@@ -91,6 +91,12 @@ impl AfterCall {
     }
 }
 
+/// FNV-1a of a checkout's id: mixed into the engine's seed, so that the checkouts of one runner
+/// failing at once (a store's outage) draw jitters of their own and do not retry in step.
+fn id_hash(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// Whether `command` runs past the point of no return: the courier notice, which nothing can undo
 /// and so nothing may give up on.
 fn past_no_return(command: &Command) -> bool {
@@ -196,7 +202,7 @@ impl Engine {
             let detail = format!("gave up after {} attempts; the last: {failure}", progress.attempts);
             return self.give_up(checkout, progress, compensating, detail);
         }
-        let delay_ms = backoff.delay_ms(progress.attempts, self.seed);
+        let delay_ms = backoff.delay_ms(progress.attempts, self.seed ^ id_hash(checkout.id().as_str()));
         Ok(AfterCall::Retry { checkout, delay_ms })
     }
 

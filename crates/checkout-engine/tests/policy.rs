@@ -201,7 +201,8 @@ fn the_engine_reports_its_policy_and_each_retry_its_delay() {
     let retry = engine.after_call(checkout, &mut progress, &command, Err(CallError::Unknown("x".into()))).unwrap();
     let AfterCall::Retry { delay_ms, .. } = &retry else { panic!("a first failure is retried") };
     assert_eq!(retry.delay_ms(), Some(*delay_ms));
-    assert_eq!(*delay_ms, policy.forward.delay_ms(1, 9), "the delay is the policy's for a first failure");
+    let first = policy.forward.first_ms;
+    assert!((first / 2..=first).contains(delay_ms), "the policy's delay for a first failure: {delay_ms}");
     let reserved = Event::StockReserved(StockReservation { unit_price: Money::from_minor_units(30) });
     let moved = engine.after_call(retry.checkout().clone(), &mut progress, &command, Ok(reserved)).unwrap();
     assert_eq!(moved.delay_ms(), None);
@@ -222,6 +223,45 @@ fn the_jitter_spreads_evenly() {
     assert!(quarters.iter().all(|&n| (850..1150).contains(&n)), "{quarters:?}");
     let low_bits: std::collections::BTreeSet<u64> = delays.iter().map(|d| d % 16).collect();
     assert_eq!(low_bits.len(), 16, "every low-order value occurs");
+}
+
+/// Checkouts of one runner that fail together (a store's outage) wait apart: each draws its
+/// own jitter. (The engine's one seed gave every checkout the same delay, so all retried in step.)
+#[test]
+fn checkouts_failing_together_retry_apart() {
+    for seed in [42, u64::MAX] {
+        let engine = Engine::new(Policy::default(), seed);
+        let delays: std::collections::BTreeSet<u64> = (0..100)
+            .map(|n| {
+                let id = CheckoutId::new(format!("ck-{n}")).unwrap();
+                let placed = CheckoutState::start(id, start().order().clone());
+                let mut progress = Progress::default();
+                let command = call(&engine, &placed, &progress);
+                let failed = Err(CallError::NotDone("the store is down".into()));
+                engine.after_call(placed, &mut progress, &command, failed).unwrap().delay_ms().unwrap()
+            })
+            .collect();
+        // The first retry waits 50 to 100 ms: 51 possible delays.
+        assert!(delays.len() >= 30, "seed {seed:#x}: 100 checkouts drew only {} delays", delays.len());
+    }
+}
+
+/// Each attempt of one checkout draws a jitter of its own, whatever the seed: the attempt count
+/// is mixed into every bit the seed may set (a seed with its high bits set, combined with the
+/// count by OR, drew the same jitter at every attempt).
+#[test]
+fn each_attempt_draws_its_own_jitter_whatever_the_seed() {
+    let backoff = Backoff { first_ms: 1_000_000, cap_ms: u64::MAX };
+    for seed in [0, 7, u64::MAX, 0xFFFF_FFFF_0000_0000] {
+        let fractions: std::collections::BTreeSet<u64> = (1..=10u32)
+            .map(|failures| {
+                let ceiling = 1_000_000u64 << (failures - 1);
+                let delay = backoff.delay_ms(failures, seed);
+                (delay - ceiling / 2) * 100 / (ceiling - ceiling / 2)
+            })
+            .collect();
+        assert!(fractions.len() >= 5, "seed {seed:#x}: 10 attempts drew jitters {fractions:?}");
+    }
 }
 
 #[test]
@@ -279,7 +319,8 @@ fn the_courier_notice_is_never_given_up_on() {
         assert_eq!(engine.abandon(&checkout, "the host gave up".into(), u64::MAX), None, "a host cannot end it");
     }
     assert_eq!(progress.attempts, 51);
-    assert_eq!(delays[0], policy.notice.delay_ms(1, 42), "the notice's own backoff");
+    let first = policy.notice.first_ms;
+    assert!((first / 2..=first).contains(&delays[0]), "the notice's own backoff: {delays:?}");
     assert!(delays.iter().all(|d| *d <= policy.notice.cap_ms), "capped: {delays:?}");
     assert!(delays[50] >= policy.notice.cap_ms / 2, "backed off to its cap: {delays:?}");
     let AfterCall::Moved(dispatched) =
