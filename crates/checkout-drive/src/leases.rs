@@ -79,6 +79,17 @@ impl<S: Shop, W: World> Runner<S, W> {
         Ok(())
     }
 
+    /// Gives up the lease of every checkout this runner drives, for a runner that stops: others
+    /// take them over at their next sweep instead of a lease later. A drive still running here
+    /// goes on until one of them claims its checkout, and is refused from then on.
+    pub async fn release_leases(&self) -> Result<(), StorageError> {
+        let held = self.held.all();
+        if !held.is_empty() {
+            self.shop.renew(&held, Lease::LAPSED).await?;
+        }
+        Ok(())
+    }
+
     /// Claims every unfinished checkout whose lease has lapsed on this runner's clock and that
     /// it does not drive itself; answers what it claimed, for the caller to drive.
     pub async fn take_over_lapsed(&self) -> Result<Vec<(Fence, CheckoutState)>, StorageError> {

@@ -522,7 +522,7 @@ async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, Failure> {
     // or another's: a server started beside a live one does not take that one's checkouts.
     let lapsed = runner.shop().lapsed(runner.clock().now_ms()).await.map_err(fail)?.len();
     let unfinished = runner.shop().unfinished().await.map_err(fail)?.len();
-    tokio::spawn(supervise(Arc::clone(&runner), true));
+    let supervisor = tokio::spawn(supervise(Arc::clone(&runner), true));
     if !args.no_courier {
         tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
     }
@@ -532,13 +532,49 @@ async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, Failure> {
         "serving on http://{address} ({}; {unfinished} checkouts unfinished, {lapsed} of them abandoned, being taken over)",
         args.shop.shop.describe()
     );
-    axum::serve(listener, crate::serve::router(runner))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(fail)?;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, crate::serve::router(Arc::clone(&runner))).with_graceful_shutdown(async move {
+        let mut stopping = stopping;
+        let _ = stopping.wait_for(|stop| *stop).await;
+    });
+    // On SIGINT or SIGTERM: no new connections; open requests get SHUTDOWN_GRACE to finish (a
+    // `?wait=true` may wait for a courier for minutes, and a slow client for ever); then the
+    // leases of every checkout still driven are given up, so another server takes them over at
+    // its next sweep instead of a lease later.
+    tokio::select! {
+        served = server => served.map_err(fail)?,
+        () = async {
+            stop_signal().await;
+            let _ = stop.send(true);
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => eprintln!("stopped: requests still open after {} s were cut off", SHUTDOWN_GRACE.as_secs()),
+    }
+    // No renewal may land after the leases are given up.
+    supervisor.abort();
+    let _ = supervisor.await;
+    if let Err(e) = runner.release_leases().await {
+        eprintln!("could not give up the leases ({e}): other servers take over when they lapse");
+    }
     Ok(true)
+}
+
+/// How long a stopping server lets open requests finish.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// SIGINT (Ctrl-C) or SIGTERM (a service manager, `kill`), whichever comes first.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }
 
 async fn print_status<S: Shop>(shop: &S, checkout: &CheckoutState) -> Result<(), Failure> {

@@ -1,7 +1,8 @@
 //! Two `checkout serve` processes on one shop, and one of them lost: frozen (SIGSTOP, as a machine
-//! that stalls or loses its network) or killed (SIGKILL) with checkouts in flight. The other takes
-//! them over once their leases lapse and ends every one; the lost one, if it comes back, advances
-//! none of them again; the audit passes. Each test runs on a SQLite file and on moto server.
+//! that stalls or loses its network), killed (SIGKILL) or stopped (SIGTERM) with checkouts in
+//! flight. The other takes them over once their leases lapse (a stopped server gives its leases
+//! up) and ends every one; the lost one, if it comes back, advances none of them again; the audit
+//! passes. Each test runs on a SQLite file and on moto server.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -196,6 +197,74 @@ async fn a_killed_servers_checkouts_are_ended_by_the_survivor(shop: &Shop, clock
          of the kill, with {LEASE_MS} ms leases at clock speed {clock_speed}",
         acknowledged.len(),
         last.as_millis()
+    );
+    audit_passes(shop);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_server_hands_its_checkouts_over_in_sqlite() {
+    a_stopped_server_hands_its_checkouts_over(&Shop::sqlite(&scratch("stopped.db"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_server_hands_its_checkouts_over_on_aws() {
+    a_stopped_server_hands_its_checkouts_over(&Shop::aws()).await;
+}
+
+/// A server stopped with SIGTERM while its checkouts wait for a courier and a `?wait=true`
+/// request waits with them: it lets the request run for its few seconds of grace, exits 0, and
+/// gives its leases up, so the server beside it takes the checkouts over at its next sweep, long
+/// before their 20 s leases would have lapsed. (Before, SIGINT waited for the open request without
+/// end, and SIGTERM killed the server with its leases held.)
+async fn a_stopped_server_hands_its_checkouts_over(shop: &Shop) {
+    init(shop);
+    let (mut first, first_url) = serve(shop, &["--no-courier", "--clock-speed", "1", "--lease-ms", "20000"]);
+    let client = reqwest::Client::new();
+    let ids: Vec<String> = (0..5).map(|n| format!("s-{n}")).collect();
+    for id in &ids {
+        let placed = client.post(format!("{first_url}/orders")).json(&order(id, "b-piranesi", "u-barbara", 1)).send();
+        assert_eq!(placed.await.unwrap().status(), 202);
+    }
+    for id in &ids {
+        let started = Instant::now();
+        while state(&client, &first_url, id).await["state"] != "preparing-order" {
+            assert!(started.elapsed() < Duration::from_secs(20), "{id} never waited for its courier");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let waiting =
+        client.post(format!("{first_url}/orders?wait=true")).json(&order("s-wait", "b-piranesi", "u-barbara", 1));
+    let waiting = tokio::spawn(waiting.send());
+    let (_second, second_url) = serve(shop, &["--clock-speed", "1", "--lease-ms", "3000"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    signal(&first, "-TERM");
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = first.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(stopped.elapsed() < Duration::from_secs(15), "the server did not stop");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let took = stopped.elapsed();
+    assert!(status.success(), "a stopped server exits 0: {status}");
+    assert!(took >= Duration::from_secs(4), "the open request had its grace: {took:?}");
+    assert!(waiting.await.unwrap().is_err(), "the request still open at the end of the grace is cut off");
+    for id in ids.iter().map(String::as_str).chain(["s-wait"]) {
+        loop {
+            let status = state(&client, &second_url, id).await;
+            if ended(&status) {
+                assert_eq!(status["state"], "dispatched", "{status}");
+                break;
+            }
+            assert!(stopped.elapsed() < Duration::from_secs(15), "{id} waited for its lease to lapse: {status}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    eprintln!(
+        "the stopped server exited after {took:?}; its checkouts ended {:?} after the SIGTERM",
+        stopped.elapsed()
     );
     audit_passes(shop);
 }
