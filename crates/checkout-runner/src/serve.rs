@@ -9,6 +9,9 @@
 //! | `GET /orders/{id}/history` | every step: time, step, result, attempt |
 //! | `POST /courier/replies` | a courier worker's answer, with its task token |
 //! | `GET /health` | 200 while the shop's database answers |
+//!
+//! Every request's body is at most [`MAX_BODY_BYTES`] (413 beyond) and must arrive within
+//! [`BODY_TIMEOUT`] of its headers.
 
 use std::sync::Arc;
 
@@ -40,6 +43,13 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
+/// The largest body a request may carry: an order or a courier reply is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// How long a client may take to send a request's body once its headers are in: a client that
+/// announces a body and sends it slowly, or never, holds a connection and a task until then.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The routes, over `runner`.
 pub fn router<S: Shop>(runner: Arc<Runner<S>>) -> Router {
     Router::new()
@@ -49,6 +59,8 @@ pub fn router<S: Shop>(runner: Arc<Runner<S>>) -> Router {
         .route("/courier/replies", post(courier_reply::<S>))
         .route("/health", get(health::<S>))
         .with_state(Api { runner })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
 }
 
 /// `?wait=true`: answer only once the checkout has ended, with its outcome (what a caller that
