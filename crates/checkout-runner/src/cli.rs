@@ -533,16 +533,13 @@ async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, Failure> {
         args.shop.shop.describe()
     );
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, crate::serve::router(Arc::clone(&runner))).with_graceful_shutdown(async move {
-        let mut stopping = stopping;
-        let _ = stopping.wait_for(|stop| *stop).await;
-    });
+    let server = crate::listen::serve_connections(listener, crate::serve::router(Arc::clone(&runner)), stopping);
     // On SIGINT or SIGTERM: no new connections; open requests get SHUTDOWN_GRACE to finish (a
     // `?wait=true` may wait for a courier for minutes, and a slow client for ever); then the
     // leases of every checkout still driven are given up, so another server takes them over at
     // its next sweep instead of a lease later.
     tokio::select! {
-        served = server => served.map_err(fail)?,
+        () = server => {}
         () = async {
             stop_signal().await;
             let _ = stop.send(true);

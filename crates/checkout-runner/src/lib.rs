@@ -9,12 +9,14 @@
 //! - [`catalog`]: the shop's books and customers, as `checkout init` reads them;
 //! - [`audit`]: the model's invariants checked on the real data;
 //! - [`serve`]: the HTTP API of `checkout serve`;
+//! - [`listen`]: how it takes connections (a cap, header and idle timeouts, graceful stop);
 //! - [`cli`]: the commands.
 
 pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod faults;
+pub mod listen;
 pub mod lookup;
 pub mod serve;
 pub mod worker;

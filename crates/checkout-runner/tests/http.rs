@@ -317,3 +317,52 @@ async fn oversized_and_stalled_bodies_are_cut_off_and_the_server_stays_healthy()
     assert!(audit.status.success(), "{}", String::from_utf8_lossy(&audit.stdout));
     eprintln!("a stalled body was cut off after {took:?} with {status:?}");
 }
+
+/// Idle and silent sockets cannot lock clients out: 600 connections that send nothing, and one
+/// that sends its headers a byte a second, are closed at the header timeout (10 s); connections
+/// past the cap (512) wait their turn instead of taking file descriptors; a client arriving
+/// behind them all is served, and the server stays healthy. (Before, such sockets were kept for
+/// ever: about 1,100 of them used up a 1,024-file limit and no client got in.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_silent_connections_cannot_lock_clients_out() {
+    use std::io::Read;
+    let shop = Shop::sqlite(&scratch("idle.db"));
+    init(&shop);
+    let (_server, url) = serve(&shop, &["--clock-speed", "1000"]);
+    let address = url.trim_start_matches("http://").to_string();
+    let started = std::time::Instant::now();
+    let dripping = {
+        let address = address.clone();
+        std::thread::spawn(move || {
+            let mut caller = std::net::TcpStream::connect(&address).unwrap();
+            for byte in format!("GET /health HTTP/1.1\r\nHost: {address}\r\nX-Slow: {}\r\n\r\n", "z".repeat(40)).bytes()
+            {
+                if caller.write_all(&[byte]).is_err() {
+                    return started.elapsed();
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            panic!("a client that sends a byte a second was never cut off");
+        })
+    };
+    // The drip is taken first; the 600 behind it fill the cap and wait.
+    std::thread::sleep(Duration::from_millis(300));
+    let idle: Vec<std::net::TcpStream> = (0..600).map(|_| std::net::TcpStream::connect(&address).unwrap()).collect();
+    let health = reqwest::Client::new().get(format!("{url}/health")).timeout(Duration::from_secs(40)).send().await;
+    let served_after = started.elapsed();
+    assert_eq!(health.unwrap().status(), 200, "a client behind 600 idle sockets is served");
+    assert!(served_after < Duration::from_secs(25), "served once the idle ones timed out: {served_after:?}");
+    let mut closed = 0;
+    for mut socket in idle {
+        socket.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut buf = [0u8; 64];
+        if matches!(socket.read(&mut buf), Ok(0)) {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 600, "every silent socket was closed by the server");
+    let cut_off = tokio::task::spawn_blocking(move || dripping.join().unwrap()).await.unwrap();
+    // Cut at 10 s; the client learns it at its next write or the one after.
+    assert!(cut_off < Duration::from_secs(14), "the dripping client was cut off at the timeout: {cut_off:?}");
+    eprintln!("behind 600 idle sockets a client was served after {served_after:?}; the drip was cut after {cut_off:?}");
+}
