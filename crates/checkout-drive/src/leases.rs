@@ -72,7 +72,9 @@ impl<S: Shop, W: World> Runner<S, W> {
         if held.is_empty() {
             return Ok(());
         }
-        let lost = self.shop.renew(&held, self.lease()).await?;
+        let renewed = self.shop.renew(&held, self.lease()).await;
+        self.wrote(renewed.is_ok());
+        let lost = renewed?;
         for (id, fence) in held.iter().filter(|(id, _)| lost.contains(id)) {
             self.held.release(id, *fence);
         }

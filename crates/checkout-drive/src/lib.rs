@@ -79,6 +79,8 @@ pub struct Runner<S: Shop, W: World = ScaledClock> {
     lease_ms: u64,
     /// The checkouts this runner drives, whose leases it renews (see [`leases`]).
     held: leases::Held,
+    /// Whether the last write this runner made was refused by the shop's storage.
+    writes_failing: std::sync::atomic::AtomicBool,
 }
 
 impl<S: Shop, W: World> Runner<S, W> {
@@ -92,7 +94,18 @@ impl<S: Shop, W: World> Runner<S, W> {
             handoff: Mutex::default(),
             lease_ms: leases::DEFAULT_LEASE_MS,
             held: leases::Held::default(),
+            writes_failing: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether the shop's storage refused this runner's last write (a full disk, a lost
+    /// database): checkouts wait, trying again, until it takes writes again.
+    pub fn writes_failing(&self) -> bool {
+        self.writes_failing.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn wrote(&self, ok: bool) {
+        self.writes_failing.store(!ok, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Holds checkouts under leases of `ms` of this runner's clock (see [`leases`]).
@@ -218,7 +231,9 @@ impl<S: Shop, W: World> Runner<S, W> {
         let mut failures = 0;
         let claimed = loop {
             let lease = if hosted { Lease::HELD_BY_HOST } else { self.lease() };
-            match self.shop.claim(id, lease).await {
+            let claimed = self.shop.claim(id, lease).await;
+            self.wrote(claimed.is_ok());
+            match claimed {
                 Ok(claimed) => break claimed,
                 Err(e) => {
                     failures += 1;
@@ -474,7 +489,9 @@ impl<S: Shop, W: World> Drive<'_, S, W> {
         }
         let mut failures = 0;
         loop {
-            match self.runner.shop.save(&self.id, self.fence, &next, &steps).await {
+            let saved = self.runner.shop.save(&self.id, self.fence, &next, &steps).await;
+            self.runner.wrote(!matches!(saved, Err(SaveError::Storage(_))));
+            match saved {
                 Ok(()) => break,
                 Err(SaveError::Superseded(_)) => return Err(DriveError::Superseded(self.id.clone())),
                 Err(SaveError::Missing(id)) => return Err(DriveError::Missing(id)),

@@ -9,6 +9,7 @@
 //! | `GET /orders/{id}/history` | every step: time, step, result, attempt |
 //! | `POST /courier/replies` | a courier worker's answer, with its task token |
 //! | `GET /health` | 200 while the shop's database answers |
+//! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
 //!
 //! Every request's body is at most [`MAX_BODY_BYTES`] (413 beyond) and must arrive within
 //! [`BODY_TIMEOUT`] of its headers.
@@ -58,6 +59,7 @@ pub fn router<S: Shop>(runner: Arc<Runner<S>>) -> Router {
         .route("/orders/{id}/history", get(history::<S>))
         .route("/courier/replies", post(courier_reply::<S>))
         .route("/health", get(health::<S>))
+        .route("/ready", get(ready::<S>))
         .with_state(Api { runner })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
@@ -240,6 +242,15 @@ async fn courier_reply<S: Shop>(State(api): State<Api<S>>, body: String) -> Resp
         // Kept for a checkout that resumes later; a forged token is never taken by any.
         (StatusCode::ACCEPTED, Json(json!({ "delivered": false }))).into_response()
     }
+}
+
+/// Whether the server can take orders: 503 while the shop's storage refuses its writes (a full
+/// disk), when `/health` still answers, so a load balancer sends orders elsewhere.
+async fn ready<S: Shop>(State(api): State<Api<S>>) -> Response {
+    if api.runner.writes_failing() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "the shop's storage refuses writes; checkouts wait");
+    }
+    Json(json!({ "status": "ready" })).into_response()
 }
 
 async fn health<S: Shop>(State(api): State<Api<S>>) -> Response {

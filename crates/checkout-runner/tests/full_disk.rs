@@ -56,6 +56,7 @@ async fn nothing_moves_while_the_disk_is_full_and_everything_ends_after() {
     // written, and those checkouts wait.
     let ended_while_full = ended.load(Ordering::Relaxed);
     assert!(ended_while_full < 20, "{ended_while_full} checkouts ended although the disk was full");
+    assert!(runner.writes_failing(), "the runner knows its writes fail (what /ready answers)");
     // A read shares its batch with writes that may fail (and then the whole batch is undone): it
     // is tried until its batch commits.
     let mut reads = None;
@@ -74,6 +75,7 @@ async fn nothing_moves_while_the_disk_is_full_and_everything_ends_after() {
     tokio::time::timeout(Duration::from_secs(60), driving).await.expect("all end once there is room").unwrap();
     worker.abort();
     assert_eq!(ended.load(Ordering::Relaxed), 40);
+    assert!(!runner.writes_failing(), "and that they go through again");
     let report = audit(shop.as_ref(), 0, true).await.unwrap();
     assert!(report.passed(), "{:?}", report.findings);
     assert_eq!(report.phases.values().sum::<usize>(), 40);

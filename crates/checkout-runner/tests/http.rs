@@ -351,6 +351,8 @@ async fn idle_and_silent_connections_cannot_lock_clients_out() {
     let health = reqwest::Client::new().get(format!("{url}/health")).timeout(Duration::from_secs(40)).send().await;
     let served_after = started.elapsed();
     assert_eq!(health.unwrap().status(), 200, "a client behind 600 idle sockets is served");
+    let ready = reqwest::Client::new().get(format!("{url}/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "and the server can take orders");
     assert!(served_after < Duration::from_secs(25), "served once the idle ones timed out: {served_after:?}");
     let mut closed = 0;
     for mut socket in idle {
