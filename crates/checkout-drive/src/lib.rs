@@ -57,12 +57,17 @@ pub enum CourierAnswer {
 #[derive(Default)]
 struct Mailboxes {
     waiting: HashMap<TaskToken, mpsc::UnboundedSender<Event>>,
-    /// Replies that came before their checkout's task was listening (say, while it resumed).
+    /// Replies that came before their checkout's task was listening (say, while it resumed),
+    /// and the order they came in, oldest first.
     early: HashMap<TaskToken, Event>,
+    arrivals: std::collections::VecDeque<TaskToken>,
 }
 
-/// The most early replies kept; beyond that, unknown tokens are dropped (forged ones, mostly).
-const MAX_EARLY: usize = 100_000;
+/// The most early replies kept. A real one is early for the moment between a request's sending
+/// and its checkout's listening; the rest have unknown tokens (forged, or for a checkout another
+/// runner drives), so past the bound the oldest go first, and a flood of forged replies can
+/// neither grow the memory nor, as a full map that refused newcomers did, shut real ones out.
+pub const MAX_EARLY: usize = 1_024;
 
 /// Drives checkouts of one shop.
 pub struct Runner<S: Shop, W: World = ScaledClock> {
@@ -169,10 +174,24 @@ impl<S: Shop, W: World> Runner<S, W> {
                 return true;
             }
         }
-        if mailboxes.early.len() < MAX_EARLY {
-            mailboxes.early.insert(token, event);
+        if mailboxes.early.insert(token.clone(), event).is_none() {
+            mailboxes.arrivals.push_back(token);
+        }
+        while mailboxes.early.len() > MAX_EARLY {
+            let Some(oldest) = mailboxes.arrivals.pop_front() else { break };
+            mailboxes.early.remove(&oldest);
+        }
+        // Replies taken by their checkout leave their arrival behind: forget those now and then.
+        if mailboxes.arrivals.len() > 2 * MAX_EARLY {
+            let Mailboxes { early, arrivals, .. } = &mut *mailboxes;
+            arrivals.retain(|token| early.contains_key(token));
         }
         false
+    }
+
+    /// How many courier replies wait for a checkout that is not listening (at most [`MAX_EARLY`]).
+    pub fn early_replies(&self) -> usize {
+        self.mailboxes().early.len()
     }
 
     fn listen(&self, token: &TaskToken) -> mpsc::UnboundedReceiver<Event> {

@@ -286,3 +286,17 @@ async fn a_worker_in_process_is_handed_each_courier_request_as_it_is_sent() {
     runner.deliver(request.token, CourierAnswer::Assigned(CourierId::new("c-1").unwrap()));
     assert_eq!(driving.await.unwrap().unwrap(), Outcome::Dispatched);
 }
+
+/// A flood of courier replies for tokens nobody waits for (forged, or another runner's) keeps at
+/// most `MAX_EARLY` in memory, oldest dropped first, however long the flood. (Before, 100,000 were
+/// kept, each with whatever detail the sender wrote, and once full every newcomer was dropped,
+/// real early replies included.)
+#[tokio::test]
+async fn a_flood_of_forged_courier_replies_is_bounded() {
+    let runner = runner(MockCheckoutRepository::new()).await;
+    for n in 0..5_000 {
+        let token = TaskToken::new(format!("forged-{n:04}")).unwrap();
+        assert!(!runner.deliver(token, CourierAnswer::Unavailable("no".into())), "nobody waits for it");
+    }
+    assert_eq!(runner.early_replies(), checkout_drive::MAX_EARLY);
+}
