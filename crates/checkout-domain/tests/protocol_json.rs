@@ -48,7 +48,7 @@ fn task_tokens_are_checked_as_they_arrive() {
     assert_eq!(TaskToken::new(""), Err(TokenError::Empty));
     assert_eq!(TaskToken::new("y".repeat(MAX_TOKEN_LEN + 1)), Err(TokenError::TooLong(MAX_TOKEN_LEN + 1)));
     for bad in ["a b", "tab\t", "é"] {
-        assert!(matches!(TaskToken::new(bad), Err(TokenError::NotPrintable(_))), "{bad:?}");
+        assert!(matches!(TaskToken::new(bad), Err(TokenError::NotPrintable { .. })), "{bad:?}");
         assert!(serde_json::from_value::<TaskToken>(json!(bad)).is_err());
     }
     let secret = TaskToken::new("s3cr3t-value").unwrap();

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::excerpt::excerpt;
 use crate::names::wire_name;
 use crate::order::CheckoutId;
 
@@ -103,8 +102,10 @@ pub enum TokenError {
     Empty,
     #[error("a task token is at most {MAX_TOKEN_LEN} bytes, this one has {0}")]
     TooLong(usize),
-    #[error("a task token is printable ASCII without spaces; this one is {0:?}")]
-    NotPrintable(String),
+    /// Names where, never what: the text may be a live token with a byte added, and whoever
+    /// reads it back could answer the wait.
+    #[error("a task token is printable ASCII without spaces; byte {at} of this one is not")]
+    NotPrintable { at: usize },
 }
 
 impl TaskToken {
@@ -117,8 +118,8 @@ impl TaskToken {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::TooLong(token.len()));
         }
-        if !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(TokenError::NotPrintable(excerpt(token)));
+        if let Some(at) = token.bytes().position(|b| !b.is_ascii_graphic()) {
+            return Err(TokenError::NotPrintable { at });
         }
         Ok(TaskToken(token.into()))
     }
