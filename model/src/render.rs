@@ -232,8 +232,8 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
         "What is not explored: more faults than a scenario's budget; more orders than its list; \
          more than one overtaken call in a run, and overtaken calls in the scenarios of several \
          orders; runners that die in the scenarios of several orders. A live runner is assumed to \
-         renew its leases in time: one that does not (frozen, cut off) is taken over while it \
-         still runs, which is the zombie scenario; the renewal itself is checked by the \
+         renew its leases in time: one that does not (frozen, cut off), or whose sweeper's clock \
+         runs ahead of its own, is taken over while it still runs, which is the zombie scenario; the renewal itself is checked by the \
          conformance suite and by the test that freezes one of two servers."
     )?;
     writeln!(md)?;
