@@ -46,7 +46,9 @@ pub async fn serve_connections(listener: TcpListener, router: Router, mut stoppi
         connections.spawn(async move {
             let _permit = permit;
             let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+            // A client may shut its side once its request is sent and still wait for the answer;
+            // without this, hyper dropped such a request half-way, as if the client had left.
+            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).half_close(true);
             let mut connection = pin!(builder.serve_connection(TokioIo::new(stream), service));
             tokio::select! {
                 _ = connection.as_mut() => return,
