@@ -48,21 +48,17 @@ impl Held {
     fn contains(&self, id: &CheckoutId) -> bool {
         self.lock().contains_key(id)
     }
-
-    fn len(&self) -> usize {
-        self.lock().len()
-    }
 }
 
 impl<S: Shop, W: World> Runner<S, W> {
+    /// How often leases are renewed and looked at: a third of a lease, in real time.
+    pub(crate) fn lease_round(&self) -> std::time::Duration {
+        self.clock.real(self.lease_ms / 3).max(std::time::Duration::from_millis(1))
+    }
+
     /// The lease a claim made now holds its checkout under.
     pub fn lease(&self) -> Lease {
         Lease::starting(self.clock.now_ms(), self.lease_ms)
-    }
-
-    /// How many checkouts this runner drives now.
-    pub fn driving(&self) -> usize {
-        self.held.len()
     }
 
     /// Renews the lease of every checkout this runner drives, in one call to the shop. Those a
@@ -107,9 +103,7 @@ impl<S: Shop, W: World> Runner<S, W> {
         }
         Ok(taken)
     }
-}
 
-impl<S: Shop, W: World> Runner<S, W> {
     /// Drives checkout `id` to its end if nobody else may be driving it: takes it over if its
     /// lease has lapsed (or it was admitted under none). `Ok(None)` while another runner holds
     /// it under a live lease, or the shop cannot be read: look again later. An ended checkout
@@ -141,8 +135,7 @@ impl<S: Shop, W: World> Runner<S, W> {
 /// other runners abandoned and drives each to its end. Storage that fails is tried again at the
 /// next round: a lease lost meanwhile is taken over by someone, which the fences make safe.
 pub async fn supervise<S: Shop, W: World>(runner: Arc<Runner<S, W>>, sweep: bool) {
-    let mut rounds =
-        tokio::time::interval(runner.clock.real(runner.lease_ms / 3).max(std::time::Duration::from_millis(1)));
+    let mut rounds = tokio::time::interval(runner.lease_round());
     rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         rounds.tick().await;

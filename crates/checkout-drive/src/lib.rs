@@ -565,28 +565,28 @@ pub async fn drive_all<S: Shop, W: World>(
     let ended = Arc::new(ended);
     let mut pending = ids;
     loop {
-        let held_elsewhere = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut tasks = tokio::task::JoinSet::new();
         for id in pending {
             let permit = Arc::clone(&permits).acquire_owned().await.expect("the semaphore is never closed");
-            let (runner, ended, held_elsewhere) =
-                (Arc::clone(&runner), Arc::clone(&ended), Arc::clone(&held_elsewhere));
+            let (runner, ended) = (Arc::clone(&runner), Arc::clone(&ended));
+            // Answers the checkout again if another runner holds it.
             tasks.spawn(async move {
+                let _permit = permit;
                 match runner.drive_unless_held(&id).await {
                     Ok(Some(outcome)) => ended(&id, &Ok(outcome)),
-                    Ok(None) | Err(DriveError::Superseded(_)) => {
-                        held_elsewhere.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(id)
-                    }
+                    Ok(None) | Err(DriveError::Superseded(_)) => return Some(id),
                     Err(e) => ended(&id, &Err(e)),
                 }
-                drop(permit);
+                None
             });
         }
-        while tasks.join_next().await.is_some() {}
-        pending = std::mem::take(&mut *held_elsewhere.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        pending = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            pending.extend(joined.ok().flatten());
+        }
         if pending.is_empty() {
             return;
         }
-        tokio::time::sleep(runner.clock.real(runner.lease_ms / 3)).await;
+        tokio::time::sleep(runner.lease_round()).await;
     }
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use checkout_domain::fencing::{Fence, Lease, Slot};
+use checkout_domain::fencing::{Fence, FencesExhausted, Lease, Slot};
 use checkout_domain::protocol::{
     CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
     Unavailable,
@@ -279,6 +279,22 @@ impl Journal for MemoryShop {
     }
 }
 
+impl MemoryShop {
+    /// Claims checkout `id` if `decide` does (a claim, or a takeover of a lapsed lease): the new
+    /// fence and the checkout as saved.
+    async fn claim_with(
+        &self,
+        id: &CheckoutId,
+        decide: impl FnOnce(&mut Slot<CheckoutState>) -> Result<Option<Fence>, FencesExhausted>,
+    ) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
+        self.gate().await;
+        let mut shop = self.lock();
+        let Some(slot) = shop.checkouts.get_mut(id) else { return Ok(None) };
+        let claimed = decide(slot).map_err(|e| StorageError(e.to_string()))?;
+        Ok(claimed.map(|fence| (fence, slot.record().clone())))
+    }
+}
+
 #[async_trait]
 impl CheckoutRepository for MemoryShop {
     async fn admit(&self, order: &Order, fresh: CheckoutId, lease: Lease) -> Result<Admission, AdmitError> {
@@ -293,11 +309,7 @@ impl CheckoutRepository for MemoryShop {
     }
 
     async fn claim(&self, id: &CheckoutId, lease: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
-        self.gate().await;
-        let mut shop = self.lock();
-        let Some(slot) = shop.checkouts.get_mut(id) else { return Ok(None) };
-        let fence = slot.claim(lease).map_err(|e| StorageError(e.to_string()))?;
-        Ok(Some((fence, slot.record().clone())))
+        self.claim_with(id, |slot| slot.claim(lease).map(Some)).await
     }
 
     async fn take_over(
@@ -306,11 +318,7 @@ impl CheckoutRepository for MemoryShop {
         now_ms: u64,
         lease: Lease,
     ) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
-        self.gate().await;
-        let mut shop = self.lock();
-        let Some(slot) = shop.checkouts.get_mut(id) else { return Ok(None) };
-        let taken = slot.take_over(now_ms, lease).map_err(|e| StorageError(e.to_string()))?;
-        Ok(taken.map(|fence| (fence, slot.record().clone())))
+        self.claim_with(id, |slot| slot.take_over(now_ms, lease)).await
     }
 
     async fn renew(&self, held: &[(CheckoutId, Fence)], lease: Lease) -> Result<Vec<CheckoutId>, StorageError> {
