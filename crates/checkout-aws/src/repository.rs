@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use checkout_domain::fencing::{Fence, FencesExhausted, Lease, Slot};
 use checkout_domain::registry::{Admission, OrderRegistry};
-use checkout_domain::{CheckoutId, CheckoutState, Order};
+use checkout_domain::{CheckoutId, CheckoutState, Order, OrderId};
 use checkout_ports::{AdmitError, CheckoutRepository, Journal, JournalEntry, SaveError, StorageError};
 
 use crate::items::{n, s, Item, Reader};
@@ -28,8 +28,8 @@ fn open_shard(id: &CheckoutId) -> String {
     format!("open#{}", spread % OPEN_SHARDS)
 }
 
-fn order_pk(order: &Order) -> String {
-    format!("order#{}", order.id())
+fn order_key(order: &OrderId) -> String {
+    format!("order#{order}")
 }
 
 fn storage(e: impl std::fmt::Display) -> StorageError {
@@ -96,6 +96,11 @@ impl AwsShop {
         let table = self.names.checkouts_table();
         let keys = keys.iter().map(|(pk, sk)| (table.clone(), self.key(pk, sk))).collect();
         Ok(transact::read(&self.dynamodb, keys).await?)
+    }
+
+    /// Reads one item of the checkouts table by `(pk, sk)`.
+    async fn get_checkout_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StorageError> {
+        Ok(transact::get(&self.dynamodb, self.names.checkouts_table(), self.key(pk, sk)).await?)
     }
 
     async fn write(&self, writes: Vec<TransactWriteItem>) -> Result<Written, StorageError> {
@@ -249,7 +254,7 @@ impl CheckoutRepository for AwsShop {
         let table = self.names.checkouts_table();
         for round in 0..ROUNDS {
             pause(round).await;
-            let pk = order_pk(order);
+            let pk = order_key(order.id());
             let items = self.get_checkout_items(&[(pk.clone(), "order"), (fresh.as_str().to_string(), RECORD)]).await?;
             let known = match &items[0] {
                 Some(item) => {
@@ -415,9 +420,17 @@ impl CheckoutRepository for AwsShop {
         Err(StorageError(format!("checkout {id}: every save lost a race")).into())
     }
 
+    /// One GetItem of the order's registry entry, whatever the table holds.
+    async fn checkout_of(&self, order: &OrderId) -> Result<Option<CheckoutId>, StorageError> {
+        let pk = order_key(order);
+        let Some(item) = self.get_checkout_item(&pk, "order").await? else { return Ok(None) };
+        let checkout = Reader::new(&pk, &item).s("checkout").map_err(storage)?;
+        CheckoutId::new(checkout).map(Some).map_err(storage)
+    }
+
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
-        let items = self.get_checkout_items(&[(id.as_str().to_string(), RECORD)]).await?;
-        items[0].as_ref().map(|item| load_checkout(id.as_str(), item).map(|(_, record)| record)).transpose()
+        let item = self.get_checkout_item(id.as_str(), RECORD).await?;
+        item.as_ref().map(|item| load_checkout(id.as_str(), item).map(|(_, record)| record)).transpose()
     }
 
     /// DynamoDB answers a write only once it is durable: nothing is left to wait for.

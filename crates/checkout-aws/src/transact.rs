@@ -46,6 +46,20 @@ pub async fn read(client: &aws_sdk_dynamodb::Client, keys: Vec<(String, Item)>) 
     Ok(responses.iter().map(|r| r.item().cloned()).collect())
 }
 
+/// One item by its key, read strongly consistent: a GetItem, for a lookup that reads one item
+/// (a transaction of one read costs twice as much).
+pub async fn get(client: &aws_sdk_dynamodb::Client, table: String, key: Item) -> Result<Option<Item>, Failure> {
+    let output = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| classify(&e))?;
+    Ok(output.item)
+}
+
 /// What became of one write transaction.
 pub enum Written {
     Done,

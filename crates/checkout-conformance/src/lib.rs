@@ -38,6 +38,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 pub mod leases;
+pub mod registry;
 
 /// Everything an adapter under test provides: a whole shop.
 pub use checkout_ports::Shop as Subject;
@@ -565,6 +566,11 @@ macro_rules! conformance_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn one_checkout_per_order() {
             $crate::one_checkout_per_order(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn orders_are_found_through_the_registry() {
+            $crate::registry::orders_are_found_through_the_registry(|| async { $make }).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

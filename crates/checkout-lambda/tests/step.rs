@@ -91,7 +91,8 @@ async fn a_worker_without_a_courier_fails_the_task_and_the_checkout_is_compensat
     let failure = json!({ "failure": { "Error": error, "Cause": cause } });
     assert_eq!(error_name(step(&runner, request("compensate", &order, failure)).await), COMPENSATED);
     assert_eq!(stock_and_funds(&runner).await, (3, 10_000));
-    let id = checkout_runner::lookup::find_checkout(runner.shop().as_ref(), "o-nobody").await.unwrap().unwrap();
+    let id =
+        checkout_runner::lookup::Named::order("o-nobody").unwrap().find(runner.shop().as_ref()).await.unwrap().unwrap();
     let history = runner.shop().history(id.id()).await.unwrap();
     assert!(history.iter().any(|e| e.outcome == "courier-unavailable"), "{history:?}");
 
@@ -109,6 +110,7 @@ async fn an_answer_for_another_wait_is_not_taken() {
     // Refused, and not worth retrying: the machine sends it to Compensate at once (a Dispatch that
     // retried it without end would re-claim the checkout forever).
     assert_eq!(error_name(step(&runner, request("dispatch", &order, forged)).await), BAD_ANSWER);
-    let id = checkout_runner::lookup::find_checkout(runner.shop().as_ref(), "o-forged").await.unwrap().unwrap();
+    let id =
+        checkout_runner::lookup::Named::order("o-forged").unwrap().find(runner.shop().as_ref()).await.unwrap().unwrap();
     assert_eq!(id.phase().to_string(), "preparing-order", "still waiting for its own courier");
 }

@@ -16,8 +16,8 @@ use checkout_domain::protocol::{
 };
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity,
-    UserId,
+    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, OrderId, Points,
+    Quantity, UserId,
 };
 use checkout_ports::{
     AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, HeldTotals, Journal,
@@ -353,6 +353,11 @@ impl CheckoutRepository for MemoryShop {
         drop(shop);
         self.journal().entry(id.clone()).or_default().extend_from_slice(steps);
         Ok(())
+    }
+
+    async fn checkout_of(&self, order: &OrderId) -> Result<Option<CheckoutId>, StorageError> {
+        self.gate().await;
+        Ok(self.lock().registry.checkout_of(order).cloned())
     }
 
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {

@@ -7,7 +7,9 @@ use checkout_domain::protocol::{
     Unavailable,
 };
 use checkout_domain::registry::{Admission, Conflict};
-use checkout_domain::{BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, Points, Quantity};
+use checkout_domain::{
+    BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, OrderId, Points, Quantity,
+};
 use checkout_domain::{TaskToken, UserId};
 
 /// Why a store, the payment service or the notifier did not answer a command.
@@ -196,6 +198,11 @@ pub trait CheckoutRepository: Send + Sync {
         checkout: &CheckoutState,
         steps: &[JournalEntry],
     ) -> Result<(), SaveError>;
+
+    /// The checkout opened for order `order`, from the order registry: one keyed read, whatever
+    /// the shop holds. Order ids and checkout ids are two namespaces: an order whose id looks
+    /// like a checkout's names its own checkout, never that one.
+    async fn checkout_of(&self, order: &OrderId) -> Result<Option<CheckoutId>, StorageError>;
 
     /// The checkout as saved, without claiming it.
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError>;

@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::audit::audit;
 use crate::catalog::Catalog;
 use crate::faults::{FaultRates, Faulty};
+use crate::lookup::{Named, WhichArgs};
 use crate::worker::{run_in_process, WorkerBehaviour};
 use checkout_drive::clock::ScaledClock;
 use checkout_drive::leases::supervise;
@@ -48,15 +49,15 @@ enum Command {
     Status {
         #[command(flatten)]
         shop: ShopArgs,
-        /// A checkout id or an order id.
-        id: String,
+        #[command(flatten)]
+        which: WhichArgs,
     },
     /// Show every step of one checkout.
     History {
         #[command(flatten)]
         shop: ShopArgs,
-        /// A checkout id or an order id.
-        id: String,
+        #[command(flatten)]
+        which: WhichArgs,
         /// Print the run as a Mermaid sequence diagram instead of a table.
         #[arg(long)]
         mermaid: bool,
@@ -332,16 +333,18 @@ async fn execute(command: Command) -> Result<bool, Failure> {
             });
             Ok(true)
         }
-        Command::Status { shop: args, id } => {
+        Command::Status { shop: args, which } => {
+            let named = which.named().map_err(fail)?;
             with_shop!(args.open(false, Durability::Fsync).await?, shop => {
-                let checkout = find(&shop, &id).await?;
+                let checkout = find(&shop, &named).await?;
                 print_status(&shop, &checkout).await?;
             });
             Ok(true)
         }
-        Command::History { shop: args, id, mermaid } => {
+        Command::History { shop: args, which, mermaid } => {
+            let named = which.named().map_err(fail)?;
             with_shop!(args.open(false, Durability::Fsync).await?, shop => {
-                let checkout = find(&shop, &id).await?;
+                let checkout = find(&shop, &named).await?;
                 let history = shop.history(checkout.id()).await.map_err(fail)?;
                 if mermaid {
                     print!("{}", mermaid_history(&checkout, &history));
@@ -388,12 +391,9 @@ fn durability(args: &DriveArgs) -> Durability {
     }
 }
 
-/// The checkout named by `id` (its own id or its order's).
-async fn find<S: Shop>(shop: &S, id: &str) -> Result<CheckoutState, Failure> {
-    crate::lookup::find_checkout(shop, id)
-        .await
-        .map_err(fail)?
-        .ok_or_else(|| Failure(format!("no checkout or order {id:?} in this shop")))
+/// The checkout so named.
+async fn find<S: Shop>(shop: &S, named: &Named) -> Result<CheckoutState, Failure> {
+    named.find(shop).await.map_err(fail)?.ok_or_else(|| Failure(format!("no {named} in this shop")))
 }
 
 async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {

@@ -13,7 +13,7 @@ use checkout_domain::protocol::{
 };
 use checkout_domain::registry::Admission;
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, Points, Quantity, UserId,
+    BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, OrderId, Points, Quantity, UserId,
 };
 use checkout_ports::{
     AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal, JournalEntry,
@@ -192,6 +192,9 @@ impl<S: CheckoutRepository> CheckoutRepository for Faulty<S> {
         steps: &[JournalEntry],
     ) -> Result<(), SaveError> {
         self.inner.save(id, fence, checkout, steps).await
+    }
+    async fn checkout_of(&self, order: &OrderId) -> Result<Option<CheckoutId>, StorageError> {
+        self.inner.checkout_of(order).await
     }
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
         self.inner.load(id).await

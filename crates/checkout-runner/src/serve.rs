@@ -5,11 +5,16 @@
 //! | route | what it does |
 //! |---|---|
 //! | `POST /orders` | admits the order body (`application/json`, else 415) (with `?wait=true`, answers when it has ended): 202 with the new checkout, 200 with the existing one for the same order, 400 naming the field for bad input, 409 naming the difference for another order under a used id |
-//! | `GET /orders/{id}` | the checkout's public view (by order or checkout id): state, price, what it owes, holds and got back; never the courier wait's token |
-//! | `GET /orders/{id}/history` | every step: time, step, result, attempt |
+//! | `GET /orders/{order}` | the public view of the order's checkout: state, price, what it owes, holds and got back; never the courier wait's token |
+//! | `GET /orders/{order}/history` | every step of the order's checkout: time, step, result, attempt |
+//! | `GET /checkouts/{checkout}`, `GET /checkouts/{checkout}/history` | the same, by checkout id |
 //! | `POST /courier/replies` | a courier worker's answer, with its task token |
 //! | `GET /health` | 200 while the shop's database answers |
 //! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
+//!
+//! A lookup is one keyed read of the order registry and one of the checkout, off the SQLite
+//! writer, whatever the shop holds (see [`crate::lookup`]); an id no order or checkout could have
+//! is answered 400, an unknown one 404.
 //!
 //! Every request's body is at most [`MAX_BODY_BYTES`] (413 beyond) and must arrive within
 //! [`BODY_TIMEOUT`] of its headers.
@@ -22,12 +27,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use checkout_domain::registry::Admission;
-use checkout_domain::{CheckoutId, CheckoutState, CourierId, Order, TaskToken};
+use checkout_domain::{CheckoutId, CheckoutState, CourierId, Order, OrderError, TaskToken};
 use checkout_ports::{AdmitError, Shop};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use checkout_drive::{CourierAnswer, Runner};
+
+use crate::lookup::Named;
 
 /// The server's state: the runner whose shop it serves.
 pub struct Api<S: Shop> {
@@ -55,8 +62,10 @@ pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10)
 pub fn router<S: Shop>(runner: Arc<Runner<S>>) -> Router {
     Router::new()
         .route("/orders", post(place::<S>))
-        .route("/orders/{id}", get(status::<S>))
-        .route("/orders/{id}/history", get(history::<S>))
+        .route("/orders/{order}", get(order_status::<S>))
+        .route("/orders/{order}/history", get(order_history::<S>))
+        .route("/checkouts/{checkout}", get(checkout_status::<S>))
+        .route("/checkouts/{checkout}/history", get(checkout_history::<S>))
         .route("/courier/replies", post(courier_reply::<S>))
         .route("/health", get(health::<S>))
         .route("/ready", get(ready::<S>))
@@ -173,17 +182,35 @@ async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: Str
     }
 }
 
-/// The checkout named by `id` (its own id or its order's), or the error response.
-async fn find<S: Shop>(api: &Api<S>, id: &str) -> Result<CheckoutState, Response> {
-    match crate::lookup::find_checkout(api.runner.shop().as_ref(), id).await {
+/// The checkout so named, or the error response: 400 for an id nothing could have, 404 for one
+/// nothing has.
+async fn find<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result<CheckoutState, Response> {
+    let named = named.map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?;
+    match named.find(api.runner.shop().as_ref()).await {
         Ok(Some(found)) => Ok(found),
-        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no checkout or order {id:?}"))),
+        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no {named}"))),
         Err(e) => Err(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
     }
 }
 
-async fn status<S: Shop>(State(api): State<Api<S>>, Path(id): Path<String>) -> Response {
-    let checkout = match find(&api, &id).await {
+async fn order_status<S: Shop>(State(api): State<Api<S>>, Path(order): Path<String>) -> Response {
+    status(&api, Named::order(&order)).await
+}
+
+async fn checkout_status<S: Shop>(State(api): State<Api<S>>, Path(checkout): Path<String>) -> Response {
+    status(&api, Named::checkout(&checkout)).await
+}
+
+async fn order_history<S: Shop>(State(api): State<Api<S>>, Path(order): Path<String>) -> Response {
+    history(&api, Named::order(&order)).await
+}
+
+async fn checkout_history<S: Shop>(State(api): State<Api<S>>, Path(checkout): Path<String>) -> Response {
+    history(&api, Named::checkout(&checkout)).await
+}
+
+async fn status<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Response {
+    let checkout = match find(api, named).await {
         Ok(checkout) => checkout,
         Err(response) => return response,
     };
@@ -198,8 +225,8 @@ async fn status<S: Shop>(State(api): State<Api<S>>, Path(id): Path<String>) -> R
     Json(body).into_response()
 }
 
-async fn history<S: Shop>(State(api): State<Api<S>>, Path(id): Path<String>) -> Response {
-    let checkout = match find(&api, &id).await {
+async fn history<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Response {
+    let checkout = match find(api, named).await {
         Ok(checkout) => checkout,
         Err(response) => return response,
     };

@@ -217,3 +217,39 @@ async fn a_courier_request_delivered_twice_has_one_effect() {
     assert_eq!(shop.calls().snapshot().get("sns:Publish"), Some(&1), "one notice published");
     audit_passes(&shop).await;
 }
+
+/// A lookup by order is one GetItem of the registry and one of the record, by checkout one
+/// GetItem, and an unknown order one GetItem: never a Scan, however many checkouts the table holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_reads_by_key_never_scans() {
+    use checkout_runner::lookup::Named;
+    let shop = fresh_shop().await;
+    let mut ids = Vec::new();
+    for n in 0..20 {
+        let fresh = CheckoutId::new(format!("ck-{n}")).unwrap();
+        let admitted = shop.admit(&order(n, "b-1", "u-1", false), fresh, Lease::LAPSED).await.unwrap();
+        ids.push(admitted.checkout().clone());
+    }
+    let spent = |before: &BTreeMap<String, u64>| -> BTreeMap<String, u64> {
+        shop.calls()
+            .snapshot()
+            .into_iter()
+            .filter_map(|(op, n)| Some((op.clone(), n - before.get(&op).copied().unwrap_or(0))).filter(|(_, n)| *n > 0))
+            .collect()
+    };
+    let get_items = |n: u64| BTreeMap::from([("dynamodb:GetItem".to_string(), n)]);
+
+    let before = shop.calls().snapshot();
+    let found = Named::order("o-7").unwrap().find(&shop).await.unwrap().expect("admitted");
+    assert_eq!(found.id(), &ids[7]);
+    assert_eq!(spent(&before), get_items(2), "by order");
+
+    let before = shop.calls().snapshot();
+    assert!(Named::checkout(ids[3].as_str()).unwrap().find(&shop).await.unwrap().is_some());
+    assert_eq!(spent(&before), get_items(1), "by checkout");
+
+    let before = shop.calls().snapshot();
+    assert!(Named::order("o-unknown").unwrap().find(&shop).await.unwrap().is_none());
+    assert!(Named::checkout("ck-unknown").unwrap().find(&shop).await.unwrap().is_none());
+    assert_eq!(spent(&before), get_items(2), "unknown ids");
+}

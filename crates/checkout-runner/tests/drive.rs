@@ -10,7 +10,8 @@ use checkout_domain::fencing::{Fence, Lease, Superseded};
 use checkout_domain::protocol::CallError;
 use checkout_domain::registry::Admission;
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, Outcome, Points, Quantity, TaskToken, UserId,
+    BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, OrderId, Outcome, Points, Quantity,
+    TaskToken, UserId,
 };
 use checkout_drive::clock::ScaledClock;
 use checkout_drive::{CourierAnswer, DriveError, Runner};
@@ -157,6 +158,9 @@ impl CheckoutRepository for Split {
     }
     async fn save(&self, id: &CheckoutId, f: Fence, c: &CheckoutState, s: &[JournalEntry]) -> Result<(), SaveError> {
         self.repository.save(id, f, c, s).await
+    }
+    async fn checkout_of(&self, order: &OrderId) -> Result<Option<CheckoutId>, StorageError> {
+        self.repository.checkout_of(order).await
     }
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
         self.repository.load(id).await

@@ -13,12 +13,15 @@
 //!   log keeps commits in order (each frame's checksum covers those before it), so a power cut
 //!   loses at most a tail of unacknowledged commits, as if the process had stopped there, which
 //!   the runner resumes from like any crash.
+//! - Lookups do not queue behind the writer: they read on connections of their own
+//!   ([`readers`]), each seeing the last commit.
 //! - The writer never waits for the disk: the log is copied back into the database file by a
 //!   thread of its own (see [`checkpoint`]), and fsynced for clients by another ([`disk`]).
 
 pub mod checkpoint;
 pub mod disk;
 mod ports;
+pub mod readers;
 mod schema;
 pub mod slices;
 mod statements;
@@ -33,6 +36,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::checkpoint::Checkpoints;
 use crate::disk::Disk;
+use crate::readers::Readers;
 use crate::writer::Writer;
 
 /// When a commit counts as done.
@@ -65,6 +69,8 @@ pub enum OpenError {
 #[derive(Clone)]
 pub struct SqliteShop {
     writer: Writer,
+    /// Lookups, off the writer thread.
+    readers: Arc<Readers>,
     /// The write-ahead log's fsyncs before acknowledging; `None` without fsync.
     disk: Option<Arc<Disk>>,
 }
@@ -117,7 +123,11 @@ impl SqliteShop {
         };
         let checkpointer = Connection::open_with_flags(path, flags - OpenFlags::SQLITE_OPEN_CREATE).map_err(sqlite)?;
         checkpointer.execute_batch(&format!("PRAGMA synchronous = {synchronous};")).map_err(sqlite)?;
-        Ok(SqliteShop { writer: Writer::start(conn, Checkpoints::start(checkpointer)), disk })
+        Ok(SqliteShop {
+            writer: Writer::start(conn, Checkpoints::start(checkpointer)),
+            readers: Arc::new(Readers::new(path.to_path_buf())),
+            disk,
+        })
     }
 
     /// Returns once every commit answered before the call is on disk: an fsync of the

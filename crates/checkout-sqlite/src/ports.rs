@@ -8,8 +8,8 @@ use checkout_domain::protocol::{
 };
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity,
-    UserId,
+    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, OrderId, Points,
+    Quantity, UserId,
 };
 use checkout_memory::{answers, Store, Stores};
 use checkout_ports::{
@@ -222,7 +222,7 @@ impl Journal for SqliteShop {
 
     async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {
         let id = id.clone();
-        self.writer
+        self.readers
             .run(move |conn| {
                 let mut statement =
                     conn.prepare_cached("SELECT steps FROM journal WHERE checkout = ?1 ORDER BY seq")?;
@@ -424,12 +424,26 @@ impl CheckoutRepository for SqliteShop {
 
     async fn load(&self, id: &CheckoutId) -> Result<Option<CheckoutState>, StorageError> {
         let id = id.clone();
-        self.writer
+        self.readers
             .run(move |conn| {
                 let record: Option<String> = conn
                     .query_row_cached("SELECT record FROM checkouts WHERE id = ?1", [id.as_str()], |row| row.get(0))
                     .optional()?;
                 record.as_deref().map(load_checkout).transpose()
+            })
+            .await
+    }
+
+    async fn checkout_of(&self, order: &OrderId) -> Result<Option<CheckoutId>, StorageError> {
+        let order = order.clone();
+        self.readers
+            .run(move |conn| {
+                let checkout: Option<String> = conn
+                    .query_row_cached("SELECT checkout FROM orders WHERE order_id = ?1", [order.as_str()], |row| {
+                        row.get(0)
+                    })
+                    .optional()?;
+                checkout.map(|id| CheckoutId::new(id).map_err(|e| corrupt(e.to_string()))).transpose()
             })
             .await
     }
@@ -478,7 +492,7 @@ impl ShopAdmin for SqliteShop {
     }
 
     async fn balances(&self) -> Result<Balances, StorageError> {
-        self.writer
+        self.readers
             .run(|conn| {
                 let mut balances = Balances::default();
                 let mut statement = conn.prepare_cached("SELECT ledger, account, supply, held FROM accounts")?;
@@ -504,7 +518,7 @@ impl ShopAdmin for SqliteShop {
 
     async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError> {
         let id = id.clone();
-        self.writer
+        self.readers
             .run(move |conn| {
                 let held = |ledger: &str, effect| -> rusqlite::Result<u64> {
                     let amount: Option<i64> = conn
@@ -526,7 +540,7 @@ impl ShopAdmin for SqliteShop {
     }
 
     async fn checkouts(&self) -> Result<Vec<CheckoutState>, StorageError> {
-        self.writer
+        self.readers
             .run(|conn| {
                 let mut statement = conn.prepare_cached("SELECT record FROM checkouts ORDER BY id")?;
                 let records = statement.query_map([], |row| row.get::<_, String>(0))?;
