@@ -1,17 +1,13 @@
 //! The `checkout` program's commands. Each reads its arguments, opens the shop, does one job and
 //! reports in plain lines; every failure reaches the user as one line and a non-zero exit.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
-use checkout_domain::fencing::Lease;
-use checkout_domain::registry::Admission;
-use checkout_domain::{CheckoutState, Order, Outcome, Phase};
+use checkout_domain::{CheckoutState, Phase};
 use checkout_engine::{Engine, Policy};
-use checkout_ports::{CheckoutRepository, Clock, Journal, JournalEntry, Shop, ShopAdmin};
+use checkout_ports::{CheckoutRepository, Clock, Journal, JournalEntry, Shop};
 use checkout_sqlite::{Durability, SqliteShop};
 use clap::{Args, Parser, Subcommand};
 
@@ -22,7 +18,7 @@ use crate::lookup::{Named, WhichArgs};
 use crate::worker::{run_in_process, WorkerBehaviour};
 use checkout_drive::clock::ScaledClock;
 use checkout_drive::leases::supervise;
-use checkout_drive::{drive_all, Runner};
+use checkout_drive::Runner;
 
 /// Run the book shop's checkout saga durably: on one machine in one SQLite file, or on DynamoDB,
 /// SQS and SNS.
@@ -283,9 +279,9 @@ fn probability(text: &str) -> Result<f64, String> {
 /// A command's failure, as one line.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct Failure(String);
+pub struct Failure(pub String);
 
-fn fail(e: impl std::fmt::Display) -> Failure {
+pub(crate) fn fail(e: impl std::fmt::Display) -> Failure {
     Failure(e.to_string())
 }
 
@@ -321,7 +317,11 @@ async fn execute(command: Command) -> Result<bool, Failure> {
             Ok(true)
         }
         Command::Run(args) => {
-            with_shop!(args.shop.shop.open(false, durability(&args.shop)).await?, shop => run(shop, args).await)
+            with_shop!(args.shop.shop.open(false, durability(&args.shop)).await?, shop => {
+                let runner = runner(shop, &args.shop);
+                let courier = behaviour(&args.shop.faults);
+                crate::run::run(runner, &args.orders, args.in_flight, courier, args.shop.seed).await
+            })
         }
         Command::Serve(args) => {
             with_shop!(args.shop.shop.open(false, durability(&args.shop)).await?, shop => serve(shop, args).await)
@@ -394,103 +394,6 @@ fn durability(args: &DriveArgs) -> Durability {
 /// The checkout so named.
 async fn find<S: Shop>(shop: &S, named: &Named) -> Result<CheckoutState, Failure> {
     named.find(shop).await.map_err(fail)?.ok_or_else(|| Failure(format!("no {named} in this shop")))
-}
-
-async fn run<S: Shop>(shop: S, args: RunArgs) -> Result<bool, Failure> {
-    let runner = runner(shop, &args.shop);
-    let shop = runner.shop();
-    let file = std::fs::File::open(&args.orders)
-        .map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
-    let (mut opened, mut again, mut invalid) = (Vec::new(), 0, 0);
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Failure(format!("cannot read the orders {}: {e}", args.orders.display())))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let order = match Order::from_json(&line) {
-            Ok(order) => order,
-            Err(e) => {
-                eprintln!("{}:{}: {e}", args.orders.display(), n + 1);
-                invalid += 1;
-                continue;
-            }
-        };
-        // Admitted under no lease: a batch drives its checkouts later, by taking them over as
-        // it would any nobody holds, and a runner beside it may take them first.
-        match shop.admit(&order, checkout_drive::ids::fresh_checkout_id(), Lease::LAPSED).await {
-            Ok(Admission::Opened(id)) => opened.push(id),
-            Ok(Admission::Existing(_)) => again += 1,
-            Err(e) => {
-                eprintln!("{}:{}: {e}", args.orders.display(), n + 1);
-                invalid += 1;
-            }
-        }
-    }
-    // What this run opened, and whatever earlier runs left: a store may list a checkout opened
-    // a moment ago only a moment later (DynamoDB's index), so the new ones are not looked up.
-    let admitted = opened.len();
-    let mut unfinished = shop.unfinished().await.map_err(fail)?;
-    unfinished.extend(opened);
-    unfinished.sort();
-    unfinished.dedup();
-    println!(
-        "{admitted} orders admitted, {again} already known, {invalid} refused; {} checkouts to run",
-        unfinished.len()
-    );
-
-    let worker = tokio::spawn(run_in_process(Arc::clone(&runner), behaviour(&args.shop.faults), args.shop.seed));
-    // A batch run takes over what nobody holds and waits for what another runner holds
-    // (`drive_all`); it keeps the leases of what it drives, that nobody takes those over.
-    let leases = tokio::spawn(supervise(Arc::clone(&runner), false));
-
-    let progress = indicatif::ProgressBar::new(unfinished.len() as u64);
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} checkouts  {per_sec}  eta {eta}")
-            .expect("a valid template"),
-    );
-    let stopped = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let count = unfinished.len();
-    {
-        let (progress, stopped) = (progress.clone(), Arc::clone(&stopped));
-        drive_all(Arc::clone(&runner), unfinished, args.in_flight, move |id, outcome| {
-            progress.inc(1);
-            if let Err(e) = outcome {
-                stopped.fetch_add(1, Ordering::Relaxed);
-                progress.println(format!("checkout {id} stopped: {e}"));
-            }
-        })
-        .await;
-    }
-    progress.finish_and_clear();
-    worker.abort();
-    leases.abort();
-    // The summary tells what was done: on disk before it is printed.
-    runner.shop().durable().await.map_err(fail)?;
-    let elapsed = started.elapsed().as_secs_f64();
-
-    let all = runner.shop().checkouts().await.map_err(fail)?;
-    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
-    for checkout in &all {
-        let outcome = match checkout.next() {
-            checkout_domain::Next::Finished(Outcome::Dispatched) => "dispatched",
-            checkout_domain::Next::Finished(Outcome::Rejected) => "rejected",
-            checkout_domain::Next::Finished(Outcome::Compensated) => "compensated",
-            checkout_domain::Next::Finished(Outcome::NeedsOperator) => "needs an operator",
-            _ => "still running",
-        };
-        *outcomes.entry(outcome.to_string()).or_default() += 1;
-    }
-    println!("| outcome | checkouts |\n|---|---|");
-    for (outcome, n) in &outcomes {
-        println!("| {outcome} | {n} |");
-    }
-    println!("ran {count} checkouts in {elapsed:.2} s: {:.0} checkouts/s", count as f64 / elapsed.max(1e-9));
-    let stopped = stopped.load(Ordering::Relaxed);
-    if stopped > 0 {
-        eprintln!("{stopped} checkouts stopped before their end; run again to resume them");
-    }
-    Ok(invalid == 0 && stopped == 0)
 }
 
 /// The runner over the shop, with the faults asked for.

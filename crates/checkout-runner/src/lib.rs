@@ -10,6 +10,8 @@
 //! - [`audit`]: the model's invariants checked on the real data;
 //! - [`serve`]: the HTTP API of `checkout serve`;
 //! - [`listen`]: how it takes connections (a cap, header and idle timeouts, graceful stop);
+//! - [`lookup`]: finding a checkout by its order or its own id;
+//! - [`run`]: `checkout run`, orders streamed from a file;
 //! - [`cli`]: the commands.
 
 pub mod audit;
@@ -18,5 +20,6 @@ pub mod cli;
 pub mod faults;
 pub mod listen;
 pub mod lookup;
+pub mod run;
 pub mod serve;
 pub mod worker;

@@ -42,7 +42,7 @@ async fn run_all(runner: &Arc<Runner<AwsShop>>, orders: &[Order]) -> BTreeMap<Ch
     let worker = tokio::spawn(run_in_process(Arc::clone(runner), WorkerBehaviour::default(), 3));
     let outcomes = Arc::new(std::sync::Mutex::new(BTreeMap::new()));
     let recorded = Arc::clone(&outcomes);
-    drive_all(Arc::clone(runner), ids, orders.len(), move |id, outcome| {
+    drive_all(Arc::clone(runner), futures::stream::iter(ids), orders.len(), move |id, outcome| {
         let outcome = outcome.as_ref().unwrap_or_else(|e| panic!("checkout {id} stopped: {e}"));
         recorded.lock().unwrap().insert(id.clone(), *outcome);
     })

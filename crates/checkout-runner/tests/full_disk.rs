@@ -47,7 +47,7 @@ async fn nothing_moves_while_the_disk_is_full_and_everything_ends_after() {
     let worker = tokio::spawn(run_in_process(Arc::clone(&runner), WorkerBehaviour::default(), 3));
     let ended = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&ended);
-    let driving = tokio::spawn(drive_all(Arc::clone(&runner), ids, 16, move |_, outcome| {
+    let driving = tokio::spawn(drive_all(Arc::clone(&runner), futures::stream::iter(ids), 16, move |_, outcome| {
         assert!(outcome.is_ok(), "{outcome:?}");
         counter.fetch_add(1, Ordering::Relaxed);
     }));
