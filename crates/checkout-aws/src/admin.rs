@@ -1,43 +1,32 @@
-//! Stocking the shop and reading it back, for `checkout init` and `checkout audit`.
+//! Adding to the shop's supply (operations, journaled in the same transaction) and reading it
+//! back, for `checkout init`, `restock`, `credit` and `audit`.
 
 use async_trait::async_trait;
-use checkout_domain::{BookId, CheckoutId, CheckoutState, Effect, EffectKey, Money, UserId};
-use checkout_ports::{Balances, Held, ShopAdmin, StorageError};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use checkout_domain::operation::{Operation, Recorded};
+use checkout_domain::{BookId, CheckoutId, CheckoutState, Effect, EffectKey};
+use checkout_ports::{AdminError, Balances, Held, ShopAdmin, StorageError};
 
-use crate::failure::classify;
 use crate::items::{n, s, Item, Reader};
 use crate::keyed::{account_pk, entry_pk};
+use crate::transact::{pause, Written, ROUNDS};
 use crate::AwsShop;
 
 fn storage(e: impl std::fmt::Display) -> StorageError {
     StorageError(e.to_string())
 }
 
-impl AwsShop {
-    /// Sets an account's balance (what can be taken), leaving what keys hold of it, and its price.
-    async fn set_account(
-        &self,
-        ledger: &str,
-        id: &str,
-        balance: u64,
-        price: Option<Money>,
-    ) -> Result<(), StorageError> {
-        let mut update = self
-            .dynamodb
-            .update_item()
-            .table_name(self.names.ledger_table())
-            .key("pk", s(account_pk(ledger, id)))
-            .expression_attribute_values(":balance", n(balance))
-            .expression_attribute_values(":zero", n(0));
-        update = match price {
-            Some(price) => update
-                .update_expression("SET balance = :balance, held = if_not_exists(held, :zero), price = :price")
-                .expression_attribute_values(":price", n(price.minor_units())),
-            None => update.update_expression("SET balance = :balance, held = if_not_exists(held, :zero)"),
-        };
-        update.send().await.map(|_| ()).map_err(|e| StorageError::from(classify(&e)))
-    }
+/// An operation's journal item: the ledger table's `operation#` items, in the order applied
+/// (by time, a random tail keeping two at one millisecond apart).
+fn operation_pk(at_ms: u64) -> String {
+    format!("operation#{at_ms:020}#{:016x}", fastrand::u64(..))
+}
 
+fn built<T>(result: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StorageError> {
+    result.map_err(|e| storage(format!("a request could not be built: {e}")))
+}
+
+impl AwsShop {
     /// Every item of the ledger table whose key starts with `prefix`.
     async fn scan_ledger(&self, prefix: &str) -> Result<Vec<Item>, StorageError> {
         let scan = self
@@ -52,13 +41,93 @@ impl AwsShop {
 
 #[async_trait]
 impl ShopAdmin for AwsShop {
-    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), StorageError> {
-        self.set_account("stock", book.as_str(), u64::from(copies), Some(unit_price)).await
+    /// Reads the accounts the operation adds to, checks it, and writes each account as the
+    /// domain's check saw it plus what is added, together with the journal item, in one
+    /// transaction that holds only if no account changed since it was read (else read again).
+    async fn apply(&self, at_ms: u64, operation: &Operation) -> Result<(), AdminError> {
+        let table = self.names.ledger_table();
+        let deposits = operation.deposits();
+        let pks: Vec<String> = deposits.iter().map(|(ledger, account, _)| account_pk(ledger, account)).collect();
+        let journal = Item::from([
+            ("pk".to_string(), s(operation_pk(at_ms))),
+            ("body".to_string(), s(Recorded { at_ms, operation: operation.clone() }.to_json())),
+        ]);
+        for round in 0..ROUNDS {
+            pause(round).await;
+            let keys = pks.iter().map(|pk| (table.clone(), Item::from([("pk".to_string(), s(pk.clone()))]))).collect();
+            let items = crate::transact::read(&self.dynamodb, keys).await.map_err(StorageError::from)?;
+            // (balance, held, price) of each account, if it is open.
+            let mut found = Vec::new();
+            for (pk, item) in pks.iter().zip(&items) {
+                found.push(match item {
+                    None => None,
+                    Some(item) => {
+                        let r = Reader::new(pk, item);
+                        Some((
+                            r.n("balance").map_err(storage)?,
+                            r.n("held").map_err(storage)?,
+                            r.opt_n("price").map_err(storage)?,
+                        ))
+                    }
+                });
+            }
+            let supply = |ledger: &str, account: &str| {
+                let at = deposits.iter().position(|(l, a, _)| *l == ledger && *a == account)?;
+                found[at].map(|(balance, held, _)| balance.saturating_add(held))
+            };
+            // A restock's one account is its book's.
+            let priced = |_: &BookId| found.first().copied().flatten().is_some_and(|(_, _, price)| price.is_some());
+            operation.check(supply, priced)?;
+            let price = match operation {
+                Operation::Restock { price, .. } => *price,
+                Operation::Credit { .. } => None,
+            };
+            let mut writes = Vec::new();
+            for ((pk, (_, _, amount)), seen) in pks.iter().zip(&deposits).zip(&found) {
+                let (balance, held) = seen.map_or((0, 0), |(balance, held, _)| (balance, held));
+                let mut update = Update::builder()
+                    .table_name(&table)
+                    .key("pk", s(pk.clone()))
+                    .expression_attribute_values(":balance", n(balance + amount))
+                    .expression_attribute_values(":held", n(held));
+                update = match seen {
+                    None => update.condition_expression("attribute_not_exists(pk)"),
+                    Some(_) => update
+                        .condition_expression("balance = :seen AND held = :held")
+                        .expression_attribute_values(":seen", n(balance)),
+                };
+                update = match price {
+                    Some(price) => update
+                        .update_expression("SET balance = :balance, held = :held, price = :price")
+                        .expression_attribute_values(":price", n(price.minor_units())),
+                    None => update.update_expression("SET balance = :balance, held = :held"),
+                };
+                writes.push(TransactWriteItem::builder().update(built(update.build())?).build());
+            }
+            let put = Put::builder()
+                .table_name(&table)
+                .set_item(Some(journal.clone()))
+                .condition_expression("attribute_not_exists(pk)");
+            writes.push(TransactWriteItem::builder().put(built(put.build())?).build());
+            match crate::transact::write(&self.dynamodb, writes).await.map_err(StorageError::from)? {
+                Written::Done => return Ok(()),
+                Written::Lost => continue,
+            }
+        }
+        Err(storage(format!("the accounts kept changing under the operation: not done after {ROUNDS} rounds")).into())
     }
 
-    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), StorageError> {
-        self.set_account("funds", user.as_str(), funds, None).await?;
-        self.set_account("points", user.as_str(), points, None).await
+    async fn operations(&self) -> Result<Vec<Recorded>, StorageError> {
+        let mut items = self.scan_ledger("operation#").await?;
+        let pk = |item: &Item| item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        items.sort_by_key(pk);
+        items
+            .iter()
+            .map(|item| {
+                let body = Reader::new("operation", item).s("body").map_err(storage)?;
+                Recorded::from_json(body).map_err(|e| storage(format!("corrupt operation {}: {e}", pk(item))))
+            })
+            .collect()
     }
 
     async fn balances(&self) -> Result<Balances, StorageError> {

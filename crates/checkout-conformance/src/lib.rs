@@ -38,6 +38,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 pub mod leases;
+pub mod operations;
 pub mod registry;
 
 /// Everything an adapter under test provides: a whole shop.
@@ -571,6 +572,11 @@ macro_rules! conformance_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn orders_are_found_through_the_registry() {
             $crate::registry::orders_are_found_through_the_registry(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn operations_only_add_and_are_journaled() {
+            $crate::operations::operations_only_add_and_are_journaled(|| async { $make }).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

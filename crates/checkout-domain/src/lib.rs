@@ -11,6 +11,7 @@
 //! - [`ledger`]: the keyed, idempotent store contract every store adapter must honour.
 //! - [`registry`]: the order registry contract: one checkout per order, a conflicting order refused.
 //! - [`fencing`]: the fencing contract: one orchestrator incarnation acts for a checkout at a time.
+//! - [`operation`]: what an operator adds to the shop (restocks, credits), journaled.
 //!
 //! An orchestrator asks a checkout what to do next, does it, and feeds the result back:
 //!
@@ -55,6 +56,7 @@ pub mod fencing;
 pub mod ledger;
 pub mod money;
 mod names;
+pub mod operation;
 pub mod order;
 pub mod protocol;
 pub mod registry;

@@ -40,6 +40,7 @@ pub use shop::{MemoryShop, ShopFaults, ShopState};
 
 use checkout_domain::fencing::{Fence, FenceBook, Superseded};
 use checkout_domain::ledger::{GiveBackRefused, Ledger, Overflow, TakeRefused, TakeRule};
+use checkout_domain::operation::{Operation, Refused};
 use checkout_domain::protocol::{
     ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
 };
@@ -77,17 +78,36 @@ impl Inventory {
     }
 
     /// Puts `copies` of `book` on the shelf at `unit_price` (for a book already stocked: sets how
-    /// many are on the shelf, and its price from now on).
+    /// many are on the shelf, and its price from now on). For tests that build stores by hand; a
+    /// shop adds stock by [`Stores::apply`].
     pub fn add_book(&mut self, book: BookId, copies: u32, unit_price: Money) -> Result<(), Overflow> {
         self.stock.open(book.clone(), u64::from(copies))?;
+        self.set_price(&book, unit_price);
+        Ok(())
+    }
+
+    /// Adds `copies` of `book`, sold at `price` from now on if one is given.
+    pub fn restock(&mut self, book: &BookId, copies: u64, price: Option<Money>) -> Result<(), Overflow> {
+        self.stock.deposit(book, copies)?;
+        if let Some(price) = price {
+            self.set_price(book, price);
+        }
+        Ok(())
+    }
+
+    pub fn is_priced(&self, book: &BookId) -> bool {
+        self.prices.contains_key(book)
+    }
+
+    /// Prices `book` from now on; reservations already taken keep the price they were quoted.
+    fn set_price(&mut self, book: &BookId, unit_price: Money) {
         if let Some(old) = self.prices.insert(book.clone(), unit_price).filter(|old| *old != unit_price) {
             for (key, entry) in self.stock.entries() {
-                if entry.account == book && entry.rule.is_some() {
+                if entry.account == *book && entry.rule.is_some() {
                     self.quotes.entry(key.clone()).or_insert(old);
                 }
             }
         }
-        Ok(())
     }
 
     pub fn reserve(&mut self, key: &EffectKey, book: &BookId, quantity: u32) -> Result<StockReservation, Unavailable> {
@@ -215,6 +235,33 @@ pub fn perform_payment(wallets: &mut Ledger<UserId>, command: &Command, now_ms: 
 }
 
 impl Stores {
+    /// What an operator adds: checked by [`Operation::check`] against these stores, then added
+    /// to them; refused, unchanged, if the check fails.
+    pub fn apply(&mut self, operation: &Operation) -> Result<(), Refused> {
+        let supply = |ledger: &str, account: &str| {
+            let (book, user) = (BookId::new(account).ok(), UserId::new(account).ok());
+            let found = match ledger {
+                "stock" => book.and_then(|book| self.inventory.stock.account(&book)),
+                "funds" => user.and_then(|user| self.wallets.account(&user)),
+                _ => user.and_then(|user| self.points.account(&user)),
+            };
+            found.map(|(supply, _held)| supply)
+        };
+        operation.check(supply, |book| self.inventory.is_priced(book))?;
+        fn too_much<'a>(what: &'static str, account: &'a str) -> impl FnOnce(Overflow) -> Refused + 'a {
+            move |_| Refused::TooMuch { what, account: account.to_string() }
+        }
+        match operation {
+            Operation::Restock { book, copies, price } => {
+                self.inventory.restock(book, *copies, *price).map_err(too_much("copies", book.as_str()))
+            }
+            Operation::Credit { user, funds, points } => {
+                self.wallets.deposit(user, *funds).map_err(too_much("funds", user.as_str()))?;
+                self.points.deposit(user, *points).map_err(too_much("points", user.as_str()))
+            }
+        }
+    }
+
     /// Performs a store command sent by the incarnation holding `fence`, and returns the event it
     /// reports to the checkout, or `None` for a command that no store handles (the courier
     /// request and notification: the caller sends those once this has admitted them). Every

@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use checkout_domain::fencing::{Fence, FencesExhausted, Lease, Slot};
+use checkout_domain::operation::{Operation, Recorded};
 use checkout_domain::protocol::{
     CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
     Unavailable,
@@ -20,8 +21,9 @@ use checkout_domain::{
     Quantity, UserId,
 };
 use checkout_ports::{
-    AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, HeldTotals, Journal,
-    JournalEntry, Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+    AdminError, AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, HeldTotals,
+    Journal, JournalEntry, Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore,
+    StorageError,
 };
 
 use crate::{answers, Stores};
@@ -36,6 +38,8 @@ pub struct ShopState {
     /// How many of `courier_requests` the worker has taken.
     courier_taken: usize,
     notified: BTreeSet<EffectKey>,
+    /// The operator journal: what was added to the stores outside any checkout.
+    operations: Vec<Recorded>,
 }
 
 impl ShopState {
@@ -378,16 +382,15 @@ impl CheckoutRepository for MemoryShop {
 
 #[async_trait]
 impl ShopAdmin for MemoryShop {
-    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), StorageError> {
+    async fn apply(&self, at_ms: u64, operation: &Operation) -> Result<(), AdminError> {
         let mut shop = self.lock();
-        shop.stores.inventory.add_book(book.clone(), copies, unit_price).map_err(|e| StorageError(e.to_string()))
+        shop.stores.apply(operation)?;
+        shop.operations.push(Recorded { at_ms, operation: operation.clone() });
+        Ok(())
     }
 
-    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), StorageError> {
-        let mut shop = self.lock();
-        let overflow = |e: checkout_domain::ledger::Overflow| StorageError(e.to_string());
-        shop.stores.wallets.open(user.clone(), funds).map_err(overflow)?;
-        shop.stores.points.open(user.clone(), points).map_err(overflow)
+    async fn operations(&self) -> Result<Vec<Recorded>, StorageError> {
+        Ok(self.lock().operations.clone())
     }
 
     async fn balances(&self) -> Result<Balances, StorageError> {

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use checkout_domain::fencing::{Fence, Lease, Superseded};
+use checkout_domain::operation::{Operation, Recorded, Refused};
 use checkout_domain::protocol::{
     CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
     Unavailable,
@@ -280,14 +281,36 @@ pub struct Held {
     pub money: u64,
 }
 
-/// Stocking the shop and reading it back: what `checkout init` and `checkout audit` use.
+/// An operator's action refused, or not done.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Adding to the shop's supply and reading it back: what `checkout init`, `restock`, `credit`
+/// and `audit` use.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait ShopAdmin: Send + Sync {
-    /// Puts `copies` of `book` on the shelf at `unit_price` (for a known book: sets both).
-    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), StorageError>;
-    /// Opens a customer with `funds` to spend and `points` (for a known one: sets both).
-    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), StorageError>;
+    /// Adds what `operation` adds (never sets an amount) and journals it, in one atomic write;
+    /// checked first by [`Operation::check`], and refused unchanged if it fails.
+    async fn apply(&self, at_ms: u64, operation: &Operation) -> Result<(), AdminError>;
+    /// Every operation applied, in the order they were.
+    async fn operations(&self) -> Result<Vec<Recorded>, StorageError>;
+    /// Adds `copies` of `book` at `unit_price` (a new book is put on the shelf), journaled at 0:
+    /// for stocking a new shop.
+    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), AdminError> {
+        let restock = Operation::Restock { book: book.clone(), copies: u64::from(copies), price: Some(unit_price) };
+        self.apply(0, &restock).await
+    }
+    /// Adds `funds` and `points` to `user` (a new one is opened), journaled at 0: for stocking a
+    /// new shop.
+    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), AdminError> {
+        self.apply(0, &Operation::Credit { user: user.clone(), funds, points }).await
+    }
     async fn balances(&self) -> Result<Balances, StorageError>;
     /// What the keys of checkout `id` hold.
     async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError>;

@@ -1,9 +1,11 @@
-//! The model's invariants, checked on a real shop: every copy, point and cent accounted for, every
+//! The model's invariants, checked on a real shop: every copy, point and cent accounted for (each
+//! account has in all what the operator journal supplied it, and what checkouts hold adds up), every
 //! ended checkout whole or fully given back (or its refusal named), nothing waiting past its
 //! deadline. `checkout audit` prints the findings and fails if there are any.
 
 use std::collections::BTreeMap;
 
+use checkout_domain::operation::Supplied;
 use checkout_domain::states::Compensation;
 use checkout_domain::{CheckoutState, Phase};
 use checkout_ports::{Shop, StorageError};
@@ -93,10 +95,40 @@ pub async fn audit<S: Shop>(shop: &S, now_ms: u64, all_ended: bool) -> Result<Re
             }
         }
     }
+    let journal = shop.operations().await?;
+    let supplied = Supplied::of(journal.iter().map(|recorded| &recorded.operation));
+    supplied_as_journaled(&mut report, "copies of", &balances.stock, &balances.held.stock, &supplied.copies);
+    supplied_as_journaled(&mut report, "funds of", &balances.funds, &balances.held.funds, &supplied.funds);
+    supplied_as_journaled(&mut report, "points of", &balances.points, &balances.held.points, &supplied.points);
     conserved(&mut report, "copies of", &stock_held, &balances.held.stock);
     conserved(&mut report, "funds of", &funds_held, &balances.held.funds);
     conserved(&mut report, "points of", &points_held, &balances.held.points);
     Ok(report)
+}
+
+/// Whether each account has in all (what can be taken, and what keys hold) what the operator
+/// journal gave it: nothing made or lost outside a checkout, and nothing set over a sale.
+fn supplied_as_journaled<A: Ord + std::fmt::Display>(
+    report: &mut Report,
+    what: &str,
+    balances: &BTreeMap<A, u64>,
+    held: &BTreeMap<A, u64>,
+    supplied: &BTreeMap<A, u64>,
+) {
+    let accounts: std::collections::BTreeSet<&A> = balances.keys().chain(held.keys()).chain(supplied.keys()).collect();
+    for account in accounts {
+        let get = |map: &BTreeMap<A, u64>| map.get(account).copied().unwrap_or(0);
+        let has = get(balances).saturating_add(get(held));
+        if has != get(supplied) {
+            report.findings.push(format!(
+                "{what} {account} are not as supplied: the shop has {has} in all ({} to take, {} taken), its operations \
+                 supplied {}",
+                get(balances),
+                get(held),
+                get(supplied)
+            ));
+        }
+    }
 }
 
 /// Whether what the checkouts hold of each account adds up to what the store says keys hold.

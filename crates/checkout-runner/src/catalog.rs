@@ -10,8 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use checkout_domain::excerpt::excerpt;
+use checkout_domain::operation::Operation;
 use checkout_domain::{BookId, Money, UserId};
-use checkout_ports::{ShopAdmin, StorageError};
+use checkout_ports::{AdminError, ShopAdmin, StorageError};
 use serde::Deserialize;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -57,19 +58,47 @@ pub enum CatalogError {
     Exists { books: usize, customers: usize, checkouts: usize },
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("cannot stock the new shop: {0}")]
+    Admin(#[from] AdminError),
 }
 
 impl Catalog {
     pub fn read(path: &Path) -> Result<Catalog, CatalogError> {
         let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read { path: path.into(), source })?;
-        serde_json::from_str(&text)
-            .map_err(|e| CatalogError::Invalid { path: path.into(), detail: excerpt(&e.to_string()) })
+        let catalog: Catalog = serde_json::from_str(&text)
+            .map_err(|e| CatalogError::Invalid { path: path.into(), detail: excerpt(&e.to_string()) })?;
+        // Stocking adds: a book or customer listed twice would be given twice.
+        let twice = |ids: Vec<&str>| {
+            let mut seen = std::collections::BTreeSet::new();
+            ids.into_iter().find(|id| !seen.insert(*id)).map(str::to_string)
+        };
+        let book_twice = twice(catalog.books.iter().map(|b| b.id.as_str()).collect());
+        let customer_twice = twice(catalog.customers.iter().map(|c| c.id.as_str()).collect());
+        if let Some(id) = book_twice.or(customer_twice) {
+            return Err(CatalogError::Invalid { path: path.into(), detail: format!("{id} is listed twice") });
+        }
+        Ok(catalog)
     }
 
-    /// Stocks a new shop: every book at its stock and price, every customer with funds and
-    /// points. A shop that has any book, customer or checkout is refused, unchanged: setting its
-    /// balances to the catalog's would undo its sales.
-    pub async fn apply(&self, shop: &impl ShopAdmin) -> Result<(), CatalogError> {
+    /// The operations that stock a new shop with this catalog.
+    pub fn operations(&self) -> impl Iterator<Item = Operation> + '_ {
+        let books = self.books.iter().map(|book| Operation::Restock {
+            book: book.id.clone(),
+            copies: u64::from(book.stock),
+            price: Some(Money::from_minor_units(book.price)),
+        });
+        let customers = self.customers.iter().map(|customer| Operation::Credit {
+            user: customer.id.clone(),
+            funds: customer.funds,
+            points: customer.points,
+        });
+        books.chain(customers)
+    }
+
+    /// Stocks a new shop at `at_ms`: every book at its stock and price, every customer with funds
+    /// and points, each an operation the journal keeps. A shop that has any book, customer or
+    /// checkout is refused, unchanged (a live shop is added to by `restock` and `credit`).
+    pub async fn apply(&self, shop: &impl ShopAdmin, at_ms: u64) -> Result<(), CatalogError> {
         let balances = shop.balances().await?;
         let customers = balances.funds.keys().chain(balances.points.keys()).collect::<std::collections::BTreeSet<_>>();
         // Accounts first: a live shop has them, and they are cheap to read; checkouts only if not.
@@ -78,11 +107,8 @@ impl Catalog {
         if !balances.stock.is_empty() || !customers.is_empty() || checkouts > 0 {
             return Err(CatalogError::Exists { books: balances.stock.len(), customers: customers.len(), checkouts });
         }
-        for book in &self.books {
-            shop.stock_book(&book.id, book.stock, Money::from_minor_units(book.price)).await?;
-        }
-        for customer in &self.customers {
-            shop.open_customer(&customer.id, customer.funds, customer.points).await?;
+        for operation in self.operations() {
+            shop.apply(at_ms, &operation).await?;
         }
         Ok(())
     }

@@ -5,9 +5,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use checkout_domain::operation::Operation;
 use checkout_domain::{CheckoutState, Phase};
 use checkout_engine::{Engine, Policy};
-use checkout_ports::{CheckoutRepository, Clock, Journal, JournalEntry, Shop};
+use checkout_ports::{CheckoutRepository, Clock, Journal, JournalEntry, Shop, ShopAdmin};
 use checkout_sqlite::{Durability, SqliteShop};
 use clap::{Args, Parser, Subcommand};
 
@@ -15,6 +16,7 @@ use crate::audit::audit;
 use crate::catalog::Catalog;
 use crate::faults::{FaultRates, Faulty};
 use crate::lookup::{Named, WhichArgs};
+use crate::supply::{CreditArgs, RestockArgs};
 use crate::worker::{run_in_process, WorkerBehaviour};
 use checkout_drive::clock::ScaledClock;
 use checkout_drive::leases::supervise;
@@ -38,6 +40,22 @@ enum Command {
         shop: ShopArgs,
         #[arg(long)]
         catalog: PathBuf,
+    },
+    /// Add copies of a book to the shelf, and price it from now on (a new book needs a price):
+    /// only ever adds, and is journaled; `audit` holds the stock to the journal.
+    Restock {
+        #[command(flatten)]
+        shop: ShopArgs,
+        #[command(flatten)]
+        restock: RestockArgs,
+    },
+    /// Add funds and loyalty points to a customer (a new one is opened): only ever adds, and is
+    /// journaled; `audit` holds the accounts to the journal.
+    Credit {
+        #[command(flatten)]
+        shop: ShopArgs,
+        #[command(flatten)]
+        credit: CreditArgs,
     },
     /// Admit every order of a JSON-lines file and run every unfinished checkout to its end.
     Run(RunArgs),
@@ -310,12 +328,14 @@ async fn execute(command: Command) -> Result<bool, Failure> {
         Command::Init { shop: args, catalog } => {
             let catalog = Catalog::read(&catalog).map_err(fail)?;
             with_shop!(args.open(true, Durability::Fsync).await?, shop => {
-                catalog.apply(&shop).await.map_err(fail)?;
+                catalog.apply(&shop, ScaledClock::new(1).now_ms()).await.map_err(fail)?;
                 shop.durable().await.map_err(fail)?;
             });
             println!("{}: {} books, {} customers", args.describe(), catalog.books.len(), catalog.customers.len());
             Ok(true)
         }
+        Command::Restock { shop: args, restock } => add(&args, restock.operation()).await,
+        Command::Credit { shop: args, credit } => add(&args, credit.operation()).await,
         Command::Run(args) => {
             with_shop!(args.shop.shop.open(false, durability(&args.shop)).await?, shop => {
                 let runner = runner(shop, &args.shop);
@@ -381,6 +401,16 @@ async fn execute(command: Command) -> Result<bool, Failure> {
             Ok(true)
         }
     }
+}
+
+/// Applies an operator's operation to the shop, and says what the accounts hold now.
+async fn add(args: &ShopArgs, operation: Operation) -> Result<bool, Failure> {
+    with_shop!(args.open(false, Durability::Fsync).await?, shop => {
+        shop.apply(ScaledClock::new(1).now_ms(), &operation).await.map_err(fail)?;
+        shop.durable().await.map_err(fail)?;
+        println!("{}", crate::supply::after(&shop, &operation).await.map_err(fail)?);
+    });
+    Ok(true)
 }
 
 fn durability(args: &DriveArgs) -> Durability {

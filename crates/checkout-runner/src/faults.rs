@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use checkout_domain::fencing::{Fence, Lease};
+use checkout_domain::operation::{Operation, Recorded};
 use checkout_domain::protocol::{
     CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
     Unavailable,
@@ -16,8 +17,8 @@ use checkout_domain::{
     BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, OrderId, Points, Quantity, UserId,
 };
 use checkout_ports::{
-    AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal, JournalEntry,
-    Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+    AdminError, AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal,
+    JournalEntry, Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
 };
 
 /// How often each fault happens, as a probability per call.
@@ -220,11 +221,11 @@ impl<S: Journal> Journal for Faulty<S> {
 
 #[async_trait]
 impl<S: ShopAdmin> ShopAdmin for Faulty<S> {
-    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), StorageError> {
-        self.inner.stock_book(book, copies, unit_price).await
+    async fn apply(&self, at_ms: u64, operation: &Operation) -> Result<(), AdminError> {
+        self.inner.apply(at_ms, operation).await
     }
-    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), StorageError> {
-        self.inner.open_customer(user, funds, points).await
+    async fn operations(&self) -> Result<Vec<Recorded>, StorageError> {
+        self.inner.operations().await
     }
     async fn balances(&self) -> Result<Balances, StorageError> {
         self.inner.balances().await

@@ -22,4 +22,5 @@ pub mod listen;
 pub mod lookup;
 pub mod run;
 pub mod serve;
+pub mod supply;
 pub mod worker;

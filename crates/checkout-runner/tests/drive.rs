@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use checkout_domain::fencing::{Fence, Lease, Superseded};
+use checkout_domain::operation::{Operation, Recorded};
 use checkout_domain::protocol::CallError;
 use checkout_domain::registry::Admission;
 use checkout_domain::{
@@ -118,11 +119,11 @@ impl Journal for Split {
 }
 #[async_trait]
 impl ShopAdmin for Split {
-    async fn stock_book(&self, b: &BookId, c: u32, p: Money) -> Result<(), StorageError> {
-        self.stores.stock_book(b, c, p).await
+    async fn apply(&self, at_ms: u64, operation: &Operation) -> Result<(), AdminError> {
+        self.stores.apply(at_ms, operation).await
     }
-    async fn open_customer(&self, u: &UserId, f: u64, p: u64) -> Result<(), StorageError> {
-        self.stores.open_customer(u, f, p).await
+    async fn operations(&self) -> Result<Vec<Recorded>, StorageError> {
+        self.stores.operations().await
     }
     async fn balances(&self) -> Result<Balances, StorageError> {
         self.stores.balances().await

@@ -18,6 +18,7 @@
 //! - The writer never waits for the disk: the log is copied back into the database file by a
 //!   thread of its own (see [`checkpoint`]), and fsynced for clients by another ([`disk`]).
 
+mod admin;
 pub mod checkpoint;
 pub mod disk;
 mod ports;

@@ -8,19 +8,18 @@ use checkout_domain::protocol::{
 };
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, OrderId, Points,
-    Quantity, UserId,
+    BookId, CheckoutId, CheckoutState, Command, CourierId, EffectKey, Event, Money, Order, OrderId, Points, Quantity,
+    UserId,
 };
 use checkout_memory::{answers, Store, Stores};
 use checkout_ports::{
-    AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal, JournalEntry,
-    Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+    AdmitError, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Journal, JournalEntry, Notifier,
+    PaymentService, PointsStore, PortError, SaveError, StockStore, StorageError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::slices::{
-    corrupt, int, load_fences, load_inventory, load_ledger, store_fence, store_inventory, store_ledger, takes_of_book,
-    uint,
+    corrupt, int, load_fences, load_inventory, load_ledger, store_fence, store_inventory, store_ledger, uint,
 };
 use crate::statements::Cached;
 use crate::SqliteShop;
@@ -265,7 +264,7 @@ fn journal(conn: &Connection, id: &CheckoutId, steps: &[JournalEntry]) -> rusqli
     Ok(())
 }
 
-fn load_checkout(record: &str) -> rusqlite::Result<CheckoutState> {
+pub(crate) fn load_checkout(record: &str) -> rusqlite::Result<CheckoutState> {
     CheckoutState::from_json(record).map_err(|e| corrupt(e.to_string()))
 }
 
@@ -458,93 +457,6 @@ impl CheckoutRepository for SqliteShop {
                 let mut statement = conn.prepare_cached("SELECT id FROM checkouts WHERE finished = 0 ORDER BY id")?;
                 let ids = statement.query_map([], |row| row.get::<_, String>(0))?;
                 ids.map(|id| CheckoutId::new(id?).map_err(|e| corrupt(e.to_string()))).collect()
-            })
-            .await
-    }
-}
-
-#[async_trait]
-impl ShopAdmin for SqliteShop {
-    async fn stock_book(&self, book: &BookId, copies: u32, unit_price: Money) -> Result<(), StorageError> {
-        let book = book.clone();
-        self.writer
-            .run(move |conn| {
-                let takes = takes_of_book(conn, &book)?;
-                let mut inventory = load_inventory(conn, std::slice::from_ref(&book), &takes)?;
-                inventory.add_book(book, copies, unit_price).map_err(|e| corrupt(e.to_string()))?;
-                store_inventory(conn, &inventory)
-            })
-            .await
-    }
-
-    async fn open_customer(&self, user: &UserId, funds: u64, points: u64) -> Result<(), StorageError> {
-        let user = user.clone();
-        self.writer
-            .run(move |conn| {
-                for (ledger, amount) in [("funds", funds), ("points", points)] {
-                    let mut slice = load_ledger(conn, ledger, std::slice::from_ref(&user), &[])?;
-                    slice.open(user.clone(), amount).map_err(|e| corrupt(e.to_string()))?;
-                    store_ledger(conn, ledger, &slice)?;
-                }
-                Ok(())
-            })
-            .await
-    }
-
-    async fn balances(&self) -> Result<Balances, StorageError> {
-        self.readers
-            .run(|conn| {
-                let mut balances = Balances::default();
-                let mut statement = conn.prepare_cached("SELECT ledger, account, supply, held FROM accounts")?;
-                let rows = statement.query_map([], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, i64>(2)?,
-                        row.get::<_, i64>(3)?,
-                    ))
-                })?;
-                for row in rows {
-                    let (ledger, account, supply, held) = row?;
-                    let (supply, held) = (uint(supply)?, uint(held)?);
-                    let balance =
-                        supply.checked_sub(held).ok_or_else(|| corrupt(format!("{account} holds more than it has")))?;
-                    balances.add(&ledger, &account, balance, held).map_err(corrupt)?;
-                }
-                Ok(balances)
-            })
-            .await
-    }
-
-    async fn held(&self, id: &CheckoutId) -> Result<Held, StorageError> {
-        let id = id.clone();
-        self.readers
-            .run(move |conn| {
-                let held = |ledger: &str, effect| -> rusqlite::Result<u64> {
-                    let amount: Option<i64> = conn
-                        .query_row_cached(
-                            "SELECT amount FROM entries WHERE ledger = ?1 AND key = ?2 AND state = 'taken'",
-                            params![ledger, EffectKey::new(&id, effect).to_string()],
-                            |row| row.get(0),
-                        )
-                        .optional()?;
-                    amount.map_or(Ok(0), uint)
-                };
-                Ok(Held {
-                    stock: held("stock", Effect::ReserveStock)?,
-                    points: held("points", Effect::RedeemPoints)?,
-                    money: held("funds", Effect::Charge)?,
-                })
-            })
-            .await
-    }
-
-    async fn checkouts(&self) -> Result<Vec<CheckoutState>, StorageError> {
-        self.readers
-            .run(|conn| {
-                let mut statement = conn.prepare_cached("SELECT record FROM checkouts ORDER BY id")?;
-                let records = statement.query_map([], |row| row.get::<_, String>(0))?;
-                records.map(|record| load_checkout(&record?)).collect()
             })
             .await
     }

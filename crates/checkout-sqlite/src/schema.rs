@@ -71,6 +71,10 @@ CREATE TABLE IF NOT EXISTS journal (
     steps    TEXT NOT NULL,
     PRIMARY KEY (checkout, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS operations (
+    seq  INTEGER PRIMARY KEY,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -78,14 +82,34 @@ CREATE TABLE IF NOT EXISTS meta (
 ";
 
 /// The schema version this code writes; a file written by another version is refused, except
-/// the one before, which [`prepare`] brings up to date.
-pub const VERSION: &str = "3";
+/// the ones before, which [`prepare`] brings up to date.
+pub const VERSION: &str = "4";
 
 /// Version 2 had no leases: its checkouts are given a lapsed one, so the first runner to sweep
 /// takes over whatever was left unfinished, as a restart resumed it before.
 const FROM_2: &str = "
 ALTER TABLE checkouts ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
 UPDATE meta SET value = '3' WHERE name = 'schema';
+";
+
+/// Version 3 had no operator journal: what its accounts have in all (taken or not) is journaled
+/// as they were found, one operation per account, so the audit holds them to it from then on.
+const FROM_3: &str = "
+CREATE TABLE IF NOT EXISTS operations (
+    seq  INTEGER PRIMARY KEY,
+    body TEXT NOT NULL
+);
+INSERT INTO operations (body)
+    SELECT json_object('at_ms', CAST(strftime('%s', 'now') AS INTEGER) * 1000, 'action', 'restock',
+                       'book', account, 'copies', supply)
+    FROM accounts WHERE ledger = 'stock' ORDER BY account;
+INSERT INTO operations (body)
+    SELECT json_object('at_ms', CAST(strftime('%s', 'now') AS INTEGER) * 1000, 'action', 'credit',
+                       'user', account,
+                       'funds', CASE ledger WHEN 'funds' THEN supply ELSE 0 END,
+                       'points', CASE ledger WHEN 'points' THEN supply ELSE 0 END)
+    FROM accounts WHERE ledger IN ('funds', 'points') ORDER BY account, ledger;
+UPDATE meta SET value = '4' WHERE name = 'schema';
 ";
 
 /// What a database file holds before the shop touches it.
@@ -118,8 +142,8 @@ pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
     })
 }
 
-/// Creates the tables if the file is new, brings a version 2 file up to date, and checks the
-/// version of any other: the version found, if it is not this code's.
+/// Creates the tables if the file is new, brings a file of an earlier version up to date, and
+/// checks the version of any other: the version found, if it is not this code's.
 pub fn prepare(conn: &Connection) -> rusqlite::Result<Option<String>> {
     let found: Option<String> = match contents(conn)? {
         Contents::Shop => Some(conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))?),
@@ -131,15 +155,19 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<Option<String>> {
             conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?1)", [VERSION])?;
             Ok(None)
         }
-        Some("2") => {
+        Some("2" | "3") => {
             // Another process may be bringing the file up to date at the same moment: the
-            // version is read again under the write lock.
+            // version is read again under the write lock, and each step taken once.
             conn.execute_batch("BEGIN IMMEDIATE")?;
             let upgraded = (|| {
-                let now: String =
-                    conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))?;
-                if now == "2" {
+                let version = |conn: &Connection| -> rusqlite::Result<String> {
+                    conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |row| row.get(0))
+                };
+                if version(conn)? == "2" {
                     conn.execute_batch(FROM_2)?;
+                }
+                if version(conn)? == "3" {
+                    conn.execute_batch(FROM_3)?;
                 }
                 conn.execute_batch("COMMIT")
             })();

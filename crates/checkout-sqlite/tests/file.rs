@@ -2,7 +2,8 @@
 //! corrupt file is refused with one clear line; the write-ahead log does not grow without end.
 
 use checkout_domain::fencing::{Fence, Lease};
-use checkout_domain::{BookId, CheckoutId, Effect, EffectKey, Money, Order, Quantity};
+use checkout_domain::operation::Supplied;
+use checkout_domain::{BookId, CheckoutId, Effect, EffectKey, Money, Order, Quantity, UserId};
 use checkout_ports::{CheckoutRepository, ShopAdmin, StockStore};
 use checkout_sqlite::{Durability, OpenError, SqliteShop};
 
@@ -37,7 +38,7 @@ async fn what_was_acknowledged_is_there_after_reopening() {
     assert_eq!(shop.balances().await.unwrap().stock[&book], 1, "and takes nothing more");
 }
 
-/// A shop made before leases (schema 2) opens as schema 3 with its checkouts intact; they carry
+/// A shop made before leases (schema 2) opens as schema 4 with its checkouts intact; they carry
 /// no lease, so the first runner to sweep takes them over. Opening it again changes nothing more.
 #[tokio::test]
 async fn a_shop_from_before_leases_is_migrated_and_its_checkouts_taken_over() {
@@ -52,7 +53,8 @@ async fn a_shop_from_before_leases_is_migrated_and_its_checkouts_taken_over() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "ALTER TABLE checkouts DROP COLUMN lease_until; UPDATE meta SET value = '2' WHERE name = 'schema';",
+            "ALTER TABLE checkouts DROP COLUMN lease_until; DROP TABLE operations;
+             UPDATE meta SET value = '2' WHERE name = 'schema';",
         )
         .unwrap();
     }
@@ -66,7 +68,34 @@ async fn a_shop_from_before_leases_is_migrated_and_its_checkouts_taken_over() {
     assert_eq!((fence, placed.id()), (Fence::from_stored(2), &id), "taken over from the first claim");
     let conn = rusqlite::Connection::open(&path).unwrap();
     let schema: String = conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |r| r.get(0)).unwrap();
-    assert_eq!(schema, "3");
+    assert_eq!(schema, "4");
+}
+
+/// A shop made before the operator journal (schema 3) journals what its accounts have in all as
+/// it finds them, copies out on reservations included, once: the audit holds it to that.
+#[tokio::test]
+async fn a_shop_from_before_the_operator_journal_journals_its_supply_once() {
+    let path = scratch("v3.db");
+    let (book, user) = (BookId::new("b-1").unwrap(), UserId::new("u-1").unwrap());
+    {
+        let shop = SqliteShop::open(&path, true, Durability::Fsync).unwrap();
+        shop.stock_book(&book, 3, Money::from_minor_units(30)).await.unwrap();
+        shop.open_customer(&user, 500, 7).await.unwrap();
+        let key = EffectKey::new(&CheckoutId::new("ck-1").unwrap(), Effect::ReserveStock);
+        shop.reserve(Fence::FIRST, &key, &book, Quantity::new(2).unwrap()).await.unwrap().unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE operations; UPDATE meta SET value = '3' WHERE name = 'schema';").unwrap();
+    }
+    for _ in 0..2 {
+        let shop = SqliteShop::open(&path, false, Durability::Fsync).unwrap();
+        let journal = shop.operations().await.unwrap();
+        let supplied = Supplied::of(journal.iter().map(|r| &r.operation));
+        assert_eq!(supplied.copies[&book], 3, "the copies on the shelf and the two reserved: {journal:?}");
+        assert_eq!((supplied.funds[&user], supplied.points[&user]), (500, 7));
+        assert_eq!(journal.len(), 3, "one operation per account, journaled once: {journal:?}");
+    }
 }
 
 #[test]
@@ -91,7 +120,7 @@ fn a_missing_foreign_or_corrupt_file_is_refused_clearly() {
         .unwrap();
     }
     let err = SqliteShop::open(&foreign, false, Durability::Fsync).err().unwrap();
-    assert!(err.to_string().contains("schema 99, expected 3"), "{err}");
+    assert!(err.to_string().contains("schema 99, expected 4"), "{err}");
 }
 
 /// Another application's database is refused by every way of opening it, `init`'s included, and
