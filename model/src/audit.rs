@@ -99,7 +99,8 @@ impl OrderAudit {
 /// The whole world of a model state, as the invariants see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Audit {
-    pub initial_stock: i64,
+    /// The copies in stock at the start plus every copy an operator restocked since.
+    pub stock_supplied: i64,
     pub stock: i64,
     /// The customer's points at the start plus every point credited from outside since.
     pub points_supplied: i64,
@@ -180,9 +181,10 @@ pub const INVARIANTS: &[Invariant] = &[
         name: "no oversell",
         expectation: Expectation::Always,
         statement: "Stock never goes below zero, and the copies on the shelf plus the copies held by \
-                    orders always equal the copies the store started with.",
+                    orders always equal the copies the store was supplied: those it started with \
+                    and those an operator restocked since.",
         exposes_flaw: Some(Flaw::Oversell),
-        holds: |a| a.stock >= 0 && a.stock + sum(a, |o| o.held.stock_taken) == a.initial_stock,
+        holds: |a| a.stock >= 0 && a.stock + sum(a, |o| o.held.stock_taken) == a.stock_supplied,
     },
     Invariant {
         name: "no phantom stock",

@@ -19,7 +19,7 @@ use stateright::Model;
 use crate::audit::{as_i64, copies, Audit, Audited, Holdings, OrderAudit, Status, Unreturned};
 use crate::flaw::Flaw;
 use crate::multiset::{duplicate, insert_sorted};
-use crate::scenario::{Scenario, POINTS_CREDIT};
+use crate::scenario::{Scenario, POINTS_CREDIT, RESTOCK_COPIES};
 use crate::trace::{Actor, Narrated, Step};
 
 /// Where one reference execution is.
@@ -60,11 +60,13 @@ pub struct RefState {
     pub stock: i64,
     pub points: i64,
     pub points_supplied: i64,
+    pub stock_supplied: i64,
     /// Messages on the SQS queue and task callbacks in flight (run index, success), sorted.
     pub queue: Vec<usize>,
     pub callbacks: Vec<(usize, bool)>,
     pub faults_left: u8,
     pub credits_left: u8,
+    pub restocks_left: u8,
     pub refused_with_stock_available: bool,
     /// Ghost: a flaw's bit is set once its code has run in a way that matters.
     pub flaw_paths: u8,
@@ -98,6 +100,8 @@ pub enum RefAction {
         callback: usize,
     },
     CreditPoints,
+    /// An operator adds copies to the stock table.
+    Restock,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -252,10 +256,12 @@ impl Model for ReferenceModel {
             stock: i64::from(s.copies),
             points,
             points_supplied: points,
+            stock_supplied: i64::from(s.copies),
             queue: Vec::new(),
             callbacks: Vec::new(),
             faults_left: s.faults,
             credits_left: s.points_credits,
+            restocks_left: s.restocks,
             refused_with_stock_available: false,
             flaw_paths: 0,
         }]
@@ -297,6 +303,9 @@ impl Model for ReferenceModel {
         }
         if state.credits_left > 0 {
             actions.push(RefAction::CreditPoints);
+        }
+        if state.restocks_left > 0 {
+            actions.push(RefAction::Restock);
         }
     }
 
@@ -343,6 +352,12 @@ impl Model for ReferenceModel {
                 state.points += credit;
                 state.points_supplied += credit;
             }
+            RefAction::Restock => {
+                state.restocks_left -= 1;
+                let copies = i64::try_from(RESTOCK_COPIES).expect("small");
+                state.stock += copies;
+                state.stock_supplied += copies;
+            }
         }
         Some(state)
     }
@@ -376,7 +391,7 @@ impl Audited for ReferenceModel {
         let funds_supplied = as_i64(self.scenario.funds);
         let funds = funds_supplied - orders.iter().map(|o| o.held.charged).sum::<i64>();
         Audit {
-            initial_stock: i64::from(self.scenario.copies),
+            stock_supplied: state.stock_supplied,
             stock: state.stock,
             points_supplied: state.points_supplied,
             points: state.points,
@@ -450,6 +465,9 @@ impl Narrated for ReferenceModel {
                 Actor::Stores,
                 format!("{POINTS_CREDIT} points are credited to the customer from outside"),
             ),
+            RefAction::Restock => {
+                step(Actor::Outside, Actor::Stores, format!("an operator adds {RESTOCK_COPIES} copy to the stock"))
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ use std::sync::Mutex;
 
 use checkout_domain::fencing::{Fence, FenceBook, Lease, Slot};
 use checkout_domain::ledger::Ledger;
+use checkout_domain::operation::Operation;
 use checkout_domain::protocol::{PointsRestored, RefundReceipt, StockReleased, Unavailable};
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::states::Compensation;
@@ -30,14 +31,14 @@ use checkout_domain::{
     TaskToken, UserId,
 };
 use checkout_engine::{Action, AfterCall, CallError, Engine, Policy, Progress};
-use checkout_memory::{perform_payment, perform_points, Inventory, Store};
+use checkout_memory::{apply_operation, perform_payment, perform_points, Inventory, Store};
 use smallvec::SmallVec;
 use stateright::Model;
 
 use crate::audit::{as_i64, Audit, Audited, Holdings, OrderAudit, Status, Unreturned};
 use crate::before_no_return::given_up_notice;
 use crate::multiset::{duplicate, insert_sorted};
-use crate::scenario::{Scenario, POINTS_CREDIT};
+use crate::scenario::{Scenario, POINTS_CREDIT, RESTOCK_COPIES};
 use crate::shared::{Fingerprint, Shared};
 use crate::symmetry::{masked_fingerprint, Symmetry};
 use crate::trace::{Actor, Narrated, Step};
@@ -197,6 +198,7 @@ pub struct SagaState {
     pub faults_left: u8,
     pub crashes_left: u8,
     pub credits_left: u8,
+    pub restocks_left: u8,
     pub refusals_left: u8,
     pub foreign_left: u8,
     pub zombies_left: u8,
@@ -282,8 +284,10 @@ pub enum SagaAction {
     DeadlinePasses {
         run: usize,
     },
-    /// Points reach the customer from outside the checkout.
+    /// Points reach the customer from outside the checkout (`checkout credit`).
     CreditPoints,
+    /// An operator adds a copy to the shelf (`checkout restock`).
+    Restock,
     /// A reply made up from the checkout's public id arrives for its courier wait.
     ForgeReply {
         run: usize,
@@ -333,10 +337,13 @@ pub enum Weakness {
     /// Nothing takes over a dead runner's checkouts: they wait for a restart that may never
     /// come, as before leases.
     NoTakeover,
+    /// An operator's restock sets the shelf to the catalog's count instead of adding, as `init`
+    /// on a live shop did: copies already sold are put back.
+    RestockSets,
 }
 
 impl Weakness {
-    pub const ALL: [Weakness; 8] = [
+    pub const ALL: [Weakness; 9] = [
         Weakness::PublicTokens,
         Weakness::SharedToken,
         Weakness::NoFencing,
@@ -345,6 +352,7 @@ impl Weakness {
         Weakness::CompensationGivesUp,
         Weakness::NoticeGivesUp,
         Weakness::NoTakeover,
+        Weakness::RestockSets,
     ];
 
     /// The protection switched off, in words.
@@ -358,6 +366,7 @@ impl Weakness {
             Weakness::CompensationGivesUp => "compensations retried until they succeed",
             Weakness::NoticeGivesUp => "the point of no return",
             Weakness::NoTakeover => "taking over a dead runner's checkouts",
+            Weakness::RestockSets => "operator operations that only add",
         }
     }
 
@@ -374,6 +383,7 @@ impl Weakness {
                 "the engine gives the courier notice up like a forward step and compensates (the code before it)"
             }
             Weakness::NoTakeover => "a dead runner's checkouts wait for a restart (the code before leases)",
+            Weakness::RestockSets => "a restock sets the shelf to the catalog's count, as `init` on a live shop did",
         }
     }
 
@@ -386,6 +396,7 @@ impl Weakness {
             Weakness::RefusalTakenAsDone => Scenario::refused_refund(),
             Weakness::CompensationGivesUp | Weakness::NoticeGivesUp => Scenario::single_order(),
             Weakness::NoTakeover => Scenario::dead_runner(),
+            Weakness::RestockSets => Scenario::last_copy(),
         }
     }
 
@@ -399,6 +410,7 @@ impl Weakness {
             Weakness::CompensationGivesUp => "an operator is called only for a refusal",
             Weakness::NoticeGivesUp => "a courier collects only what is sold",
             Weakness::NoTakeover => "every checkout terminates",
+            Weakness::RestockSets => "no oversell",
         }
     }
 }
@@ -520,6 +532,15 @@ impl SagaModel {
 
     fn weak(&self, weakness: Weakness) -> bool {
         self.weakness == Some(weakness)
+    }
+
+    /// An operator's operation, through the shipped rule every adapter runs; the scenario's
+    /// operations are always accepted.
+    fn operate(&self, state: &mut SagaState, operation: &Operation) {
+        let (mut inventory, mut wallets, mut points) =
+            (state.inventory.make_mut(), state.wallets.make_mut(), state.points.make_mut());
+        apply_operation(operation, &mut inventory, &mut wallets, &mut points)
+            .expect("scenario operations are accepted");
     }
 
     /// Whether incarnations claim checkouts and the stores check fences. Only a zombie can act
@@ -901,6 +922,7 @@ impl Model for SagaModel {
             faults_left: s.faults,
             crashes_left: s.crashes,
             credits_left: s.points_credits,
+            restocks_left: s.restocks,
             refusals_left: s.refusals,
             foreign_left: s.foreign_replies,
             zombies_left: s.zombies,
@@ -1000,6 +1022,9 @@ impl Model for SagaModel {
         if state.credits_left > 0 {
             actions.push(SagaAction::CreditPoints);
         }
+        if state.restocks_left > 0 {
+            actions.push(SagaAction::Restock);
+        }
         for k in 0..self.scenario.resubmissions.len() {
             if state.pending_submissions & (1 << k) != 0 {
                 actions.push(SagaAction::Submit { submission: self.scenario.orders.len() + k });
@@ -1065,11 +1090,20 @@ impl Model for SagaModel {
             }
             SagaAction::CreditPoints => {
                 state.credits_left -= 1;
-                state
-                    .points
-                    .make_mut()
-                    .deposit(&self.scenario.user, POINTS_CREDIT)
-                    .expect("scenario amounts are small");
+                let credit = Operation::Credit { user: self.scenario.user.clone(), funds: 0, points: POINTS_CREDIT };
+                self.operate(&mut state, &credit);
+            }
+            SagaAction::Restock => {
+                state.restocks_left -= 1;
+                let s = &self.scenario;
+                if self.weak(Weakness::RestockSets) {
+                    // What `init` did to a live shop: the shelf set to the catalog's count.
+                    let catalog = s.copies + u32::try_from(RESTOCK_COPIES).expect("small");
+                    state.inventory.make_mut().add_book(s.book.clone(), catalog, s.unit_price).expect("small");
+                } else {
+                    let restock = Operation::Restock { book: s.book.clone(), copies: RESTOCK_COPIES, price: None };
+                    self.operate(&mut state, &restock);
+                }
             }
             SagaAction::ForgeReply { run } => {
                 let token = guessed_token(state.runs[run].checkout().id());
@@ -1135,7 +1169,7 @@ impl Audited for SagaModel {
             state.inventory.stock.balance(&s.book),
             state.points.balance(&s.user),
             state.wallets.balance(&s.user),
-            (state.faults_left, state.crashes_left, state.credits_left),
+            (state.faults_left, state.crashes_left, state.credits_left, state.restocks_left),
             (
                 state.refusals_left,
                 state.foreign_left,
@@ -1189,7 +1223,7 @@ impl Audited for SagaModel {
             })
         });
         Audit {
-            initial_stock: i64::from(s.copies),
+            stock_supplied: as_i64(u64::from(s.copies) + u64::from(s.restocks - state.restocks_left) * RESTOCK_COPIES),
             stock: as_i64(state.inventory.stock.balance(&s.book).unwrap_or(0)),
             points_supplied: as_i64(s.points + u64::from(s.points_credits - state.credits_left) * POINTS_CREDIT),
             points: as_i64(state.points.balance(&s.user).unwrap_or(0)),
@@ -1319,6 +1353,14 @@ impl Narrated for SagaModel {
                 Actor::Outside,
                 Actor::Stores,
                 format!("{POINTS_CREDIT} points are credited to the customer from outside"),
+            ),
+            SagaAction::Restock => step(
+                Actor::Outside,
+                Actor::Stores,
+                format!(
+                    "an operator restocks {RESTOCK_COPIES} copy: {} on the shelf",
+                    after.inventory.stock.balance(&self.scenario.book).unwrap_or(0)
+                ),
             ),
             SagaAction::ForgeReply { run } => {
                 let taken = if before.runs[*run] == after.runs[*run] { "refused" } else { "ACCEPTED" };

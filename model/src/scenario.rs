@@ -7,6 +7,9 @@ use checkout_domain::{BookId, Money, Order, OrderId, Quantity, UserId};
 /// The points one outside credit (a loyalty reward from elsewhere) adds to the customer.
 pub const POINTS_CREDIT: u64 = 5;
 
+/// The copies one operator restock (`checkout restock`) adds to the shelf.
+pub const RESTOCK_COPIES: u64 = 1;
+
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub name: &'static str,
@@ -23,8 +26,11 @@ pub struct Scenario {
     pub faults: u8,
     /// Orchestrator crashes (with restart from the persisted state) in one run.
     pub crashes: u8,
-    /// Outside credits of [`POINTS_CREDIT`] points that may land in one run.
+    /// Outside credits of [`POINTS_CREDIT`] points that may land in one run (`checkout credit`).
     pub points_credits: u8,
+    /// Operator restocks of [`RESTOCK_COPIES`] copies that may land in one run, between any two
+    /// steps of the checkouts (`checkout restock`).
+    pub restocks: u8,
     /// How many attempts a forward step gets before the checkout gives up and compensates.
     pub max_attempts: u8,
     /// Compensations that may be refused for good (a closed card) in one run.
@@ -62,11 +68,17 @@ fn order(id: &str, book: &BookId, user: &UserId, quantity: u64, redeem: bool) ->
 }
 
 impl Scenario {
-    /// One order for the last copy in stock, paying without points.
+    /// One order for the last copy in stock, paying without points, while an operator restocks.
     pub fn last_copy() -> Scenario {
         let base = Scenario::single_order();
         let (book, user) = (base.book.clone(), base.user.clone());
-        Scenario { name: "last copy", copies: 1, orders: vec![order("order-1", &book, &user, 1, false)], ..base }
+        Scenario {
+            name: "last copy, restocked while it sells",
+            copies: 1,
+            orders: vec![order("order-1", &book, &user, 1, false)],
+            restocks: 1,
+            ..base
+        }
     }
 
     /// One order with stock to spare, redeeming points, with every kind of fault available.
@@ -85,6 +97,7 @@ impl Scenario {
             faults: 2,
             crashes: 1,
             points_credits: 1,
+            restocks: 0,
             max_attempts: 2,
             refusals: 0,
             foreign_replies: 0,
@@ -286,6 +299,7 @@ impl Scenario {
             "calls overtaken by their checkout's next step",
         );
         budget(self.deaths, "runner that dies for good", "runners that die for good");
+        budget(self.restocks, "restock of one copy", "restocks of one copy");
         for order in &self.resubmissions {
             extra.push(format!(
                 "{} submitted again for {}",

@@ -235,31 +235,9 @@ pub fn perform_payment(wallets: &mut Ledger<UserId>, command: &Command, now_ms: 
 }
 
 impl Stores {
-    /// What an operator adds: checked by [`Operation::check`] against these stores, then added
-    /// to them; refused, unchanged, if the check fails.
+    /// What an operator adds: see [`apply_operation`].
     pub fn apply(&mut self, operation: &Operation) -> Result<(), Refused> {
-        let supply = |ledger: &str, account: &str| {
-            let (book, user) = (BookId::new(account).ok(), UserId::new(account).ok());
-            let found = match ledger {
-                "stock" => book.and_then(|book| self.inventory.stock.account(&book)),
-                "funds" => user.and_then(|user| self.wallets.account(&user)),
-                _ => user.and_then(|user| self.points.account(&user)),
-            };
-            found.map(|(supply, _held)| supply)
-        };
-        operation.check(supply, |book| self.inventory.is_priced(book))?;
-        fn too_much<'a>(what: &'static str, account: &'a str) -> impl FnOnce(Overflow) -> Refused + 'a {
-            move |_| Refused::TooMuch { what, account: account.to_string() }
-        }
-        match operation {
-            Operation::Restock { book, copies, price } => {
-                self.inventory.restock(book, *copies, *price).map_err(too_much("copies", book.as_str()))
-            }
-            Operation::Credit { user, funds, points } => {
-                self.wallets.deposit(user, *funds).map_err(too_much("funds", user.as_str()))?;
-                self.points.deposit(user, *points).map_err(too_much("points", user.as_str()))
-            }
-        }
+        apply_operation(operation, &mut self.inventory, &mut self.wallets, &mut self.points)
     }
 
     /// Performs a store command sent by the incarnation holding `fence`, and returns the event it
@@ -277,5 +255,39 @@ impl Stores {
             Store::Points => perform_points(&mut self.points, command),
             Store::Wallets => perform_payment(&mut self.wallets, command, now_ms),
         })
+    }
+}
+
+/// What an operator adds (`checkout restock`, `checkout credit`): checked by
+/// [`Operation::check`] against these stores, then added to them; refused, unchanged, if the
+/// check fails. The one copy of the rule: every adapter runs it on the slices it read, and the
+/// saga model runs it between checkouts' steps.
+pub fn apply_operation(
+    operation: &Operation,
+    inventory: &mut Inventory,
+    wallets: &mut Ledger<UserId>,
+    points: &mut Ledger<UserId>,
+) -> Result<(), Refused> {
+    let supply = |ledger: &str, account: &str| {
+        let (book, user) = (BookId::new(account).ok(), UserId::new(account).ok());
+        let found = match ledger {
+            "stock" => book.and_then(|book| inventory.stock.account(&book)),
+            "funds" => user.and_then(|user| wallets.account(&user)),
+            _ => user.and_then(|user| points.account(&user)),
+        };
+        found.map(|(supply, _held)| supply)
+    };
+    operation.check(supply, |book| inventory.is_priced(book))?;
+    fn too_much<'a>(what: &'static str, account: &'a str) -> impl FnOnce(Overflow) -> Refused + 'a {
+        move |_| Refused::TooMuch { what, account: account.to_string() }
+    }
+    match operation {
+        Operation::Restock { book, copies, price } => {
+            inventory.restock(book, *copies, *price).map_err(too_much("copies", book.as_str()))
+        }
+        Operation::Credit { user, funds, points: added } => {
+            wallets.deposit(user, *funds).map_err(too_much("funds", user.as_str()))?;
+            points.deposit(user, *added).map_err(too_much("points", user.as_str()))
+        }
     }
 }
