@@ -20,6 +20,11 @@ pub const MAX_CONNECTIONS: usize = 512;
 /// How long a connection may take to send a request's headers, or stay idle between requests.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most a connection buffers of a request's head: headers past it are answered 431. hyper's
+/// own bound is about 400 KB, which 512 connections could hold at once (200 MB) for nothing:
+/// this shop's requests have a few short headers.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// Serves `router` on `listener` until `stopping` turns true; then takes no new connection, asks
 /// every open one to close after its current request, and returns once all have closed.
 pub async fn serve_connections(listener: TcpListener, router: Router, mut stopping: watch::Receiver<bool>) {
@@ -48,7 +53,11 @@ pub async fn serve_connections(listener: TcpListener, router: Router, mut stoppi
             let mut builder = hyper::server::conn::http1::Builder::new();
             // A client may shut its side once its request is sent and still wait for the answer;
             // without this, hyper dropped such a request half-way, as if the client had left.
-            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).half_close(true);
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .half_close(true)
+                .max_buf_size(MAX_HEAD_BYTES);
             let mut connection = pin!(builder.serve_connection(TokioIo::new(stream), service));
             tokio::select! {
                 _ = connection.as_mut() => return,

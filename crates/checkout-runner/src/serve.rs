@@ -253,7 +253,11 @@ pub struct CourierReplyBody {
     pub unavailable: Option<String>,
 }
 
-async fn courier_reply<S: Shop>(State(api): State<Api<S>>, body: String) -> Response {
+async fn courier_reply<S: Shop>(State(api): State<Api<S>>, headers: HeaderMap, body: String) -> Response {
+    // JSON only, as for orders: a page in a browser must not reach here with a simple request.
+    if !is_json(&headers) {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "a courier reply is posted as application/json");
+    }
     let reply: CourierReplyBody = match serde_json::from_str(&body) {
         Ok(reply) => reply,
         Err(e) => return error(StatusCode::BAD_REQUEST, checkout_domain::excerpt::excerpt(&e.to_string())),
