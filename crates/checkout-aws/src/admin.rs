@@ -1,6 +1,8 @@
 //! Adding to the shop's supply (operations, journaled in the same transaction) and reading it
 //! back, for `checkout init`, `restock`, `credit` and `audit`.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use checkout_domain::operation::{Operation, Recorded};
@@ -160,6 +162,25 @@ impl ShopAdmin for AwsShop {
             }
         }
         Ok(Held { stock: amounts[0], points: amounts[1], money: amounts[2] })
+    }
+
+    /// One scan of the effect records, not a read per checkout.
+    async fn held_by_checkout(&self) -> Result<BTreeMap<CheckoutId, Held>, StorageError> {
+        let mut held = BTreeMap::<CheckoutId, Held>::new();
+        for item in self.scan_ledger("entry#").await? {
+            let pk = Reader::new("entry", &item).s("pk").map_err(storage)?.to_string();
+            let r = Reader::new(&pk, &item);
+            if r.s("state").map_err(storage)? != "taken" {
+                continue;
+            }
+            let mut parts = pk.splitn(3, '#').skip(1);
+            let (ledger, key) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            let key = key.parse::<EffectKey>().map_err(|e| storage(format!("corrupt item {pk}: {e}")))?;
+            let amount = r.n("amount").map_err(storage)?;
+            let of = held.entry(key.checkout().clone()).or_default();
+            of.add(ledger, &key, amount).map_err(|e| storage(format!("corrupt item {pk}: {e}")))?;
+        }
+        Ok(held)
     }
 
     async fn checkouts(&self) -> Result<Vec<CheckoutState>, StorageError> {

@@ -37,6 +37,7 @@ use checkout_ports::{perform, Adapters, CourierRequest, JournalEntry, PortError,
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+pub mod audit;
 pub mod leases;
 pub mod operations;
 pub mod registry;
@@ -572,6 +573,11 @@ macro_rules! conformance_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn orders_are_found_through_the_registry() {
             $crate::registry::orders_are_found_through_the_registry(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn every_checkouts_holdings_read_at_once_agree() {
+            $crate::audit::every_checkouts_holdings_read_at_once_agree(|| async { $make }).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,6 +1,8 @@
 //! Adding to the shop's supply (operations, journaled in the same transaction) and reading the
 //! accounts back, for `checkout init`, `restock`, `credit` and `audit`.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use checkout_domain::operation::{Operation, Recorded};
 use checkout_domain::{CheckoutId, CheckoutState, Effect, EffectKey};
@@ -106,6 +108,28 @@ impl ShopAdmin for SqliteShop {
                     points: held("points", Effect::RedeemPoints)?,
                     money: held("funds", Effect::Charge)?,
                 })
+            })
+            .await
+    }
+
+    async fn held_by_checkout(&self) -> Result<BTreeMap<CheckoutId, Held>, StorageError> {
+        self.readers
+            .run(|conn| {
+                let mut statement =
+                    conn.prepare_cached("SELECT ledger, key, amount FROM entries WHERE state = 'taken'")?;
+                let rows = statement.query_map([], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                })?;
+                let mut held = BTreeMap::<CheckoutId, Held>::new();
+                for row in rows {
+                    let (ledger, key, amount) = row?;
+                    let key = key.parse::<EffectKey>().map_err(|e| corrupt(e.to_string()))?;
+                    held.entry(key.checkout().clone())
+                        .or_default()
+                        .add(&ledger, &key, uint(amount)?)
+                        .map_err(corrupt)?;
+                }
+                Ok(held)
             })
             .await
     }
