@@ -113,7 +113,7 @@ impl<S: Shop, W: World> Runner<S, W> {
             Ok(Some((fence, checkout))) => return self.drive_claimed(fence, checkout).await.map(Some),
             Ok(None) => {}
             Err(e) => {
-                eprintln!("checkout {id}: taking it over failed ({e}); trying again");
+                tracing::warn!(checkout = %id, error = %e, "taking it over failed; trying again");
                 return Ok(None);
             }
         }
@@ -124,7 +124,7 @@ impl<S: Shop, W: World> Runner<S, W> {
             },
             Ok(None) => Err(DriveError::Missing(id.clone())),
             Err(e) => {
-                eprintln!("checkout {id}: reading it failed ({e}); trying again");
+                tracing::warn!(checkout = %id, error = %e, "reading it failed; trying again");
                 Ok(None)
             }
         }
@@ -140,7 +140,7 @@ pub async fn supervise<S: Shop, W: World>(runner: Arc<Runner<S, W>>, sweep: bool
     loop {
         rounds.tick().await;
         if let Err(e) = runner.renew_leases().await {
-            eprintln!("renewing leases failed ({e}); trying again");
+            tracing::warn!(error = %e, "renewing leases failed; trying again");
         }
         if !sweep {
             continue;
@@ -151,14 +151,14 @@ pub async fn supervise<S: Shop, W: World>(runner: Arc<Runner<S, W>>, sweep: bool
                     let runner = Arc::clone(&runner);
                     tokio::spawn(async move {
                         let id = checkout.id().clone();
-                        eprintln!("checkout {id}: taken over, its holder's lease having lapsed");
+                        tracing::info!(checkout = %id, "taken over, its holder's lease having lapsed");
                         if let Err(e) = runner.drive_claimed(fence, checkout).await {
-                            eprintln!("checkout {id} stopped: {e}");
+                            tracing::warn!(checkout = %id, error = %e, "checkout stopped");
                         }
                     });
                 }
             }
-            Err(e) => eprintln!("looking for abandoned checkouts failed ({e}); trying again"),
+            Err(e) => tracing::warn!(error = %e, "looking for abandoned checkouts failed; trying again"),
         }
     }
 }

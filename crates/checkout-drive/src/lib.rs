@@ -256,7 +256,7 @@ impl<S: Shop, W: World> Runner<S, W> {
                 Ok(claimed) => break claimed,
                 Err(e) => {
                     failures += 1;
-                    eprintln!("checkout {id}: claiming failed ({e}); trying again");
+                    tracing::warn!(checkout = %id, error = %e, "claiming failed; trying again");
                     tokio::time::sleep(self.clock.real(self.engine.policy().compensation.delay_ms(failures, 0))).await;
                 }
             }
@@ -516,11 +516,21 @@ impl<S: Shop, W: World> Drive<'_, S, W> {
                 Err(SaveError::Missing(id)) => return Err(DriveError::Missing(id)),
                 Err(SaveError::Storage(e)) => {
                     failures += 1;
-                    eprintln!("checkout {}: saving failed ({e}); trying again", self.id);
+                    tracing::warn!(checkout = %self.id, error = %e, "saving failed; trying again");
                     let delay = self.runner.engine.policy().compensation.delay_ms(failures, 0);
                     tokio::time::sleep(self.runner.clock.real(delay)).await;
                 }
             }
+        }
+        for step in &steps {
+            tracing::debug!(
+                checkout = %self.id,
+                step = %step.step,
+                outcome = %step.outcome,
+                phase = %step.phase,
+                attempt = step.attempt,
+                "step saved"
+            );
         }
         self.checkout = next;
         self.unsaved.clear();
@@ -544,7 +554,7 @@ impl<S: Shop, W: World> Drive<'_, S, W> {
     async fn flush_journal(&mut self) {
         for entry in std::mem::take(&mut self.unsaved) {
             if let Err(e) = self.runner.shop.record(&self.id, entry).await {
-                eprintln!("checkout {}: the journal could not record a step: {e}", self.id);
+                tracing::warn!(checkout = %self.id, error = %e, "the journal could not record a step");
             }
         }
     }

@@ -305,6 +305,7 @@ pub(crate) fn fail(e: impl std::fmt::Display) -> Failure {
 
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    logs();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -320,6 +321,18 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to stderr, as `CHECKOUT_LOG` filters them (`info` by default; `debug` adds a line per
+/// request and per saved step). A command's own output and its one-line error are not logs.
+fn logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHECKOUT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
 }
 
 /// Runs one command; `Ok(false)` when it ran but found something wrong.
@@ -477,13 +490,13 @@ async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, Failure> {
             stop_signal().await;
             let _ = stop.send(true);
             tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => eprintln!("stopped: requests still open after {} s were cut off", SHUTDOWN_GRACE.as_secs()),
+        } => tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "stopped: requests still open after the grace were cut off"),
     }
     // No renewal may land after the leases are given up.
     supervisor.abort();
     let _ = supervisor.await;
     if let Err(e) = runner.release_leases().await {
-        eprintln!("could not give up the leases ({e}): other servers take over when they lapse");
+        tracing::warn!(error = %e, "could not give up the leases: other servers take over when they lapse");
     }
     Ok(true)
 }

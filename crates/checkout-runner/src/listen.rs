@@ -40,7 +40,7 @@ pub async fn serve_connections(listener: TcpListener, router: Router, mut stoppi
                 Ok((stream, _)) => stream,
                 Err(e) => {
                     // Out of file descriptors, or a connection reset before it was taken.
-                    eprintln!("accepting a connection failed ({e}); trying again");
+                    tracing::warn!(error = %e, "accepting a connection failed; trying again");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }

@@ -72,6 +72,9 @@ pub fn router<S: Shop>(runner: Arc<Runner<S>>) -> Router {
         .with_state(Api { runner })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        // A span per request (method and path: ids, never a token, which only bodies carry) and
+        // a line per response, at debug: `CHECKOUT_LOG=debug` shows them.
+        .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 /// `?wait=true`: answer only once the checkout has ended, with its outcome (what a caller that
@@ -167,7 +170,7 @@ async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: Str
             tokio::spawn(async move {
                 let id = placed.id().clone();
                 if let Err(e) = runner.drive_admitted(placed).await {
-                    eprintln!("checkout {id} stopped: {e}");
+                    tracing::warn!(checkout = %id, error = %e, "checkout stopped");
                 }
             });
             (StatusCode::ACCEPTED, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() })))

@@ -108,7 +108,7 @@ where
             let requests = match queue.take(TAKE).await {
                 Ok(requests) => requests,
                 Err(e) => {
-                    eprintln!("courier worker: cannot read the queue ({e}); trying again");
+                    tracing::warn!(error = %e, "courier worker: cannot read the queue; trying again");
                     Vec::new()
                 }
             };
@@ -189,7 +189,7 @@ pub async fn run_over_http<Q: CourierInbox>(
                 }
             };
             if let Err(e) = client.post(&endpoint).json(&body).send().await {
-                eprintln!("courier worker: the answer for order {} was lost: {e}", request.order.id());
+                tracing::warn!(order = %request.order.id(), error = %e, "courier worker: the answer was lost");
             }
         }
     };

@@ -59,6 +59,7 @@ async fn no_response_or_log_line_carries_a_wait_token() {
         .command("serve")
         .args(["--listen", "127.0.0.1:0"])
         .args(faults)
+        .env("CHECKOUT_LOG", "debug")
         .stderr(Stdio::from(std::fs::File::create(&server_log).unwrap()))
         .spawn()
         .unwrap();
@@ -106,6 +107,7 @@ async fn no_response_or_log_line_carries_a_wait_token() {
     let courier = Running(
         shop.command("courier")
             .args(["--url", &url, "--delay-ms", "30", "--failure-rate", "0.2", "--loss-rate", "0.2"])
+            .env("CHECKOUT_LOG", "debug")
             .stdout(Stdio::from(std::fs::File::create(&courier_out).unwrap()))
             .stderr(Stdio::from(std::fs::File::create(&courier_log).unwrap()))
             .spawn()
@@ -137,6 +139,10 @@ async fn no_response_or_log_line_carries_a_wait_token() {
         .map(|log| std::fs::read_to_string(log).unwrap())
         .collect::<String>();
     assert!(served.iter().any(|s| s.contains("courier-reply")), "the histories tell of courier replies");
+    // At debug, the server logs every request and every saved step: the logs have much to say.
+    for said in ["step saved", "courier-reply", "/courier/replies", "finished processing request"] {
+        assert!(logs.contains(said), "the logs never mention {said:?}");
+    }
     for token in &live {
         assert!(!token.is_empty());
         // The messages say where, never what: a test's output is a log too.

@@ -79,7 +79,7 @@ fn checkpoint_loop(conn: &Connection, committed: &mpsc::Receiver<()>, restart_du
             Err(e) => {
                 // The log keeps every commit until a checkpoint goes through: nothing is lost.
                 if !failing {
-                    eprintln!("the database's write-ahead log could not be checkpointed ({e}); trying again");
+                    tracing::warn!(error = %e, "the write-ahead log could not be checkpointed; trying again");
                 }
                 failing = true;
             }
