@@ -8,6 +8,7 @@
 //! runs it over the in-memory shop, in a [`World`] of its own making.
 
 pub mod clock;
+pub mod courier;
 pub mod ids;
 pub mod leases;
 

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use checkout_domain::{Order, TaskToken};
+use checkout_drive::courier::{answer, WorkerBehaviour};
 use checkout_drive::CourierAnswer;
 use checkout_ports::CourierRequest;
-use checkout_runner::worker::{answer, WorkerBehaviour};
 use checkout_stepfn::contract::{courier_assigned, courier_unavailable_cause, COURIER_UNAVAILABLE};
 use lambda_runtime::tracing;
 use serde_json::Value;

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use checkout_aws::moto::{python, MotoServer};
 use checkout_aws::{clients, AwsShop, Calls, Endpoint};
 use checkout_domain::{BookId, Money, UserId};
+use checkout_drive::courier::WorkerBehaviour;
 use checkout_lambda::courier::{beating, decide, send, task_token};
 use checkout_ports::ShopAdmin;
-use checkout_runner::worker::WorkerBehaviour;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
 use serde_json::{json, Value};
 

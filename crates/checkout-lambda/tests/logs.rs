@@ -4,8 +4,8 @@
 
 mod common;
 
+use checkout_drive::courier::WorkerBehaviour;
 use checkout_lambda::courier::decide;
-use checkout_runner::worker::WorkerBehaviour;
 use checkout_stepfn::step::step;
 use common::{request, runner};
 use serde_json::{json, Value};

@@ -5,10 +5,10 @@ mod common;
 
 use checkout_aws::AwsShop;
 use checkout_domain::{BookId, UserId};
+use checkout_drive::courier::WorkerBehaviour;
 use checkout_drive::Runner;
 use checkout_lambda::courier::decide;
 use checkout_ports::{Journal, ShopAdmin};
-use checkout_runner::worker::WorkerBehaviour;
 use checkout_stepfn::contract::{BAD_ANSWER, COMPENSATED, REJECTED};
 use checkout_stepfn::step::{step, StepError};
 use common::{order, request, runner};

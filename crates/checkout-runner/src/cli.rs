@@ -17,8 +17,9 @@ use crate::catalog::Catalog;
 use crate::faults::{FaultRates, Faulty};
 use crate::lookup::{Named, WhichArgs};
 use crate::supply::{CreditArgs, RestockArgs};
-use crate::worker::{run_in_process, WorkerBehaviour};
+use crate::worker::run_in_process;
 use checkout_drive::clock::ScaledClock;
+use checkout_drive::courier::WorkerBehaviour;
 use checkout_drive::leases::supervise;
 use checkout_drive::Runner;
 
@@ -328,11 +329,7 @@ pub fn main() -> std::process::ExitCode {
 fn logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHECKOUT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
 }
 
 /// Runs one command; `Ok(false)` when it ran but found something wrong.

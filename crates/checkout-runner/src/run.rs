@@ -18,7 +18,8 @@ use checkout_ports::Shop;
 use futures::StreamExt;
 
 use crate::cli::{fail, Failure};
-use crate::worker::{run_in_process, WorkerBehaviour};
+use crate::worker::run_in_process;
+use checkout_drive::courier::WorkerBehaviour;
 
 /// How many admissions are under way at once: enough for the SQLite writer to commit them in
 /// groups and for DynamoDB's round trips to overlap.

@@ -11,10 +11,11 @@ use checkout_domain::fencing::Lease;
 use checkout_domain::registry::Admission;
 use checkout_domain::{BookId, CheckoutId, Money, Order, Outcome, UserId};
 use checkout_drive::clock::ScaledClock;
+use checkout_drive::courier::{answer, WorkerBehaviour};
 use checkout_drive::{drive_all, CourierAnswer, Runner};
 use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, CourierInbox, CourierQueue, ShopAdmin};
-use checkout_runner::worker::{answer, run_in_process, WorkerBehaviour};
+use checkout_runner::worker::run_in_process;
 
 async fn fresh_shop() -> AwsShop {
     MotoServer::shared().fresh_shop().await.expect("a shop on moto")

@@ -10,11 +10,12 @@ use checkout_domain::fencing::Lease;
 use checkout_domain::registry::Admission;
 use checkout_domain::{BookId, CheckoutId, Money, Order, UserId};
 use checkout_drive::clock::ScaledClock;
+use checkout_drive::courier::WorkerBehaviour;
 use checkout_drive::{drive_all, Runner};
 use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, ShopAdmin};
 use checkout_runner::audit::audit;
-use checkout_runner::worker::{run_in_process, WorkerBehaviour};
+use checkout_runner::worker::run_in_process;
 use checkout_sqlite::{Durability, SqliteShop};
 
 mod common;

@@ -7,8 +7,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use checkout_drive::courier::WorkerBehaviour;
 use checkout_lambda::courier::{beating, decide, send, task_token};
-use checkout_runner::worker::WorkerBehaviour;
 use checkout_stepfn::contract::COURIER_HEARTBEAT_S;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::{json, Value};
