@@ -58,7 +58,7 @@ pub fn template(prefix: &str) -> Value {
         { "Effect": "Allow", "Action": ["sns:Publish"], "Resource": { "Ref": "CourierTopic" } },
         { "Effect": "Allow", "Action": ["sqs:GetQueueUrl"], "Resource": { "Fn::GetAtt": ["CourierQueue", "Arn"] } },
     ]);
-    insert_function(&mut resources, prefix, "Step", "checkout-step", step_statements, None);
+    insert_function(&mut resources, prefix, "Step", "checkout-step", step_statements, STEP_FUNCTION_TIMEOUT_S, None);
 
     let courier_statements = json!([
         {
@@ -75,10 +75,26 @@ pub fn template(prefix: &str) -> Value {
     let trigger = json!({
         "CourierRequests": {
             "Type": "SQS",
-            "Properties": { "Queue": { "Fn::GetAtt": ["CourierQueue", "Arn"] }, "BatchSize": 10 },
+            "Properties": {
+                "Queue": { "Fn::GetAtt": ["CourierQueue", "Arn"] },
+                "BatchSize": definition.courier_batch_size,
+                // The function answers with the requests it could not answer
+                // (`batchItemFailures`): only those go back to the queue, to be delivered again
+                // and then dead-lettered. Without this, SQS takes the answer as the whole batch
+                // done and deletes them.
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
         },
     });
-    insert_function(&mut resources, prefix, "Courier", "checkout-courier", courier_statements, Some(trigger));
+    insert_function(
+        &mut resources,
+        prefix,
+        "Courier",
+        "checkout-courier",
+        courier_statements,
+        definition.courier_function_timeout_s,
+        Some(trigger),
+    );
 
     resources.insert(
         "StateMachineRole".into(),
@@ -180,6 +196,9 @@ fn role(service: &str, statements: Value) -> Value {
     })
 }
 
+/// The step function's timeout, in seconds: one invocation is one store call or a few.
+const STEP_FUNCTION_TIMEOUT_S: u32 = 60;
+
 /// A function `{name}Function` built by `cargo lambda build --release --arm64` as `binary`, its
 /// log group, and its role `{name}Role` (its statements, and writing to its own log group).
 fn insert_function(
@@ -188,6 +207,7 @@ fn insert_function(
     name: &str,
     binary: &str,
     statements: Value,
+    timeout_s: u32,
     events: Option<Value>,
 ) {
     let logs = format!("{name}Logs");
@@ -212,7 +232,7 @@ fn insert_function(
         "Runtime": "provided.al2023",
         "Architectures": ["arm64"],
         "MemorySize": 256,
-        "Timeout": 60,
+        "Timeout": timeout_s,
         "Role": { "Fn::GetAtt": [format!("{name}Role"), "Arn"] },
         "LoggingConfig": { "LogFormat": "JSON", "LogGroup": { "Ref": logs } },
         // The function is told where things are, rather than looking them up (listing topics

@@ -96,3 +96,23 @@ fn no_role_may_do_everything_or_act_on_everything() {
         assert_eq!(template["Resources"][role]["Type"], "AWS::IAM::Role", "{role}");
     }
 }
+
+/// The courier queue, its function and the trigger between them, as deployed, cannot part:
+/// AWS refuses (at `sam deploy`) an event source mapping whose queue hides a message for less
+/// than the function may run, and recommends six times; the function answers `batchItemFailures`,
+/// which SQS reads only with partial batch responses on (else a failed answer is deleted with its
+/// batch and never dead-lettered); and it sends heartbeats only for the request it is on, so a
+/// batch must not hold a second request waiting its turn. (Before: visibility 30 s under a 60 s
+/// function, no partial batch responses, batches of 10.)
+#[test]
+fn the_courier_queue_trigger_and_function_agree() {
+    let template = checkout_asl::template::template("checkout");
+    let resources = &template["Resources"];
+    let visibility = resources["CourierQueue"]["Properties"]["VisibilityTimeout"].as_u64().unwrap();
+    let function = &resources["CourierFunction"]["Properties"];
+    let timeout = function["Timeout"].as_u64().unwrap();
+    assert!(visibility >= 6 * timeout, "visibility {visibility} s under six times the function's {timeout} s");
+    let trigger = &function["Events"]["CourierRequests"]["Properties"];
+    assert_eq!(trigger["FunctionResponseTypes"], serde_json::json!(["ReportBatchItemFailures"]));
+    assert_eq!(trigger["BatchSize"], 1, "each waiting request gets heartbeats from its first moment");
+}

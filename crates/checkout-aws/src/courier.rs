@@ -74,6 +74,7 @@ impl CourierInbox for AwsShop {
                 .receive_message()
                 .queue_url(&self.queue_url)
                 .max_number_of_messages(batch)
+                .visibility_timeout(crate::resources::RUNNER_VISIBILITY_TIMEOUT_S as i32)
                 .wait_time_seconds(0)
                 .send()
                 .await

@@ -1,7 +1,8 @@
 //! The one definition of the AWS resources a shop needs: two DynamoDB tables, the courier request
 //! queue with its dead-letter queue, and the courier notice topic. [`provision`] creates them
-//! (the tests and `checkout aws provision` call it); the deployment template is to be written
-//! from the same [`Definition`].
+//! (the tests and `checkout aws provision` call it); the deployment template (`checkout-asl`) is
+//! written from the same [`Definition`], the courier function's timeout and batch size included,
+//! so the queue's visibility timeout cannot part from the function's.
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
@@ -15,8 +16,26 @@ use crate::failure::{describe, ConnectError};
 /// queue: a request the worker cannot read does not block the queue for ever.
 pub const MAX_RECEIVES: u32 = 5;
 
-/// How long a received courier request stays hidden from other workers, in seconds.
-pub const VISIBILITY_TIMEOUT_S: u32 = 30;
+/// How long the courier function may run on one batch of requests, in seconds: its Lambda
+/// timeout.
+pub const COURIER_FUNCTION_TIMEOUT_S: u32 = 60;
+
+/// Courier requests per invocation of the courier function: one. The function sends heartbeats
+/// for the request it is searching for; a batch handled one request after another would leave
+/// the later ones without a heartbeat until their turn, and their waits could time out though a
+/// courier was being found.
+pub const COURIER_BATCH_SIZE: u32 = 1;
+
+/// How long a received courier request stays hidden from other receivers, in seconds: six times
+/// the courier function's timeout, as AWS recommends for a queue that triggers a function (it
+/// refuses an event source mapping whose queue hides a message for less than the function may
+/// run, and the message would be delivered again while the first invocation still works on it).
+pub const VISIBILITY_TIMEOUT_S: u32 = 6 * COURIER_FUNCTION_TIMEOUT_S;
+
+/// How long a request received by a runner's own courier worker (`checkout serve` or `checkout
+/// courier` on `--backend aws`) stays hidden, in seconds, set on each receive: the worker answers
+/// in well under that, and the requests of a worker that dies are delivered again this soon.
+pub const RUNNER_VISIBILITY_TIMEOUT_S: u32 = 30;
 
 /// The names of one shop's resources, all derived from one prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +102,9 @@ pub struct Definition {
     pub dead_letters: String,
     pub max_receives: u32,
     pub visibility_timeout_s: u32,
+    /// The courier function's timeout, and how many requests it is handed at once.
+    pub courier_function_timeout_s: u32,
+    pub courier_batch_size: u32,
     pub topic: String,
 }
 
@@ -102,6 +124,8 @@ impl Definition {
             dead_letters: names.courier_dead_letters(),
             max_receives: MAX_RECEIVES,
             visibility_timeout_s: VISIBILITY_TIMEOUT_S,
+            courier_function_timeout_s: COURIER_FUNCTION_TIMEOUT_S,
+            courier_batch_size: COURIER_BATCH_SIZE,
             topic: names.courier_topic(),
         }
     }
