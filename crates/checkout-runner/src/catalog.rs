@@ -65,7 +65,12 @@ pub enum CatalogError {
 impl Catalog {
     pub fn read(path: &Path) -> Result<Catalog, CatalogError> {
         let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read { path: path.into(), source })?;
-        let catalog: Catalog = serde_json::from_str(&text)
+        Catalog::parse(&text, path)
+    }
+
+    /// The catalog in `text`, read from `path` (named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Catalog, CatalogError> {
+        let catalog: Catalog = serde_json::from_str(text)
             .map_err(|e| CatalogError::Invalid { path: path.into(), detail: excerpt(&e.to_string()) })?;
         // Stocking adds: a book or customer listed twice would be given twice.
         let twice = |ids: Vec<&str>| {

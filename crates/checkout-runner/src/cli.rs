@@ -9,8 +9,10 @@ use checkout_domain::operation::Operation;
 use checkout_domain::{CheckoutState, Phase};
 use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, Clock, Journal, JournalEntry, Shop, ShopAdmin};
-use checkout_sqlite::{Durability, SqliteShop};
+use checkout_sqlite::Durability;
 use clap::{Args, Parser, Subcommand};
+
+use crate::backend::{with_shop, AwsArgs, ShopArgs};
 
 use crate::audit::audit;
 use crate::catalog::Catalog;
@@ -34,6 +36,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Try it: a new shop from the sample catalog, the sample orders run in it, and the audit;
+    /// prints where the shop is and what to look at next.
+    Demo {
+        /// Where to make the shop (a new file); by default, in the temporary directory.
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
     /// Create a new shop and stock it from a catalog of books and customers; an existing shop is
     /// refused, unchanged.
     Init {
@@ -120,100 +129,6 @@ enum AwsCommand {
         #[command(flatten)]
         aws: AwsArgs,
     },
-}
-
-/// Where the shop is kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Backend {
-    /// One SQLite file (`--db`).
-    Sqlite,
-    /// DynamoDB, SQS and SNS (`--endpoint-url`, `--region`, `--prefix`, or the usual AWS
-    /// environment variables).
-    Aws,
-}
-
-/// The shop on AWS: where, and the names of its resources.
-#[derive(Clone, Debug, Args)]
-struct AwsArgs {
-    /// An AWS-protocol endpoint (moto, LocalStack); without it, AWS itself (or AWS_ENDPOINT_URL).
-    #[arg(long)]
-    endpoint_url: Option<String>,
-    /// The AWS region; without it, the region the AWS configuration names (AWS_REGION).
-    #[arg(long)]
-    region: Option<String>,
-    /// The prefix of the shop's tables, queues and topic.
-    #[arg(long, default_value = "checkout")]
-    prefix: String,
-}
-
-impl AwsArgs {
-    fn endpoint(&self) -> checkout_aws::Endpoint {
-        checkout_aws::Endpoint {
-            url: self.endpoint_url.clone(),
-            region: self.region.clone(),
-            names: checkout_aws::ResourceNames::new(self.prefix.clone()),
-            test_credentials: false,
-        }
-    }
-}
-
-/// Which shop a command works on.
-#[derive(Clone, Debug, Args)]
-struct ShopArgs {
-    /// Where the shop is kept.
-    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
-    backend: Backend,
-    /// The shop's database file (the sqlite backend).
-    #[arg(long)]
-    db: Option<PathBuf>,
-    #[command(flatten)]
-    aws: AwsArgs,
-}
-
-/// A shop opened on one backend or the other.
-enum Opened {
-    Sqlite(SqliteShop),
-    Aws(checkout_aws::AwsShop),
-}
-
-/// Runs `$body` with `$shop` bound to the opened shop, whichever backend it is on.
-macro_rules! with_shop {
-    ($opened:expr, $shop:ident => $body:expr) => {
-        match $opened {
-            Opened::Sqlite($shop) => $body,
-            Opened::Aws($shop) => $body,
-        }
-    };
-}
-
-impl ShopArgs {
-    /// Opens the shop; `create` makes a new SQLite file (AWS resources are made by
-    /// `checkout aws provision`).
-    async fn open(&self, create: bool, durability: Durability) -> Result<Opened, Failure> {
-        match self.backend {
-            Backend::Sqlite => {
-                let db = self.db.as_ref().ok_or_else(|| Failure("--db is needed with the sqlite backend".into()))?;
-                Ok(Opened::Sqlite(SqliteShop::open(db, create, durability).map_err(fail)?))
-            }
-            Backend::Aws => {
-                if self.db.is_some() {
-                    return Err(Failure("--db names a SQLite file; the aws backend does not use one".into()));
-                }
-                Ok(Opened::Aws(checkout_aws::AwsShop::connect(&self.aws.endpoint()).await.map_err(fail)?))
-            }
-        }
-    }
-
-    /// The shop, as a line of output names it.
-    fn describe(&self) -> String {
-        match (self.backend, &self.db) {
-            (Backend::Sqlite, Some(db)) => db.display().to_string(),
-            (Backend::Sqlite, None) => "(no database)".into(),
-            (Backend::Aws, _) => {
-                format!("the {} shop on {}", self.aws.prefix, self.aws.endpoint_url.as_deref().unwrap_or("AWS"))
-            }
-        }
-    }
 }
 
 /// What every command that drives checkouts needs: the shop, its clock and the faults.
@@ -344,6 +259,7 @@ async fn execute(command: Command) -> Result<bool, Failure> {
             println!("{}: {} books, {} customers", args.describe(), catalog.books.len(), catalog.customers.len());
             Ok(true)
         }
+        Command::Demo { db } => crate::demo::demo(db).await,
         Command::Restock { shop: args, restock } => add(&args, restock.operation()).await,
         Command::Credit { shop: args, credit } => add(&args, credit.operation()).await,
         Command::Run(args) => {
@@ -401,16 +317,23 @@ async fn execute(command: Command) -> Result<bool, Failure> {
             }
             Ok(report.passed())
         }
-        Command::Aws { command: AwsCommand::Provision { aws } } => {
-            let endpoint = aws.endpoint();
-            let done = checkout_aws::AwsShop::provision(&endpoint).await.map_err(fail)?;
-            for name in &done.in_place {
-                let made = if done.tables_created.contains(name) { "created" } else { "in place" };
-                println!("{name}: {made}");
-            }
-            Ok(true)
-        }
+        Command::Aws { command: AwsCommand::Provision { aws } } => provision(aws).await,
     }
+}
+
+#[cfg(not(feature = "aws"))]
+async fn provision(_aws: AwsArgs) -> Result<bool, Failure> {
+    Err(crate::backend::without_aws())
+}
+
+#[cfg(feature = "aws")]
+async fn provision(aws: AwsArgs) -> Result<bool, Failure> {
+    let done = checkout_aws::AwsShop::provision(&aws.endpoint()).await.map_err(fail)?;
+    for name in &done.in_place {
+        let made = if done.tables_created.contains(name) { "created" } else { "in place" };
+        println!("{name}: {made}");
+    }
+    Ok(true)
 }
 
 /// Applies an operator's operation to the shop, and says what the accounts hold now.

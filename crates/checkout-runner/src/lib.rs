@@ -12,11 +12,16 @@
 //! - [`listen`]: how it takes connections (a cap, header and idle timeouts, graceful stop);
 //! - [`lookup`]: finding a checkout by its order or its own id;
 //! - [`run`]: `checkout run`, orders streamed from a file;
+//! - [`supply`]: `checkout restock` and `checkout credit`, what an operator adds;
+//! - [`backend`]: which shop a command opens (SQLite always; AWS with the `aws` feature);
+//! - [`demo`]: `checkout demo`, the whole product in one command;
 //! - [`cli`]: the commands.
 
 pub mod audit;
+pub mod backend;
 pub mod catalog;
 pub mod cli;
+pub mod demo;
 pub mod faults;
 pub mod listen;
 pub mod lookup;

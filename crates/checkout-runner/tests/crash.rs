@@ -90,6 +90,7 @@ fn killed_and_restarted_runs_lose_nothing_in_sqlite() {
 
 /// On moto each step takes longer, so the saga's clock runs slower: the courier deadline must
 /// still leave the worker time to answer.
+#[cfg(feature = "aws")]
 #[test]
 fn killed_and_restarted_runs_lose_nothing_on_aws() {
     killed_and_restarted_runs_lose_nothing(&Shop::aws(), "100", "aws", 500);

@@ -163,6 +163,7 @@ async fn clients_that_hang_up_strand_no_order_in_sqlite() {
     clients_that_hang_up_strand_no_order(&Shop::sqlite(&scratch("hang-ups.db")), "1000").await;
 }
 
+#[cfg(feature = "aws")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_hang_up_strand_no_order_on_aws() {
     clients_that_hang_up_strand_no_order(&Shop::aws(), "100").await;

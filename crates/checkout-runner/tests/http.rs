@@ -45,6 +45,7 @@ async fn the_shop_over_http_with_a_separate_courier_process_in_sqlite() {
 }
 
 /// On moto each step takes longer, so the saga's clock runs slower, as in the crash test.
+#[cfg(feature = "aws")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shop_over_http_with_a_separate_courier_process_on_aws() {
     the_shop_over_http_with_a_separate_courier_process(&Shop::aws(), "100").await;

@@ -20,6 +20,7 @@ async fn orders_and_checkouts_are_two_namespaces_in_sqlite() {
     orders_and_checkouts_are_two_namespaces(&Shop::sqlite(&scratch("shop.db")), "1000").await;
 }
 
+#[cfg(feature = "aws")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_and_checkouts_are_two_namespaces_on_aws() {
     orders_and_checkouts_are_two_namespaces(&Shop::aws(), "100").await;

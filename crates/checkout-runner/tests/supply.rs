@@ -101,6 +101,7 @@ fn operations_add_and_the_audit_holds_the_shop_to_them_in_sqlite() {
     assert!(findings.contains("FAIL funds of u-new are not as supplied"), "{findings}");
 }
 
+#[cfg(feature = "aws")]
 #[test]
 fn operations_add_and_the_audit_holds_the_shop_to_them_on_aws() {
     operations_add_and_the_audit_holds_the_shop_to_them(&Shop::aws());

@@ -70,6 +70,7 @@ async fn a_frozen_servers_checkouts_are_taken_over_in_sqlite() {
     a_frozen_servers_checkouts_are_taken_over(&Shop::sqlite(&db), Some(&db)).await;
 }
 
+#[cfg(feature = "aws")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_servers_checkouts_are_taken_over_on_aws() {
     a_frozen_servers_checkouts_are_taken_over(&Shop::aws(), None).await;
@@ -134,6 +135,7 @@ async fn a_killed_servers_checkouts_are_ended_by_the_survivor_in_sqlite() {
     a_killed_servers_checkouts_are_ended_by_the_survivor(&Shop::sqlite(&scratch("killed.db")), "1000").await;
 }
 
+#[cfg(feature = "aws")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_servers_checkouts_are_ended_by_the_survivor_on_aws() {
     a_killed_servers_checkouts_are_ended_by_the_survivor(&Shop::aws(), "100").await;
@@ -206,6 +208,7 @@ async fn a_stopped_server_hands_its_checkouts_over_in_sqlite() {
     a_stopped_server_hands_its_checkouts_over(&Shop::sqlite(&scratch("stopped.db"))).await;
 }
 
+#[cfg(feature = "aws")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_server_hands_its_checkouts_over_on_aws() {
     a_stopped_server_hands_its_checkouts_over(&Shop::aws()).await;

@@ -36,6 +36,7 @@ impl Shop {
 
     /// A new shop on DynamoDB, SQS and SNS in this test binary's moto server, provisioned with
     /// `checkout aws provision`.
+    #[cfg(feature = "aws")]
     pub fn aws() -> Shop {
         let endpoint = checkout_aws::moto::MotoServer::shared().fresh_endpoint();
         let aws: Vec<String> = vec![
