@@ -6,8 +6,8 @@
 //! Where things are: [`resources`] is the one definition of the tables, queues and topic (used by
 //! the tests, `checkout aws provision` and the deployment template); [`keyed`] runs the keyed
 //! commands; [`repository`] keeps checkouts; [`courier`] is the queue and the topic; [`admin`]
-//! stocks the shop and reads it back; [`failure`] sorts the SDK's errors; [`transact`] runs write transactions and scans; [`moto`] starts moto
-//! server for tests.
+//! stocks the shop and reads it back; [`failure`] sorts the SDK's errors; [`transact`] runs write
+//! transactions and scans; `moto` (only in tests, and with the `moto` feature) starts moto server.
 //!
 //! # How a keyed command runs
 //! Like the SQLite shop, every command reads the part of the shop it touches into the domain's own
@@ -59,6 +59,7 @@ pub mod courier;
 pub mod failure;
 mod items;
 pub mod keyed;
+#[cfg(any(test, feature = "moto"))]
 pub mod moto;
 pub mod repository;
 pub mod resources;
