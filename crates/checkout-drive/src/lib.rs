@@ -195,6 +195,11 @@ impl<S: Shop, W: World> Runner<S, W> {
         self.mailboxes().early.len()
     }
 
+    /// How many of this runner's checkouts are listening for a courier reply now.
+    pub fn listening(&self) -> usize {
+        self.mailboxes().waiting.len()
+    }
+
     fn listen(&self, token: &TaskToken) -> mpsc::UnboundedReceiver<Event> {
         let (sender, receiver) = mpsc::unbounded_channel();
         let mut mailboxes = self.mailboxes();

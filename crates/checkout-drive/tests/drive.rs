@@ -1,7 +1,9 @@
 //! The runner's own decisions, with the repository mocked (mockall) and the stores in memory: a
 //! save refused because another runner claimed the checkout stops this one at once; a save that
 //! fails for want of storage is tried again until it goes through, and so is a claim; a courier
-//! reply that is not the wait's is ignored; a lost reply ends the wait at its deadline.
+//! reply that is not the wait's is ignored; a lost reply ends the wait at its deadline; storage that
+//! fails is waited out with growing waits, and said to fail meanwhile; nothing ended or kept by a
+//! host is renewed.
 
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +26,8 @@ use checkout_ports::*;
 struct Split {
     stores: MemoryShop,
     repository: MockCheckoutRepository,
+    /// Called with each courier request once it is on the queue: a courier that answers at once.
+    on_send: std::sync::OnceLock<Box<dyn Fn(&CourierRequest) + Send + Sync>>,
 }
 
 #[async_trait]
@@ -99,7 +103,11 @@ impl Notifier for Split {
 #[async_trait]
 impl CourierQueue for Split {
     async fn send(&self, r: &CourierRequest) -> Result<(), CallError> {
-        self.stores.send(r).await
+        self.stores.send(r).await?;
+        if let Some(answer) = self.on_send.get() {
+            answer(r);
+        }
+        Ok(())
     }
 }
 #[async_trait]
@@ -183,7 +191,7 @@ async fn runner(repository: MockCheckoutRepository) -> Arc<Runner<Split>> {
     let stores = MemoryShop::new();
     stores.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(30)).await.unwrap();
     stores.open_customer(&UserId::new("u-1").unwrap(), 100, 0).await.unwrap();
-    let shop = Arc::new(Split { stores, repository });
+    let shop = Arc::new(Split { stores, repository, on_send: std::sync::OnceLock::new() });
     Arc::new(Runner::new(shop, Engine::new(Policy::default(), 1), ScaledClock::new(100_000)))
 }
 
@@ -304,4 +312,179 @@ async fn a_flood_of_forged_courier_replies_is_bounded() {
         assert!(!runner.deliver(token, CourierAnswer::Unavailable("no".into())), "nobody waits for it");
     }
     assert_eq!(runner.early_replies(), checkout_drive::MAX_EARLY);
+}
+
+/// The real clock at 100,000x, writing down every wait the runner asks of it.
+#[derive(Default)]
+struct Recording {
+    asked_ms: Mutex<Vec<u64>>,
+}
+
+impl Clock for Recording {
+    fn now_ms(&self) -> u64 {
+        ScaledClock::new(100_000).now_ms()
+    }
+}
+
+impl checkout_drive::World for Recording {
+    fn real(&self, ms: u64) -> std::time::Duration {
+        self.asked_ms.lock().unwrap().push(ms);
+        ScaledClock::new(100_000).real(ms)
+    }
+    fn mint_token(&self) -> TaskToken {
+        checkout_drive::ids::mint_token()
+    }
+    fn fresh_checkout_id(&self) -> CheckoutId {
+        checkout_drive::ids::fresh_checkout_id()
+    }
+}
+
+/// Storage that fails `failures` times, then works.
+fn failing(failures: u32) -> impl FnMut() -> bool {
+    let mut left = failures;
+    move || {
+        if left == 0 {
+            return false;
+        }
+        left -= 1;
+        true
+    }
+}
+
+async fn recording_runner(repository: MockCheckoutRepository) -> Arc<Runner<Split, Recording>> {
+    let stores = MemoryShop::new();
+    stores.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(30)).await.unwrap();
+    stores.open_customer(&UserId::new("u-1").unwrap(), 100, 0).await.unwrap();
+    Arc::new(Runner::new(
+        Arc::new(Split { stores, repository, on_send: std::sync::OnceLock::new() }),
+        Engine::new(Policy::default(), 1),
+        Recording::default(),
+    ))
+}
+
+/// Storage that keeps failing is tried again with growing waits, by the compensation backoff's
+/// schedule, both when claiming and when saving.
+#[tokio::test]
+async fn failing_storage_is_waited_out_with_growing_waits() {
+    let backoff = Policy::default().compensation;
+    let expected: Vec<u64> = (1..=3).map(|failures| backoff.delay_ms(failures, 0)).collect();
+
+    let mut claim_fails = failing(3);
+    let mut repository = MockCheckoutRepository::new();
+    repository.expect_claim().returning(move |_, _| {
+        if claim_fails() {
+            return Err(StorageError("database is locked".into()));
+        }
+        Ok(Some((Fence::FIRST, placed())))
+    });
+    repository.expect_save().returning(|_, _, _, _| Ok(()));
+    let runner = recording_runner(repository).await;
+    runner.drive(&CheckoutId::new("ck-1").unwrap()).await.unwrap();
+    assert_eq!(runner.clock().asked_ms.lock().unwrap()[..3], expected, "claims");
+
+    let mut save_fails = failing(3);
+    let mut repository = MockCheckoutRepository::new();
+    repository.expect_claim().returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
+    repository.expect_save().returning(move |_, _, _, _| {
+        if save_fails() {
+            return Err(SaveError::Storage(StorageError("disk full".into())));
+        }
+        Ok(())
+    });
+    let runner = recording_runner(repository).await;
+    runner.drive(&CheckoutId::new("ck-1").unwrap()).await.unwrap();
+    assert_eq!(runner.clock().asked_ms.lock().unwrap()[..3], expected, "saves");
+}
+
+/// While the shop's storage refuses writes the runner says so (a server's readiness reads it),
+/// and stops saying so once a write goes through.
+#[tokio::test]
+async fn a_runner_says_whether_its_writes_are_failing() {
+    let broken = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let failing = Arc::clone(&broken);
+    let mut repository = MockCheckoutRepository::new();
+    repository.expect_claim().returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
+    repository.expect_save().returning(move |_, _, _, _| {
+        if failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SaveError::Storage(StorageError("disk full".into())));
+        }
+        Ok(())
+    });
+    let runner = runner(repository).await;
+    assert!(!runner.writes_failing(), "nothing written yet");
+    let driving = {
+        let runner = Arc::clone(&runner);
+        tokio::spawn(async move { runner.drive(&CheckoutId::new("ck-1").unwrap()).await })
+    };
+    let mut waited = 0;
+    while !runner.writes_failing() {
+        assert!(waited < 500, "the failing writes were never reported");
+        waited += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    broken.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(driving.await.unwrap().unwrap(), Outcome::Compensated);
+    assert!(!runner.writes_failing(), "the storage took writes again");
+}
+
+/// A checkout that ended, or whose wait a host keeps, is not the runner's to renew: renewing
+/// then asks nothing of the shop (the mock refuses any renewal).
+#[tokio::test]
+async fn what_ended_or_a_host_keeps_is_not_renewed() {
+    let mut repository = MockCheckoutRepository::new();
+    repository.expect_claim().returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
+    repository.expect_save().returning(|_, _, _, _| Ok(()));
+    repository.expect_renew().never();
+    let driver = runner(repository).await;
+    assert_eq!(driver.drive(&CheckoutId::new("ck-1").unwrap()).await.unwrap(), Outcome::Compensated);
+    driver.renew_leases().await.unwrap();
+    assert_eq!(driver.listening(), 0);
+
+    let mut repository = MockCheckoutRepository::new();
+    repository.expect_claim().returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
+    repository.expect_save().returning(|_, _, _, _| Ok(()));
+    repository.expect_renew().never();
+    let host = runner(repository).await;
+    let paused = host.drive_hosted(&CheckoutId::new("ck-1").unwrap(), |_, _| None).await.unwrap();
+    assert!(matches!(paused, checkout_drive::Pause::CourierDue { .. }));
+    host.renew_leases().await.unwrap();
+    host.release_leases().await.unwrap();
+}
+
+/// `courier_request_sent` returns once a request is on the queue, not before.
+#[tokio::test]
+async fn waiting_for_a_courier_request_returns_once_one_is_on_the_queue() {
+    let shop = MemoryShop::new();
+    shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(30)).await.unwrap();
+    shop.open_customer(&UserId::new("u-1").unwrap(), 100, 0).await.unwrap();
+    let id = shop.admit(placed().order(), CheckoutId::new("ck-1").unwrap(), Lease::LAPSED).await.unwrap();
+    // At the wall clock's speed the courier wait outlasts the test.
+    let runner = Arc::new(Runner::new(Arc::new(shop), Engine::new(Policy::default(), 1), ScaledClock::new(1)));
+    let driving = {
+        let runner = Arc::clone(&runner);
+        let id = id.checkout().clone();
+        tokio::spawn(async move { runner.drive(&id).await })
+    };
+    runner.courier_request_sent(std::time::Duration::from_secs(30)).await;
+    assert_eq!(runner.shop().take(10).await.unwrap().len(), 1);
+    assert_eq!(runner.listening(), 1, "its checkout listens for the answer");
+    driving.abort();
+}
+
+/// A courier that answers before the runner has even journaled the request's sending: the
+/// answer waits in the checkout's inbox, and the wait takes it.
+#[tokio::test]
+async fn an_answer_that_comes_as_the_request_is_sent_is_taken() {
+    let mut repository = MockCheckoutRepository::new();
+    repository.expect_claim().returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
+    repository.expect_save().returning(|_, _, _, _| Ok(()));
+    let runner = runner(repository).await;
+    let answering = Arc::downgrade(&runner);
+    let hook: Box<dyn Fn(&CourierRequest) + Send + Sync> = Box::new(move |request: &CourierRequest| {
+        let runner = answering.upgrade().unwrap();
+        assert!(runner.deliver(request.token.clone(), CourierAnswer::Assigned(CourierId::new("c-1").unwrap())));
+    });
+    assert!(runner.shop().on_send.set(hook).is_ok());
+    // At 100,000x the deadline passes in milliseconds: only an answer taken at once dispatches.
+    assert_eq!(runner.drive(&CheckoutId::new("ck-1").unwrap()).await.unwrap(), Outcome::Dispatched);
 }
