@@ -22,12 +22,15 @@ use checkout_engine::{Engine, Policy};
 use checkout_memory::MemoryShop;
 use checkout_ports::*;
 
+/// What a courier that answers at once does with a request.
+type Answering = Box<dyn Fn(&CourierRequest) + Send + Sync>;
+
 /// The in-memory shop's stores and queue, with a mocked repository.
 struct Split {
     stores: MemoryShop,
     repository: MockCheckoutRepository,
     /// Called with each courier request once it is on the queue: a courier that answers at once.
-    on_send: std::sync::OnceLock<Box<dyn Fn(&CourierRequest) + Send + Sync>>,
+    on_send: std::sync::OnceLock<Answering>,
 }
 
 #[async_trait]
@@ -480,7 +483,7 @@ async fn an_answer_that_comes_as_the_request_is_sent_is_taken() {
     repository.expect_save().returning(|_, _, _, _| Ok(()));
     let runner = runner(repository).await;
     let answering = Arc::downgrade(&runner);
-    let hook: Box<dyn Fn(&CourierRequest) + Send + Sync> = Box::new(move |request: &CourierRequest| {
+    let hook: Answering = Box::new(move |request: &CourierRequest| {
         let runner = answering.upgrade().unwrap();
         assert!(runner.deliver(request.token.clone(), CourierAnswer::Assigned(CourierId::new("c-1").unwrap())));
     });
