@@ -4,7 +4,22 @@ It prints `ready <port>` once it listens, and exits when its standard input clos
 process that starts it and dies, however it dies, takes the server with it.
 
 With `--lambda-port`, Lambda invocations (moto cannot run functions without docker) go to
-`cargo lambda watch` on that port, answered as Lambda answers; Step Functions executions run.
+`cargo lambda watch` on that port, answered as Lambda answers, or with `--function-port NAME=PORT`
+to a watch of that function's own (one that runs with that function's credentials); Step
+Functions executions run.
+
+Three things moto lacks, added as AWS does them:
+
+A CloudFormation state machine may take its definition from S3 (`DefinitionS3Location`, what
+`sam package` makes of `DefinitionUri`) and fill in `DefinitionSubstitutions`; moto reads only
+`DefinitionString`, unsubstituted.
+
+An SQS event source mapping is served by a poller, as Lambda's is: it receives a batch, invokes
+the function outside any lock, and deletes what the function handled, which under
+`ReportBatchItemFailures` is every record not named in the answer's `batchItemFailures`; the rest
+are delivered again when their visibility timeout ends, and dead-lettered by the queue's redrive
+policy. moto invokes the function inside `SendMessage` (where a function that calls back into
+this server would wait for itself) and deletes the whole batch whatever the function answers.
 
 Two changes to how moto serves, neither to what it answers:
 
@@ -22,10 +37,12 @@ exactly as before.
 
 import argparse
 import http.client
+import json
 import os
 import re
 import sys
 import threading
+import time
 import urllib.parse
 
 from moto.core.config import default_user_config
@@ -100,44 +117,181 @@ dynamodb_models.DynamoDBBackend.transact_write_items = _backing_up_named_items(
 )
 
 
+from moto.awslambda_simple.models import lambda_simple_backends  # noqa: E402
+from moto.s3.models import s3_backends  # noqa: E402
+from moto.sqs import models as sqs_models  # noqa: E402
+from moto.stepfunctions.models import StateMachine  # noqa: E402
+
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends  # noqa: E402
+from moto.stepfunctions.utils import cfn_to_api_tags  # noqa: E402
+
+
+def _state_machine_from_s3_with_substitutions(cls, resource_name, cloudformation_json, account_id, region_name,
+                                              **kwargs):
+    properties = cloudformation_json["Properties"]
+    definition = properties.get("DefinitionString", "")
+    location = properties.get("DefinitionS3Location")
+    if location:
+        definition = s3_backends[account_id]["aws"].get_object(location["Bucket"], location["Key"]).value.decode()
+    for name, value in (properties.get("DefinitionSubstitutions") or {}).items():
+        definition = definition.replace("${" + name + "}", str(value))
+    # Created where executions run: moto's CloudFormation puts state machines in the backend
+    # that does not execute them.
+    backend = stepfunctions_parser_backends[account_id][region_name]
+    tags = cfn_to_api_tags(properties.get("Tags", []))
+    return backend.create_state_machine(properties.get("StateMachineName", resource_name), definition,
+                                        properties.get("RoleArn", ""), tags=tags)
+
+
+StateMachine.create_from_cloudformation_json = classmethod(_state_machine_from_s3_with_substitutions)
+
+
+class _PolledEventSources(dict):
+    """A queue's event source mappings, kept for moto's bookkeeping but not invoked by its
+    `add_message` (which reads them with `items()`): the poller below serves them."""
+
+    def items(self):
+        return iter(())
+
+
+_queue_init = sqs_models.Queue.__init__
+
+
+def _queue_polled_by_event_sources(self, *args, **kwargs):
+    _queue_init(self, *args, **kwargs)
+    self.lambda_event_source_mappings = _PolledEventSources()
+
+
+sqs_models.Queue.__init__ = _queue_polled_by_event_sources
+
+
 INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations")
 
 
-def _invoke(lambda_port, function, environ, start_response):
-    """A Lambda invocation, sent to `cargo lambda watch` as real Lambda would run it: a function
-    error comes back as 200 with X-Amz-Function-Error (watch says 500)."""
-    if function.startswith("arn:"):  # arn:aws:lambda:region:account:function:name[:qualifier]
-        function = function.split(":")[6]
+class Functions:
+    """Where each function is served: `cargo lambda watch` on a port of its own, or the shared one."""
+
+    def __init__(self, default_port, ports):
+        self.default_port = default_port
+        self.ports = ports
+
+    def serves(self):
+        return self.default_port is not None or bool(self.ports)
+
+    def call(self, function, body):
+        """Invokes `function` (a name or an ARN) with `body`; answers (HTTP status, reason, whether
+        the function failed, its answer)."""
+        if function.startswith("arn:"):  # arn:aws:lambda:region:account:function:name[:qualifier]
+            function = function.split(":")[6]
+        port = self.ports.get(function, self.default_port)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=900)
+        connection.request("POST", f"/2015-03-31/functions/{function}/invocations", body=body,
+                           headers={"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        data = answer.read()
+        connection.close()
+        # watch answers a function error with 500; Lambda with 200 and X-Amz-Function-Error.
+        return answer.status, answer.reason, answer.status == 500, data
+
+
+def _invoke(functions, function, environ, start_response):
+    """A Lambda invocation, answered as real Lambda answers it."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b"{}"
-    connection = http.client.HTTPConnection("127.0.0.1", lambda_port, timeout=900)
-    connection.request("POST", f"/2015-03-31/functions/{function}/invocations", body=body,
-                       headers={"Content-Type": "application/json"})
-    answer = connection.getresponse()
-    data = answer.read()
-    connection.close()
+    status, reason, failed, data = functions.call(function, body)
     headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
-    status = "200 OK"
-    if answer.status == 500:
+    if failed:
         headers.append(("X-Amz-Function-Error", "Unhandled"))
-    elif answer.status != 200:
-        status = f"{answer.status} {answer.reason}"
-    start_response(status, headers + [("Content-Length", str(len(data)))])
+        status, reason = 200, "OK"
+    start_response(f"{status} {reason}", headers + [("Content-Length", str(len(data)))])
     return [data]
+
+
+def _record(message, queue):
+    return {
+        "messageId": message.id,
+        "receiptHandle": message.receipt_handle,
+        "body": message.body,
+        "attributes": {
+            "ApproximateReceiveCount": str(message.approximate_receive_count),
+            "SentTimestamp": str(message.sent_timestamp),
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp),
+        },
+        "messageAttributes": {},
+        "md5OfBody": message.body_md5,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue.queue_arn,
+        "awsRegion": queue.region,
+    }
+
+
+def _deliver_batch(one_at_a_time, functions, sqs, queue, mapping, messages):
+    """Invokes the mapping's function with one batch and deletes what it handled."""
+    event = json.dumps({"Records": [_record(message, queue) for message in messages]}).encode()
+    try:
+        status, _, failed, data = functions.call(mapping.function_arn, event)
+    except OSError:
+        status, failed, data = 0, True, b""
+    unhandled = {message.id for message in messages}
+    if status == 200 and not failed:
+        unhandled = set()
+        if "ReportBatchItemFailures" in (mapping.function_response_types or []):
+            try:
+                answer = json.loads(data or b"{}") or {}
+                unhandled = {failure["itemIdentifier"] for failure in answer.get("batchItemFailures") or []}
+            except (ValueError, TypeError, KeyError, AttributeError):
+                # An answer Lambda cannot read fails the whole batch.
+                unhandled = {message.id for message in messages}
+    with one_at_a_time:
+        for message in messages:
+            if message.id not in unhandled:
+                sqs.delete_message(queue.name, message.receipt_handle)
+
+
+def _poll_event_sources(one_at_a_time, functions):
+    """Lambda's SQS pollers: every enabled mapping of a queue is polled every 100 ms, and each
+    batch is delivered on a thread of its own, as Lambda invokes batches concurrently."""
+    while True:
+        time.sleep(0.1)
+        due = []
+        with one_at_a_time:
+            # The backend moto keeps functions in when it runs none (`use_docker` off).
+            for account_id, region, backend in list(lambda_simple_backends.iter_backends()):
+                for mapping in list(backend._event_source_mappings.values()):
+                    if not mapping.enabled or ":sqs:" not in mapping.event_source_arn:
+                        continue
+                    sqs = sqs_models.sqs_backends[account_id][region]
+                    queue = sqs.get_queue(mapping.event_source_arn.split(":")[-1])
+                    messages = sqs.receive_message(queue.name, mapping.batch_size or 10, 0,
+                                                   int(queue.visibility_timeout))
+                    if messages:
+                        due.append((sqs, queue, mapping, messages))
+        for batch in due:
+            threading.Thread(target=_deliver_batch, args=(one_at_a_time, functions, *batch), daemon=True).start()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lambda-port", type=int, help="where `cargo lambda watch` serves the functions")
+    parser.add_argument("--function-port", action="append", default=[], metavar="NAME=PORT",
+                        help="where `cargo lambda watch` serves function NAME (before --lambda-port)")
     options = parser.parse_args()
+    ports = {}
+    for pair in options.function_port:
+        name, _, port = pair.partition("=")
+        ports[name] = int(port)
+    functions = Functions(options.lambda_port, ports)
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
+    if functions.serves():
+        threading.Thread(target=_poll_event_sources, args=(one_at_a_time, functions), daemon=True).start()
 
     def serialized(environ, start_response):
         invoke = INVOKE.match(environ.get("PATH_INFO", ""))
-        if invoke and options.lambda_port and environ.get("REQUEST_METHOD") == "POST":
+        if invoke and functions.serves() and environ.get("REQUEST_METHOD") == "POST":
             # Not under the lock: the function calls back into this server.
-            return _invoke(options.lambda_port, urllib.parse.unquote(invoke.group(1)), environ, start_response)
+            return _invoke(functions, urllib.parse.unquote(invoke.group(1)), environ, start_response)
         with one_at_a_time:
             # The whole body is produced under the lock, not only the first chunk.
             return list(app(environ, start_response))

@@ -22,6 +22,30 @@ pub enum MotoError {
     Install(String),
     #[error("moto server did not start: {0}")]
     Start(String),
+    #[error("deploying the template failed: {0}")]
+    Deploy(String),
+}
+
+/// What a deployed stack is made of, as `scripts/aws-local/deploy.py` reports it.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Deployed {
+    /// The stack's outputs by name.
+    pub outputs: std::collections::BTreeMap<String, String>,
+    /// Each resource's physical id (a name, URL or ARN) by its logical id in the template.
+    pub resources: std::collections::BTreeMap<String, String>,
+    /// Each function's configuration, by function name.
+    pub functions: std::collections::BTreeMap<String, DeployedFunction>,
+}
+
+/// A deployed Lambda function's configuration.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeployedFunction {
+    /// The ARN of the role it runs under.
+    pub role: String,
+    /// Its environment variables.
+    pub environment: std::collections::BTreeMap<String, String>,
 }
 
 /// A running moto server.
@@ -55,15 +79,26 @@ impl MotoServer {
     /// Starts a new server whose Lambda invocations go to `cargo lambda watch` on `lambda_port`
     /// (Step Functions executions then run the functions it serves).
     pub fn start_with(lambda_port: Option<u16>) -> Result<MotoServer, MotoError> {
+        MotoServer::start_serving(lambda_port, &[])
+    }
+
+    /// Starts a new server whose Lambda invocations (from Step Functions, from the SQS event
+    /// sources it polls, or from a client) go to `cargo lambda watch`: function `name` to the
+    /// port `functions` gives it, any other to `lambda_port`.
+    pub fn start_serving(lambda_port: Option<u16>, functions: &[(&str, u16)]) -> Result<MotoServer, MotoError> {
         // moto logs every request; the log is kept for a failing test to be looked into.
         let logs = root().join("target/aws-local");
         std::fs::create_dir_all(&logs).map_err(|e| MotoError::Start(e.to_string()))?;
-        let log = std::fs::File::create(logs.join(format!("moto-{}.log", std::process::id())))
-            .map_err(|e| MotoError::Start(e.to_string()))?;
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let log_name = format!("moto-{}-{}.log", std::process::id(), STARTED.fetch_add(1, Ordering::Relaxed));
+        let log = std::fs::File::create(logs.join(log_name)).map_err(|e| MotoError::Start(e.to_string()))?;
         let mut command = Command::new(python()?);
         command.arg(root().join("scripts/aws-local/moto_server.py"));
         if let Some(port) = lambda_port {
             command.arg("--lambda-port").arg(port.to_string());
+        }
+        for (name, port) in functions {
+            command.arg("--function-port").arg(format!("{name}={port}"));
         }
         let mut child = command
             .stdin(Stdio::piped())
@@ -116,6 +151,24 @@ impl MotoServer {
 
     pub fn endpoint(&self, names: ResourceNames) -> Endpoint {
         Endpoint { url: Some(self.url()), region: Some("us-east-1".into()), names, test_credentials: true }
+    }
+
+    /// Deploys `template` (a SAM template) on this server as CloudFormation stack `stack`, the way
+    /// `sam deploy` would (`scripts/aws-local/deploy.py`), with stand-ins for the functions' code:
+    /// moto stores it but does not run it (`cargo lambda watch` does).
+    pub fn deploy(&self, template: &std::path::Path, stack: &str) -> Result<Deployed, MotoError> {
+        let output = Command::new(python()?)
+            .arg(root().join("scripts/aws-local/deploy.py"))
+            .args(["--endpoint-url", &self.url(), "--stack", stack, "--placeholder-code", "--template"])
+            .arg(template)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .output()
+            .map_err(|e| MotoError::Deploy(e.to_string()))?;
+        if !output.status.success() {
+            return Err(MotoError::Deploy(String::from_utf8_lossy(&output.stderr).trim().to_string()));
+        }
+        serde_json::from_slice(&output.stdout).map_err(|e| MotoError::Deploy(format!("its report: {e}")))
     }
 
     /// Empties the server: every table, queue and topic of every test goes.

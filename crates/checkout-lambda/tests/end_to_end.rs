@@ -4,45 +4,31 @@
 //! worker's own code, for a worker that finds no courier), everything stored in moto's
 //! DynamoDB. Each scenario asserts the execution's status and the shop afterwards.
 
-use std::net::{TcpListener, TcpStream};
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use checkout_aws::moto::{python, MotoServer};
+use checkout_aws::moto::MotoServer;
 use checkout_aws::{clients, AwsShop, Calls, Endpoint};
 use checkout_domain::{BookId, Money, UserId};
 use checkout_drive::courier::WorkerBehaviour;
 use checkout_lambda::courier::{beating, decide, send, task_token};
 use checkout_ports::ShopAdmin;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
+use common::watch::{free_port, sfn_client, Watch};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
 
-/// A child process killed when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// moto with Step Functions, `cargo lambda watch` serving this crate's functions, and a shop.
 struct Stack {
-    _watch: Running,
+    watch: Watch,
     moto: MotoServer,
     endpoint: Endpoint,
-    lambda_port: u16,
     shop: AwsShop,
     sfn: aws_sdk_sfn::Client,
     sqs: aws_sdk_sqs::Client,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Stack {
@@ -56,12 +42,7 @@ impl Stack {
         shop.open_customer(&UserId::new("u-rich").unwrap(), 100_000, 0).await.unwrap();
         shop.open_customer(&UserId::new("u-poor").unwrap(), 100, 0).await.unwrap();
 
-        let cargo_lambda = python().unwrap().with_file_name("cargo-lambda");
-        let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let log = std::fs::File::create(crate_dir.join("../../target/aws-local/watch.log")).unwrap();
-        let mut watch = Command::new(cargo_lambda);
-        watch.args(["lambda", "watch", "-A", "127.0.0.1", "-P", &lambda_port.to_string(), "--ignore-changes"]);
-        for (name, value) in [
+        let env = [
             ("CHECKOUT_PREFIX", endpoint.names.prefix.clone()),
             ("COURIER_QUEUE_URL", shop.queue_url().to_string()),
             ("COURIER_TOPIC_ARN", shop.topic_arn().to_string()),
@@ -69,32 +50,12 @@ impl Stack {
             ("AWS_REGION", "us-east-1".into()),
             ("AWS_ACCESS_KEY_ID", "test".into()),
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
-        ] {
-            watch.arg("--env-var").arg(format!("{name}={value}"));
-        }
-        let watch = Running(watch.current_dir(&crate_dir).stdout(Stdio::null()).stderr(log).spawn().unwrap());
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", lambda_port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(120), "cargo lambda watch did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        // watch builds a function on its first invocation (with the features this package alone
-        // asks for, which may rebuild dependencies): do that now, not inside an execution.
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(1_200)).build().unwrap();
-        for function in ["checkout-step", "checkout-courier"] {
-            let url = format!("http://127.0.0.1:{lambda_port}/2015-03-31/functions/{function}/invocations");
-            let warmed = client.post(url).json(&json!({ "action": "none", "order": {}, "Records": [] })).send().await;
-            assert!(warmed.is_ok(), "{function} did not build: see target/aws-local/watch.log");
-        }
+        ];
+        let env: Vec<(String, String)> = env.into_iter().map(|(name, value)| (name.to_string(), value)).collect();
+        let watch = Watch::start(lambda_port, &env, "watch").await;
         let (_, sqs, _) = clients(&endpoint, &Calls::default()).await.unwrap();
-        let config = aws_sdk_sfn::config::Builder::new()
-            .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
-            .endpoint_url(moto.url())
-            .region(aws_sdk_sfn::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_sfn::config::Credentials::new("test", "test", None, None, "test"))
-            .build();
-        let sfn = aws_sdk_sfn::Client::from_conf(config);
-        Stack { _watch: watch, moto, endpoint, lambda_port, shop, sfn, sqs }
+        let sfn = sfn_client(&moto.url());
+        Stack { watch, moto, endpoint, shop, sfn, sqs }
     }
 
     /// The generated definition, its substitutions filled in; `wait_s` shortens the courier
@@ -200,7 +161,7 @@ async fn execute_as(stack: &Stack, machine: &str, name: &str, order: &Value, cou
                             json!({ "Records": [{ "messageId": message.message_id().unwrap(), "body": body }] });
                         let url = format!(
                             "http://127.0.0.1:{}/2015-03-31/functions/checkout-courier/invocations",
-                            stack.lambda_port
+                            stack.watch.port
                         );
                         let answer: Value =
                             reqwest::Client::new().post(url).json(&event).send().await.unwrap().json().await.unwrap();
@@ -287,7 +248,7 @@ async fn the_generated_machine_runs_every_path_on_loopback() {
 
     // A Bill whose reply was lost: it ran once already, and runs again under the execution.
     let lost = order("e-lost", "u-rich", 1);
-    let url = format!("http://127.0.0.1:{}/2015-03-31/functions/checkout-step/invocations", stack.lambda_port);
+    let url = format!("http://127.0.0.1:{}/2015-03-31/functions/checkout-step/invocations", stack.watch.port);
     let first: Value = reqwest::Client::new()
         .post(&url)
         .json(&json!({ "action": "bill", "order": lost }))

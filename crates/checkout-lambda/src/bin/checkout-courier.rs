@@ -47,7 +47,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     Some(Ok(None)) => Ok(()),
                     Some(Err(e)) => Err(e),
                 };
-                if answered.is_err() {
+                if let Err(error) = answered {
+                    // The reason and the message's id; never its body, which holds a token.
+                    lambda_runtime::tracing::warn!(message = %id, %error, "not answered; SQS delivers it again");
                     failures.push(json!({ "itemIdentifier": id }));
                 }
             }

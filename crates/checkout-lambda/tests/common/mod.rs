@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Not every test binary uses every helper.
 
+pub mod watch;
+
 use std::sync::Arc;
 
 use checkout_aws::moto::MotoServer;

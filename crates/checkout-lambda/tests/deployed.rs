@@ -1,0 +1,185 @@
+//! The template itself, deployed: `deploy/template.yaml` transformed by the SAM translator and
+//! created as a CloudFormation stack on moto (`scripts/aws-local/deploy.py`), and the checkout
+//! run on what the stack made: its tables, its courier queue and dead-letter queue, its topic, its
+//! state machine, its functions (each served by `cargo lambda watch` with the environment the
+//! stack gave it), and the event source mapping that hands courier requests to the courier
+//! function. Nothing here is provisioned by the test and the test answers no courier request.
+//!
+//! What moto cannot do is added to the server as AWS does it (see `scripts/aws-local/
+//! moto_server.py`): a state machine's definition read from S3 with its substitutions, and a
+//! poller serving the event source mapping with partial batch responses.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use checkout_aws::moto::{Deployed, MotoServer};
+use checkout_aws::{clients, AwsShop, Calls, ResourceNames};
+use checkout_domain::{BookId, Money, UserId};
+use checkout_ports::ShopAdmin;
+use checkout_stepfn::contract::{COMPENSATED, REJECTED};
+use common::watch::{free_port, sfn_client, Watch};
+use serde_json::{json, Value};
+
+/// The functions of the template, each served on a port of its own.
+const FUNCTIONS: [&str; 2] = ["checkout-step", "checkout-courier"];
+
+/// The stack, deployed on a moto of its own, and a shop over what it made.
+struct Deployment {
+    _watches: Vec<Watch>,
+    moto: MotoServer,
+    deployed: Deployed,
+    shop: AwsShop,
+    sfn: aws_sdk_sfn::Client,
+    sqs: aws_sdk_sqs::Client,
+}
+
+impl Deployment {
+    async fn start() -> Deployment {
+        let ports: Vec<(&str, u16)> = FUNCTIONS.iter().map(|function| (*function, free_port())).collect();
+        let moto = MotoServer::start_serving(None, &ports).expect("moto starts");
+        let template = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/template.yaml");
+        let deployed = moto.deploy(&template, "checkout").unwrap_or_else(|e| panic!("{e}"));
+        let mut watches = Vec::new();
+        for (function, port) in &ports {
+            let config = deployed.functions.get(*function).unwrap_or_else(|| panic!("the stack made no {function}"));
+            let mut env: BTreeMap<String, String> = config.environment.clone();
+            for (name, value) in [
+                ("AWS_ENDPOINT_URL", moto.url()),
+                ("AWS_REGION", "us-east-1".into()),
+                ("AWS_ACCESS_KEY_ID", "test".into()),
+                ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ] {
+                env.insert(name.into(), value);
+            }
+            let env: Vec<(String, String)> = env.into_iter().collect();
+            watches.push(Watch::start(*port, &env, &format!("deployed-{}-{function}", moto.port())).await);
+        }
+        let prefix = &deployed.functions["checkout-step"].environment["CHECKOUT_PREFIX"];
+        let endpoint = moto.endpoint(ResourceNames::new(prefix.clone()));
+        let shop = AwsShop::connect(&endpoint).await.expect("the stack made the shop's tables, queue and topic");
+        shop.stock_book(&BookId::new("b-1").unwrap(), 5, Money::from_minor_units(1_000)).await.unwrap();
+        shop.open_customer(&UserId::new("u-rich").unwrap(), 100_000, 0).await.unwrap();
+        shop.open_customer(&UserId::new("u-poor").unwrap(), 100, 0).await.unwrap();
+        let (_, sqs, _) = clients(&endpoint, &Calls::default()).await.unwrap();
+        let sfn = sfn_client(&moto.url());
+        Deployment { _watches: watches, moto, deployed, shop, sfn, sqs }
+    }
+
+    /// Runs `order` through the deployed state machine, under its own id, to its end: its
+    /// status, its error, and the states it entered.
+    async fn execute(&self, order: &Value) -> (String, Option<String>, Vec<String>) {
+        let name = order["orderId"].as_str().unwrap();
+        let started = self
+            .sfn
+            .start_execution()
+            .state_machine_arn(&self.deployed.outputs["StateMachineArn"])
+            .name(name)
+            .input(order.to_string())
+            .send()
+            .await
+            .unwrap();
+        let begun = Instant::now();
+        let described = loop {
+            let described = self.sfn.describe_execution().execution_arn(started.execution_arn()).send().await.unwrap();
+            if described.status().as_str() != "RUNNING" {
+                break described;
+            }
+            assert!(begun.elapsed() < Duration::from_secs(90), "execution {name} did not end");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let history = self
+            .sfn
+            .get_execution_history()
+            .execution_arn(started.execution_arn())
+            .max_results(1000)
+            .send()
+            .await
+            .unwrap();
+        let states = history
+            .events()
+            .iter()
+            .filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string()))
+            .collect();
+        (described.status().as_str().to_string(), described.error().map(str::to_string), states)
+    }
+
+    async fn stock_and_funds(&self, user: &str) -> (u64, u64) {
+        let balances = self.shop.balances().await.unwrap();
+        (balances.stock[&BookId::new("b-1").unwrap()], balances.funds[&UserId::new(user).unwrap()])
+    }
+
+    /// The messages on the queue the stack made as `logical` (a URL), waiting up to `within`
+    /// for `count` of them.
+    async fn messages_on(&self, logical: &str, count: usize, within: Duration) -> Vec<String> {
+        let url = &self.deployed.resources[logical];
+        let begun = Instant::now();
+        let mut bodies = Vec::new();
+        while bodies.len() < count && begun.elapsed() < within {
+            let received = self.sqs.receive_message().queue_url(url).max_number_of_messages(10).send().await.unwrap();
+            bodies.extend(received.messages().iter().filter_map(|m| m.body().map(str::to_string)));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        bodies
+    }
+}
+
+fn order(id: &str, user: &str, quantity: u32) -> Value {
+    json!({ "orderId": id, "bookId": "b-1", "userId": user, "quantity": quantity })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployed_template_runs_the_checkout() {
+    let deployment = Deployment::start().await;
+
+    // The courier request goes on the stack's queue; its event source mapping hands it to the
+    // courier function, which answers the waiting task.
+    let (status, error, states) = deployment.execute(&order("d-happy", "u-rich", 2)).await;
+    assert_eq!((status.as_str(), error), ("SUCCEEDED", None), "{states:?}");
+    assert_eq!(states, ["Bill", "WaitForCourier", "Dispatch"]);
+    assert_eq!(deployment.stock_and_funds("u-rich").await, (3, 98_000));
+
+    let (status, error, _) = deployment.execute(&order("d-poor", "u-poor", 1)).await;
+    assert_eq!((status.as_str(), error.as_deref()), ("FAILED", Some(COMPENSATED)));
+    assert_eq!(deployment.stock_and_funds("u-poor").await, (3, 100), "the copy released, nothing charged");
+
+    let (status, error, _) = deployment.execute(&order("d-big", "u-rich", 50)).await;
+    assert_eq!((status.as_str(), error.as_deref()), ("FAILED", Some(REJECTED)));
+
+    let report = checkout_runner::audit::audit(&deployment.shop, u64::MAX / 4, true).await.unwrap();
+    assert!(report.passed(), "{:?}", report.findings);
+    drop(deployment.moto);
+}
+
+/// A courier request the function cannot answer is reported as that record's failure, so the
+/// queue delivers it again, and after the redrive policy's five receives moves it to the
+/// dead-letter queue. (The queue's visibility timeout, 360 s as deployed, is shortened to 1 s
+/// here so that five deliveries take seconds.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_courier_cannot_answer_is_tried_again_then_dead_lettered() {
+    let deployment = Deployment::start().await;
+    let queue = &deployment.deployed.resources["CourierQueue"];
+    let attributes =
+        deployment.sqs.get_queue_attributes().queue_url(queue).attribute_names("All".into()).send().await.unwrap();
+    let attributes = attributes.attributes().unwrap();
+    assert_eq!(attributes[&"VisibilityTimeout".into()], "360", "as deployed: six times the courier's 60 s");
+    deployment
+        .sqs
+        .set_queue_attributes()
+        .queue_url(queue)
+        .attributes("VisibilityTimeout".into(), "1")
+        .send()
+        .await
+        .unwrap();
+    deployment.sqs.send_message().queue_url(queue).message_body("not a courier request").send().await.unwrap();
+    let dead = deployment.messages_on("CourierDeadLetters", 1, Duration::from_secs(60)).await;
+    assert_eq!(dead, ["not a courier request"], "dead-lettered after its deliveries");
+    assert!(deployment.messages_on("CourierQueue", 1, Duration::from_secs(2)).await.is_empty());
+    let log = format!("../../target/aws-local/deployed-{}-checkout-courier.log", deployment.moto.port());
+    let log = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(log)).unwrap();
+    let tries = log.matches("not answered; SQS delivers it again").count();
+    assert_eq!(tries, 5, "delivered five times, as the redrive policy says:\n{log}");
+    drop(deployment.moto);
+}
