@@ -5,11 +5,13 @@ the template transformed to CloudFormation by the SAM translator (the library Cl
 configurations printed as one JSON object on standard output.
 
     deploy.py --endpoint-url http://127.0.0.1:PORT --template deploy/template.yaml --stack checkout
-              [--placeholder-code]
+              [--placeholder-code | --code FUNCTION=BINARY ...]
 
+`--code checkout-step=target/debug/checkout-step` deploys that binary as the function's
+`bootstrap` (an emulator that runs functions on this machine's architecture: ministack).
 `--placeholder-code` uploads a stand-in for each function's code instead of its build, for an
 emulator that does not run the code it stores (moto: `cargo lambda watch` serves the functions).
-Without it, a function whose `CodeUri` holds no build is an error that says how to build it.
+Otherwise a function whose `CodeUri` holds no build is an error that says how to build it.
 
 Errors are one line on standard error and exit status 1; a stack that fails to create names
 each resource that failed and why.
@@ -35,11 +37,19 @@ class DeployError(Exception):
     pass
 
 
-def zipped(directory, placeholder):
-    """The function's code as Lambda takes it: a zip of its build directory."""
+def zipped(directory, placeholder, binary=None):
+    """The function's code as Lambda takes it: a zip of its build directory, or of `binary` as
+    its `bootstrap`."""
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
-        if placeholder:
+        if binary:
+            if not os.path.isfile(binary):
+                raise DeployError(f"no binary at {binary}")
+            info = zipfile.ZipInfo("bootstrap")
+            info.external_attr = 0o755 << 16
+            with open(binary, "rb") as built:
+                archive.writestr(info, built.read(), zipfile.ZIP_DEFLATED)
+        elif placeholder:
             archive.writestr("bootstrap", "#!/bin/sh\necho 'served by cargo lambda watch' >&2; exit 1\n")
         else:
             bootstrap = os.path.join(directory, "bootstrap")
@@ -50,14 +60,15 @@ def zipped(directory, placeholder):
     return data.getvalue()
 
 
-def packaged(template, template_dir, s3, placeholder):
+def packaged(template, template_dir, s3, placeholder, binaries):
     """The template with its local paths replaced by the S3 objects they were uploaded to."""
     s3.create_bucket(Bucket=ARTIFACTS)
     for name, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::Serverless::Function" and isinstance(properties.get("CodeUri"), str):
             key = f"{name}.zip"
-            code = zipped(os.path.join(template_dir, properties["CodeUri"]), placeholder)
+            binary = binaries.get(properties.get("FunctionName", name))
+            code = zipped(os.path.join(template_dir, properties["CodeUri"]), placeholder, binary)
             s3.put_object(Bucket=ARTIFACTS, Key=key, Body=code)
             properties["CodeUri"] = f"s3://{ARTIFACTS}/{key}"
         if resource["Type"] == "AWS::Serverless::StateMachine" and isinstance(properties.get("DefinitionUri"), str):
@@ -111,7 +122,9 @@ def main():
     parser.add_argument("--stack", default="checkout")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--placeholder-code", action="store_true")
+    parser.add_argument("--code", action="append", default=[], metavar="FUNCTION=BINARY")
     options = parser.parse_args()
+    binaries = dict(pair.split("=", 1) for pair in options.code)
     # The translator reads the region (for ARNs it makes) from the environment.
     os.environ["AWS_DEFAULT_REGION"] = options.region
     session = boto3.session.Session(region_name=options.region)
@@ -120,7 +133,7 @@ def main():
         with open(options.template) as text:
             template = json.load(text)
         template = packaged(template, os.path.dirname(os.path.abspath(options.template)), client("s3"),
-                            options.placeholder_code)
+                            options.placeholder_code, binaries)
         stack = created(client("cloudformation"), options.stack, translated(template))
         resources = client("cloudformation").describe_stack_resources(StackName=options.stack)["StackResources"]
         functions = {}

@@ -7,7 +7,8 @@
 //! the tests, `checkout aws provision` and the deployment template); [`keyed`] runs the keyed
 //! commands; [`repository`] keeps checkouts; [`courier`] is the queue and the topic; [`admin`]
 //! stocks the shop and reads it back; [`failure`] sorts the SDK's errors; [`transact`] runs write
-//! transactions and scans; `moto` (only in tests, and with the `moto` feature) starts moto server.
+//! transactions and scans; `moto` and `ministack` (only in tests, and with the `emulators`
+//! feature) start the two AWS emulators the tests run on.
 //!
 //! # How a keyed command runs
 //! Like the SQLite shop, every command reads the part of the shop it touches into the domain's own
@@ -56,10 +57,14 @@
 
 pub mod admin;
 pub mod courier;
+#[cfg(any(test, feature = "emulators"))]
+pub mod deploy;
 pub mod failure;
 mod items;
 pub mod keyed;
-#[cfg(any(test, feature = "moto"))]
+#[cfg(any(test, feature = "emulators"))]
+pub mod ministack;
+#[cfg(any(test, feature = "emulators"))]
 pub mod moto;
 pub mod repository;
 pub mod resources;

@@ -13,39 +13,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+pub use crate::deploy::Deployed;
 use crate::{Endpoint, ResourceNames};
 
-/// Why moto server could not be started.
+/// Why an emulator could not be installed, started or deployed to.
 #[derive(Debug, thiserror::Error)]
-pub enum MotoError {
-    #[error("installing moto server failed ({0}); run scripts/aws-local/install.sh to see why")]
-    Install(String),
-    #[error("moto server did not start: {0}")]
-    Start(String),
+pub enum EmulatorError {
+    #[error("installing {0} failed ({1}); run scripts/aws-local/install.sh {0} to see why")]
+    Install(&'static str, String),
+    #[error("{0} did not start: {1}")]
+    Start(&'static str, String),
     #[error("deploying the template failed: {0}")]
     Deploy(String),
-}
-
-/// What a deployed stack is made of, as `scripts/aws-local/deploy.py` reports it.
-#[derive(Clone, Debug, serde::Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Deployed {
-    /// The stack's outputs by name.
-    pub outputs: std::collections::BTreeMap<String, String>,
-    /// Each resource's physical id (a name, URL or ARN) by its logical id in the template.
-    pub resources: std::collections::BTreeMap<String, String>,
-    /// Each function's configuration, by function name.
-    pub functions: std::collections::BTreeMap<String, DeployedFunction>,
-}
-
-/// A deployed Lambda function's configuration.
-#[derive(Clone, Debug, serde::Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DeployedFunction {
-    /// The ARN of the role it runs under.
-    pub role: String,
-    /// Its environment variables.
-    pub environment: std::collections::BTreeMap<String, String>,
 }
 
 /// A running moto server.
@@ -54,44 +33,55 @@ pub struct MotoServer {
     child: Mutex<Child>,
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The virtualenv's Python, after installing moto (and cargo-lambda) into it if needed.
-pub fn python() -> Result<PathBuf, MotoError> {
+pub fn python() -> Result<PathBuf, EmulatorError> {
+    installed("moto", "AWS_LOCAL_VENV", "venv")
+}
+
+/// The `bin` directory of emulator `name`'s virtualenv (`$variable`, or `target/aws-local/{dir}`),
+/// after installing it if needed.
+pub(crate) fn installed(name: &'static str, variable: &str, dir: &str) -> Result<PathBuf, EmulatorError> {
     let script = root().join("scripts/aws-local/install.sh");
-    let status = Command::new("bash").arg(&script).status().map_err(|e| MotoError::Install(e.to_string()))?;
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg(name)
+        .status()
+        .map_err(|e| EmulatorError::Install(name, e.to_string()))?;
     if !status.success() {
-        return Err(MotoError::Install(status.to_string()));
+        return Err(EmulatorError::Install(name, status.to_string()));
     }
     let venv =
-        std::env::var_os("AWS_LOCAL_VENV").map(PathBuf::from).unwrap_or_else(|| root().join("target/aws-local/venv"));
+        std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| root().join("target/aws-local").join(dir));
     Ok(venv.join("bin/python"))
 }
 
 impl MotoServer {
     /// Starts a new server.
-    pub fn start() -> Result<MotoServer, MotoError> {
+    pub fn start() -> Result<MotoServer, EmulatorError> {
         MotoServer::start_with(None)
     }
 
     /// Starts a new server whose Lambda invocations go to `cargo lambda watch` on `lambda_port`
     /// (Step Functions executions then run the functions it serves).
-    pub fn start_with(lambda_port: Option<u16>) -> Result<MotoServer, MotoError> {
+    pub fn start_with(lambda_port: Option<u16>) -> Result<MotoServer, EmulatorError> {
         MotoServer::start_serving(lambda_port, &[])
     }
 
     /// Starts a new server whose Lambda invocations (from Step Functions, from the SQS event
     /// sources it polls, or from a client) go to `cargo lambda watch`: function `name` to the
     /// port `functions` gives it, any other to `lambda_port`.
-    pub fn start_serving(lambda_port: Option<u16>, functions: &[(&str, u16)]) -> Result<MotoServer, MotoError> {
+    pub fn start_serving(lambda_port: Option<u16>, functions: &[(&str, u16)]) -> Result<MotoServer, EmulatorError> {
         // moto logs every request; the log is kept for a failing test to be looked into.
         let logs = root().join("target/aws-local");
-        std::fs::create_dir_all(&logs).map_err(|e| MotoError::Start(e.to_string()))?;
+        std::fs::create_dir_all(&logs).map_err(|e| EmulatorError::Start("moto server", e.to_string()))?;
         static STARTED: AtomicUsize = AtomicUsize::new(0);
         let log_name = format!("moto-{}-{}.log", std::process::id(), STARTED.fetch_add(1, Ordering::Relaxed));
-        let log = std::fs::File::create(logs.join(log_name)).map_err(|e| MotoError::Start(e.to_string()))?;
+        let log = std::fs::File::create(logs.join(log_name))
+            .map_err(|e| EmulatorError::Start("moto server", e.to_string()))?;
         let mut command = Command::new(python()?);
         command.arg(root().join("scripts/aws-local/moto_server.py"));
         if let Some(port) = lambda_port {
@@ -105,14 +95,14 @@ impl MotoServer {
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
-            .map_err(|e| MotoError::Start(e.to_string()))?;
-        let stdout = child.stdout.take().ok_or_else(|| MotoError::Start("no output".into()))?;
+            .map_err(|e| EmulatorError::Start("moto server", e.to_string()))?;
+        let stdout = child.stdout.take().ok_or_else(|| EmulatorError::Start("moto server", "no output".into()))?;
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map_err(|e| MotoError::Start(e.to_string()))?;
+        BufReader::new(stdout).read_line(&mut line).map_err(|e| EmulatorError::Start("moto server", e.to_string()))?;
         let port = line
             .strip_prefix("ready ")
             .and_then(|p| p.trim().parse().ok())
-            .ok_or_else(|| MotoError::Start(format!("it said {line:?}")))?;
+            .ok_or_else(|| EmulatorError::Start("moto server", format!("it said {line:?}")))?;
         Ok(MotoServer { port, child: Mutex::new(child) })
     }
 
@@ -153,22 +143,10 @@ impl MotoServer {
         Endpoint { url: Some(self.url()), region: Some("us-east-1".into()), names, test_credentials: true }
     }
 
-    /// Deploys `template` (a SAM template) on this server as CloudFormation stack `stack`, the way
-    /// `sam deploy` would (`scripts/aws-local/deploy.py`), with stand-ins for the functions' code:
-    /// moto stores it but does not run it (`cargo lambda watch` does).
-    pub fn deploy(&self, template: &std::path::Path, stack: &str) -> Result<Deployed, MotoError> {
-        let output = Command::new(python()?)
-            .arg(root().join("scripts/aws-local/deploy.py"))
-            .args(["--endpoint-url", &self.url(), "--stack", stack, "--placeholder-code", "--template"])
-            .arg(template)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .output()
-            .map_err(|e| MotoError::Deploy(e.to_string()))?;
-        if !output.status.success() {
-            return Err(MotoError::Deploy(String::from_utf8_lossy(&output.stderr).trim().to_string()));
-        }
-        serde_json::from_slice(&output.stdout).map_err(|e| MotoError::Deploy(format!("its report: {e}")))
+    /// Deploys `template` (a SAM template) on this server as stack `stack`, with stand-ins for
+    /// the functions' code: moto stores it but does not run it (`cargo lambda watch` does).
+    pub fn deploy(&self, template: &std::path::Path, stack: &str) -> Result<Deployed, EmulatorError> {
+        crate::deploy::deploy(&self.url(), template, stack, &crate::deploy::Code::Placeholder)
     }
 
     /// Empties the server: every table, queue and topic of every test goes.

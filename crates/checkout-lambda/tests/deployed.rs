@@ -13,15 +13,15 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use checkout_aws::moto::{Deployed, MotoServer};
 use checkout_aws::{clients, AwsShop, Calls, ResourceNames};
 use checkout_domain::{BookId, Money, UserId};
 use checkout_ports::ShopAdmin;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
+use common::stack::{messages_on, order, run_to_end, shorten_visibility, stock_and_funds};
 use common::watch::{free_port, sfn_client, Watch};
-use serde_json::{json, Value};
 
 /// The functions of the template, each served on a port of its own.
 const FUNCTIONS: [&str; 2] = ["checkout-step", "checkout-courier"];
@@ -67,88 +67,28 @@ impl Deployment {
         let sfn = sfn_client(&moto.url());
         Deployment { _watches: watches, moto, deployed, shop, sfn, sqs }
     }
-
-    /// Runs `order` through the deployed state machine, under its own id, to its end: its
-    /// status, its error, and the states it entered.
-    async fn execute(&self, order: &Value) -> (String, Option<String>, Vec<String>) {
-        let name = order["orderId"].as_str().unwrap();
-        let started = self
-            .sfn
-            .start_execution()
-            .state_machine_arn(&self.deployed.outputs["StateMachineArn"])
-            .name(name)
-            .input(order.to_string())
-            .send()
-            .await
-            .unwrap();
-        let begun = Instant::now();
-        let described = loop {
-            let described = self.sfn.describe_execution().execution_arn(started.execution_arn()).send().await.unwrap();
-            if described.status().as_str() != "RUNNING" {
-                break described;
-            }
-            assert!(begun.elapsed() < Duration::from_secs(90), "execution {name} did not end");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        let history = self
-            .sfn
-            .get_execution_history()
-            .execution_arn(started.execution_arn())
-            .max_results(1000)
-            .send()
-            .await
-            .unwrap();
-        let states = history
-            .events()
-            .iter()
-            .filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string()))
-            .collect();
-        (described.status().as_str().to_string(), described.error().map(str::to_string), states)
-    }
-
-    async fn stock_and_funds(&self, user: &str) -> (u64, u64) {
-        let balances = self.shop.balances().await.unwrap();
-        (balances.stock[&BookId::new("b-1").unwrap()], balances.funds[&UserId::new(user).unwrap()])
-    }
-
-    /// The messages on the queue the stack made as `logical` (a URL), waiting up to `within`
-    /// for `count` of them.
-    async fn messages_on(&self, logical: &str, count: usize, within: Duration) -> Vec<String> {
-        let url = &self.deployed.resources[logical];
-        let begun = Instant::now();
-        let mut bodies = Vec::new();
-        while bodies.len() < count && begun.elapsed() < within {
-            let received = self.sqs.receive_message().queue_url(url).max_number_of_messages(10).send().await.unwrap();
-            bodies.extend(received.messages().iter().filter_map(|m| m.body().map(str::to_string)));
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        bodies
-    }
-}
-
-fn order(id: &str, user: &str, quantity: u32) -> Value {
-    json!({ "orderId": id, "bookId": "b-1", "userId": user, "quantity": quantity })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deployed_template_runs_the_checkout() {
     let deployment = Deployment::start().await;
+    let (sfn, machine, shop) = (&deployment.sfn, &deployment.deployed.outputs["StateMachineArn"], &deployment.shop);
 
     // The courier request goes on the stack's queue; its event source mapping hands it to the
     // courier function, which answers the waiting task.
-    let (status, error, states) = deployment.execute(&order("d-happy", "u-rich", 2)).await;
-    assert_eq!((status.as_str(), error), ("SUCCEEDED", None), "{states:?}");
-    assert_eq!(states, ["Bill", "WaitForCourier", "Dispatch"]);
-    assert_eq!(deployment.stock_and_funds("u-rich").await, (3, 98_000));
+    let happy = run_to_end(sfn, machine, &order("d-happy", "u-rich", 2)).await;
+    assert_eq!((happy.status.as_str(), happy.error.as_deref()), ("SUCCEEDED", None), "{happy:?}");
+    assert_eq!(happy.states, ["Bill", "WaitForCourier", "Dispatch"]);
+    assert_eq!(stock_and_funds(shop, "u-rich").await, (3, 98_000));
 
-    let (status, error, _) = deployment.execute(&order("d-poor", "u-poor", 1)).await;
-    assert_eq!((status.as_str(), error.as_deref()), ("FAILED", Some(COMPENSATED)));
-    assert_eq!(deployment.stock_and_funds("u-poor").await, (3, 100), "the copy released, nothing charged");
+    let declined = run_to_end(sfn, machine, &order("d-poor", "u-poor", 1)).await;
+    assert_eq!((declined.status.as_str(), declined.error.as_deref()), ("FAILED", Some(COMPENSATED)));
+    assert_eq!(stock_and_funds(shop, "u-poor").await, (3, 100), "the copy released, nothing charged");
 
-    let (status, error, _) = deployment.execute(&order("d-big", "u-rich", 50)).await;
-    assert_eq!((status.as_str(), error.as_deref()), ("FAILED", Some(REJECTED)));
+    let big = run_to_end(sfn, machine, &order("d-big", "u-rich", 50)).await;
+    assert_eq!((big.status.as_str(), big.error.as_deref()), ("FAILED", Some(REJECTED)));
 
-    let report = checkout_runner::audit::audit(&deployment.shop, u64::MAX / 4, true).await.unwrap();
+    let report = checkout_runner::audit::audit(shop, u64::MAX / 4, true).await.unwrap();
     assert!(report.passed(), "{:?}", report.findings);
     drop(deployment.moto);
 }
@@ -160,23 +100,17 @@ async fn the_deployed_template_runs_the_checkout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_the_courier_cannot_answer_is_tried_again_then_dead_lettered() {
     let deployment = Deployment::start().await;
-    let queue = &deployment.deployed.resources["CourierQueue"];
-    let attributes =
-        deployment.sqs.get_queue_attributes().queue_url(queue).attribute_names("All".into()).send().await.unwrap();
-    let attributes = attributes.attributes().unwrap();
-    assert_eq!(attributes[&"VisibilityTimeout".into()], "360", "as deployed: six times the courier's 60 s");
-    deployment
-        .sqs
-        .set_queue_attributes()
-        .queue_url(queue)
-        .attributes("VisibilityTimeout".into(), "1")
+    let (sqs, resources) = (&deployment.sqs, &deployment.deployed.resources);
+    shorten_visibility(sqs, &resources["CourierQueue"], "360", "1").await;
+    sqs.send_message()
+        .queue_url(&resources["CourierQueue"])
+        .message_body("not a courier request")
         .send()
         .await
         .unwrap();
-    deployment.sqs.send_message().queue_url(queue).message_body("not a courier request").send().await.unwrap();
-    let dead = deployment.messages_on("CourierDeadLetters", 1, Duration::from_secs(60)).await;
+    let dead = messages_on(sqs, &resources["CourierDeadLetters"], 1, Duration::from_secs(60)).await;
     assert_eq!(dead, ["not a courier request"], "dead-lettered after its deliveries");
-    assert!(deployment.messages_on("CourierQueue", 1, Duration::from_secs(2)).await.is_empty());
+    assert!(messages_on(sqs, &resources["CourierQueue"], 1, Duration::from_secs(2)).await.is_empty());
     let log = format!("../../target/aws-local/deployed-{}-checkout-courier.log", deployment.moto.port());
     let log = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(log)).unwrap();
     let tries = log.matches("not answered; SQS delivers it again").count();

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // Not every test binary uses every helper.
 
+pub mod stack;
 pub mod watch;
 
 use std::sync::Arc;
