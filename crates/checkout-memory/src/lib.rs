@@ -1,7 +1,7 @@
 //! In-memory stores that answer the saga's commands: stock with prices, loyalty points, and the
 //! customers' wallets, each a [`Ledger`] keyed by effect. This is an adapter, kept out of the
 //! pure core; the model checker runs the saga against it, and the conformance suite of the ports
-//! (to come) holds every other adapter to the same answers.
+//! (`checkout-conformance`) holds it and every other adapter to the same answers.
 //!
 //! ```
 //! use checkout_domain::fencing::Fence;

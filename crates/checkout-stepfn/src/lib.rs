@@ -8,7 +8,7 @@
 //!   drive loop (`checkout-drive`) over whatever shop it is given.
 //!
 //! The Lambda function (`checkout-lambda`) runs it over the AWS adapters; the model of the state
-//! machine (`model/src/routing.rs`) runs the same code over the in-memory shop, so what the
+//! machine (`model/src/routing/`) runs the same code over the in-memory shop, so what the
 //! checker explores is what the function does.
 
 pub mod contract;

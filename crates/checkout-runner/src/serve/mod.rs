@@ -28,13 +28,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use checkout_domain::registry::Admission;
 use checkout_domain::{CheckoutId, CheckoutState, CourierId, Order, OrderError, TaskToken};
-use checkout_ports::{AdmitError, Shop};
+use checkout_ports::Shop;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use checkout_drive::{CourierAnswer, Runner};
 
 use crate::lookup::Named;
+
+mod error;
+
+pub use error::ApiError;
 
 /// The server's state: the runner whose shop it serves.
 pub struct Api<S: Shop> {
@@ -45,10 +49,6 @@ impl<S: Shop> Clone for Api<S> {
     fn clone(&self) -> Self {
         Api { runner: Arc::clone(&self.runner) }
     }
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
 /// The largest body a request may carry: an order or a courier reply is a few hundred bytes.
@@ -94,23 +94,16 @@ async fn place<S: Shop>(
     Query(options): Query<PlaceOptions>,
     headers: HeaderMap,
     body: String,
-) -> Response {
+) -> Result<Response, ApiError> {
     if !is_json(&headers) {
-        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "an order is posted as application/json");
+        return Err(ApiError::NotJson("an order"));
     }
     let placing = tokio::spawn(async move {
-        let response = admit_and_drive(&api, options, body).await;
-        if response.status().is_success() {
-            if let Err(e) = api.runner.shop().durable().await {
-                return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
-            }
-        }
-        response
+        let response = admit_and_drive(&api, options, body).await?;
+        api.runner.shop().durable().await?;
+        Ok(response)
     });
-    match placing.await {
-        Ok(response) => response,
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("placing the order stopped: {e}")),
-    }
+    placing.await.map_err(|cause| ApiError::Stopped { what: "placing the order".into(), cause })?
 }
 
 /// Whether the request says its body is JSON. Anything else is refused: a form or plain-text
@@ -126,46 +119,37 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// Waits until checkout `id` has ended, for a `?wait=true` caller whose order was already
 /// admitted (a retry, say): another task drives it, so this one reads it until it ends.
-async fn await_outcome<S: Shop>(api: &Api<S>, id: &CheckoutId, order: &Order) -> Response {
+async fn await_outcome<S: Shop>(api: &Api<S>, id: &CheckoutId, order: &Order) -> Result<Response, ApiError> {
     let mut pause = std::time::Duration::from_millis(5);
     loop {
-        match api.runner.shop().load(id).await {
-            Ok(Some(checkout)) => {
-                if let checkout_domain::Next::Finished(outcome) = checkout.next() {
-                    let body =
-                        json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": outcome.name() });
-                    return (StatusCode::OK, Json(body)).into_response();
-                }
-            }
-            Ok(None) => return error(StatusCode::NOT_FOUND, format!("no checkout {id}")),
-            Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        let checkout = api.runner.shop().load(id).await?.ok_or_else(|| ApiError::NotFound(format!("checkout {id}")))?;
+        if let checkout_domain::Next::Finished(outcome) = checkout.next() {
+            return Ok(ended(id, order, outcome));
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(std::time::Duration::from_millis(200));
     }
 }
 
-async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: String) -> Response {
-    let order = match Order::from_json(&body) {
-        Ok(order) => order,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
-    };
-    match api.runner.shop().admit(&order, checkout_drive::ids::fresh_checkout_id(), api.runner.lease()).await {
-        Ok(Admission::Opened(id)) if options.wait => {
+/// The answer to a `?wait=true` caller: the checkout, its order and how it ended.
+fn ended(id: &CheckoutId, order: &Order, outcome: checkout_domain::Outcome) -> Response {
+    let body = json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": outcome.name() });
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: String) -> Result<Response, ApiError> {
+    let order = Order::from_json(&body).map_err(|e| ApiError::Invalid(e.to_string()))?;
+    let admitted = api.runner.shop().admit(&order, checkout_drive::ids::fresh_checkout_id(), api.runner.lease()).await;
+    Ok(match admitted? {
+        Admission::Opened(id) if options.wait => {
             // Driven in a task of its own: a caller that hangs up does not stop the checkout.
             let (runner, placed) = (Arc::clone(&api.runner), CheckoutState::start(id.clone(), order.clone()));
             let driving = tokio::spawn(async move { runner.drive_admitted(placed).await });
-            match driving.await {
-                Ok(Ok(outcome)) => {
-                    let body =
-                        json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": outcome.name() });
-                    (StatusCode::OK, Json(body)).into_response()
-                }
-                Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("checkout {id} stopped: {e}")),
-            }
+            let outcome =
+                driving.await.map_err(|cause| ApiError::Stopped { what: format!("checkout {id}"), cause })??;
+            ended(&id, &order, outcome)
         }
-        Ok(Admission::Opened(id)) => {
+        Admission::Opened(id) => {
             let (runner, placed) = (Arc::clone(&api.runner), CheckoutState::start(id.clone(), order.clone()));
             tokio::spawn(async move {
                 let id = placed.id().clone();
@@ -176,73 +160,59 @@ async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: Str
             (StatusCode::ACCEPTED, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() })))
                 .into_response()
         }
-        Ok(Admission::Existing(id)) if options.wait => await_outcome(api, &id, &order).await,
-        Ok(Admission::Existing(id)) => {
+        Admission::Existing(id) if options.wait => await_outcome(api, &id, &order).await?,
+        Admission::Existing(id) => {
             (StatusCode::OK, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() }))).into_response()
         }
-        Err(AdmitError::Conflict(conflict)) => error(StatusCode::CONFLICT, conflict.to_string()),
-        Err(AdmitError::Storage(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    }
+    })
 }
 
 /// The checkout so named, or the error response: 400 for an id nothing could have, 404 for one
 /// nothing has.
-async fn find<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result<CheckoutState, Response> {
-    let named = named.map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?;
-    match named.find(api.runner.shop().as_ref()).await {
-        Ok(Some(found)) => Ok(found),
-        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no {named}"))),
-        Err(e) => Err(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
-    }
+async fn find<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result<CheckoutState, ApiError> {
+    let named = named.map_err(|e| ApiError::Invalid(e.to_string()))?;
+    named.find(api.runner.shop().as_ref()).await?.ok_or_else(|| ApiError::NotFound(named.to_string()))
 }
 
-async fn order_status<S: Shop>(State(api): State<Api<S>>, Path(order): Path<String>) -> Response {
+async fn order_status<S: Shop>(State(api): State<Api<S>>, Path(order): Path<String>) -> Result<Json<Value>, ApiError> {
     status(&api, Named::order(&order)).await
 }
 
-async fn checkout_status<S: Shop>(State(api): State<Api<S>>, Path(checkout): Path<String>) -> Response {
+async fn checkout_status<S: Shop>(
+    State(api): State<Api<S>>,
+    Path(checkout): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     status(&api, Named::checkout(&checkout)).await
 }
 
-async fn order_history<S: Shop>(State(api): State<Api<S>>, Path(order): Path<String>) -> Response {
+async fn order_history<S: Shop>(State(api): State<Api<S>>, Path(order): Path<String>) -> Result<Json<Value>, ApiError> {
     history(&api, Named::order(&order)).await
 }
 
-async fn checkout_history<S: Shop>(State(api): State<Api<S>>, Path(checkout): Path<String>) -> Response {
+async fn checkout_history<S: Shop>(
+    State(api): State<Api<S>>,
+    Path(checkout): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     history(&api, Named::checkout(&checkout)).await
 }
 
-async fn status<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Response {
-    let checkout = match find(api, named).await {
-        Ok(checkout) => checkout,
-        Err(response) => return response,
-    };
-    let held = match api.runner.shop().held(checkout.id()).await {
-        Ok(held) => held,
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    };
+async fn status<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result<Json<Value>, ApiError> {
+    let checkout = find(api, named).await?;
+    let held = api.runner.shop().held(checkout.id()).await?;
     // The public view, never the stored record: the record keeps the courier wait's token, and
     // whoever reads the token can answer the wait.
     let mut body = serde_json::to_value(checkout.view()).unwrap_or(Value::Null);
     body["holds"] = json!({ "copies": held.stock, "points": held.points, "charged": held.money });
-    Json(body).into_response()
+    Ok(Json(body))
 }
 
-async fn history<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Response {
-    let checkout = match find(api, named).await {
-        Ok(checkout) => checkout,
-        Err(response) => return response,
-    };
-    match api.runner.shop().history(checkout.id()).await {
-        Ok(entries) => Json(
-            entries
-                .into_iter()
-                .map(|e| json!({ "atMs": e.at_ms, "step": e.step, "result": e.outcome, "state": e.phase, "attempt": e.attempt }))
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    }
+async fn history<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result<Json<Value>, ApiError> {
+    let checkout = find(api, named).await?;
+    let entries = api.runner.shop().history(checkout.id()).await?;
+    let entries = entries.into_iter().map(
+        |e| json!({ "atMs": e.at_ms, "step": e.step, "result": e.outcome, "state": e.phase, "attempt": e.attempt }),
+    );
+    Ok(Json(Value::Array(entries.collect())))
 }
 
 /// A courier worker's answer: the task token, and the courier assigned or why none was.
@@ -256,40 +226,37 @@ pub struct CourierReplyBody {
     pub unavailable: Option<String>,
 }
 
-async fn courier_reply<S: Shop>(State(api): State<Api<S>>, headers: HeaderMap, body: String) -> Response {
+async fn courier_reply<S: Shop>(
+    State(api): State<Api<S>>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     // JSON only, as for orders: a page in a browser must not reach here with a simple request.
     if !is_json(&headers) {
-        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "a courier reply is posted as application/json");
+        return Err(ApiError::NotJson("a courier reply"));
     }
-    let reply: CourierReplyBody = match serde_json::from_str(&body) {
-        Ok(reply) => reply,
-        Err(e) => return error(StatusCode::BAD_REQUEST, checkout_domain::excerpt::excerpt(&e.to_string())),
-    };
+    let reply: CourierReplyBody = serde_json::from_str(&body)
+        .map_err(|e| ApiError::Invalid(checkout_domain::excerpt::excerpt(&e.to_string())))?;
     let answer = match (reply.courier, reply.unavailable) {
         (Some(courier), None) => CourierAnswer::Assigned(courier),
         (None, Some(reason)) => CourierAnswer::Unavailable(checkout_domain::excerpt::excerpt(&reason)),
-        _ => return error(StatusCode::BAD_REQUEST, "a reply names either `courier` or `unavailable`"),
+        _ => return Err(ApiError::Invalid("a reply names either `courier` or `unavailable`".into())),
     };
-    if api.runner.deliver(reply.token, answer) {
-        (StatusCode::ACCEPTED, Json(json!({ "delivered": true }))).into_response()
-    } else {
-        // Kept for a checkout that resumes later; a forged token is never taken by any.
-        (StatusCode::ACCEPTED, Json(json!({ "delivered": false }))).into_response()
-    }
+    // Not delivered: kept for a checkout that resumes later; a forged token is never taken.
+    let delivered = api.runner.deliver(reply.token, answer);
+    Ok((StatusCode::ACCEPTED, Json(json!({ "delivered": delivered }))))
 }
 
 /// Whether the server can take orders: 503 while the shop's storage refuses its writes (a full
 /// disk), when `/health` still answers, so a load balancer sends orders elsewhere.
-async fn ready<S: Shop>(State(api): State<Api<S>>) -> Response {
+async fn ready<S: Shop>(State(api): State<Api<S>>) -> Result<Json<Value>, ApiError> {
     if api.runner.writes_failing() {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "the shop's storage refuses writes; checkouts wait");
+        return Err(ApiError::WritesRefused);
     }
-    Json(json!({ "status": "ready" })).into_response()
+    Ok(Json(json!({ "status": "ready" })))
 }
 
-async fn health<S: Shop>(State(api): State<Api<S>>) -> Response {
-    match api.runner.shop().unfinished().await {
-        Ok(unfinished) => Json(json!({ "status": "ok", "unfinished": unfinished.len() })).into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    }
+async fn health<S: Shop>(State(api): State<Api<S>>) -> Result<Json<Value>, ApiError> {
+    let unfinished = api.runner.shop().unfinished().await?;
+    Ok(Json(json!({ "status": "ok", "unfinished": unfinished.len() })))
 }
