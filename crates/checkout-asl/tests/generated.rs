@@ -116,3 +116,23 @@ fn the_courier_queue_trigger_and_function_agree() {
     assert_eq!(trigger["FunctionResponseTypes"], serde_json::json!(["ReportBatchItemFailures"]));
     assert_eq!(trigger["BatchSize"], 1, "each waiting request gets heartbeats from its first moment");
 }
+
+/// The message `WaitForCourier` puts on the queue names exactly the fields the courier worker
+/// reads (`CourierMessage`, shared with the worker): a field renamed on one side fails here, not
+/// on AWS.
+#[test]
+fn the_courier_message_the_machine_sends_is_the_one_the_worker_reads() {
+    let machine = definition(&Policy::default());
+    let body = machine["States"]["WaitForCourier"]["Parameters"]["MessageBody"].as_object().unwrap();
+    let mut sent: Vec<&str> = body.keys().map(|key| key.trim_end_matches(".$")).collect();
+    sent.sort_unstable();
+    let sample = serde_json::json!({
+        "taskToken": "t", "waitToken": "w", "deadlineMs": 1,
+        "order": { "orderId": "o-1", "bookId": "b-1", "userId": "u-1", "quantity": 1 },
+    });
+    let read: checkout_asl::contract::CourierMessage = serde_json::from_value(sample).unwrap();
+    let read = serde_json::to_value(read).unwrap();
+    let mut fields: Vec<&str> = read.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(sent, fields);
+}

@@ -14,27 +14,21 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use checkout_domain::fencing::Fence;
 use checkout_domain::protocol::CallError;
-use checkout_domain::{Command, CourierId, EffectKey, Order, TaskToken};
+use checkout_domain::{Command, CourierId, EffectKey, Order};
 use checkout_ports::{CourierInbox, CourierQueue, CourierRequest, Notifier, PortError, StorageError};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::failure::classify;
 use crate::AwsShop;
 
 /// A courier request as the queue carries it.
 pub fn request_body(request: &CourierRequest) -> String {
-    let order: Value = serde_json::from_str(&request.order.to_json()).unwrap_or(Value::Null);
-    json!({ "token": request.token.as_str(), "order": order, "deadlineMs": request.deadline_ms }).to_string()
+    serde_json::to_string(request).expect("a courier request is plain JSON")
 }
 
 /// A courier request read back from the queue, or why it cannot be.
 pub fn parse_request(body: &str) -> Result<CourierRequest, String> {
-    let value: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
-    let token = value["token"].as_str().ok_or("no token")?;
-    let token = TaskToken::new(token).map_err(|e| e.to_string())?;
-    let order = Order::from_json(&value["order"].to_string()).map_err(|e| e.to_string())?;
-    let deadline_ms = value["deadlineMs"].as_u64().ok_or("no deadlineMs")?;
-    Ok(CourierRequest { token, order, deadline_ms })
+    serde_json::from_str(body).map_err(|e| checkout_domain::excerpt::excerpt(&e.to_string()))
 }
 
 /// What a courier is told: where to collect what, and nothing about payment.

@@ -4,11 +4,10 @@
 
 use std::time::Duration;
 
-use checkout_domain::{Order, TaskToken};
+use checkout_domain::excerpt::excerpt;
 use checkout_drive::courier::{answer, WorkerBehaviour};
 use checkout_drive::CourierAnswer;
-use checkout_ports::CourierRequest;
-use checkout_stepfn::contract::{courier_assigned, courier_unavailable_cause, COURIER_UNAVAILABLE};
+use checkout_stepfn::contract::{courier_assigned, courier_unavailable_cause, CourierMessage, COURIER_UNAVAILABLE};
 use lambda_runtime::tracing;
 use serde_json::Value;
 
@@ -25,12 +24,9 @@ pub struct Reply {
 /// `None` if the answer is lost (the task then times out), or says why the message cannot be
 /// answered (it goes back to the queue, and after a few receives to the dead-letter queue).
 pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -> Result<Option<Reply>, String> {
-    let message: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
-    let task_token = task_token_of(&message).ok_or("no taskToken")?;
-    let wait = TaskToken::new(message["waitToken"].as_str().ok_or("no waitToken")?).map_err(|e| e.to_string())?;
-    let order = Order::from_json(&message["order"].to_string()).map_err(|e| e.to_string())?;
-    let deadline_ms = message["deadlineMs"].as_u64().ok_or("no deadlineMs")?;
-    let request = CourierRequest { token: wait.clone(), order, deadline_ms };
+    let CourierMessage { task_token, request } =
+        serde_json::from_str(body).map_err(|e| format!("not a courier request: {}", excerpt(&e.to_string())))?;
+    let wait = request.token.clone();
     let decided = answer(&request, rng, behaviour);
     let said = match &decided {
         None => "lost",
@@ -49,13 +45,15 @@ pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -
     Ok(Some(Reply { task_token, outcome }))
 }
 
-/// The Step Functions token of the task a queue message asks to answer.
+/// The Step Functions token of the task a queue message asks to answer, if it names one (a
+/// message that is no courier request may still name the task, which then hears of it).
 pub fn task_token(body: &str) -> Option<String> {
-    task_token_of(&serde_json::from_str(body).ok()?)
-}
-
-fn task_token_of(message: &Value) -> Option<String> {
-    message["taskToken"].as_str().map(str::to_string)
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Named {
+        task_token: String,
+    }
+    serde_json::from_str::<Named>(body).ok().map(|named| named.task_token)
 }
 
 /// Whether Step Functions' error code says the task is over already (answered, timed out).

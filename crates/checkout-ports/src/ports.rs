@@ -130,9 +130,14 @@ pub trait Notifier: Send + Sync {
     async fn notify(&self, fence: Fence, key: &EffectKey, courier: &CourierId, order: &Order) -> Result<(), PortError>;
 }
 
-/// A courier request on its way to the worker.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A courier request on its way to the worker, as every queue carries it: the JSON object
+/// `{"waitToken", "order", "deadlineMs"}`, alone on the runner's queue and inside the message Step
+/// Functions sends (`checkout_stepfn::contract::CourierMessage`). The wait's token is `waitToken`
+/// wherever it travels.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CourierRequest {
+    #[serde(rename = "waitToken")]
     pub token: TaskToken,
     pub order: Order,
     pub deadline_ms: u64,

@@ -151,14 +151,7 @@ pub async fn run_over_http<Q: CourierInbox>(
     let reply = move |request: CourierRequest, decision| {
         let (client, endpoint) = (client.clone(), endpoint.clone());
         async move {
-            let body = match decision {
-                CourierAnswer::Assigned(courier) => {
-                    serde_json::json!({ "token": request.token.as_str(), "courier": courier.as_str() })
-                }
-                CourierAnswer::Unavailable(reason) => {
-                    serde_json::json!({ "token": request.token.as_str(), "unavailable": reason })
-                }
-            };
+            let body = crate::serve::CourierReplyBody::of(request.token.clone(), decision);
             if let Err(e) = client.post(&endpoint).json(&body).send().await {
                 tracing::warn!(order = %request.order.id(), error = %e, "courier worker: the answer was lost");
             }

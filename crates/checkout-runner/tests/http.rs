@@ -118,7 +118,7 @@ async fn the_shop_over_http_with_a_separate_courier_process(shop: &Shop, clock_s
 
     let forged = client
         .post(format!("{url}/courier/replies"))
-        .json(&json!({ "token": format!("{checkout}:prepare-order"), "courier": "c-forged" }))
+        .json(&json!({ "waitToken": format!("{checkout}:prepare-order"), "courier": "c-forged" }))
         .send()
         .await
         .unwrap();

@@ -93,11 +93,11 @@ async fn no_response_or_log_line_carries_a_wait_token() {
 
     // Answers that are refused, each naming a live token somewhere: a malformed courier, an
     // answer with both a courier and a reason, an unknown field, a token of the wrong shape.
-    let mut answers = vec![json!({ "token": "0123456789abcdef0123456789abcdef", "courier": "c-guess" })];
+    let mut answers = vec![json!({ "waitToken": "0123456789abcdef0123456789abcdef", "courier": "c-guess" })];
     for token in &live[..2] {
-        answers.push(json!({ "token": token, "courier": "" }));
-        answers.push(json!({ "token": token, "courier": "c-1", "unavailable": "both" }));
-        answers.push(json!({ "token": format!("{token} "), "courier": "c-1" }));
+        answers.push(json!({ "waitToken": token, "courier": "" }));
+        answers.push(json!({ "waitToken": token, "courier": "c-1", "unavailable": "both" }));
+        answers.push(json!({ "waitToken": format!("{token} "), "courier": "c-1" }));
     }
     let mut served = Vec::new();
     for answer in answers {

@@ -47,3 +47,15 @@ pub fn courier_assigned(wait: &checkout_domain::TaskToken, courier: &checkout_do
 pub fn courier_unavailable_cause(wait: &checkout_domain::TaskToken, detail: &str) -> String {
     serde_json::json!({ "waitToken": wait.as_str(), "detail": detail }).to_string()
 }
+
+/// The message the machine's `WaitForCourier` state puts on the courier queue: the courier
+/// request every queue carries (`waitToken`, `order`, `deadlineMs`), and Step Functions' own
+/// `taskToken`, which the worker answers. The generated `MessageBody` names exactly these fields
+/// (a generator test holds them together).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CourierMessage {
+    pub task_token: String,
+    #[serde(flatten)]
+    pub request: checkout_ports::CourierRequest,
+}

@@ -7,11 +7,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use checkout_drive::courier::WorkerBehaviour;
 use checkout_lambda::courier::{beating, decide, send, task_token};
 use checkout_stepfn::contract::COURIER_HEARTBEAT_S;
 use lambda_runtime::{service_fn, LambdaEvent};
-use serde_json::{json, Value};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -24,13 +24,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let search =
         Duration::from_millis(std::env::var("COURIER_SEARCH_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0));
     let every = Duration::from_secs(COURIER_HEARTBEAT_S) / 3;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (sfn, rng) = (sfn.clone(), Arc::clone(&rng));
         async move {
-            let mut failures = Vec::new();
-            for record in event.payload["Records"].as_array().into_iter().flatten() {
-                let id = record["messageId"].as_str().unwrap_or_default().to_string();
-                let body = record["body"].as_str().unwrap_or_default();
+            let mut failures = SqsBatchResponse::default();
+            for record in &event.payload.records {
+                let id = record.message_id.clone().unwrap_or_default();
+                let body = record.body.as_deref().unwrap_or_default();
                 let find = async {
                     tokio::time::sleep(search).await;
                     let mut rng = rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -50,10 +50,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 if let Err(error) = answered {
                     // The reason and the message's id; never its body, which holds a token.
                     lambda_runtime::tracing::warn!(message = %id, %error, "not answered; SQS delivers it again");
-                    failures.push(json!({ "itemIdentifier": id }));
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id;
+                    failures.batch_item_failures.push(failure);
                 }
             }
-            Ok::<Value, lambda_runtime::Diagnostic>(json!({ "batchItemFailures": failures }))
+            Ok::<SqsBatchResponse, lambda_runtime::Diagnostic>(failures)
         }
     }))
     .await

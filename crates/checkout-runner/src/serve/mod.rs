@@ -8,7 +8,7 @@
 //! | `GET /orders/{order}` | the public view of the order's checkout: state, price, what it owes, holds and got back; never the courier wait's token |
 //! | `GET /orders/{order}/history` | every step of the order's checkout: time, step, result, attempt |
 //! | `GET /checkouts/{checkout}`, `GET /checkouts/{checkout}/history` | the same, by checkout id |
-//! | `POST /courier/replies` | a courier worker's answer, with its task token |
+//! | `POST /courier/replies` | a courier worker's answer, `{"waitToken", "courier"}` or `{"waitToken", "unavailable"}` |
 //! | `GET /health` | 200 while the shop's database answers |
 //! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
 //!
@@ -215,15 +215,27 @@ async fn history<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Res
     Ok(Json(Value::Array(entries.collect())))
 }
 
-/// A courier worker's answer: the task token, and the courier assigned or why none was.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A courier worker's answer, as `POST /courier/replies` takes it and the runner's worker sends
+/// it: the wait's token (`waitToken`, as on the queue), and the courier assigned or why none was.
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CourierReplyBody {
+    #[serde(rename = "waitToken")]
     pub token: TaskToken,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub courier: Option<CourierId>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
+}
+
+impl CourierReplyBody {
+    /// The body that answers the wait of `token` with `answer`.
+    pub fn of(token: TaskToken, answer: CourierAnswer) -> CourierReplyBody {
+        match answer {
+            CourierAnswer::Assigned(courier) => CourierReplyBody { token, courier: Some(courier), unavailable: None },
+            CourierAnswer::Unavailable(why) => CourierReplyBody { token, courier: None, unavailable: Some(why) },
+        }
+    }
 }
 
 async fn courier_reply<S: Shop>(
