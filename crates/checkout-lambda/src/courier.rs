@@ -7,7 +7,7 @@ use std::time::Duration;
 use checkout_domain::excerpt::excerpt;
 use checkout_drive::courier::{answer, WorkerBehaviour};
 use checkout_drive::CourierAnswer;
-use checkout_stepfn::contract::{courier_assigned, courier_unavailable_cause, CourierMessage, COURIER_UNAVAILABLE};
+use checkout_stepfn::contract::{CourierAssigned, CourierMessage, CourierUnavailable, COURIER_UNAVAILABLE};
 use lambda_runtime::tracing;
 use serde_json::Value;
 
@@ -37,9 +37,10 @@ pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -
     tracing::info!(order = request.order.id().as_str(), answer = said);
     let outcome = match decided {
         None => return Ok(None),
-        Some(CourierAnswer::Assigned(courier)) => Ok(courier_assigned(&wait, &courier)),
+        Some(CourierAnswer::Assigned(courier)) => Ok(CourierAssigned { courier, wait_token: wait }.output()),
         Some(CourierAnswer::Unavailable(detail)) => {
-            Err((COURIER_UNAVAILABLE.to_string(), courier_unavailable_cause(&wait, &detail)))
+            let cause = CourierUnavailable { wait_token: wait, detail };
+            Err((COURIER_UNAVAILABLE.to_string(), cause.cause()))
         }
     };
     Ok(Some(Reply { task_token, outcome }))

@@ -38,14 +38,44 @@ pub const COURIER_HEARTBEAT_S: u64 = 120;
 
 /// The courier worker's answer when it assigned a courier: the output of its `SendTaskSuccess`,
 /// which the machine hands to `dispatch`. It names the checkout's wait, which the checkout checks.
-pub fn courier_assigned(wait: &checkout_domain::TaskToken, courier: &checkout_domain::CourierId) -> serde_json::Value {
-    serde_json::json!({ "courier": courier.as_str(), "waitToken": wait.as_str() })
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CourierAssigned {
+    pub courier: checkout_domain::CourierId,
+    pub wait_token: checkout_domain::TaskToken,
 }
 
 /// The cause of the worker's [`COURIER_UNAVAILABLE`] failure, which the machine hands to
 /// `compensate`: the wait it answers, and why no courier was found.
-pub fn courier_unavailable_cause(wait: &checkout_domain::TaskToken, detail: &str) -> String {
-    serde_json::json!({ "waitToken": wait.as_str(), "detail": detail }).to_string()
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CourierUnavailable {
+    pub wait_token: checkout_domain::TaskToken,
+    pub detail: String,
+}
+
+impl CourierAssigned {
+    /// The task's output, as the worker's `SendTaskSuccess` sends it.
+    pub fn output(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("ids serialize as strings")
+    }
+}
+
+impl CourierUnavailable {
+    /// The failure's cause, as the worker's `SendTaskFailure` sends it.
+    pub fn cause(&self) -> String {
+        serde_json::to_string(self).expect("ids serialize as strings")
+    }
+}
+
+/// What a Task's Catch hands on as `$.failure`: the error's name and, as text, its cause.
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Caught {
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub cause: Option<String>,
 }
 
 /// The message the machine's `WaitForCourier` state puts on the courier queue: the courier

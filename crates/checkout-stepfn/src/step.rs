@@ -7,7 +7,9 @@ use checkout_ports::Shop;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::contract::{self, BAD_ANSWER, BILL, COMPENSATE, COURIER_UNAVAILABLE, DISPATCH};
+use crate::contract::{
+    self, Caught, CourierAssigned, CourierUnavailable, BAD_ANSWER, BILL, COMPENSATE, COURIER_UNAVAILABLE, DISPATCH,
+};
 
 /// What the state machine sends (see `checkout_asl::machine`).
 #[derive(Clone, Debug, Deserialize)]
@@ -62,7 +64,7 @@ async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Resu
             runner.drive_hosted(&id, |_, _| Some(("courier-reply", Event::CourierAssigned { token, courier }))).await
         }
         COMPENSATE => {
-            let failure = request.failure.unwrap_or(Value::Null);
+            let failure = caught(&request.failure.unwrap_or(Value::Null));
             let engine = runner.engine().clone();
             runner
                 .drive_hosted(&id, move |checkout, now_ms| match courier_unavailable(&failure) {
@@ -125,32 +127,33 @@ fn drive_error(error: DriveError) -> StepError {
     StepError::new(contract::RETRY, error.to_string())
 }
 
-/// The worker's answer: the checkout's wait token and the courier.
+/// The worker's answer: the checkout's wait token and the courier. One the checkout cannot read
+/// is a [`BAD_ANSWER`], never retried (a retry reads the same answer).
 fn courier_answer(answer: Option<&Value>) -> Result<(TaskToken, CourierId), StepError> {
-    let bad = |what: String| StepError::new(BAD_ANSWER, what);
-    let answer = answer.ok_or_else(|| bad("no courier answer".into()))?;
-    let token = answer["waitToken"].as_str().ok_or_else(|| bad("the answer names no wait".into()))?;
-    let courier = answer["courier"].as_str().ok_or_else(|| bad("the answer names no courier".into()))?;
-    let token = TaskToken::new(token).map_err(|e| bad(e.to_string()))?;
-    let courier = CourierId::new(courier).map_err(|e| bad(e.to_string()))?;
-    Ok((token, courier))
+    let answer = answer.ok_or_else(|| StepError::new(BAD_ANSWER, "no courier answer"))?;
+    let CourierAssigned { courier, wait_token } = CourierAssigned::deserialize(answer)
+        .map_err(|e| StepError::new(BAD_ANSWER, checkout_domain::excerpt::excerpt(&e.to_string())))?;
+    Ok((wait_token, courier))
+}
+
+/// What Step Functions caught, read leniently: a failure it cannot read is an unknown error.
+fn caught(failure: &Value) -> Caught {
+    Caught::deserialize(failure).unwrap_or_default()
 }
 
 /// A worker's "no courier" (its failure's cause names the wait and says why), as the event.
-fn courier_unavailable(failure: &Value) -> Option<Event> {
-    if failure["Error"] != COURIER_UNAVAILABLE {
+fn courier_unavailable(failure: &Caught) -> Option<Event> {
+    if failure.error != COURIER_UNAVAILABLE {
         return None;
     }
-    let cause: Value = serde_json::from_str(failure["Cause"].as_str()?).ok()?;
-    let token = TaskToken::new(cause["waitToken"].as_str()?).ok()?;
-    let detail = cause["detail"].as_str().unwrap_or("no courier").to_string();
-    Some(Event::CourierUnavailable { token, detail })
+    let cause: CourierUnavailable = serde_json::from_str(failure.cause.as_deref()?).ok()?;
+    Some(Event::CourierUnavailable { token: cause.wait_token, detail: cause.detail })
 }
 
 /// What failed, in one line for the journal.
-fn describe(failure: &Value) -> String {
-    let error = failure["Error"].as_str().unwrap_or("an unknown error");
-    match failure["Cause"].as_str() {
+fn describe(failure: &Caught) -> String {
+    let error = if failure.error.is_empty() { "an unknown error" } else { failure.error.as_str() };
+    match failure.cause.as_deref() {
         Some(cause) if !cause.is_empty() => format!("{error}: {cause}"),
         _ => error.to_string(),
     }

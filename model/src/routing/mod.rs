@@ -35,6 +35,7 @@ use checkout_drive::{Runner, World};
 use checkout_engine::{Engine, Policy};
 use checkout_memory::{MemoryShop, ShopFaults, ShopState};
 use checkout_ports::Clock;
+use checkout_stepfn::contract::{CourierAssigned, CourierUnavailable};
 pub use checkout_stepfn::contract::{COMPENSATED, COURIER_UNAVAILABLE, NEEDS_OPERATOR, REJECTED, RETRY};
 use checkout_stepfn::step::{step, Request};
 use serde_json::{json, Value};
@@ -433,17 +434,17 @@ impl Model for RoutingModel {
                         return Some(next);
                     }
                     (CourierAnswer::Assigned, Some(wait)) => {
-                        Ok(checkout_stepfn::contract::courier_assigned(&wait, &courier))
+                        Ok(CourierAssigned { courier: courier.clone(), wait_token: wait }.output())
                     }
                     (CourierAnswer::Misdirected, Some(_)) => {
                         next.faults_left -= 1;
                         let other = TaskToken::new("wait-of-another-checkout").expect("valid");
-                        Ok(checkout_stepfn::contract::courier_assigned(&other, &courier))
+                        Ok(CourierAssigned { courier: courier.clone(), wait_token: other }.output())
                     }
-                    (CourierAnswer::NoCourier, Some(wait)) => Err((
-                        COURIER_UNAVAILABLE.to_string(),
-                        checkout_stepfn::contract::courier_unavailable_cause(&wait, "no courier nearby"),
-                    )),
+                    (CourierAnswer::NoCourier, Some(wait)) => {
+                        let cause = CourierUnavailable { wait_token: wait, detail: "no courier nearby".into() };
+                        Err((COURIER_UNAVAILABLE.to_string(), cause.cause()))
+                    }
                 };
                 self.finish(&mut next.executions[i], result);
             }
