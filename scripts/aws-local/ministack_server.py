@@ -1,10 +1,14 @@
-"""ministack for the project's tests, with one thing it lacks added as AWS does it.
+"""ministack for the project's tests, with what it lacks added as AWS does it.
 
 `SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat` name only a task token, yet AWS
 authorizes them against the state machine whose execution issued the token (so a worker's role
 may be scoped to one state machine, as the template's courier role is). ministack evaluates them
 against `*`, which no statement scoped to a state machine matches. Here each callback token is
 remembered with its execution's state machine, and the three calls are authorized against it.
+
+ministack's CloudFormation creates no `AWS::StepFunctions::StateMachineVersion` or
+`StateMachineAlias` (what SAM makes of `AutoPublishAlias`), though its API publishes versions and
+routes aliases: here those two resource types are provisioned through that API.
 
 Run as `ministack_server.py`, with ministack's own settings in the environment (see
 crates/checkout-aws/src/ministack.rs).
@@ -14,6 +18,7 @@ import json
 import sys
 
 import ministack.core.iam_actions as iam_actions
+import ministack.services.cloudformation.provisioners as provisioners
 import ministack.services.stepfunctions as stepfunctions
 from ministack.app import main
 
@@ -48,6 +53,50 @@ def _callbacks_against_their_state_machine(service, method, path, headers, body,
 
 
 iam_actions.extract_resource_arn = _callbacks_against_their_state_machine
+
+
+def _answer(handler, request):
+    """What one of ministack's Step Functions API handlers answers `request`, or its error."""
+    status, _headers, body = handler(request)
+    answer = json.loads(body or b"{}")
+    if status >= 300:
+        raise ValueError(f"{answer.get('__type', status)}: {answer.get('message', '')}")
+    return answer
+
+
+def _version_create(logical_id, props, stack_name):
+    request = {"stateMachineArn": props["StateMachineArn"], "description": props.get("Description", "")}
+    return _answer(stepfunctions._publish_state_machine_version, request)["stateMachineVersionArn"], {}
+
+
+def _alias_routing(props):
+    routes = props.get("RoutingConfiguration")
+    if routes:
+        return [{"stateMachineVersionArn": r["StateMachineVersionArn"], "weight": int(r["Weight"])} for r in routes]
+    return [{"stateMachineVersionArn": props["DeploymentPreference"]["StateMachineVersionArn"], "weight": 100}]
+
+
+def _alias_create(logical_id, props, stack_name):
+    request = {"name": props["Name"], "routingConfiguration": _alias_routing(props),
+               "description": props.get("Description", "")}
+    return _answer(stepfunctions._create_state_machine_alias, request)["stateMachineAliasArn"], {}
+
+
+def _alias_update(physical_id, props, *args, **kwargs):
+    request = {"stateMachineAliasArn": physical_id, "routingConfiguration": _alias_routing(props)}
+    _answer(stepfunctions._update_state_machine_alias, request)
+    return physical_id, {}
+
+
+def _kept(physical_id, props):
+    # A deleted stack leaves its versions and aliases to the machine's own deletion.
+    return None
+
+
+provisioners._RESOURCE_HANDLERS["AWS::StepFunctions::StateMachineVersion"] = {
+    "create": _version_create, "delete": _kept}
+provisioners._RESOURCE_HANDLERS["AWS::StepFunctions::StateMachineAlias"] = {
+    "create": _alias_create, "update": _alias_update, "delete": _kept}
 
 if __name__ == "__main__":
     sys.argv = sys.argv[:1]

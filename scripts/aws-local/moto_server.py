@@ -36,9 +36,11 @@ exactly as before.
 """
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
+import random
 import re
 import sys
 import threading
@@ -122,7 +124,8 @@ from moto.s3.models import s3_backends  # noqa: E402
 from moto.sqs import models as sqs_models  # noqa: E402
 from moto.stepfunctions.models import StateMachine  # noqa: E402
 
-from moto.stepfunctions.parser.models import stepfunctions_parser_backends  # noqa: E402
+from moto.core.common_models import CloudFormationModel  # noqa: E402
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends  # noqa: E402
 from moto.stepfunctions.utils import cfn_to_api_tags  # noqa: E402
 
 
@@ -144,6 +147,134 @@ def _state_machine_from_s3_with_substitutions(cls, resource_name, cloudformation
 
 
 StateMachine.create_from_cloudformation_json = classmethod(_state_machine_from_s3_with_substitutions)
+
+# A state machine's revision (what a version publishes) is its definition: a new definition, a
+# new revision.
+_has_cfn_attr = StateMachine.has_cfn_attr.__func__
+_get_cfn_attribute = StateMachine.get_cfn_attribute
+StateMachine.has_cfn_attr = classmethod(lambda cls, attr: attr in ("StateMachineRevisionId", "Arn")
+                                        or _has_cfn_attr(cls, attr))
+
+
+def _state_machine_attribute(self, name):
+    if name == "StateMachineRevisionId":
+        return hashlib.sha256(self.definition.encode()).hexdigest()[:32]
+    if name == "Arn":
+        return self.arn
+    return _get_cfn_attribute(self, name)
+
+
+StateMachine.get_cfn_attribute = _state_machine_attribute
+
+
+class _PublishedVersion(CloudFormationModel):
+    """`AWS::StepFunctions::StateMachineVersion`: publishes the machine's definition as it now
+    is; the new version's ARN is its Ref."""
+
+    # moto's models name their service by their module.
+    __module__ = "moto.stepfunctions.models"
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::StepFunctions::StateMachineVersion"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json["Properties"]
+        machine = stepfunctions_parser_backends[account_id][region_name].describe_state_machine(
+            properties["StateMachineArn"])
+        machine.publish(properties.get("Description"))
+        return cls(machine.latest_version.arn)
+
+
+class _Alias(CloudFormationModel):
+    """`AWS::StepFunctions::StateMachineAlias`: routes the executions started through it to the
+    version its `DeploymentPreference` (all at once) or `RoutingConfiguration` names."""
+
+    __module__ = "moto.stepfunctions.models"
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::StepFunctions::StateMachineAlias"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "Name"
+
+    @classmethod
+    def _routing(cls, properties):
+        routes = properties.get("RoutingConfiguration")
+        if routes:
+            return [{"stateMachineVersionArn": r["StateMachineVersionArn"], "weight": int(r["Weight"])} for r in routes]
+        return [{"stateMachineVersionArn": properties["DeploymentPreference"]["StateMachineVersionArn"], "weight": 100}]
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json["Properties"]
+        backend = stepfunctions_parser_backends[account_id][region_name]
+        alias = backend.create_state_machine_alias(properties["Name"], cls._routing(properties),
+                                                   properties.get("Description"))
+        return cls(alias.arn)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                                        region_name):
+        backend = stepfunctions_parser_backends[account_id][region_name]
+        backend.update_state_machine_alias(original_resource.arn, None,
+                                           cls._routing(cloudformation_json["Properties"]))
+        return original_resource
+
+
+
+
+def _starting_through_aliases(start_execution):
+    """moto's StartExecution runs a machine's current definition, and fails on a version's ARN;
+    here an alias's ARN is resolved to the version it routes to (by weight), and a version's
+    execution runs on its machine with the version's definition (the execution keeps a copy of
+    the definition it started with, as on AWS: an update does not reach it)."""
+
+    def wrapped(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+        parts = state_machine_arn.split(":")
+        if len(parts) == 8 and not parts[7].isdigit():
+            routes = self.describe_state_machine_alias(state_machine_arn).routing_configuration
+            pick = random.uniform(0, sum(int(r["weight"]) for r in routes))
+            for route in routes:
+                pick -= int(route["weight"])
+                if pick <= 0:
+                    break
+            parts = route["stateMachineVersionArn"].split(":")
+        machine = self.describe_state_machine(":".join(parts[:7]))
+        if len(parts) == 8:
+            current = machine.definition
+            machine.definition = machine.versions[int(parts[7])].definition
+            try:
+                return start_execution(self, machine.arn, name, execution_input, trace_header)
+            finally:
+                machine.definition = current
+        return start_execution(self, machine.arn, name, execution_input, trace_header)
+
+    return wrapped
+
+
+StepFunctionsParserBackend.start_execution = _starting_through_aliases(StepFunctionsParserBackend.start_execution)
 
 
 class _PolledEventSources(dict):

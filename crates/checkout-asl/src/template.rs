@@ -9,6 +9,10 @@ use checkout_aws::ResourceNames;
 use serde_json::{json, Value};
 
 /// The template of a shop whose resources are named from `prefix`.
+/// The state machine alias executions start through: each deploy moves it to the version it
+/// publishes (see the README on rolling out and back).
+pub const ALIAS: &str = "live";
+
 pub fn template(prefix: &str) -> Value {
     let names = ResourceNames::new(prefix);
     let definition = Definition::of(&names);
@@ -125,6 +129,10 @@ pub fn template(prefix: &str) -> Value {
                     "CourierQueueUrl": { "Ref": "CourierQueue" },
                 },
                 "Role": { "Fn::GetAtt": ["StateMachineRole", "Arn"] },
+                // Each deploy publishes a version of the definition and points the alias at it;
+                // executions start through the alias, and one that runs keeps the version it
+                // started on, so an update never changes the definition under it.
+                "AutoPublishAlias": ALIAS,
             },
         }),
     );
@@ -136,6 +144,8 @@ pub fn template(prefix: &str) -> Value {
         "Resources": resources,
         "Outputs": {
             "StateMachineArn": { "Value": { "Ref": "CheckoutStateMachine" } },
+            // What clients start executions through (SAM names the alias `<machine>Alias<name>`).
+            "StateMachineAliasArn": { "Value": { "Ref": format!("CheckoutStateMachineAlias{ALIAS}") } },
             "CourierTopicArn": { "Value": { "Ref": "CourierTopic" } },
         },
     })

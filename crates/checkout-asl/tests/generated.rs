@@ -136,3 +136,14 @@ fn the_courier_message_the_machine_sends_is_the_one_the_worker_reads() {
     fields.sort_unstable();
     assert_eq!(sent, fields);
 }
+
+/// Each deploy publishes a version and moves the alias to it, and clients are handed the alias:
+/// an execution keeps the version it started on whatever a later deploy changes.
+#[test]
+fn executions_start_through_an_alias_each_deploy_moves_to_its_version() {
+    let template = checkout_asl::template::template("checkout");
+    let machine = &template["Resources"]["CheckoutStateMachine"]["Properties"];
+    assert_eq!(machine["AutoPublishAlias"], checkout_asl::template::ALIAS);
+    let alias = format!("CheckoutStateMachineAlias{}", checkout_asl::template::ALIAS);
+    assert_eq!(template["Outputs"]["StateMachineAliasArn"]["Value"]["Ref"], alias.as_str());
+}

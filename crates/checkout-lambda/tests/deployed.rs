@@ -20,7 +20,9 @@ use checkout_aws::{clients, AwsShop, Calls, ResourceNames};
 use checkout_domain::{BookId, Money, UserId};
 use checkout_ports::ShopAdmin;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
-use common::stack::{messages_on, order, run_to_end, shorten_visibility, stock_and_funds};
+use common::stack::{
+    alias_routes_to_the_first_version, messages_on, order, run_to_end, shorten_visibility, stock_and_funds,
+};
 use common::watch::{free_port, sfn_client, Watch};
 
 /// The functions of the template, each served on a port of its own.
@@ -72,7 +74,10 @@ impl Deployment {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deployed_template_runs_the_checkout() {
     let deployment = Deployment::start().await;
-    let (sfn, machine, shop) = (&deployment.sfn, &deployment.deployed.outputs["StateMachineArn"], &deployment.shop);
+    let (sfn, shop) = (&deployment.sfn, &deployment.shop);
+    // Executions start through the alias, which routes them to the version the deploy published.
+    let machine = &deployment.deployed.outputs["StateMachineAliasArn"];
+    alias_routes_to_the_first_version(sfn, machine).await;
 
     // The courier request goes on the stack's queue; its event source mapping hands it to the
     // courier function, which answers the waiting task.

@@ -22,7 +22,10 @@ use checkout_aws::{clients, AwsShop, Calls, ResourceNames};
 use checkout_domain::{BookId, Money, UserId};
 use checkout_ports::ShopAdmin;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
-use common::stack::{messages_on, order, run_to_end, shorten_visibility, start, stock_and_funds, watch};
+use common::stack::{
+    alias_routes_to_the_first_version, messages_on, order, run_to_end, shorten_visibility, start, stock_and_funds,
+    watch,
+};
 use serde_json::Value;
 
 /// The stack, deployed on a ministack of its own, and a shop over what it made.
@@ -54,8 +57,9 @@ impl Deployment {
         Deployment { ministack, deployed, shop, sfn, sqs }
     }
 
+    /// What executions start through: the alias, which routes them to the deployed version.
     fn machine(&self) -> &str {
-        &self.deployed.outputs["StateMachineArn"]
+        &self.deployed.outputs["StateMachineAliasArn"]
     }
 
     /// The inline policies of role `logical` (its logical id in the template), as deployed.
@@ -90,6 +94,7 @@ impl Deployment {
 async fn the_deployed_template_runs_the_checkout_under_its_roles() {
     let deployment = Deployment::start().await;
     let (sfn, machine, shop) = (&deployment.sfn, deployment.machine(), &deployment.shop);
+    alias_routes_to_the_first_version(sfn, machine).await;
 
     let happy = run_to_end(sfn, machine, &order("m-happy", "u-rich", 2)).await;
     assert_eq!((happy.status.as_str(), happy.error.as_deref()), ("SUCCEEDED", None), "{happy:?}");

@@ -88,3 +88,15 @@ pub async fn shorten_visibility(sqs: &aws_sdk_sqs::Client, url: &str, deployed: 
     assert_eq!(attributes.attributes().unwrap()[&"VisibilityTimeout".into()], deployed, "as deployed");
     sqs.set_queue_attributes().queue_url(url).attributes("VisibilityTimeout".into(), seconds).send().await.unwrap();
 }
+
+/// Checks that `alias` (what clients start executions through) routes every execution to the
+/// first version the deploy published, and answers it.
+pub async fn alias_routes_to_the_first_version(sfn: &aws_sdk_sfn::Client, alias: &str) -> String {
+    let described = sfn.describe_state_machine_alias().state_machine_alias_arn(alias).send().await.unwrap();
+    let routes = described.routing_configuration();
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    assert_eq!(routes[0].weight(), 100);
+    let version = routes[0].state_machine_version_arn().to_string();
+    assert!(version.ends_with(":1"), "the deploy published version 1: {version}");
+    version
+}
