@@ -167,9 +167,8 @@ def _state_machine_attribute(self, name):
 StateMachine.get_cfn_attribute = _state_machine_attribute
 
 
-class _PublishedVersion(CloudFormationModel):
-    """`AWS::StepFunctions::StateMachineVersion`: publishes the machine's definition as it now
-    is; the new version's ARN is its Ref."""
+class _KnownByArn:
+    """A resource CloudFormation refers to by its ARN (its Ref)."""
 
     # moto's models name their service by their module.
     __module__ = "moto.stepfunctions.models"
@@ -180,6 +179,15 @@ class _PublishedVersion(CloudFormationModel):
     @property
     def physical_resource_id(self):
         return self.arn
+
+
+# Each lists CloudFormationModel among its own bases: moto finds resource types among its direct
+# subclasses only.
+class _PublishedVersion(_KnownByArn, CloudFormationModel):
+    """`AWS::StepFunctions::StateMachineVersion`: publishes the machine's definition as it now
+    is; the new version's ARN is its Ref."""
+
+    __module__ = "moto.stepfunctions.models"
 
     @staticmethod
     def cloudformation_type():
@@ -198,18 +206,11 @@ class _PublishedVersion(CloudFormationModel):
         return cls(machine.latest_version.arn)
 
 
-class _Alias(CloudFormationModel):
+class _Alias(_KnownByArn, CloudFormationModel):
     """`AWS::StepFunctions::StateMachineAlias`: routes the executions started through it to the
     version its `DeploymentPreference` (all at once) or `RoutingConfiguration` names."""
 
     __module__ = "moto.stepfunctions.models"
-
-    def __init__(self, arn):
-        self.arn = arn
-
-    @property
-    def physical_resource_id(self):
-        return self.arn
 
     @staticmethod
     def cloudformation_type():

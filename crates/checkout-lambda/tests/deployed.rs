@@ -13,7 +13,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use checkout_aws::moto::{Deployed, MotoServer};
 use checkout_aws::{clients, AwsShop, Calls, ResourceNames};
@@ -21,7 +20,7 @@ use checkout_domain::{BookId, Money, UserId};
 use checkout_ports::ShopAdmin;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
 use common::stack::{
-    alias_routes_to_the_first_version, messages_on, order, run_to_end, shorten_visibility, stock_and_funds,
+    alias_routes_to_the_first_version, an_unanswerable_request_is_dead_lettered, order, run_to_end, stock_and_funds,
 };
 use common::watch::{free_port, sfn_client, Watch};
 
@@ -105,17 +104,7 @@ async fn the_deployed_template_runs_the_checkout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_the_courier_cannot_answer_is_tried_again_then_dead_lettered() {
     let deployment = Deployment::start().await;
-    let (sqs, resources) = (&deployment.sqs, &deployment.deployed.resources);
-    shorten_visibility(sqs, &resources["CourierQueue"], "360", "1").await;
-    sqs.send_message()
-        .queue_url(&resources["CourierQueue"])
-        .message_body("not a courier request")
-        .send()
-        .await
-        .unwrap();
-    let dead = messages_on(sqs, &resources["CourierDeadLetters"], 1, Duration::from_secs(60)).await;
-    assert_eq!(dead, ["not a courier request"], "dead-lettered after its deliveries");
-    assert!(messages_on(sqs, &resources["CourierQueue"], 1, Duration::from_secs(2)).await.is_empty());
+    an_unanswerable_request_is_dead_lettered(&deployment.sqs, &deployment.deployed.resources).await;
     let log = format!("../../target/aws-local/deployed-{}-checkout-courier.log", deployment.moto.port());
     let log = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(log)).unwrap();
     let tries = log.matches("not answered; SQS delivers it again").count();

@@ -23,8 +23,8 @@ use checkout_domain::{BookId, Money, UserId};
 use checkout_ports::ShopAdmin;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
 use common::stack::{
-    alias_routes_to_the_first_version, messages_on, order, run_to_end, shorten_visibility, start, stock_and_funds,
-    watch,
+    alias_routes_to_the_first_version, an_unanswerable_request_is_dead_lettered, order, run_to_end, start,
+    stock_and_funds, watch,
 };
 use serde_json::Value;
 
@@ -117,16 +117,7 @@ async fn the_deployed_template_runs_the_checkout_under_its_roles() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_the_courier_cannot_answer_is_dead_lettered() {
     let deployment = Deployment::start().await;
-    let (sqs, resources) = (&deployment.sqs, &deployment.deployed.resources);
-    shorten_visibility(sqs, &resources["CourierQueue"], "360", "1").await;
-    sqs.send_message()
-        .queue_url(&resources["CourierQueue"])
-        .message_body("not a courier request")
-        .send()
-        .await
-        .unwrap();
-    let dead = messages_on(sqs, &resources["CourierDeadLetters"], 1, Duration::from_secs(60)).await;
-    assert_eq!(dead, ["not a courier request"]);
+    an_unanswerable_request_is_dead_lettered(&deployment.sqs, &deployment.deployed.resources).await;
 }
 
 /// What taking an action away from a role does on ministack.

@@ -100,3 +100,18 @@ pub async fn alias_routes_to_the_first_version(sfn: &aws_sdk_sfn::Client, alias:
     assert!(version.ends_with(":1"), "the deploy published version 1: {version}");
     version
 }
+
+/// Puts a message no courier can answer on the deployed courier queue (its visibility timeout,
+/// 360 s as deployed, shortened to 1 s so that its deliveries take seconds), and checks that the
+/// redrive policy moves it to the dead-letter queue and nothing is left on the queue.
+pub async fn an_unanswerable_request_is_dead_lettered(
+    sqs: &aws_sdk_sqs::Client,
+    resources: &std::collections::BTreeMap<String, String>,
+) {
+    let queue = &resources["CourierQueue"];
+    shorten_visibility(sqs, queue, "360", "1").await;
+    sqs.send_message().queue_url(queue).message_body("not a courier request").send().await.unwrap();
+    let dead = messages_on(sqs, &resources["CourierDeadLetters"], 1, Duration::from_secs(60)).await;
+    assert_eq!(dead, ["not a courier request"], "dead-lettered after its deliveries");
+    assert!(messages_on(sqs, queue, 1, Duration::from_secs(2)).await.is_empty());
+}
