@@ -1,6 +1,6 @@
 //! Model checking of the checkout saga with stateright.
 //!
-//! - [`saga`]: our saga, driven by the domain crate's own transitions and the in-memory stores,
+//! - [`saga`]: our saga, driven by the domain crate's own transitions and store rules,
 //!   under injected faults.
 //! - [`reference`](mod@reference): the reference Step Functions flow as it is, flaws included;
 //!   [`flaw`] numbers its flaws.

@@ -168,8 +168,8 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
          can reach, depth first, checking each property below in every one of them; the same pass \
          asserts that no run can go on forever. Our model moves each checkout only through the domain \
          crate's own transition methods, decides every retry, give-up and courier request with the \
-         orchestration engine the runners use (`checkout-engine`), and performs every effect on the \
-         in-memory keyed stores the project ships, so what is checked is the shipped logic. The reference model is the Step Functions study project as it \
+         orchestration engine the runners use (`checkout-engine`), and performs every effect by the \
+         store rules the project ships (`checkout_domain::stores`), so what is checked is the shipped logic. The reference model is the Step Functions study project as it \
          is written. Both run in the same scenarios and are judged by the same properties."
     )?;
     writeln!(md)?;

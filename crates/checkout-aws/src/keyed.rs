@@ -1,18 +1,14 @@
 //! The keyed commands (reserve, release, redeem, restore, charge, refund, notify): read the slice
-//! of the ledger a command touches, run the in-memory stores' code on it, and write back what
+//! of the ledger a command touches, run the store rules on it, and write back what
 //! changed in one conditional transaction (the crate docs say which conditions, and why).
 
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use checkout_domain::fencing::{Fence, FenceBook};
 use checkout_domain::ledger::{Entry, EntryState, Ledger, TakeRule};
 use checkout_domain::protocol::CallError;
-use checkout_domain::protocol::{
-    ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
-};
+use checkout_domain::stores::{Inventory, Store, Stores};
 use checkout_domain::{BookId, CheckoutId, Command, EffectKey, Event, Money, UserId};
-use checkout_domain::{Points, Quantity};
-use checkout_memory::{answers, Inventory, Store, Stores};
-use checkout_ports::{PaymentService, PointsStore, PortError, StockStore};
+use checkout_ports::{KeyedStores, NotAStoreCommand, PortError};
 
 use crate::items::{n, s, signed, Corrupt, Item, Reader};
 use crate::transact::{self, pause, Written, ROUNDS};
@@ -136,7 +132,7 @@ fn built<T>(result: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T,
 impl AwsShop {
     /// Performs a keyed command for the incarnation holding `fence`, and returns its event.
     pub(crate) async fn keyed(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
-        let key = command.key().ok_or_else(|| unknown("not a keyed command"))?.clone();
+        let key = command.key().ok_or_else(|| NotAStoreCommand(command.name()))?.clone();
         for round in 0..ROUNDS {
             pause(round).await;
             let slice = self.read_slice(command, &key).await?;
@@ -233,7 +229,7 @@ impl AwsShop {
         let event = match (event, command) {
             (Some(event), _) => event,
             (None, Command::NotifyCourier { .. }) => Event::CourierNotified,
-            (None, _) => return Err(unknown("no store answers this command")),
+            (None, _) => return Err(NotAStoreCommand(command.name()).into()),
         };
 
         let table = self.names.ledger_table();
@@ -421,77 +417,12 @@ fn relabel_entry<A: AccountId>(entry: &Entry<A>) -> Entry<String> {
 }
 
 #[async_trait::async_trait]
-impl StockStore for AwsShop {
-    async fn reserve(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<Result<StockReservation, Unavailable>, PortError> {
-        let command = Command::ReserveStock { key: key.clone(), book: book.clone(), quantity };
-        answers::reservation(self.keyed(fence, &command, 0).await?)
-    }
-
-    async fn release(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<StockReleased, PortError> {
-        let command = Command::ReleaseStock { key: key.clone(), book: book.clone(), quantity };
-        answers::released(self.keyed(fence, &command, 0).await?)
-    }
-}
-
-#[async_trait::async_trait]
-impl PointsStore for AwsShop {
-    async fn redeem(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRedemption, PortError> {
-        let command = Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to };
-        answers::redemption(self.keyed(fence, &command, 0).await?)
-    }
-
-    async fn restore(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRestored, PortError> {
-        let command = Command::RestorePoints { key: key.clone(), user: user.clone(), up_to };
-        answers::restored(self.keyed(fence, &command, 0).await?)
-    }
-}
-
-#[async_trait::async_trait]
-impl PaymentService for AwsShop {
-    async fn charge(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<ChargeReceipt, PortError> {
-        let command = Command::Charge { key: key.clone(), user: user.clone(), amount };
-        answers::charged(self.keyed(fence, &command, 0).await?)
-    }
-
-    async fn refund(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<RefundReceipt, PortError> {
-        let command = Command::Refund { key: key.clone(), user: user.clone(), amount };
-        answers::refunded(self.keyed(fence, &command, 0).await?)
+impl KeyedStores for AwsShop {
+    async fn perform(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
+        if Store::for_command(command).is_none() {
+            return Err(NotAStoreCommand(command.name()).into());
+        }
+        self.keyed(fence, command, now_ms).await
     }
 }
 

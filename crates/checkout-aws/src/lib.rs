@@ -12,7 +12,7 @@
 //!
 //! # How a keyed command runs
 //! Like the SQLite shop, every command reads the part of the shop it touches into the domain's own
-//! values, runs the in-memory stores' code on them, and writes back what changed, so the
+//! values, runs the domain's store rules on them, and writes back what changed, so the
 //! keyed-store rules are never restated here. What DynamoDB adds is the write: one
 //! `TransactWriteItems` whose conditions assert exactly what the decision read, and nothing more:
 //!

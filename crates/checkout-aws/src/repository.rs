@@ -539,8 +539,8 @@ mod tests {
     //! the record, the incarnation holding the fence saves a step, then the new one writes its
     //! claim.
 
+    use checkout_domain::stores::Stores;
     use checkout_domain::{BookId, Command, Money, Next, UserId};
-    use checkout_memory::Stores;
     use checkout_ports::ShopAdmin;
 
     use super::*;

@@ -1,6 +1,7 @@
 //! What `checkout audit` reads: what every checkout's keys hold, all at once, agrees with what
 //! each checkout's keys hold read one by one, whichever way the store reads them.
 
+use crate::StoreCalls;
 use std::future::Future;
 
 use checkout_domain::fencing::{Fence, Lease};

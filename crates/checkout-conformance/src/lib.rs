@@ -1,7 +1,7 @@
 //! The conformance suite every adapter must pass. It states, as tests, the contract the model
-//! checker relies on, so that what is proved of the in-memory stores holds of every store:
+//! checker relies on, so that what is proved of the store rules holds of every store:
 //!
-//! - every sequence of keyed calls gets the answers the in-memory stores give
+//! - every sequence of keyed calls gets the answers the store rules give
 //!   ([`keyed_calls_answer_as_the_oracle`], property-based): a take happens at most once per key,
 //!   a give-back returns exactly what its key took, once, a give-back before the take leaves a
 //!   tombstone, a reused key is refused, a give-back that names another take is refused;
@@ -28,16 +28,19 @@ use std::sync::Arc;
 use checkout_domain::fencing::{Fence, Lease, Superseded};
 use checkout_domain::protocol::{CallError, Unavailable};
 use checkout_domain::registry::Admission;
+use checkout_domain::stores::Stores;
 use checkout_domain::{
     BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity,
     UserId,
 };
-use checkout_memory::Stores;
 use checkout_ports::{perform, Adapters, CourierRequest, JournalEntry, PortError, SaveError};
 use proptest::prelude::*;
+
+pub use calls::StoreCalls;
 use proptest::test_runner::{Config, TestRunner};
 
 pub mod audit;
+pub mod calls;
 pub mod leases;
 pub mod operations;
 pub mod registry;
@@ -197,8 +200,8 @@ fn call_strategy() -> impl Strategy<Value = Call> {
     ]
 }
 
-/// An answer, as the contract compares them: the event, or that the call was refused for good
-/// (the reason's wording is the adapter's own).
+/// An answer, as the contract compares them: the event, or that the call was refused for good,
+/// as an event of the store rules or an error (the reason's wording is the adapter's own).
 #[derive(Debug, PartialEq, Eq)]
 enum Answer {
     Event(Event),
@@ -214,7 +217,7 @@ fn oracle_answer(event: Event) -> Answer {
 
 fn subject_answer(result: Result<Option<Event>, PortError>) -> Result<Answer, String> {
     match result {
-        Ok(Some(event)) => Ok(Answer::Event(event)),
+        Ok(Some(event)) => Ok(oracle_answer(event)),
         Err(PortError::Call(CallError::Refused(_))) => Ok(Answer::RefusedForGood),
         other => Err(format!("not an answer the contract allows: {other:?}")),
     }
@@ -225,7 +228,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(future)
 }
 
-/// Every generated sequence of keyed calls gets, call by call, the answer the in-memory stores
+/// Every generated sequence of keyed calls gets, call by call, the answer the store rules
 /// give, and leaves the same balances and holdings.
 pub fn keyed_calls_answer_as_the_oracle<S, F, Fut>(make: F)
 where

@@ -2,6 +2,7 @@
 //! ever add, racing operations and checkouts all count, a refused one changes nothing, and the
 //! journal lists every one applied, so that each account has in all what the journal supplied.
 
+use crate::StoreCalls;
 use std::future::Future;
 use std::sync::Arc;
 

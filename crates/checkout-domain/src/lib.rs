@@ -12,6 +12,7 @@
 //! - [`registry`]: the order registry contract: one checkout per order, a conflicting order refused.
 //! - [`fencing`]: the fencing contract: one orchestrator incarnation acts for a checkout at a time.
 //! - [`operation`]: what an operator adds to the shop (restocks, credits), journaled.
+//! - [`stores`]: the store rules: how stock, points and wallets answer the keyed commands.
 //!
 //! An orchestrator asks a checkout what to do next, does it, and feeds the result back:
 //!
@@ -61,6 +62,7 @@ pub mod order;
 pub mod protocol;
 pub mod registry;
 pub mod states;
+pub mod stores;
 
 pub use checkout::{
     CheckoutRecord, CheckoutState, CheckoutView, CourierWait, LoadError, Next, Outcome, Phase, Stage, StateError,

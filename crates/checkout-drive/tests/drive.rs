@@ -13,8 +13,8 @@ use checkout_domain::operation::{Operation, Recorded};
 use checkout_domain::protocol::CallError;
 use checkout_domain::registry::Admission;
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, OrderId, Outcome, Points, Quantity,
-    TaskToken, UserId,
+    BookId, CheckoutId, CheckoutState, Command, CourierId, EffectKey, Event, Money, Order, OrderId, Outcome, TaskToken,
+    UserId,
 };
 use checkout_drive::clock::ScaledClock;
 use checkout_drive::{CourierAnswer, DriveError, Runner};
@@ -34,67 +34,9 @@ struct Split {
 }
 
 #[async_trait]
-impl StockStore for Split {
-    async fn reserve(
-        &self,
-        f: Fence,
-        k: &EffectKey,
-        b: &BookId,
-        q: Quantity,
-    ) -> Result<Result<checkout_domain::protocol::StockReservation, checkout_domain::protocol::Unavailable>, PortError>
-    {
-        self.stores.reserve(f, k, b, q).await
-    }
-    async fn release(
-        &self,
-        f: Fence,
-        k: &EffectKey,
-        b: &BookId,
-        q: Quantity,
-    ) -> Result<checkout_domain::protocol::StockReleased, PortError> {
-        self.stores.release(f, k, b, q).await
-    }
-}
-#[async_trait]
-impl PointsStore for Split {
-    async fn redeem(
-        &self,
-        f: Fence,
-        k: &EffectKey,
-        u: &UserId,
-        p: Points,
-    ) -> Result<checkout_domain::protocol::PointsRedemption, PortError> {
-        self.stores.redeem(f, k, u, p).await
-    }
-    async fn restore(
-        &self,
-        f: Fence,
-        k: &EffectKey,
-        u: &UserId,
-        p: Points,
-    ) -> Result<checkout_domain::protocol::PointsRestored, PortError> {
-        self.stores.restore(f, k, u, p).await
-    }
-}
-#[async_trait]
-impl PaymentService for Split {
-    async fn charge(
-        &self,
-        f: Fence,
-        k: &EffectKey,
-        u: &UserId,
-        a: Money,
-    ) -> Result<checkout_domain::protocol::ChargeReceipt, PortError> {
-        self.stores.charge(f, k, u, a).await
-    }
-    async fn refund(
-        &self,
-        f: Fence,
-        k: &EffectKey,
-        u: &UserId,
-        a: Money,
-    ) -> Result<checkout_domain::protocol::RefundReceipt, PortError> {
-        self.stores.refund(f, k, u, a).await
+impl KeyedStores for Split {
+    async fn perform(&self, f: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
+        self.stores.perform(f, command, now_ms).await
     }
 }
 #[async_trait]

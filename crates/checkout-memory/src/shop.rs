@@ -1,4 +1,4 @@
-//! [`MemoryShop`]: the in-memory stores behind the ports, with a repository, a courier queue and
+//! [`MemoryShop`]: the store rules behind the ports, with a repository, a courier queue and
 //! a notifier, all under one lock, so that every call is one atomic step. What the unit tests and
 //! the conformance suite's oracle run against, and what the model of the Step Functions state
 //! machine drives the shipped step function over: for that, a shop's contents are a value
@@ -11,22 +11,14 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use checkout_domain::fencing::{Fence, FencesExhausted, Lease, Slot};
 use checkout_domain::operation::{Operation, Recorded};
-use checkout_domain::protocol::{
-    CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
-    Unavailable,
-};
+use checkout_domain::protocol::CallError;
 use checkout_domain::registry::{Admission, OrderRegistry};
-use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, OrderId, Points,
-    Quantity, UserId,
-};
+use checkout_domain::stores::Stores;
+use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Order, OrderId};
 use checkout_ports::{
     AdminError, AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, HeldTotals,
-    Journal, JournalEntry, Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore,
-    StorageError,
+    Journal, JournalEntry, KeyedStores, NotAStoreCommand, Notifier, PortError, SaveError, ShopAdmin, StorageError,
 };
-
-use crate::{answers, Stores};
 
 /// Everything the shop holds but its journal (history only, which no decision reads).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -124,20 +116,6 @@ impl MemoryShop {
         }
     }
 
-    /// A compensation's refusal, if the shop refuses them.
-    fn refuse_compensation(&self) -> Result<(), PortError> {
-        if self.faults.refuse_compensations {
-            return Err(CallError::Refused("this shop refuses every compensation".into()).into());
-        }
-        Ok(())
-    }
-
-    /// Performs a store command under `fence` and hands back the event the stores answered.
-    fn perform(&self, fence: Fence, command: Command) -> Result<Event, PortError> {
-        let event = self.lock().stores.perform(fence, &command, 0)?;
-        Ok(event.expect("a store command gets an answer"))
-    }
-
     /// The courier requests sent so far, oldest first.
     pub fn courier_requests(&self) -> Vec<CourierRequest> {
         self.lock().courier_requests.clone()
@@ -150,84 +128,14 @@ impl MemoryShop {
 }
 
 #[async_trait]
-impl StockStore for MemoryShop {
-    async fn reserve(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<Result<StockReservation, Unavailable>, PortError> {
+impl KeyedStores for MemoryShop {
+    async fn perform(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
         self.gate().await;
-        answers::reservation(
-            self.perform(fence, Command::ReserveStock { key: key.clone(), book: book.clone(), quantity })?,
-        )
-    }
-
-    async fn release(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<StockReleased, PortError> {
-        self.gate().await;
-        self.refuse_compensation()?;
-        answers::released(
-            self.perform(fence, Command::ReleaseStock { key: key.clone(), book: book.clone(), quantity })?,
-        )
-    }
-}
-
-#[async_trait]
-impl PointsStore for MemoryShop {
-    async fn redeem(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRedemption, PortError> {
-        self.gate().await;
-        answers::redemption(self.perform(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to })?)
-    }
-
-    async fn restore(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRestored, PortError> {
-        self.gate().await;
-        self.refuse_compensation()?;
-        answers::restored(self.perform(fence, Command::RestorePoints { key: key.clone(), user: user.clone(), up_to })?)
-    }
-}
-
-#[async_trait]
-impl PaymentService for MemoryShop {
-    async fn charge(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<ChargeReceipt, PortError> {
-        self.gate().await;
-        answers::charged(self.perform(fence, Command::Charge { key: key.clone(), user: user.clone(), amount })?)
-    }
-
-    async fn refund(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<RefundReceipt, PortError> {
-        self.gate().await;
-        self.refuse_compensation()?;
-        answers::refunded(self.perform(fence, Command::Refund { key: key.clone(), user: user.clone(), amount })?)
+        if command.is_compensation() && self.faults.refuse_compensations {
+            return Err(CallError::Refused("this shop refuses every compensation".into()).into());
+        }
+        let answer = self.lock().stores.perform(fence, command, now_ms)?;
+        Ok(answer.ok_or(NotAStoreCommand(command.name()))?)
     }
 }
 

@@ -3,17 +3,14 @@
 use async_trait::async_trait;
 use checkout_domain::fencing::{Fence, Lease, Superseded};
 use checkout_domain::operation::{Operation, Recorded, Refused};
-use checkout_domain::protocol::{
-    CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
-    Unavailable,
-};
+use checkout_domain::protocol::CallError;
 use checkout_domain::registry::{Admission, Conflict};
 use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, CourierId, Effect, EffectKey, Money, Order, OrderId, Points, Quantity,
+    BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, OrderId,
 };
 use checkout_domain::{TaskToken, UserId};
 
-/// Why a store, the payment service or the notifier did not answer a command.
+/// Why the stores, the notifier or the courier queue did not answer a command.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PortError {
     /// The call failed; the engine decides from its kind whether to retry, give up or compensate.
@@ -50,77 +47,35 @@ pub enum AdmitError {
     Storage(#[from] StorageError),
 }
 
-/// Copies on the shelf, taken and given back under effect keys.
+/// The shop's own stores: copies on the shelf, loyalty points and the customers' wallets, behind
+/// one fence book. One call performs one store command (reserve, release, redeem, restore,
+/// charge, refund) for the incarnation holding `fence`, by the store rules of
+/// [`checkout_domain::stores`], in one atomic step, and answers the event those rules give,
+/// which goes to the engine as it is: a take happens at most once per key, a give-back returns
+/// exactly what its key took, once, and a superseded fence changes nothing
+/// ([`PortError::Superseded`]). `now_ms` is when the reply arrives (it starts the courier
+/// deadline after a charge).
+///
+/// Payments are one of these stores: the wallets are a ledger like stock, fenced like it. A real
+/// payment provider, or any outside service, would be a typed port of its own, like
+/// [`Notifier`] and [`CourierQueue`] (the courier service).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
-pub trait StockStore: Send + Sync {
-    /// Takes `quantity` copies under `key` if that many are on the shelf, once per key; answers
-    /// with the unit price quoted to the key, or why nothing was taken.
-    async fn reserve(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<Result<StockReservation, Unavailable>, PortError>;
-
-    /// Gives back the `quantity` copies of `book` that `key` took, once (zero if nothing); a
-    /// release before the take leaves a tombstone that refuses the late take. A key whose take
-    /// was of another book or quantity, or a book that does not exist, is a refusal for good.
-    async fn release(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<StockReleased, PortError>;
+pub trait KeyedStores: Send + Sync {
+    /// Performs `command`, a store command; any other is refused for good
+    /// ([`NotAStoreCommand`]).
+    async fn perform(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError>;
 }
 
-/// Customers' loyalty points, taken and given back under effect keys.
-#[cfg_attr(feature = "mocks", mockall::automock)]
-#[async_trait]
-pub trait PointsStore: Send + Sync {
-    /// Takes up to `up_to` of the user's points (as many as there are), once per key.
-    async fn redeem(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRedemption, PortError>;
+/// A command no store answers (the courier request and notice) sent to the stores.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is not a store command")]
+pub struct NotAStoreCommand(pub String);
 
-    /// Adds back what the redemption of up to `up_to` under `key` took, once (zero if nothing).
-    /// A key whose take was another's, or a user with no points account, is a refusal for good.
-    async fn restore(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRestored, PortError>;
-}
-
-/// Charges and refunds under effect keys. A decline is [`CallError::Refused`].
-#[cfg_attr(feature = "mocks", mockall::automock)]
-#[async_trait]
-pub trait PaymentService: Send + Sync {
-    async fn charge(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<ChargeReceipt, PortError>;
-
-    /// Refunds the `amount` that `key` charged, once (zero if nothing). A key whose charge was
-    /// another's, or a customer with no wallet, is a refusal for good.
-    async fn refund(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<RefundReceipt, PortError>;
+impl From<NotAStoreCommand> for PortError {
+    fn from(e: NotAStoreCommand) -> PortError {
+        PortError::Call(CallError::Refused(e.to_string()))
+    }
 }
 
 /// Tells the assigned courier to collect an order, once per key.
@@ -352,37 +307,19 @@ pub trait ShopAdmin: Send + Sync {
 
 /// Everything a shop provides: what a runner drives checkouts against.
 pub trait Shop:
-    StockStore
-    + PointsStore
-    + PaymentService
-    + Notifier
-    + CourierQueue
-    + CourierInbox
-    + CheckoutRepository
-    + Journal
-    + ShopAdmin
-    + 'static
+    KeyedStores + Notifier + CourierQueue + CourierInbox + CheckoutRepository + Journal + ShopAdmin + 'static
 {
     /// The ports a checkout's commands go to, all this shop.
     fn adapters(&self) -> crate::Adapters<'_>
     where
         Self: Sized,
     {
-        crate::Adapters { stock: self, points: self, payments: self, notifier: self, courier: self }
+        crate::Adapters { stores: self, notifier: self, courier: self }
     }
 }
 
 impl<T> Shop for T where
-    T: StockStore
-        + PointsStore
-        + PaymentService
-        + Notifier
-        + CourierQueue
-        + CourierInbox
-        + CheckoutRepository
-        + Journal
-        + ShopAdmin
-        + 'static
+    T: KeyedStores + Notifier + CourierQueue + CourierInbox + CheckoutRepository + Journal + ShopAdmin + 'static
 {
 }
 

@@ -8,17 +8,12 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use checkout_domain::fencing::{Fence, Lease};
 use checkout_domain::operation::{Operation, Recorded};
-use checkout_domain::protocol::{
-    CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
-    Unavailable,
-};
+use checkout_domain::protocol::CallError;
 use checkout_domain::registry::Admission;
-use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, CourierId, EffectKey, Money, Order, OrderId, Points, Quantity, UserId,
-};
+use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, EffectKey, Event, Order, OrderId};
 use checkout_ports::{
     AdminError, AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, Journal,
-    JournalEntry, Notifier, PaymentService, PointsStore, PortError, SaveError, ShopAdmin, StockStore, StorageError,
+    JournalEntry, KeyedStores, Notifier, PortError, SaveError, ShopAdmin, StorageError,
 };
 
 /// How often each fault happens, as a probability per call.
@@ -64,80 +59,13 @@ impl<S> Faulty<S> {
 }
 
 #[async_trait]
-impl<S: StockStore> StockStore for Faulty<S> {
-    async fn reserve(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<Result<StockReservation, Unavailable>, PortError> {
-        self.before()?;
-        self.after(self.inner.reserve(fence, key, book, quantity).await)
-    }
-
-    async fn release(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<StockReleased, PortError> {
-        self.before()?;
-        self.after(self.inner.release(fence, key, book, quantity).await)
-    }
-}
-
-#[async_trait]
-impl<S: PointsStore> PointsStore for Faulty<S> {
-    async fn redeem(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRedemption, PortError> {
-        self.before()?;
-        self.after(self.inner.redeem(fence, key, user, up_to).await)
-    }
-
-    async fn restore(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRestored, PortError> {
-        self.before()?;
-        self.after(self.inner.restore(fence, key, user, up_to).await)
-    }
-}
-
-#[async_trait]
-impl<S: PaymentService> PaymentService for Faulty<S> {
-    async fn charge(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<ChargeReceipt, PortError> {
-        if self.roll(self.rates.decline) {
+impl<S: KeyedStores> KeyedStores for Faulty<S> {
+    async fn perform(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
+        if matches!(command, Command::Charge { .. }) && self.roll(self.rates.decline) {
             return Err(CallError::Refused("injected: card declined".into()).into());
         }
         self.before()?;
-        self.after(self.inner.charge(fence, key, user, amount).await)
-    }
-
-    async fn refund(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<RefundReceipt, PortError> {
-        self.before()?;
-        self.after(self.inner.refund(fence, key, user, amount).await)
+        self.after(self.inner.perform(fence, command, now_ms).await)
     }
 }
 

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use checkout_domain::operation::{Operation, Recorded};
+use checkout_domain::stores::Stores;
 use checkout_domain::{CheckoutId, CheckoutState, Effect, EffectKey};
-use checkout_memory::Stores;
 use checkout_ports::{AdminError, Balances, Held, ShopAdmin, StorageError};
 use rusqlite::{params, OptionalExtension};
 

@@ -2,7 +2,7 @@
 //! implements every port of `checkout-ports` and passes the conformance suite.
 //!
 //! - Each call is one atomic step: it reads the part of the shop it touches into the domain's
-//!   own values, applies the same code the in-memory stores run, and writes back what changed
+//!   own values, applies the domain's store rules, and writes back what changed
 //!   (see [`slices`]). The keyed-store rules are never restated in SQL.
 //! - One writer thread owns the connection and commits in groups (see [`writer`]): every call
 //!   waiting is run in one transaction and answered once it has committed.

@@ -1,20 +1,14 @@
 //! The ports, each call one job for the writer (see the crate docs).
 
 use async_trait::async_trait;
-use checkout_domain::fencing::{Fence, FencesExhausted, Lease, Slot, Superseded};
-use checkout_domain::protocol::{
-    CallError, ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation,
-    Unavailable,
-};
+use checkout_domain::fencing::{Fence, FencesExhausted, Lease, Slot};
+use checkout_domain::protocol::CallError;
 use checkout_domain::registry::{Admission, OrderRegistry};
-use checkout_domain::{
-    BookId, CheckoutId, CheckoutState, Command, CourierId, EffectKey, Event, Money, Order, OrderId, Points, Quantity,
-    UserId,
-};
-use checkout_memory::{answers, Store, Stores};
+use checkout_domain::stores::{Store, Stores};
+use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, EffectKey, Event, Order, OrderId};
 use checkout_ports::{
-    AdmitError, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Journal, JournalEntry, Notifier,
-    PaymentService, PointsStore, PortError, SaveError, StockStore, StorageError,
+    AdmitError, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Journal, JournalEntry, KeyedStores,
+    NotAStoreCommand, Notifier, PortError, SaveError, StorageError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -24,10 +18,16 @@ use crate::slices::{
 use crate::statements::Cached;
 use crate::SqliteShop;
 
-/// Runs one keyed command in the current transaction: the slice it touches, the in-memory
-/// stores' own code, and the changes written back. A superseded fence changes nothing.
-fn perform_keyed(conn: &Connection, fence: Fence, command: &Command) -> rusqlite::Result<Result<Event, Superseded>> {
-    let key = command.key().expect("a keyed command").clone();
+/// Runs one keyed command (a store command or the courier notice) in the current transaction:
+/// the slice it touches, the store rules, and the changes written back. A superseded fence
+/// changes nothing.
+fn perform_keyed(
+    conn: &Connection,
+    fence: Fence,
+    command: &Command,
+    now_ms: u64,
+) -> rusqlite::Result<Result<Event, PortError>> {
+    let Some(key) = command.key() else { return Ok(Err(NotAStoreCommand(command.name()).into())) };
     let checkout = key.checkout().clone();
     let mut stores = Stores { fences: load_fences(conn, &checkout)?, ..Stores::default() };
     let keys = [key.clone()];
@@ -43,9 +43,9 @@ fn perform_keyed(conn: &Connection, fence: Fence, command: &Command) -> rusqlite
         }
         Command::NotifyCourier { .. } | Command::RequestCourier { .. } => {}
     }
-    let event = match stores.perform(fence, command, 0) {
+    let event = match stores.perform(fence, command, now_ms) {
         Ok(event) => event,
-        Err(superseded) => return Ok(Err(superseded)),
+        Err(superseded) => return Ok(Err(superseded.into())),
     };
     store_fence(conn, &checkout, &stores.fences)?;
     match Store::for_command(command) {
@@ -61,7 +61,7 @@ fn perform_keyed(conn: &Connection, fence: Fence, command: &Command) -> rusqlite
         )?;
         return Ok(Ok(Event::CourierNotified));
     }
-    Ok(Ok(event.expect("a store command gets an answer")))
+    Ok(event.ok_or_else(|| NotAStoreCommand(command.name()).into()))
 }
 
 /// A store call whose transaction did not commit: it may or may not have been written.
@@ -70,84 +70,18 @@ fn unknown(e: StorageError) -> PortError {
 }
 
 impl SqliteShop {
-    async fn keyed(&self, fence: Fence, command: Command) -> Result<Event, PortError> {
-        let answer = self.writer.run(move |conn| perform_keyed(conn, fence, &command)).await.map_err(unknown)?;
-        Ok(answer?)
+    async fn keyed(&self, fence: Fence, command: Command, now_ms: u64) -> Result<Event, PortError> {
+        self.writer.run(move |conn| perform_keyed(conn, fence, &command, now_ms)).await.map_err(unknown)?
     }
 }
 
 #[async_trait]
-impl StockStore for SqliteShop {
-    async fn reserve(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<Result<StockReservation, Unavailable>, PortError> {
-        answers::reservation(
-            self.keyed(fence, Command::ReserveStock { key: key.clone(), book: book.clone(), quantity }).await?,
-        )
-    }
-
-    async fn release(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        book: &BookId,
-        quantity: Quantity,
-    ) -> Result<StockReleased, PortError> {
-        let command = Command::ReleaseStock { key: key.clone(), book: book.clone(), quantity };
-        answers::released(self.keyed(fence, command).await?)
-    }
-}
-
-#[async_trait]
-impl PointsStore for SqliteShop {
-    async fn redeem(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRedemption, PortError> {
-        answers::redemption(
-            self.keyed(fence, Command::RedeemPoints { key: key.clone(), user: user.clone(), up_to }).await?,
-        )
-    }
-
-    async fn restore(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        up_to: Points,
-    ) -> Result<PointsRestored, PortError> {
-        let command = Command::RestorePoints { key: key.clone(), user: user.clone(), up_to };
-        answers::restored(self.keyed(fence, command).await?)
-    }
-}
-
-#[async_trait]
-impl PaymentService for SqliteShop {
-    async fn charge(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<ChargeReceipt, PortError> {
-        answers::charged(self.keyed(fence, Command::Charge { key: key.clone(), user: user.clone(), amount }).await?)
-    }
-
-    async fn refund(
-        &self,
-        fence: Fence,
-        key: &EffectKey,
-        user: &UserId,
-        amount: Money,
-    ) -> Result<RefundReceipt, PortError> {
-        answers::refunded(self.keyed(fence, Command::Refund { key: key.clone(), user: user.clone(), amount }).await?)
+impl KeyedStores for SqliteShop {
+    async fn perform(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
+        if Store::for_command(command).is_none() {
+            return Err(NotAStoreCommand(command.name()).into());
+        }
+        self.keyed(fence, command.clone(), now_ms).await
     }
 }
 
@@ -155,7 +89,7 @@ impl PaymentService for SqliteShop {
 impl Notifier for SqliteShop {
     async fn notify(&self, fence: Fence, key: &EffectKey, courier: &CourierId, order: &Order) -> Result<(), PortError> {
         let command = Command::NotifyCourier { key: key.clone(), courier: courier.clone(), order: order.clone() };
-        self.keyed(fence, command).await.map(|_| ())
+        self.keyed(fence, command, 0).await.map(|_| ())
     }
 }
 

@@ -1,11 +1,11 @@
 //! Reading the part of the shop one call touches into the domain's own values (a ledger slice, a
 //! fence mark, an inventory slice), and writing back what the call changed. The rules themselves
-//! are never restated in SQL: every call runs the same code as the in-memory stores.
+//! are never restated in SQL: every call runs the domain's store rules.
 
 use checkout_domain::fencing::{Fence, FenceBook};
 use checkout_domain::ledger::{Entry, EntryState, Ledger, TakeRule};
+use checkout_domain::stores::Inventory;
 use checkout_domain::{BookId, CheckoutId, EffectKey, Money, UserId};
-use checkout_memory::Inventory;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::statements::Cached;

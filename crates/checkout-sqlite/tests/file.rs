@@ -1,10 +1,11 @@
 //! The database file: what is committed survives closing and reopening; a missing, foreign or
 //! corrupt file is refused with one clear line; the write-ahead log does not grow without end.
 
+use checkout_conformance::StoreCalls;
 use checkout_domain::fencing::{Fence, Lease};
 use checkout_domain::operation::Supplied;
 use checkout_domain::{BookId, CheckoutId, Effect, EffectKey, Money, Order, Quantity, UserId};
-use checkout_ports::{CheckoutRepository, ShopAdmin, StockStore};
+use checkout_ports::{CheckoutRepository, ShopAdmin};
 use checkout_sqlite::{Durability, OpenError, SqliteShop};
 
 fn scratch(name: &str) -> std::path::PathBuf {

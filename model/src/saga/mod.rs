@@ -1,6 +1,6 @@
 //! The model of our checkout saga. Each checkout is a [`CheckoutState`] from the domain crate and
 //! moves only through its `next`/`compute`/`apply` methods, so the checker explores the very
-//! transition code that ships. The stores are the in-memory keyed stores adapter; the courier
+//! transition code that ships. The stores run the domain's store rules (`checkout_domain::stores`); the courier
 //! worker, the queues and the faults are the model's own.
 //!
 //! Faults the checker may place anywhere, within the scenario's budget: a call that fails before
@@ -26,12 +26,12 @@ use checkout_domain::operation::Operation;
 use checkout_domain::protocol::{PointsRestored, RefundReceipt, StockReleased, Unavailable};
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::states::Compensation;
+use checkout_domain::stores::{apply_operation, perform_payment, perform_points, Inventory, Store};
 use checkout_domain::{
     CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next, Order, Phase, Points,
     TaskToken, UserId,
 };
 use checkout_engine::{Action, AfterCall, CallError, Engine, Policy, Progress};
-use checkout_memory::{apply_operation, perform_payment, perform_points, Inventory, Store};
 use smallvec::SmallVec;
 use stateright::Model;
 

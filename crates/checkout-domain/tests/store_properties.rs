@@ -2,8 +2,8 @@
 //! any mix of replies, failures and stray events stays a loadable state.
 
 use checkout_domain::fencing::Fence;
+use checkout_domain::stores::Stores;
 use checkout_domain::{BookId, CheckoutId, CheckoutState, CourierId, Event, Money, Next, Order, TaskToken, UserId};
-use checkout_memory::Stores;
 use proptest::prelude::*;
 
 proptest! {

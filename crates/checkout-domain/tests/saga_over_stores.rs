@@ -4,11 +4,11 @@
 use checkout_domain::fencing::{Fence, Lease, Slot, Superseded};
 use checkout_domain::protocol::StockReleased;
 use checkout_domain::states::{Compensation, Returned, COURIER_WAIT_MS};
+use checkout_domain::stores::Stores;
 use checkout_domain::{
     BookId, CheckoutId, CheckoutRecord, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Next,
     Order, Outcome, Phase, Points, TaskToken, TransitionError, UserId,
 };
-use checkout_memory::Stores;
 
 fn order(quantity: u32, redeem: bool) -> Order {
     Order::from_json(&format!(

@@ -1,8 +1,8 @@
 //! The in-memory inventory honours the ledger's tombstones for reservations.
 
 use checkout_domain::protocol::Unavailable;
+use checkout_domain::stores::Inventory;
 use checkout_domain::{BookId, CheckoutId, Effect, EffectKey, Money};
-use checkout_memory::Inventory;
 
 fn key(order: &str, effect: Effect) -> EffectKey {
     EffectKey::new(&CheckoutId::new(order).unwrap(), effect)
