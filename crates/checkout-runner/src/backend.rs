@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use checkout_sqlite::{Durability, SqliteShop};
 use clap::Args;
 
-use crate::cli::{fail, Failure};
+use crate::commands::CliError;
 
 /// Where the shop is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -90,15 +90,15 @@ pub(crate) use with_shop;
 impl ShopArgs {
     /// Opens the shop; `create` makes a new SQLite file (AWS resources are made by
     /// `checkout aws provision`).
-    pub async fn open(&self, create: bool, durability: Durability) -> Result<Opened, Failure> {
+    pub async fn open(&self, create: bool, durability: Durability) -> Result<Opened, CliError> {
         match self.backend {
             Backend::Sqlite => {
-                let db = self.db.as_ref().ok_or_else(|| Failure("--db is needed with the sqlite backend".into()))?;
-                Ok(Opened::Sqlite(SqliteShop::open(db, create, durability).map_err(fail)?))
+                let db = self.db.as_ref().ok_or(CliError::NoDatabase)?;
+                Ok(Opened::Sqlite(SqliteShop::open(db, create, durability)?))
             }
             Backend::Aws => {
                 if self.db.is_some() {
-                    return Err(Failure("--db names a SQLite file; the aws backend does not use one".into()));
+                    return Err(CliError::DatabaseWithAws);
                 }
                 self.open_aws().await
             }
@@ -106,13 +106,13 @@ impl ShopArgs {
     }
 
     #[cfg(feature = "aws")]
-    async fn open_aws(&self) -> Result<Opened, Failure> {
-        Ok(Opened::Aws(checkout_aws::AwsShop::connect(&self.aws.endpoint()).await.map_err(fail)?))
+    async fn open_aws(&self) -> Result<Opened, CliError> {
+        Ok(Opened::Aws(checkout_aws::AwsShop::connect(&self.aws.endpoint()).await?))
     }
 
     #[cfg(not(feature = "aws"))]
-    async fn open_aws(&self) -> Result<Opened, Failure> {
-        Err(without_aws())
+    async fn open_aws(&self) -> Result<Opened, CliError> {
+        Err(CliError::WithoutAws)
     }
 
     /// The shop, as a line of output names it.
@@ -125,10 +125,4 @@ impl ShopArgs {
             }
         }
     }
-}
-
-/// The failure of an AWS command in a program built without AWS.
-#[cfg(not(feature = "aws"))]
-pub fn without_aws() -> Failure {
-    Failure("this checkout was built without the AWS backend: build it with `--features aws`".into())
 }

@@ -11,21 +11,16 @@
 //! - [`serve`]: the HTTP API of `checkout serve`;
 //! - [`listen`]: how it takes connections (a cap, header and idle timeouts, graceful stop);
 //! - [`lookup`]: finding a checkout by its order or its own id;
-//! - [`run`]: `checkout run`, orders streamed from a file;
-//! - [`supply`]: `checkout restock` and `checkout credit`, what an operator adds;
 //! - [`backend`]: which shop a command opens (SQLite always; AWS with the `aws` feature);
-//! - [`demo`]: `checkout demo`, the whole product in one command;
-//! - [`cli`]: the commands.
+//! - [`commands`]: the program's commands, one file each (`checkout demo`, `run`, `serve`,
+//!   `restock`, `status`, ...).
 
 pub mod audit;
 pub mod backend;
 pub mod catalog;
-pub mod cli;
-pub mod demo;
+pub mod commands;
 pub mod faults;
 pub mod listen;
 pub mod lookup;
-pub mod run;
 pub mod serve;
-pub mod supply;
 pub mod worker;

@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    checkout_runner::cli::main()
+    checkout_runner::commands::main()
 }

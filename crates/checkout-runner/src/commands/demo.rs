@@ -14,38 +14,48 @@ use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, Clock};
 use checkout_sqlite::{Durability, SqliteShop};
 
+use super::CliError;
 use crate::catalog::Catalog;
-use crate::cli::{fail, Failure};
-use crate::faults::{FaultRates, Faulty};
 
-const CATALOG: &str = include_str!("../../../examples/catalog.json");
-const ORDERS: &str = include_str!("../../../examples/orders.jsonl");
+const CATALOG: &str = include_str!("../../../../examples/catalog.json");
+const ORDERS: &str = include_str!("../../../../examples/orders.jsonl");
 
 /// How much faster than the wall clock the demo's saga runs: the 15-minute courier deadline
 /// passes in 0.9 s.
 const CLOCK_SPEED: u64 = 1000;
 
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where to make the shop (a new file); by default, in the temporary directory.
+    #[arg(long)]
+    db: Option<PathBuf>,
+}
+
 /// Runs the demo in a new shop at `db` (by default a new file in the system's temporary
 /// directory); an existing file is refused, unchanged. `Ok(false)` if the audit found anything.
-pub async fn demo(db: Option<PathBuf>) -> Result<bool, Failure> {
+pub async fn execute(DemoArgs { db }: DemoArgs) -> Result<bool, CliError> {
     let clock = ScaledClock::new(CLOCK_SPEED);
     let db = db.unwrap_or_else(|| std::env::temp_dir().join(format!("checkout-demo-{}.db", clock.now_ms())));
     if db.exists() {
-        return Err(Failure(format!("{} exists: the demo makes a new shop, give it another --db", db.display())));
+        return Err(CliError::DemoExists(db));
     }
-    let catalog = Catalog::parse(CATALOG, Path::new("the sample catalog")).map_err(fail)?;
-    let shop = SqliteShop::open(&db, true, Durability::Fsync).map_err(fail)?;
-    catalog.apply(&shop, ScaledClock::new(1).now_ms()).await.map_err(fail)?;
-    shop.durable().await.map_err(fail)?;
+    let catalog = Catalog::parse(CATALOG, Path::new("the sample catalog"))?;
+    let shop = SqliteShop::open(&db, true, Durability::Fsync)?;
+    catalog.apply(&shop, ScaledClock::new(1).now_ms()).await?;
+    shop.durable().await?;
     println!("a new shop in {}: {} books, {} customers", db.display(), catalog.books.len(), catalog.customers.len());
 
     let orders = db.with_extension("orders.jsonl");
-    std::fs::write(&orders, ORDERS).map_err(|e| Failure(format!("cannot write {}: {e}", orders.display())))?;
+    std::fs::write(&orders, ORDERS).map_err(|source| CliError::File {
+        action: "write",
+        path: orders.clone(),
+        source,
+    })?;
     let engine = Engine::new(Policy::default(), 1);
-    let runner = Arc::new(Runner::new(Arc::new(Faulty::new(shop, FaultRates::default(), 1)), engine, clock));
+    let runner = Arc::new(Runner::new(Arc::new(shop), engine, clock));
     let courier = WorkerBehaviour { delay_ms: 5, ..WorkerBehaviour::default() };
-    let ran = crate::run::run(Arc::clone(&runner), &orders, 64, courier, 1).await?;
-    let report = crate::audit::audit(runner.shop().as_ref(), ScaledClock::new(1).now_ms(), true).await.map_err(fail)?;
+    let ran = super::run::run(Arc::clone(&runner), &orders, 64, courier, 1).await?;
+    let report = crate::audit::audit(runner.shop().as_ref(), ScaledClock::new(1).now_ms(), true).await?;
     for finding in &report.findings {
         println!("FAIL {finding}");
     }

@@ -17,7 +17,9 @@ use checkout_drive::{drive_all, Runner};
 use checkout_ports::Shop;
 use futures::StreamExt;
 
-use crate::cli::{fail, Failure};
+use super::drive::DriveArgs;
+use super::CliError;
+use crate::backend::with_shop;
 use crate::worker::run_in_process;
 use checkout_drive::courier::WorkerBehaviour;
 
@@ -33,6 +35,24 @@ struct Admitted {
     refused: AtomicUsize,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    drive: DriveArgs,
+    /// One order as JSON per line.
+    orders: PathBuf,
+    /// Checkouts driven at once.
+    #[arg(long, default_value_t = 64)]
+    in_flight: usize,
+}
+
+pub async fn execute(args: RunArgs) -> Result<bool, CliError> {
+    with_shop!(args.drive.shop.open(false, args.drive.durability()).await?, shop => {
+        let runner = args.drive.runner(shop);
+        run(runner, &args.orders, args.in_flight, args.drive.courier(), args.drive.seed).await
+    })
+}
+
 /// Runs the orders in `orders` on `runner`'s shop, `in_flight` checkouts at once. `Ok(false)`
 /// if some order was refused or some checkout stopped before its end.
 pub async fn run<S: Shop>(
@@ -41,11 +61,11 @@ pub async fn run<S: Shop>(
     in_flight: usize,
     courier: WorkerBehaviour,
     seed: u64,
-) -> Result<bool, Failure> {
-    let cannot_read = |e: std::io::Error| Failure(format!("cannot read the orders {}: {e}", orders.display()));
+) -> Result<bool, CliError> {
+    let cannot_read = |source| CliError::File { action: "read the orders", path: orders.to_path_buf(), source };
     let lines = count_lines(orders).map_err(cannot_read)?;
     // Earlier runs' leftovers are listed before this run admits anything; what it opens follows.
-    let leftovers = runner.shop().unfinished().await.map_err(fail)?;
+    let leftovers = runner.shop().unfinished().await?;
 
     let progress = indicatif::ProgressBar::new((leftovers.len() + lines) as u64);
     progress.set_style(
@@ -84,7 +104,7 @@ pub async fn run<S: Shop>(
     worker.abort();
     leases.abort();
     // The summary tells what was done: on disk before it is printed.
-    runner.shop().durable().await.map_err(fail)?;
+    runner.shop().durable().await?;
     let elapsed = started.elapsed().as_secs_f64();
 
     let load = |n: &AtomicUsize| n.load(Ordering::Relaxed);

@@ -3,13 +3,20 @@
 //! ever adds, so no sale is undone, and `checkout audit` holds every account to the journal.
 
 use checkout_domain::operation::Operation;
-use checkout_domain::{BookId, Money, UserId};
-use checkout_ports::ShopAdmin;
+use checkout_domain::{BookId, Money, OrderError, UserId};
+use checkout_drive::clock::ScaledClock;
+use checkout_ports::{CheckoutRepository, Clock, ShopAdmin};
+use checkout_sqlite::Durability;
 use clap::Args;
+
+use super::CliError;
+use crate::backend::{with_shop, ShopArgs};
 
 /// Copies of a book to add, and its price from now on.
 #[derive(Debug, Args)]
 pub struct RestockArgs {
+    #[command(flatten)]
+    pub shop: ShopArgs,
     #[arg(long, value_parser = book_id)]
     pub book: BookId,
     /// Copies to add to the shelf.
@@ -24,6 +31,8 @@ pub struct RestockArgs {
 /// Funds and points to add to a customer.
 #[derive(Debug, Args)]
 pub struct CreditArgs {
+    #[command(flatten)]
+    pub shop: ShopArgs,
     #[arg(long, value_parser = user_id)]
     pub customer: UserId,
     /// Funds to add, in minor units (cents).
@@ -34,12 +43,12 @@ pub struct CreditArgs {
     pub points: u64,
 }
 
-fn book_id(text: &str) -> Result<BookId, String> {
-    BookId::new(text).map_err(|e| e.to_string())
+fn book_id(text: &str) -> Result<BookId, OrderError> {
+    BookId::new(text)
 }
 
-fn user_id(text: &str) -> Result<UserId, String> {
-    UserId::new(text).map_err(|e| e.to_string())
+fn user_id(text: &str) -> Result<UserId, OrderError> {
+    UserId::new(text)
 }
 
 impl RestockArgs {
@@ -76,4 +85,14 @@ pub async fn after(shop: &impl ShopAdmin, operation: &Operation) -> Result<Strin
             )
         }
     })
+}
+
+/// Applies an operator's operation to the shop, and says what the accounts hold now.
+pub async fn add(shop: &ShopArgs, operation: Operation) -> Result<bool, CliError> {
+    with_shop!(shop.open(false, Durability::Fsync).await?, shop => {
+        shop.apply(ScaledClock::new(1).now_ms(), &operation).await?;
+        shop.durable().await?;
+        println!("{}", after(&shop, &operation).await?);
+    });
+    Ok(true)
 }

@@ -1,0 +1,36 @@
+//! `checkout audit`: the saga's invariants checked on the shop's data (see [`crate::audit`]);
+//! fails naming every offending order.
+
+use checkout_drive::clock::ScaledClock;
+use checkout_ports::Clock;
+use checkout_sqlite::Durability;
+use clap::Args;
+
+use super::CliError;
+use crate::audit::audit;
+use crate::backend::{with_shop, ShopArgs};
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    shop: ShopArgs,
+    /// Also count a checkout that has not ended as a finding.
+    #[arg(long)]
+    all_ended: bool,
+}
+
+pub async fn execute(args: AuditArgs) -> Result<bool, CliError> {
+    let now = ScaledClock::new(1).now_ms();
+    let report = with_shop!(args.shop.open(false, Durability::Fsync).await?, shop => {
+        audit(&shop, now, args.all_ended).await?
+    });
+    let phases: Vec<String> = report.phases.iter().map(|(phase, n)| format!("{phase} {n}")).collect();
+    println!("checkouts: {}", if phases.is_empty() { "none".to_string() } else { phases.join(", ") });
+    for finding in &report.findings {
+        println!("FAIL {finding}");
+    }
+    if report.passed() {
+        println!("audit passed: stock, points and money are conserved; every ended checkout is whole or given back");
+    }
+    Ok(report.passed())
+}

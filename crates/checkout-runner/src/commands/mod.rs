@@ -1,0 +1,117 @@
+//! The `checkout` program's commands, one file each (after mini-redis and restate's CLI): each
+//! reads its arguments, opens the shop, does one job and reports in plain lines; every failure
+//! reaches the user as one line ([`CliError`]) and a non-zero exit.
+
+pub mod audit;
+pub mod aws;
+pub mod courier;
+pub mod demo;
+pub mod drive;
+mod error;
+pub mod history;
+pub mod init;
+pub mod run;
+pub mod serve;
+pub mod status;
+pub mod supply;
+
+pub use error::CliError;
+
+use checkout_domain::CheckoutState;
+use checkout_ports::Shop;
+use clap::{Parser, Subcommand};
+
+use crate::lookup::Named;
+
+/// Run the book shop's checkout saga durably: on one machine in one SQLite file, or on DynamoDB,
+/// SQS and SNS.
+#[derive(Debug, Parser)]
+#[command(name = "checkout", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Try it: a new shop from the sample catalog, the sample orders run in it, and the audit;
+    /// prints where the shop is and what to look at next.
+    Demo(demo::DemoArgs),
+    /// Create a new shop and stock it from a catalog of books and customers; an existing shop is
+    /// refused, unchanged.
+    Init(init::InitArgs),
+    /// Add copies of a book to the shelf, and price it from now on (a new book needs a price):
+    /// only ever adds, and is journaled; `audit` holds the stock to the journal.
+    Restock(supply::RestockArgs),
+    /// Add funds and loyalty points to a customer (a new one is opened): only ever adds, and is
+    /// journaled; `audit` holds the accounts to the journal.
+    Credit(supply::CreditArgs),
+    /// Admit every order of a JSON-lines file and run every unfinished checkout to its end.
+    Run(run::RunArgs),
+    /// Show one checkout: its state, price, what it owes and what came back.
+    Status(status::StatusArgs),
+    /// Show every step of one checkout.
+    History(history::HistoryArgs),
+    /// Serve the shop over HTTP: place orders, follow them, receive courier answers.
+    Serve(serve::ServeArgs),
+    /// Run the courier worker as its own process: take requests from the shop's queue and
+    /// answer the server over HTTP.
+    Courier(courier::CourierArgs),
+    /// Check the saga's invariants on the shop's data; fails naming every offending order.
+    Audit(audit::AuditArgs),
+    /// Set up the shop's resources on AWS (or on an AWS-protocol server such as moto).
+    Aws {
+        #[command(subcommand)]
+        command: aws::AwsCommand,
+    },
+}
+
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    logs();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command)) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr, as `CHECKOUT_LOG` filters them (`info` by default; `debug` adds a line per
+/// request and per saved step). A command's own output and its one-line error are not logs.
+fn logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHECKOUT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
+}
+
+/// Runs one command; `Ok(false)` when it ran but found something wrong.
+async fn execute(command: Command) -> Result<bool, CliError> {
+    match command {
+        Command::Demo(args) => demo::execute(args).await,
+        Command::Init(args) => init::execute(args).await,
+        Command::Restock(args) => supply::add(&args.shop, args.operation()).await,
+        Command::Credit(args) => supply::add(&args.shop, args.operation()).await,
+        Command::Run(args) => run::execute(args).await,
+        Command::Status(args) => status::execute(args).await,
+        Command::History(args) => history::execute(args).await,
+        Command::Serve(args) => serve::execute(args).await,
+        Command::Courier(args) => courier::execute(args).await,
+        Command::Audit(args) => audit::execute(args).await,
+        Command::Aws { command } => aws::execute(command).await,
+    }
+}
+
+/// The checkout so named.
+async fn find<S: Shop>(shop: &S, named: &Named) -> Result<CheckoutState, CliError> {
+    named.find(shop).await?.ok_or_else(|| CliError::NotFound(named.clone()))
+}
