@@ -15,7 +15,7 @@ use crate::transact::{pause, Written, ROUNDS};
 use crate::AwsShop;
 
 fn storage(e: impl std::fmt::Display) -> StorageError {
-    StorageError(e.to_string())
+    StorageError::Failed(e.to_string())
 }
 
 /// An operation's journal item: the ledger table's `operation#` items, in the order applied
@@ -140,7 +140,7 @@ impl ShopAdmin for AwsShop {
             let (balance, held) = (r.n("balance").map_err(storage)?, r.n("held").map_err(storage)?);
             let mut parts = pk.splitn(3, '#').skip(1);
             let (ledger, id) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-            balances.add(ledger, id, balance, held).map_err(|e| StorageError(format!("corrupt item {pk}: {e}")))?;
+            balances.add(ledger, id, balance, held).map_err(|e| StorageError::Corrupt(format!("item {pk}: {e}")))?;
         }
         Ok(balances)
     }

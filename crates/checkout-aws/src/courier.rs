@@ -27,8 +27,8 @@ pub fn request_body(request: &CourierRequest) -> String {
 }
 
 /// A courier request read back from the queue, or why it cannot be.
-pub fn parse_request(body: &str) -> Result<CourierRequest, String> {
-    serde_json::from_str(body).map_err(|e| checkout_domain::excerpt::excerpt(&e.to_string()))
+pub fn parse_request(body: &str) -> Result<CourierRequest, serde_json::Error> {
+    serde_json::from_str(body)
 }
 
 /// What a courier is told: where to collect what, and nothing about payment.
@@ -84,7 +84,7 @@ impl CourierInbox for AwsShop {
                         .id(i.to_string())
                         .receipt_handle(message.receipt_handle().unwrap_or_default())
                         .build()
-                        .map_err(|e| StorageError(e.to_string()))?;
+                        .map_err(|e| StorageError::Failed(e.to_string()))?;
                     done.push(entry);
                 }
             }

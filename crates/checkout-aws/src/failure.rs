@@ -95,7 +95,7 @@ impl From<Failure> for CallError {
 impl From<Failure> for StorageError {
     fn from(failure: Failure) -> StorageError {
         match failure {
-            Failure::NotDone(line) | Failure::Missing(line) | Failure::Unknown(line) => StorageError(line),
+            Failure::NotDone(line) | Failure::Missing(line) | Failure::Unknown(line) => StorageError::Failed(line),
         }
     }
 }

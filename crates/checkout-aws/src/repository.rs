@@ -33,7 +33,7 @@ fn order_key(order: &OrderId) -> String {
 }
 
 fn storage(e: impl std::fmt::Display) -> StorageError {
-    StorageError(e.to_string())
+    StorageError::Failed(e.to_string())
 }
 
 /// The journal length of each checkout this shop is driving, as its own writes left it, so that a
@@ -176,7 +176,7 @@ impl AwsShop {
         let held_lease = load_lease(id.as_str(), item)?;
         let stored = Reader::new(id.as_str(), item).s("record").map_err(storage)?.to_string();
         let mut slot = Slot::from_stored(held, held_lease, record);
-        let Some(claimed) = decide(&mut slot).map_err(storage)? else { return Ok(None) };
+        let Some(claimed) = decide(&mut slot)? else { return Ok(None) };
         Ok(Some(ClaimRead { held, held_lease, claimed, lease: slot.lease(), record: slot.record().clone(), stored }))
     }
 
@@ -229,7 +229,7 @@ impl AwsShop {
                 return Ok(Some(claimed));
             }
         }
-        Err(StorageError(format!("checkout {id}: every claim lost a race")))
+        Err(StorageError::Contended(format!("claim of checkout {id}")))
     }
 
     /// Extends the lease of one checkout held under `fence`; false if a newer claim holds it.
@@ -299,7 +299,7 @@ impl CheckoutRepository for AwsShop {
                 return Ok(admission);
             }
         }
-        Err(AdmitError::Storage(StorageError(format!("order {}: every attempt lost a race", order.id()))))
+        Err(AdmitError::Storage(StorageError::Contended(format!("admission of order {}", order.id()))))
     }
 
     async fn claim(&self, id: &CheckoutId, lease: Lease) -> Result<Option<(Fence, CheckoutState)>, StorageError> {
@@ -358,7 +358,7 @@ impl CheckoutRepository for AwsShop {
         steps: &[JournalEntry],
     ) -> Result<(), SaveError> {
         if steps.len() > 98 {
-            return Err(StorageError(format!(
+            return Err(StorageError::TooLarge(format!(
                 "{} journal steps in one save; at most 98 fit a transaction",
                 steps.len()
             ))
@@ -417,7 +417,7 @@ impl CheckoutRepository for AwsShop {
                 Written::Lost => self.journal_lengths.forget(id),
             }
         }
-        Err(StorageError(format!("checkout {id}: every save lost a race")).into())
+        Err(StorageError::Contended(format!("save of checkout {id}")).into())
     }
 
     /// One GetItem of the order's registry entry, whatever the table holds.
@@ -504,7 +504,7 @@ impl Journal for AwsShop {
                 Written::Lost => self.journal_lengths.forget(id),
             }
         }
-        Err(StorageError(format!("journal of {id}: every append lost a race")))
+        Err(StorageError::Contended(format!("journal of checkout {id}")))
     }
 
     async fn history(&self, id: &CheckoutId) -> Result<Vec<JournalEntry>, StorageError> {

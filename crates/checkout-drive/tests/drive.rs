@@ -163,7 +163,7 @@ async fn a_save_that_fails_for_want_of_storage_is_tried_until_it_goes_through() 
         let mut left = left.lock().unwrap();
         if *left > 0 {
             *left -= 1;
-            return Err(StorageError("disk full".into()).into());
+            return Err(StorageError::Failed("disk full".into()).into());
         }
         log.lock().unwrap().push(checkout.phase().to_string());
         Ok(())
@@ -214,7 +214,7 @@ async fn a_claim_that_fails_for_want_of_storage_is_tried_again() {
         let mut left = left.lock().unwrap();
         if *left > 0 {
             *left -= 1;
-            return Err(StorageError("database is locked".into()));
+            return Err(StorageError::Failed("database is locked".into()));
         }
         Ok(Some((Fence::FIRST, placed())))
     });
@@ -318,7 +318,7 @@ async fn failing_storage_is_waited_out_with_growing_waits() {
     let mut repository = MockCheckoutRepository::new();
     repository.expect_claim().returning(move |_, _| {
         if claim_fails() {
-            return Err(StorageError("database is locked".into()));
+            return Err(StorageError::Failed("database is locked".into()));
         }
         Ok(Some((Fence::FIRST, placed())))
     });
@@ -332,7 +332,7 @@ async fn failing_storage_is_waited_out_with_growing_waits() {
     repository.expect_claim().returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
     repository.expect_save().returning(move |_, _, _, _| {
         if save_fails() {
-            return Err(SaveError::Storage(StorageError("disk full".into())));
+            return Err(SaveError::Storage(StorageError::Failed("disk full".into())));
         }
         Ok(())
     });
@@ -351,7 +351,7 @@ async fn a_runner_says_whether_its_writes_are_failing() {
     repository.expect_claim().returning(|_, _| Ok(Some((Fence::FIRST, placed()))));
     repository.expect_save().returning(move |_, _, _, _| {
         if failing.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(SaveError::Storage(StorageError("disk full".into())));
+            return Err(SaveError::Storage(StorageError::Failed("disk full".into())));
         }
         Ok(())
     });

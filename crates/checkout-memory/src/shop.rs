@@ -202,7 +202,7 @@ impl MemoryShop {
         self.gate().await;
         let mut shop = self.lock();
         let Some(slot) = shop.checkouts.get_mut(id) else { return Ok(None) };
-        let claimed = decide(slot).map_err(|e| StorageError(e.to_string()))?;
+        let claimed = decide(slot)?;
         Ok(claimed.map(|fence| (fence, slot.record().clone())))
     }
 }

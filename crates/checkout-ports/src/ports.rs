@@ -21,11 +21,31 @@ pub enum PortError {
     Superseded(#[from] Superseded),
 }
 
-/// The storage behind the repository or the queue failed (a locked or missing database, a full
-/// disk, a dropped connection). Nothing was acknowledged; the step is tried again later.
+/// Why the storage behind the repository, the journal or the queue did not answer. Nothing was
+/// acknowledged: the step is tried again later. What the variants tell apart is what an operator
+/// does about it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("storage failed: {0}")]
-pub struct StorageError(pub String);
+pub enum StorageError {
+    /// The storage did not take the call: a locked or missing database, a full disk, a dropped
+    /// connection, throttling. The driver's own words follow.
+    #[error("storage failed: {0}")]
+    Failed(String),
+    /// Every attempt lost a race with other writers of the same items.
+    #[error("storage contended: {0}: every attempt lost a race")]
+    Contended(String),
+    /// What the storage holds cannot be read as the shop wrote it.
+    #[error("storage holds what the shop cannot read: {0}")]
+    Corrupt(String),
+    /// More than one write can carry (a transaction's item limit).
+    #[error("too much for one write: {0}")]
+    TooLarge(String),
+    /// A checkout was claimed so often that no fence is left to give a new claim.
+    #[error(transparent)]
+    FencesExhausted(#[from] checkout_domain::fencing::FencesExhausted),
+    /// The store's own worker (the SQLite writer, its readers) has stopped.
+    #[error("storage stopped: {0}")]
+    Stopped(&'static str),
+}
 
 /// Why a checkout could not be saved.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

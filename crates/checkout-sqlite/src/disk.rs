@@ -3,6 +3,7 @@
 //! an fsync runs share the next one. A caller is therefore answered by an fsync that began after
 //! it called, which covers every commit answered before then.
 
+use checkout_ports::StorageError;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -10,7 +11,7 @@ use std::thread;
 
 use tokio::sync::oneshot;
 
-type Answer = oneshot::Sender<Result<(), String>>;
+type Answer = oneshot::Sender<Result<(), StorageError>>;
 
 /// The fsyncs of one log; cheap to share. The thread stops when the last handle is dropped.
 #[derive(Debug)]
@@ -48,19 +49,20 @@ impl Disk {
     }
 
     /// Returns once an fsync that began after this call has ended.
-    pub async fn sync(&self) -> Result<(), String> {
+    pub async fn sync(&self) -> Result<(), StorageError> {
         let (answer, answered) = oneshot::channel();
-        self.waiting.send(answer).map_err(|_| "the disk thread has stopped".to_string())?;
-        answered.await.map_err(|_| "the disk thread stopped before the fsync ended".to_string())?
+        self.waiting.send(answer).map_err(|_| StorageError::Stopped("the disk thread has stopped"))?;
+        answered.await.map_err(|_| StorageError::Stopped("the disk thread stopped before the fsync ended"))?
     }
 }
 
-fn fsync(log: &PathBuf) -> Result<(), String> {
+fn fsync(log: &PathBuf) -> Result<(), StorageError> {
+    let failed = |what: &str, e: std::io::Error| StorageError::Failed(format!("cannot {what} {}: {e}", log.display()));
     match std::fs::File::open(log) {
-        Ok(file) => file.sync_data().map_err(|e| format!("cannot put {} on disk: {e}", log.display())),
+        Ok(file) => file.sync_data().map_err(|e| failed("put on disk", e)),
         // No log yet: nothing was ever written, so nothing waits for the disk.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("cannot open {}: {e}", log.display())),
+        Err(e) => Err(failed("open", e)),
     }
 }
 

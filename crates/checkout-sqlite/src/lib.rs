@@ -136,7 +136,7 @@ impl SqliteShop {
     /// A commit is answered only once SQLite has written it to the log, so the fsync covers it.
     pub(crate) async fn sync_to_disk(&self) -> Result<(), checkout_ports::StorageError> {
         let Some(disk) = &self.disk else { return Ok(()) };
-        disk.sync().await.map_err(checkout_ports::StorageError)
+        disk.sync().await
     }
 
     /// Caps the database file at `pages` pages (SQLite's `max_page_count`; never below its size

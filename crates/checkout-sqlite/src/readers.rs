@@ -39,8 +39,9 @@ impl Readers {
         R: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<R> + Send + 'static,
     {
-        let _permit = self.permits.acquire().await.map_err(|_| StorageError("the shop's readers are closed".into()))?;
-        let idle = self.idle.lock().map_err(|_| StorageError("the shop's readers failed".into()))?.pop();
+        let _permit =
+            self.permits.acquire().await.map_err(|_| StorageError::Stopped("the shop's readers are closed"))?;
+        let idle = self.idle.lock().map_err(|_| StorageError::Stopped("the shop's readers failed"))?.pop();
         let path = self.path.clone();
         let (result, conn) = tokio::task::spawn_blocking(move || {
             let conn = match idle {
@@ -53,11 +54,11 @@ impl Readers {
             (read(&conn, work), Some(conn))
         })
         .await
-        .map_err(|e| StorageError(format!("a read of the shop stopped: {e}")))?;
+        .map_err(|e| StorageError::Failed(format!("a read of the shop stopped: {e}")))?;
         if let (Some(conn), Ok(mut idle)) = (conn, self.idle.lock()) {
             idle.push(conn);
         }
-        result.map_err(|e| StorageError(e.to_string()))
+        result.map_err(|e| StorageError::Failed(e.to_string()))
     }
 }
 

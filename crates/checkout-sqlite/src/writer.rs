@@ -39,7 +39,7 @@ where
 {
     fn run(&mut self, conn: &Connection) -> bool {
         let work = self.work.take().expect("a job runs once");
-        let result = work(conn).map_err(|e| StorageError(e.to_string()));
+        let result = work(conn).map_err(|e| StorageError::Failed(e.to_string()));
         let ok = result.is_ok();
         self.result = Some(result);
         ok
@@ -47,7 +47,7 @@ where
 
     fn answer(self: Box<Self>, committed: Result<(), StorageError>) {
         let result = match committed {
-            Ok(()) => self.result.unwrap_or_else(|| Err(StorageError("the job never ran".into()))),
+            Ok(()) => self.result.unwrap_or_else(|| Err(StorageError::Stopped("the job never ran"))),
             Err(e) => Err(e),
         };
         // The caller may have gone away (a cancelled request); then nobody needs the answer.
@@ -80,8 +80,8 @@ impl Writer {
     {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Typed { work: Some(work), result: None, reply });
-        self.jobs.send(job).map_err(|_| StorageError("the database writer has stopped".into()))?;
-        answer.await.map_err(|_| StorageError("the database writer stopped before answering".into()))?
+        self.jobs.send(job).map_err(|_| StorageError::Stopped("the database writer has stopped"))?;
+        answer.await.map_err(|_| StorageError::Stopped("the database writer stopped before answering"))?
     }
 }
 
@@ -106,7 +106,7 @@ fn write_loop(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, checkpoints
 /// transaction statements are cached like the jobs' own (rusqlite's `Savepoint` compiles its SQL
 /// on every use).
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StorageError> {
-    let storage = |e: rusqlite::Error| StorageError(e.to_string());
+    let storage = |e: rusqlite::Error| StorageError::Failed(e.to_string());
     // Immediate: the write lock is taken (waiting for another process's, up to the busy timeout)
     // before anything is read, so a batch never has to upgrade a read to a write and fail.
     conn.execute_cached("BEGIN IMMEDIATE", []).map_err(storage)?;
