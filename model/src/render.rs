@@ -375,7 +375,7 @@ fn render_routing(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
         md,
         "A second model reads the generated definition (`deploy/checkout.asl.json`): its Task, Retry, \
          Catch and timeout routing and its data flow. Every invocation of the step function in it is the \
-         shipped one (`checkout_stepfn::step`, with the drive loop of `checkout-drive` and the engine), run \
+         shipped one (`checkout_stepfn::invocation::invoke`, with the drive loop of `checkout-drive` and the engine), run \
          over the in-memory shop; the model adds only what AWS does around it. Faults, within the \
          budget of each row: a function that dies after any of its calls to the shop; a reply lost \
          after the function ran, or while it still runs, so that the retry and the late invocation \

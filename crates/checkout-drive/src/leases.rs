@@ -13,7 +13,7 @@ use checkout_domain::fencing::{Fence, Lease};
 use checkout_domain::{CheckoutId, CheckoutState, Next, Outcome};
 use checkout_ports::{Shop, StorageError};
 
-use crate::{DriveError, Runner, World};
+use crate::{DriveError, Driver, World};
 
 /// How long a claim holds a checkout without renewal, in real milliseconds, unless the runner is
 /// told otherwise: long enough that a busy machine or a slow store does not lose leases, short
@@ -50,7 +50,7 @@ impl Held {
     }
 }
 
-impl<S: Shop, W: World> Runner<S, W> {
+impl<S: Shop, W: World> Driver<S, W> {
     /// How often leases are renewed and looked at: a third of a lease, in real time.
     pub(crate) fn lease_round(&self) -> std::time::Duration {
         self.clock.real(self.lease_ms / 3).max(std::time::Duration::from_millis(1))
@@ -134,7 +134,7 @@ impl<S: Shop, W: World> Runner<S, W> {
 /// Keeps `runner`'s leases until the task is dropped and, if `sweep`, takes over the checkouts
 /// other runners abandoned and drives each to its end. Storage that fails is tried again at the
 /// next round: a lease lost meanwhile is taken over by someone, which the fences make safe.
-pub async fn supervise<S: Shop, W: World>(runner: Arc<Runner<S, W>>, sweep: bool) {
+pub async fn supervise<S: Shop, W: World>(runner: Arc<Driver<S, W>>, sweep: bool) {
     let mut rounds = tokio::time::interval(runner.lease_round());
     rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

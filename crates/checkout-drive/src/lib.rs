@@ -4,14 +4,14 @@
 //! replies reach the waiting task by their token; the deadline is a timer.
 //!
 //! This is the one drive loop: the `checkout` runner drives with it, the Lambda step function
-//! drives with it ([`Runner::drive_hosted`]), and the model of the Step Functions state machine
+//! drives with it ([`Driver::drive_hosted`]), and the model of the Step Functions state machine
 //! runs it over the in-memory shop, in a [`World`] of its own making.
 
-pub mod clock;
 pub mod courier;
 pub mod ids;
 pub mod leases;
 mod replies;
+pub mod world;
 
 use replies::Mailboxes;
 pub use replies::MAX_EARLY;
@@ -24,10 +24,10 @@ use checkout_engine::{Action, AfterCall, CallError, Engine, Progress};
 use checkout_ports::{perform, Clock, CourierRequest, JournalEntry, PortError, SaveError, Shop};
 use tokio::sync::mpsc;
 
-use crate::clock::ScaledClock;
+use crate::world::RealWorld;
 
 /// What a drive takes from outside besides the shop: the time, how long its waits really last,
-/// and identities nobody can guess. [`ScaledClock`] is the real one; a model checker brings one
+/// and identities nobody can guess. [`RealWorld`] is the real one; a model checker brings one
 /// that is the same in every run.
 pub trait World: Clock + Send + Sync + 'static {
     /// How long to really wait for `ms` of this world's time to pass.
@@ -58,7 +58,7 @@ pub enum CourierAnswer {
 }
 
 /// Drives checkouts of one shop.
-pub struct Runner<S: Shop, W: World = ScaledClock> {
+pub struct Driver<S: Shop, W: World = RealWorld> {
     shop: Arc<S>,
     engine: Engine,
     clock: W,
@@ -66,7 +66,7 @@ pub struct Runner<S: Shop, W: World = ScaledClock> {
     /// Wakes whoever waits for a request to be on the queue (`courier_request_sent`).
     courier_sent: tokio::sync::Notify,
     /// Where the courier requests this runner sends are handed to an in-process worker, if one
-    /// listens (see [`Runner::hand_courier_requests`]).
+    /// listens (see [`Driver::hand_courier_requests`]).
     handoff: Mutex<Option<mpsc::UnboundedSender<CourierRequest>>>,
     /// How long a claim holds a checkout without renewal, in this runner's clock's milliseconds.
     lease_ms: u64,
@@ -76,9 +76,9 @@ pub struct Runner<S: Shop, W: World = ScaledClock> {
     writes_failing: std::sync::atomic::AtomicBool,
 }
 
-impl<S: Shop, W: World> Runner<S, W> {
-    pub fn new(shop: Arc<S>, engine: Engine, clock: W) -> Runner<S, W> {
-        Runner {
+impl<S: Shop, W: World> Driver<S, W> {
+    pub fn new(shop: Arc<S>, engine: Engine, clock: W) -> Driver<S, W> {
+        Driver {
             shop,
             engine,
             clock,
@@ -102,7 +102,7 @@ impl<S: Shop, W: World> Runner<S, W> {
     }
 
     /// Holds checkouts under leases of `ms` of this runner's clock (see [`leases`]).
-    pub fn with_lease_ms(mut self, ms: u64) -> Runner<S, W> {
+    pub fn with_lease_ms(mut self, ms: u64) -> Driver<S, W> {
         self.lease_ms = ms.max(1);
         self
     }
@@ -151,7 +151,7 @@ impl<S: Shop, W: World> Runner<S, W> {
         self.drive_claimed(fence, checkout).await
     }
 
-    /// Drives a checkout this runner has just admitted (under [`Runner::lease`]): the admission
+    /// Drives a checkout this runner has just admitted (under [`Driver::lease`]): the admission
     /// was its claim ([`Fence::FIRST`]), so it saves a commit by not claiming again. Should
     /// another runner claim it meanwhile, this one's first save is refused and it stops.
     pub async fn drive_admitted(&self, checkout: CheckoutState) -> Result<Outcome, DriveError> {
@@ -263,7 +263,7 @@ fn ended(id: &CheckoutId, pause: Pause) -> Result<Outcome, DriveError> {
 
 /// One incarnation driving one checkout.
 struct Drive<'r, S: Shop, W: World> {
-    runner: &'r Runner<S, W>,
+    runner: &'r Driver<S, W>,
     id: CheckoutId,
     fence: Fence,
     checkout: CheckoutState,
@@ -274,7 +274,7 @@ struct Drive<'r, S: Shop, W: World> {
     /// reply), written with the next save rather than each on a commit of its own.
     unsaved: Vec<JournalEntry>,
     /// Whether the host sends the courier request and keeps the wait (see
-    /// [`Runner::drive_hosted`]).
+    /// [`Driver::drive_hosted`]).
     hosted: bool,
 }
 
@@ -504,7 +504,7 @@ impl<S: Shop, W: World> Drive<'_, S, W> {
 /// third of a lease: taken over if its lease lapses, reported when it ends, whoever ended it. So
 /// runs side by side on one shop each end with every checkout ended, and none is driven by two.
 pub async fn drive_all<S: Shop, W: World>(
-    runner: Arc<Runner<S, W>>,
+    runner: Arc<Driver<S, W>>,
     ids: impl futures::Stream<Item = CheckoutId> + Send,
     in_flight: usize,
     ended: impl Fn(&CheckoutId, &Result<Outcome, DriveError>) + Send + Sync + 'static,

@@ -8,7 +8,7 @@ use checkout_domain::{Event, TaskToken};
 use checkout_ports::Shop;
 use tokio::sync::mpsc;
 
-use crate::{CourierAnswer, Runner, World};
+use crate::{CourierAnswer, Driver, World};
 
 /// Replies waiting to be handed to the task that drives their checkout.
 #[derive(Default)]
@@ -26,7 +26,7 @@ pub(crate) struct Mailboxes {
 /// neither grow the memory nor, as a full map that refused newcomers did, shut real ones out.
 pub const MAX_EARLY: usize = 1_024;
 
-impl<S: Shop, W: World> Runner<S, W> {
+impl<S: Shop, W: World> Driver<S, W> {
     fn mailboxes(&self) -> std::sync::MutexGuard<'_, Mailboxes> {
         self.mailboxes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

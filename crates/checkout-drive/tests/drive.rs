@@ -16,8 +16,8 @@ use checkout_domain::{
     BookId, CheckoutId, CheckoutState, Command, CourierId, EffectKey, Event, Money, Order, OrderId, Outcome, TaskToken,
     UserId,
 };
-use checkout_drive::clock::ScaledClock;
-use checkout_drive::{CourierAnswer, DriveError, Runner};
+use checkout_drive::world::RealWorld;
+use checkout_drive::{CourierAnswer, DriveError, Driver};
 use checkout_engine::{Engine, Policy};
 use checkout_memory::MemoryShop;
 use checkout_ports::*;
@@ -132,12 +132,12 @@ fn placed() -> CheckoutState {
     CheckoutState::start(CheckoutId::new("ck-1").unwrap(), order)
 }
 
-async fn runner(repository: MockCheckoutRepository) -> Arc<Runner<Split>> {
+async fn runner(repository: MockCheckoutRepository) -> Arc<Driver<Split>> {
     let stores = MemoryShop::new();
     stores.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(30)).await.unwrap();
     stores.open_customer(&UserId::new("u-1").unwrap(), 100, 0).await.unwrap();
     let shop = Arc::new(Split { stores, repository, on_send: std::sync::OnceLock::new() });
-    Arc::new(Runner::new(shop, Engine::new(Policy::default(), 1), ScaledClock::new(100_000)))
+    Arc::new(Driver::new(shop, Engine::new(Policy::default(), 1), RealWorld::new(100_000)))
 }
 
 #[tokio::test]
@@ -232,7 +232,7 @@ async fn a_worker_in_process_is_handed_each_courier_request_as_it_is_sent() {
     shop.open_customer(&UserId::new("u-1").unwrap(), 100, 0).await.unwrap();
     let order = placed().order().clone();
     let id = shop.admit(&order, CheckoutId::new("ck-1").unwrap(), Lease::LAPSED).await.unwrap().checkout().clone();
-    let runner = Arc::new(Runner::new(Arc::new(shop), Engine::new(Policy::default(), 1), ScaledClock::new(100_000)));
+    let runner = Arc::new(Driver::new(Arc::new(shop), Engine::new(Policy::default(), 1), RealWorld::new(100_000)));
     let mut handed = runner.hand_courier_requests();
     let driving = {
         let runner = Arc::clone(&runner);
@@ -267,14 +267,14 @@ struct Recording {
 
 impl Clock for Recording {
     fn now_ms(&self) -> u64 {
-        ScaledClock::new(100_000).now_ms()
+        RealWorld::new(100_000).now_ms()
     }
 }
 
 impl checkout_drive::World for Recording {
     fn real(&self, ms: u64) -> std::time::Duration {
         self.asked_ms.lock().unwrap().push(ms);
-        ScaledClock::new(100_000).real(ms)
+        RealWorld::new(100_000).real(ms)
     }
     fn mint_token(&self) -> TaskToken {
         checkout_drive::ids::mint_token()
@@ -296,11 +296,11 @@ fn failing(failures: u32) -> impl FnMut() -> bool {
     }
 }
 
-async fn recording_runner(repository: MockCheckoutRepository) -> Arc<Runner<Split, Recording>> {
+async fn recording_runner(repository: MockCheckoutRepository) -> Arc<Driver<Split, Recording>> {
     let stores = MemoryShop::new();
     stores.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(30)).await.unwrap();
     stores.open_customer(&UserId::new("u-1").unwrap(), 100, 0).await.unwrap();
-    Arc::new(Runner::new(
+    Arc::new(Driver::new(
         Arc::new(Split { stores, repository, on_send: std::sync::OnceLock::new() }),
         Engine::new(Policy::default(), 1),
         Recording::default(),
@@ -404,7 +404,7 @@ async fn waiting_for_a_courier_request_returns_once_one_is_on_the_queue() {
     shop.open_customer(&UserId::new("u-1").unwrap(), 100, 0).await.unwrap();
     let id = shop.admit(placed().order(), CheckoutId::new("ck-1").unwrap(), Lease::LAPSED).await.unwrap();
     // At the wall clock's speed the courier wait outlasts the test.
-    let runner = Arc::new(Runner::new(Arc::new(shop), Engine::new(Policy::default(), 1), ScaledClock::new(1)));
+    let runner = Arc::new(Driver::new(Arc::new(shop), Engine::new(Policy::default(), 1), RealWorld::new(1)));
     let driving = {
         let runner = Arc::clone(&runner);
         let id = id.checkout().clone();

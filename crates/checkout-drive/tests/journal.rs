@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use checkout_domain::fencing::Lease;
 use checkout_domain::{CourierId, Event, Outcome, TaskToken};
-use checkout_drive::clock::ScaledClock;
+use checkout_drive::world::RealWorld;
 use checkout_drive::{CourierAnswer, Pause};
 use checkout_ports::{CourierInbox, Journal};
 use common::{admit, runner_on, stocked};
@@ -17,7 +17,7 @@ use common::{admit, runner_on, stocked};
 async fn every_step_of_a_dispatched_checkout_is_journaled_in_order() {
     let shop = Arc::new(stocked().await);
     let id = admit(&shop, 1, Lease::LAPSED).await;
-    let runner = runner_on(Arc::clone(&shop), ScaledClock::new(1));
+    let runner = runner_on(Arc::clone(&shop), RealWorld::new(1));
     let mut handed = runner.hand_courier_requests();
     let driving = {
         let (runner, id) = (Arc::clone(&runner), id.clone());
@@ -53,7 +53,7 @@ async fn a_host_is_left_the_courier_request_and_given_the_news() {
     let shop = Arc::new(stocked().await);
     let id = admit(&shop, 1, Lease::LAPSED).await;
     // At 100,000x a courier wait the runner kept would end at once: a host's does not.
-    let runner = runner_on(Arc::clone(&shop), ScaledClock::new(100_000));
+    let runner = runner_on(Arc::clone(&shop), RealWorld::new(100_000));
     let Pause::CourierDue { token, .. } = runner.drive_hosted(&id, |_, _| None).await.unwrap() else {
         panic!("the courier request is the host's to send");
     };

@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use checkout_domain::fencing::Lease;
 use checkout_domain::{CheckoutId, CourierId, Next, Outcome};
-use checkout_drive::clock::ScaledClock;
 use checkout_drive::leases::supervise;
-use checkout_drive::{CourierAnswer, DriveError, Runner};
+use checkout_drive::world::RealWorld;
+use checkout_drive::{CourierAnswer, DriveError, Driver};
 use checkout_memory::MemoryShop;
 use checkout_ports::{CheckoutRepository, Clock};
 use common::{admit, real_time, runner_on, stocked};
 
-type WallRunner = Arc<Runner<MemoryShop, ScaledClock>>;
+type WallRunner = Arc<Driver<MemoryShop, RealWorld>>;
 
 /// A runner over `shop` holding checkouts under leases of `lease_ms` real milliseconds.
 fn runner(shop: &Arc<MemoryShop>, lease_ms: u64) -> WallRunner {
@@ -176,7 +176,7 @@ async fn drive_unless_held_leaves_a_held_checkout_and_reports_an_ended_one() {
     shop.claim(&id, Lease::starting(real_time().now_ms(), 600_000)).await.unwrap().unwrap();
     let other = runner(&shop, 300);
     assert_eq!(other.drive_unless_held(&id).await.unwrap(), None, "another runner holds it");
-    let driver = runner_on(Arc::clone(&shop), ScaledClock::new(100_000));
+    let driver = runner_on(Arc::clone(&shop), RealWorld::new(100_000));
     // At 100,000x the courier deadline passes at once: the checkout compensates.
     assert_eq!(driver.drive(&id).await.unwrap(), Outcome::Compensated);
     assert_eq!(other.drive_unless_held(&id).await.unwrap(), Some(Outcome::Compensated), "ended elsewhere");

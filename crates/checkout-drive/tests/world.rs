@@ -5,17 +5,17 @@ use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use checkout_domain::{CourierId, Order, TaskToken};
-use checkout_drive::clock::ScaledClock;
 use checkout_drive::courier::{answer, WorkerBehaviour};
+use checkout_drive::world::RealWorld;
 use checkout_drive::{ids, CourierAnswer, World};
 use checkout_ports::{Clock, CourierRequest};
 
 #[test]
 fn a_scaled_clock_runs_its_speed_times_as_fast_as_the_wall_clock() {
-    let clock = ScaledClock::new(1_000);
+    let clock = RealWorld::new(1_000);
     assert_eq!(clock.real(1_000), Duration::from_millis(1), "a second of its time is a real millisecond");
     assert_eq!(World::real(&clock, 15 * 60 * 1_000), Duration::from_millis(900));
-    assert_eq!(ScaledClock::new(0).real(7), Duration::from_millis(7), "a speed below 1 is 1");
+    assert_eq!(RealWorld::new(0).real(7), Duration::from_millis(7), "a speed below 1 is 1");
     let wall = |at: SystemTime| at.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
     let before = wall(SystemTime::now());
     let now = clock.now_ms();
@@ -30,7 +30,7 @@ fn minted_identities_are_random_and_shaped_as_documented() {
     assert!(tokens.iter().all(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())), "{tokens:?}");
     let checkouts: HashSet<String> = (0..100).map(|_| ids::fresh_checkout_id().as_str().to_string()).collect();
     assert_eq!(checkouts.len(), 100, "no checkout id repeats");
-    let clock = ScaledClock::new(1);
+    let clock = RealWorld::new(1);
     let minted = World::fresh_checkout_id(&clock);
     let parts: Vec<&str> = minted.as_str().split('-').collect();
     assert_eq!(parts.len(), 3, "{minted}");

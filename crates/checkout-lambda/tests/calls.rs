@@ -8,23 +8,23 @@ use std::collections::BTreeMap;
 
 use checkout_asl::cost::{Path, PATHS};
 use checkout_aws::AwsShop;
-use checkout_drive::Runner;
-use checkout_stepfn::step::step;
+use checkout_drive::Driver;
+use checkout_stepfn::invocation::invoke;
 use common::{request, runner};
 use serde_json::json;
 
 /// Runs the step function's invocations of `path` for a fresh order, returning the calls made.
-async fn calls_of(runner: &Runner<AwsShop>, path: &Path, n: usize) -> BTreeMap<String, u64> {
+async fn calls_of(runner: &Driver<AwsShop>, path: &Path, n: usize) -> BTreeMap<String, u64> {
     let user = if path.name == "charge declined" { "u-poor" } else { "u-rich" };
     let quantity = if path.name == "out of stock" { 50 } else { 1 };
     let order = json!({ "orderId": format!("o-{n}"), "bookId": "b-1", "userId": user, "quantity": quantity });
     let before = runner.shop().calls().snapshot();
-    let billed = step(runner, request("bill", &order, json!({}))).await;
+    let billed = invoke(runner, request("bill", &order, json!({}))).await;
     match path.name {
         "dispatched" => {
             let billed = billed.unwrap();
             let courier = json!({ "courier": { "courier": "c-1", "waitToken": billed["waitToken"] } });
-            step(runner, request("dispatch", &order, courier)).await.unwrap();
+            invoke(runner, request("dispatch", &order, courier)).await.unwrap();
         }
         "courier timed out" | "no courier" => {
             let billed = billed.unwrap();
@@ -34,7 +34,7 @@ async fn calls_of(runner: &Runner<AwsShop>, path: &Path, n: usize) -> BTreeMap<S
             } else {
                 json!({ "Error": "States.Timeout", "Cause": "" })
             };
-            step(runner, request("compensate", &order, json!({ "failure": failure }))).await.unwrap_err();
+            invoke(runner, request("compensate", &order, json!({ "failure": failure }))).await.unwrap_err();
         }
         _ => {
             billed.unwrap_err();

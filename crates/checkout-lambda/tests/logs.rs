@@ -6,7 +6,7 @@ mod common;
 
 use checkout_drive::courier::WorkerBehaviour;
 use checkout_lambda::courier::decide;
-use checkout_stepfn::step::step;
+use checkout_stepfn::invocation::invoke;
 use common::{request, runner};
 use serde_json::{json, Value};
 
@@ -34,13 +34,13 @@ async fn the_logs_name_orders_and_outcomes_but_never_a_token_or_an_amount() {
 
     let runner = runner().await;
     let order = json!({ "orderId": "o-logged", "bookId": "b-1", "userId": "u-rich", "quantity": 1 });
-    let billed = step(&runner, request("bill", &order, json!({}))).await.unwrap();
+    let billed = invoke(&runner, request("bill", &order, json!({}))).await.unwrap();
     let message =
         json!({ "taskToken": "sfn-secret-token", "waitToken": billed["waitToken"], "order": order, "deadlineMs": 1 });
     let reply =
         decide(&message.to_string(), WorkerBehaviour::default(), &mut fastrand::Rng::with_seed(2)).unwrap().unwrap();
     let courier = json!({ "courier": reply.outcome.unwrap() });
-    step(&runner, request("dispatch", &order, courier)).await.unwrap();
+    invoke(&runner, request("dispatch", &order, courier)).await.unwrap();
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<Value> = logs.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();

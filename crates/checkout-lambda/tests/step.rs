@@ -6,20 +6,20 @@ mod common;
 use checkout_aws::AwsShop;
 use checkout_domain::{BookId, UserId};
 use checkout_drive::courier::WorkerBehaviour;
-use checkout_drive::Runner;
+use checkout_drive::Driver;
 use checkout_lambda::courier::decide;
 use checkout_ports::{Journal, ShopAdmin};
 use checkout_stepfn::contract::{BAD_ANSWER, COMPENSATED, REJECTED};
-use checkout_stepfn::step::{step, StepError};
+use checkout_stepfn::invocation::{invoke, InvocationError};
 use common::{order, request, runner};
 use serde_json::{json, Value};
 
-async fn stock_and_funds(runner: &Runner<AwsShop>) -> (u64, u64) {
+async fn stock_and_funds(runner: &Driver<AwsShop>) -> (u64, u64) {
     let balances = runner.shop().balances().await.unwrap();
     (balances.stock[&BookId::new("b-1").unwrap()], balances.funds[&UserId::new("u-rich").unwrap()])
 }
 
-fn error_name(result: Result<Value, StepError>) -> &'static str {
+fn error_name(result: Result<Value, InvocationError>) -> &'static str {
     result.expect_err("the checkout did not go on").name
 }
 
@@ -27,16 +27,16 @@ fn error_name(result: Result<Value, StepError>) -> &'static str {
 async fn billed_twice_and_dispatched_twice_the_checkout_takes_and_dispatches_once() {
     let runner = runner().await;
     let order = order("o-1", "u-rich", 1);
-    let billed = step(&runner, request("bill", &order, json!({}))).await.unwrap();
+    let billed = invoke(&runner, request("bill", &order, json!({}))).await.unwrap();
     // Step Functions retries a Task whose answer it lost: the same wait, nothing taken twice.
-    let again = step(&runner, request("bill", &order, json!({}))).await.unwrap();
+    let again = invoke(&runner, request("bill", &order, json!({}))).await.unwrap();
     assert_eq!(again["waitToken"], billed["waitToken"], "{billed} / {again}");
     assert_eq!(stock_and_funds(&runner).await, (2, 9_000));
 
     let courier = json!({ "courier": { "courier": "c-1", "waitToken": billed["waitToken"] } });
-    let dispatched = step(&runner, request("dispatch", &order, courier.clone())).await.unwrap();
+    let dispatched = invoke(&runner, request("dispatch", &order, courier.clone())).await.unwrap();
     assert_eq!(dispatched["outcome"], "dispatched");
-    let again = step(&runner, request("dispatch", &order, courier)).await.unwrap();
+    let again = invoke(&runner, request("dispatch", &order, courier)).await.unwrap();
     assert_eq!(again["outcome"], "dispatched", "a retried dispatch finds it done");
     assert_eq!(stock_and_funds(&runner).await, (2, 9_000));
     let report = checkout_runner::audit::audit(runner.shop().as_ref(), u64::MAX / 4, true).await.unwrap();
@@ -46,16 +46,16 @@ async fn billed_twice_and_dispatched_twice_the_checkout_takes_and_dispatches_onc
 #[tokio::test]
 async fn an_order_that_cannot_be_filled_ends_rejected() {
     let runner = runner().await;
-    assert_eq!(error_name(step(&runner, request("bill", &order("o-big", "u-rich", 5), json!({}))).await), REJECTED);
+    assert_eq!(error_name(invoke(&runner, request("bill", &order("o-big", "u-rich", 5), json!({}))).await), REJECTED);
     let malformed = json!({ "orderId": "o-bad", "bookId": "b-1" });
-    assert_eq!(error_name(step(&runner, request("bill", &malformed, json!({}))).await), REJECTED);
+    assert_eq!(error_name(invoke(&runner, request("bill", &malformed, json!({}))).await), REJECTED);
     assert_eq!(stock_and_funds(&runner).await, (3, 10_000));
 }
 
 #[tokio::test]
 async fn a_declined_charge_is_compensated_within_bill() {
     let runner = runner().await;
-    let result = step(&runner, request("bill", &order("o-poor", "u-poor", 1), json!({}))).await;
+    let result = invoke(&runner, request("bill", &order("o-poor", "u-poor", 1), json!({}))).await;
     assert_eq!(error_name(result), COMPENSATED);
     assert_eq!(stock_and_funds(&runner).await.0, 3, "the copy went back");
 }
@@ -64,12 +64,12 @@ async fn a_declined_charge_is_compensated_within_bill() {
 async fn a_wait_that_times_out_is_compensated_once() {
     let runner = runner().await;
     let order = order("o-late", "u-rich", 2);
-    step(&runner, request("bill", &order, json!({}))).await.unwrap();
+    invoke(&runner, request("bill", &order, json!({}))).await.unwrap();
     assert_eq!(stock_and_funds(&runner).await, (1, 8_000));
     let failure = json!({ "failure": { "Error": "States.Timeout", "Cause": "" } });
-    assert_eq!(error_name(step(&runner, request("compensate", &order, failure.clone())).await), COMPENSATED);
+    assert_eq!(error_name(invoke(&runner, request("compensate", &order, failure.clone())).await), COMPENSATED);
     assert_eq!(stock_and_funds(&runner).await, (3, 10_000), "everything given back");
-    assert_eq!(error_name(step(&runner, request("compensate", &order, failure)).await), COMPENSATED);
+    assert_eq!(error_name(invoke(&runner, request("compensate", &order, failure)).await), COMPENSATED);
     assert_eq!(stock_and_funds(&runner).await, (3, 10_000), "and only once");
 }
 
@@ -77,7 +77,7 @@ async fn a_wait_that_times_out_is_compensated_once() {
 async fn a_worker_without_a_courier_fails_the_task_and_the_checkout_is_compensated() {
     let runner = runner().await;
     let order = order("o-nobody", "u-rich", 1);
-    let billed = step(&runner, request("bill", &order, json!({}))).await.unwrap();
+    let billed = invoke(&runner, request("bill", &order, json!({}))).await.unwrap();
     let message = json!({
         "taskToken": "sfn-token-1",
         "waitToken": billed["waitToken"],
@@ -89,7 +89,7 @@ async fn a_worker_without_a_courier_fails_the_task_and_the_checkout_is_compensat
     assert_eq!(reply.task_token, "sfn-token-1");
     let (error, cause) = reply.outcome.clone().unwrap_err();
     let failure = json!({ "failure": { "Error": error, "Cause": cause } });
-    assert_eq!(error_name(step(&runner, request("compensate", &order, failure)).await), COMPENSATED);
+    assert_eq!(error_name(invoke(&runner, request("compensate", &order, failure)).await), COMPENSATED);
     assert_eq!(stock_and_funds(&runner).await, (3, 10_000));
     let id =
         checkout_runner::lookup::Named::order("o-nobody").unwrap().find(runner.shop().as_ref()).await.unwrap().unwrap();
@@ -105,11 +105,11 @@ async fn a_worker_without_a_courier_fails_the_task_and_the_checkout_is_compensat
 async fn an_answer_for_another_wait_is_not_taken() {
     let runner = runner().await;
     let order = order("o-forged", "u-rich", 1);
-    step(&runner, request("bill", &order, json!({}))).await.unwrap();
+    invoke(&runner, request("bill", &order, json!({}))).await.unwrap();
     let forged = json!({ "courier": { "courier": "c-x", "waitToken": "not-the-wait" } });
     // Refused, and not worth retrying: the machine sends it to Compensate at once (a Dispatch that
     // retried it without end would re-claim the checkout forever).
-    assert_eq!(error_name(step(&runner, request("dispatch", &order, forged)).await), BAD_ANSWER);
+    assert_eq!(error_name(invoke(&runner, request("dispatch", &order, forged)).await), BAD_ANSWER);
     let id =
         checkout_runner::lookup::Named::order("o-forged").unwrap().find(runner.shop().as_ref()).await.unwrap().unwrap();
     assert_eq!(id.phase().to_string(), "preparing-order", "still waiting for its own courier");

@@ -10,7 +10,7 @@ use checkout_domain::TaskToken;
 use checkout_ports::{CourierInbox, CourierRequest, Shop};
 
 use checkout_drive::courier::{answer, WorkerBehaviour};
-use checkout_drive::{CourierAnswer, Runner};
+use checkout_drive::{CourierAnswer, Driver};
 
 /// What a worker has answered lately, so that a request met twice (handed over and then read
 /// from the queue, or delivered again by the queue) is answered once. Two generations, aged at
@@ -103,7 +103,7 @@ const QUEUE_SWEEP: Duration = Duration::from_millis(50);
 
 /// Runs the in-process worker until the task is dropped: the runner hands it each request it
 /// sends, and its answers go straight to the runner.
-pub async fn run_in_process<S: Shop>(runner: Arc<Runner<S>>, behaviour: WorkerBehaviour, seed: u64) {
+pub async fn run_in_process<S: Shop>(runner: Arc<Driver<S>>, behaviour: WorkerBehaviour, seed: u64) {
     let mut handed = runner.hand_courier_requests();
     let shop = Arc::clone(runner.shop());
     let reply = move |request: CourierRequest, decision| {

@@ -10,9 +10,9 @@ use checkout_aws::AwsShop;
 use checkout_domain::fencing::Lease;
 use checkout_domain::registry::Admission;
 use checkout_domain::{BookId, CheckoutId, Money, Order, Outcome, UserId};
-use checkout_drive::clock::ScaledClock;
 use checkout_drive::courier::{answer, WorkerBehaviour};
-use checkout_drive::{drive_all, CourierAnswer, Runner};
+use checkout_drive::world::RealWorld;
+use checkout_drive::{drive_all, CourierAnswer, Driver};
 use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, CourierInbox, CourierQueue, ShopAdmin};
 use checkout_runner::worker::run_in_process;
@@ -21,9 +21,9 @@ async fn fresh_shop() -> AwsShop {
     MotoServer::shared().fresh_shop().await.expect("a shop on moto")
 }
 
-fn runner(shop: AwsShop) -> Arc<Runner<AwsShop>> {
+fn runner(shop: AwsShop) -> Arc<Driver<AwsShop>> {
     // The courier deadline (15 minutes) passes in 18 s: ample for moto under this load.
-    Arc::new(Runner::new(Arc::new(shop), Engine::new(Policy::default(), 7), ScaledClock::new(50)))
+    Arc::new(Driver::new(Arc::new(shop), Engine::new(Policy::default(), 7), RealWorld::new(50)))
 }
 
 fn order(n: usize, book: &str, user: &str, redeem: bool) -> Order {
@@ -32,7 +32,7 @@ fn order(n: usize, book: &str, user: &str, redeem: bool) -> Order {
 }
 
 /// Admits `orders`, then drives them all at once with an in-process courier worker.
-async fn run_all(runner: &Arc<Runner<AwsShop>>, orders: &[Order]) -> BTreeMap<CheckoutId, Outcome> {
+async fn run_all(runner: &Arc<Driver<AwsShop>>, orders: &[Order]) -> BTreeMap<CheckoutId, Outcome> {
     let mut ids = Vec::new();
     for (n, order) in orders.iter().enumerate() {
         let fresh = CheckoutId::new(format!("ck-{n}")).expect("valid");
@@ -110,7 +110,7 @@ async fn one_customers_concurrent_redemptions_never_overdraw_the_points() {
 
 /// Drives one checkout with a courier worker that reads the queue only when told a request is
 /// on it (as an SQS-triggered function would), and returns its outcome and the calls it cost.
-async fn one_checkout(runner: &Arc<Runner<AwsShop>>, order: &Order) -> (Outcome, BTreeMap<String, u64>) {
+async fn one_checkout(runner: &Arc<Driver<AwsShop>>, order: &Order) -> (Outcome, BTreeMap<String, u64>) {
     let shop = Arc::clone(runner.shop());
     let before = shop.calls().snapshot();
     let fresh = CheckoutId::new(format!("ck-{}", order.id())).unwrap();

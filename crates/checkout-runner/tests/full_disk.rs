@@ -9,9 +9,9 @@ use std::time::Duration;
 use checkout_domain::fencing::Lease;
 use checkout_domain::registry::Admission;
 use checkout_domain::{BookId, CheckoutId, Money, Order, UserId};
-use checkout_drive::clock::ScaledClock;
 use checkout_drive::courier::WorkerBehaviour;
-use checkout_drive::{drive_all, Runner};
+use checkout_drive::world::RealWorld;
+use checkout_drive::{drive_all, Driver};
 use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, ShopAdmin};
 use checkout_runner::audit::audit;
@@ -44,7 +44,7 @@ async fn nothing_moves_while_the_disk_is_full_and_everything_ends_after() {
     assert_eq!(shop.limit_pages(Some(full)).await.unwrap(), full, "the file may not grow from here");
 
     let shop = Arc::new(shop);
-    let runner = Arc::new(Runner::new(Arc::clone(&shop), Engine::new(Policy::default(), 3), ScaledClock::new(1000)));
+    let runner = Arc::new(Driver::new(Arc::clone(&shop), Engine::new(Policy::default(), 3), RealWorld::new(1000)));
     let worker = tokio::spawn(run_in_process(Arc::clone(&runner), WorkerBehaviour::default(), 3));
     let ended = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&ended);

@@ -2,7 +2,7 @@
 //!
 //! - [`contract`]: what the machine and the function agree on: the actions, the error names the
 //!   machine's Retry and Catch match, and the shape of the courier worker's answers;
-//! - [`step`]: one invocation, one action for one order: `bill` (admit, claim, drive to the
+//! - [`invocation`]: one invocation, one action for one order: `bill` (admit, claim, drive to the
 //!   courier wait), `dispatch` (take the courier's answer, tell the courier, end dispatched) or
 //!   `compensate` (end what the checkout waits on, give everything back), driven by the one
 //!   drive loop (`checkout-drive`) over whatever shop it is given.
@@ -12,4 +12,4 @@
 //! checker explores is what the function does.
 
 pub mod contract;
-pub mod step;
+pub mod invocation;

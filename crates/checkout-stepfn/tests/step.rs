@@ -6,22 +6,22 @@
 use std::sync::Arc;
 
 use checkout_domain::{BookId, Money, TaskToken, UserId};
-use checkout_drive::clock::ScaledClock;
-use checkout_drive::Runner;
+use checkout_drive::world::RealWorld;
+use checkout_drive::Driver;
 use checkout_engine::{Engine, Policy};
 use checkout_memory::MemoryShop;
 use checkout_ports::{CourierInbox, ShopAdmin};
 use checkout_stepfn::contract::{
     CourierAssigned, CourierUnavailable, BAD_ANSWER, COMPENSATED, COURIER_UNAVAILABLE, DISPATCHED, REJECTED,
 };
-use checkout_stepfn::step::{step, Request};
+use checkout_stepfn::invocation::{invoke, Request};
 use serde_json::{json, Value};
 
-async fn runner() -> Runner<MemoryShop> {
+async fn runner() -> Driver<MemoryShop> {
     let shop = MemoryShop::new();
     shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(1_000)).await.unwrap();
     shop.open_customer(&UserId::new("u-1").unwrap(), 10_000, 0).await.unwrap();
-    Runner::new(Arc::new(shop), Engine::new(Policy::default(), 1), ScaledClock::new(1))
+    Driver::new(Arc::new(shop), Engine::new(Policy::default(), 1), RealWorld::new(1))
 }
 
 fn request(action: &str, order: &str, extra: Value) -> Request {
@@ -32,8 +32,8 @@ fn request(action: &str, order: &str, extra: Value) -> Request {
 }
 
 /// Bills `order`: the wait's token, which the machine's courier request carries.
-async fn billed(runner: &Runner<MemoryShop>, order: &str) -> TaskToken {
-    let billed = step(runner, request("bill", order, json!({}))).await.unwrap();
+async fn billed(runner: &Driver<MemoryShop>, order: &str) -> TaskToken {
+    let billed = invoke(runner, request("bill", order, json!({}))).await.unwrap();
     TaskToken::new(billed["waitToken"].as_str().unwrap()).unwrap()
 }
 
@@ -43,10 +43,10 @@ async fn bill_then_dispatch_with_the_courier_the_worker_assigned() {
     let wait = billed(&runner, "o-1").await;
     assert!(runner.shop().take(10).await.unwrap().is_empty(), "the machine sends the courier request, not bill");
     let answer = CourierAssigned { courier: checkout_domain::CourierId::new("c-1").unwrap(), wait_token: wait };
-    let dispatched = step(&runner, request("dispatch", "o-1", json!({ "courier": answer.output() }))).await.unwrap();
+    let dispatched = invoke(&runner, request("dispatch", "o-1", json!({ "courier": answer.output() }))).await.unwrap();
     assert_eq!(dispatched["outcome"], "dispatched");
     // The same order started again under another name: already dispatched, nothing taken twice.
-    let again = step(&runner, request("bill", "o-1", json!({}))).await.unwrap_err();
+    let again = invoke(&runner, request("bill", "o-1", json!({}))).await.unwrap_err();
     assert_eq!(again.name, DISPATCHED);
     let balances = runner.shop().balances().await.unwrap();
     assert_eq!(balances.stock[&BookId::new("b-1").unwrap()], 2);
@@ -57,18 +57,18 @@ async fn an_answer_the_checkout_cannot_read_or_refuses_is_a_bad_answer() {
     let runner = runner().await;
     let wait = billed(&runner, "o-1").await;
     for courier in [json!({ "courier": "c-1" }), json!("c-1"), json!({ "courier": "c-1", "waitToken": "" })] {
-        let refused = step(&runner, request("dispatch", "o-1", json!({ "courier": courier }))).await.unwrap_err();
+        let refused = invoke(&runner, request("dispatch", "o-1", json!({ "courier": courier }))).await.unwrap_err();
         assert_eq!(refused.name, BAD_ANSWER, "{courier}");
     }
     let other = CourierAssigned {
         courier: checkout_domain::CourierId::new("c-1").unwrap(),
         wait_token: TaskToken::new("another-wait").unwrap(),
     };
-    let refused = step(&runner, request("dispatch", "o-1", json!({ "courier": other.output() }))).await.unwrap_err();
+    let refused = invoke(&runner, request("dispatch", "o-1", json!({ "courier": other.output() }))).await.unwrap_err();
     assert_eq!(refused.name, BAD_ANSWER, "another wait's answer");
     // The checkout still waits for its own.
     let answer = CourierAssigned { courier: checkout_domain::CourierId::new("c-1").unwrap(), wait_token: wait };
-    assert!(step(&runner, request("dispatch", "o-1", json!({ "courier": answer.output() }))).await.is_ok());
+    assert!(invoke(&runner, request("dispatch", "o-1", json!({ "courier": answer.output() }))).await.is_ok());
 }
 
 #[tokio::test]
@@ -77,12 +77,12 @@ async fn compensate_after_no_courier_or_a_timeout_gives_everything_back() {
     let wait = billed(&runner, "o-1").await;
     let cause = CourierUnavailable { wait_token: wait, detail: "no courier nearby".into() };
     let failure = json!({ "Error": COURIER_UNAVAILABLE, "Cause": cause.cause() });
-    let ended = step(&runner, request("compensate", "o-1", json!({ "failure": failure }))).await.unwrap_err();
+    let ended = invoke(&runner, request("compensate", "o-1", json!({ "failure": failure }))).await.unwrap_err();
     assert_eq!(ended.name, COMPENSATED);
 
     billed(&runner, "o-2").await;
     let timed_out = json!({ "Error": "States.Timeout", "Cause": "" });
-    let ended = step(&runner, request("compensate", "o-2", json!({ "failure": timed_out }))).await.unwrap_err();
+    let ended = invoke(&runner, request("compensate", "o-2", json!({ "failure": timed_out }))).await.unwrap_err();
     assert_eq!(ended.name, COMPENSATED);
     let balances = runner.shop().balances().await.unwrap();
     assert_eq!(balances.stock[&BookId::new("b-1").unwrap()], 3, "both copies back on the shelf");
@@ -94,9 +94,9 @@ async fn an_order_that_cannot_be_filled_or_read_is_rejected() {
     let runner = runner().await;
     let mut big = request("bill", "o-big", json!({}));
     big.order["quantity"] = json!(50);
-    assert_eq!(step(&runner, big).await.unwrap_err().name, REJECTED);
+    assert_eq!(invoke(&runner, big).await.unwrap_err().name, REJECTED);
     let mut unreadable = request("bill", "o-bad", json!({}));
     unreadable.order["quantity"] = json!(-1);
-    assert_eq!(step(&runner, unreadable).await.unwrap_err().name, REJECTED);
-    assert_eq!(step(&runner, request("refund-everything", "o-1", json!({}))).await.unwrap_err().name, REJECTED);
+    assert_eq!(invoke(&runner, unreadable).await.unwrap_err().name, REJECTED);
+    assert_eq!(invoke(&runner, request("refund-everything", "o-1", json!({}))).await.unwrap_err().name, REJECTED);
 }

@@ -2,7 +2,7 @@
 //! model-checked with the code that ships. The model reads the definition itself: its Task,
 //! Retry, Catch and timeout routing, and its data flow (`Parameters`, `ResultPath`, the paths
 //! they name), so a path that names nothing is an execution that fails, as it would on AWS. Each
-//! invocation of the step function is the shipped one, `checkout_stepfn::step`, driven by the one
+//! invocation of the step function is the shipped one, `checkout_stepfn::invocation::invoke`, driven by the one
 //! drive loop (`checkout-drive`) over the in-memory shop; the model adds only what AWS does around
 //! it.
 //!
@@ -31,13 +31,13 @@ use checkout_domain::{
     BookId, CheckoutId, CheckoutState, CourierId, Effect, EffectKey, Money, Next, Order, Outcome, Phase, TaskToken,
     UserId,
 };
-use checkout_drive::{Runner, World};
+use checkout_drive::{Driver, World};
 use checkout_engine::{Engine, Policy};
 use checkout_memory::{MemoryShop, ShopFaults, ShopState};
 use checkout_ports::Clock;
 use checkout_stepfn::contract::{CourierAssigned, CourierUnavailable};
 pub use checkout_stepfn::contract::{COMPENSATED, COURIER_UNAVAILABLE, NEEDS_OPERATOR, REJECTED, RETRY};
-use checkout_stepfn::step::{step, Request};
+use checkout_stepfn::invocation::{invoke, Request};
 use serde_json::{json, Value};
 
 use crate::asl::{matches, place, resolve, Context};
@@ -195,12 +195,12 @@ impl RoutingModel {
         let limit = crash_after.unwrap_or(MOST_CALLS);
         let faults = ShopFaults { calls_before_stop: Some(u32::from(limit)), refuse_compensations };
         let memory = Arc::new(MemoryShop::from_state(shop.clone(), faults));
-        let runner = Runner::new(Arc::clone(&memory), self.engine.clone(), ModelWorld);
+        let runner = Driver::new(Arc::clone(&memory), self.engine.clone(), ModelWorld);
         let result = TOKIO.with(|runtime| {
             runtime.block_on(async {
                 tokio::select! {
                     biased;
-                    result = step(&runner, request) => Some(result),
+                    result = invoke(&runner, request) => Some(result),
                     () = memory.stopped() => None,
                 }
             })

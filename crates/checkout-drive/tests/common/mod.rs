@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use checkout_domain::fencing::Lease;
 use checkout_domain::{BookId, CheckoutId, Money, Order, UserId};
-use checkout_drive::clock::ScaledClock;
-use checkout_drive::{Runner, World};
+use checkout_drive::world::RealWorld;
+use checkout_drive::{Driver, World};
 use checkout_engine::{Engine, Policy};
 use checkout_memory::MemoryShop;
 use checkout_ports::{CheckoutRepository, ShopAdmin};
@@ -31,12 +31,12 @@ pub async fn admit(shop: &MemoryShop, n: usize, lease: Lease) -> CheckoutId {
 }
 
 /// A runner over `shop` with the default policy, on `world`.
-pub fn runner_on<W: World>(shop: Arc<MemoryShop>, world: W) -> Arc<Runner<MemoryShop, W>> {
-    Arc::new(Runner::new(shop, Engine::new(Policy::default(), 1), world))
+pub fn runner_on<W: World>(shop: Arc<MemoryShop>, world: W) -> Arc<Driver<MemoryShop, W>> {
+    Arc::new(Driver::new(shop, Engine::new(Policy::default(), 1), world))
 }
 
 /// A clock at the wall clock's speed: the courier's 15-minute deadline does not pass in a test,
 /// so a checkout left without an answer waits for the whole test.
-pub fn real_time() -> ScaledClock {
-    ScaledClock::new(1)
+pub fn real_time() -> RealWorld {
+    RealWorld::new(1)
 }

@@ -11,20 +11,20 @@ use std::sync::Arc;
 use checkout_aws::moto::MotoServer;
 use checkout_aws::AwsShop;
 use checkout_domain::{BookId, Money, UserId};
-use checkout_drive::clock::ScaledClock;
-use checkout_drive::Runner;
+use checkout_drive::world::RealWorld;
+use checkout_drive::Driver;
 use checkout_engine::{Engine, Policy};
 use checkout_ports::ShopAdmin;
-use checkout_stepfn::step::Request;
+use checkout_stepfn::invocation::Request;
 use serde_json::{json, Value};
 
 /// A runner over a fresh shop: 3 copies of b-1 at 1,000; u-rich with 10,000, u-poor with 100.
-pub async fn runner() -> Runner<AwsShop> {
+pub async fn runner() -> Driver<AwsShop> {
     let shop = MotoServer::shared().fresh_shop().await.unwrap();
     shop.stock_book(&BookId::new("b-1").unwrap(), 3, Money::from_minor_units(1_000)).await.unwrap();
     shop.open_customer(&UserId::new("u-rich").unwrap(), 10_000, 0).await.unwrap();
     shop.open_customer(&UserId::new("u-poor").unwrap(), 100, 0).await.unwrap();
-    Runner::new(Arc::new(shop), Engine::new(Policy::default(), 5), ScaledClock::new(1))
+    Driver::new(Arc::new(shop), Engine::new(Policy::default(), 5), RealWorld::new(1))
 }
 
 /// An order of b-1.

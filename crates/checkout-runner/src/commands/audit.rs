@@ -1,7 +1,7 @@
 //! `checkout audit`: the saga's invariants checked on the shop's data (see [`crate::audit`]);
 //! fails naming every offending order.
 
-use checkout_drive::clock::ScaledClock;
+use checkout_drive::world::RealWorld;
 use checkout_ports::Clock;
 use checkout_sqlite::Durability;
 use clap::Args;
@@ -20,7 +20,7 @@ pub struct AuditArgs {
 }
 
 pub async fn execute(args: AuditArgs) -> Result<bool, CliError> {
-    let now = ScaledClock::new(1).now_ms();
+    let now = RealWorld::new(1).now_ms();
     let report = with_shop!(args.shop.open(false, Durability::Fsync).await?, shop => {
         audit(&shop, now, args.all_ended).await?
     });

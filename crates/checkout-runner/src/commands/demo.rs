@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use checkout_drive::clock::ScaledClock;
 use checkout_drive::courier::WorkerBehaviour;
-use checkout_drive::Runner;
+use checkout_drive::world::RealWorld;
+use checkout_drive::Driver;
 use checkout_engine::{Engine, Policy};
 use checkout_ports::{CheckoutRepository, Clock};
 use checkout_sqlite::{Durability, SqliteShop};
@@ -34,14 +34,14 @@ pub struct DemoArgs {
 /// Runs the demo in a new shop at `db` (by default a new file in the system's temporary
 /// directory); an existing file is refused, unchanged. `Ok(false)` if the audit found anything.
 pub async fn execute(DemoArgs { db }: DemoArgs) -> Result<bool, CliError> {
-    let clock = ScaledClock::new(CLOCK_SPEED);
+    let clock = RealWorld::new(CLOCK_SPEED);
     let db = db.unwrap_or_else(|| std::env::temp_dir().join(format!("checkout-demo-{}.db", clock.now_ms())));
     if db.exists() {
         return Err(CliError::DemoExists(db));
     }
     let catalog = Catalog::parse(CATALOG, Path::new("the sample catalog"))?;
     let shop = SqliteShop::open(&db, true, Durability::Fsync)?;
-    catalog.apply(&shop, ScaledClock::new(1).now_ms()).await?;
+    catalog.apply(&shop, RealWorld::new(1).now_ms()).await?;
     shop.durable().await?;
     println!("a new shop in {}: {} books, {} customers", db.display(), catalog.books.len(), catalog.customers.len());
 
@@ -52,10 +52,10 @@ pub async fn execute(DemoArgs { db }: DemoArgs) -> Result<bool, CliError> {
         source,
     })?;
     let engine = Engine::new(Policy::default(), 1);
-    let runner = Arc::new(Runner::new(Arc::new(shop), engine, clock));
+    let runner = Arc::new(Driver::new(Arc::new(shop), engine, clock));
     let courier = WorkerBehaviour { delay_ms: 5, ..WorkerBehaviour::default() };
     let ran = super::run::run(Arc::clone(&runner), &orders, 64, courier, 1).await?;
-    let report = crate::audit::audit(runner.shop().as_ref(), ScaledClock::new(1).now_ms(), true).await?;
+    let report = crate::audit::audit(runner.shop().as_ref(), RealWorld::new(1).now_ms(), true).await?;
     for finding in &report.findings {
         println!("FAIL {finding}");
     }

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use checkout_drive::clock::ScaledClock;
 use checkout_drive::courier::WorkerBehaviour;
-use checkout_drive::Runner;
+use checkout_drive::world::RealWorld;
+use checkout_drive::Driver;
 use checkout_engine::{Engine, Policy};
 use checkout_ports::Shop;
 use checkout_sqlite::Durability;
@@ -81,16 +81,16 @@ impl DriveArgs {
     }
 
     /// The runner over the shop, with the faults asked for.
-    pub fn runner<S: Shop>(&self, shop: S) -> Arc<Runner<Faulty<S>>> {
+    pub fn runner<S: Shop>(&self, shop: S) -> Arc<Driver<Faulty<S>>> {
         let faults = &self.faults;
         let rates =
             FaultRates { transient: faults.transient, lost_reply: faults.lost_replies, decline: faults.declines };
         let engine = Engine::new(Policy::default(), self.seed);
         let shop = Arc::new(Faulty::new(shop, rates, self.seed));
-        let clock = ScaledClock::new(self.clock_speed);
+        let clock = RealWorld::new(self.clock_speed);
         // The lease is given in real time (a process's liveness); the runner counts in its clock's.
         let lease_ms = self.lease_ms.saturating_mul(self.clock_speed.max(1));
-        Arc::new(Runner::new(shop, engine, clock).with_lease_ms(lease_ms))
+        Arc::new(Driver::new(shop, engine, clock).with_lease_ms(lease_ms))
     }
 
     /// How the in-process courier worker behaves.

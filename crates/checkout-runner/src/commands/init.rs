@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use checkout_drive::clock::ScaledClock;
+use checkout_drive::world::RealWorld;
 use checkout_ports::{CheckoutRepository, Clock};
 use checkout_sqlite::Durability;
 use clap::Args;
@@ -23,7 +23,7 @@ pub struct InitArgs {
 pub async fn execute(args: InitArgs) -> Result<bool, CliError> {
     let catalog = Catalog::read(&args.catalog)?;
     with_shop!(args.shop.open(true, Durability::Fsync).await?, shop => {
-        catalog.apply(&shop, ScaledClock::new(1).now_ms()).await?;
+        catalog.apply(&shop, RealWorld::new(1).now_ms()).await?;
         shop.durable().await?;
     });
     println!("{}: {} books, {} customers", args.shop.describe(), catalog.books.len(), catalog.customers.len());

@@ -13,7 +13,7 @@ use checkout_domain::fencing::Lease;
 use checkout_domain::registry::Admission;
 use checkout_domain::{CheckoutId, Order};
 use checkout_drive::leases::supervise;
-use checkout_drive::{drive_all, Runner};
+use checkout_drive::{drive_all, Driver};
 use checkout_ports::Shop;
 use futures::StreamExt;
 
@@ -56,7 +56,7 @@ pub async fn execute(args: RunArgs) -> Result<bool, CliError> {
 /// Runs the orders in `orders` on `runner`'s shop, `in_flight` checkouts at once. `Ok(false)`
 /// if some order was refused or some checkout stopped before its end.
 pub async fn run<S: Shop>(
-    runner: Arc<Runner<S>>,
+    runner: Arc<Driver<S>>,
     orders: &Path,
     in_flight: usize,
     courier: WorkerBehaviour,
@@ -137,7 +137,7 @@ fn count_lines(path: &Path) -> std::io::Result<usize> {
 /// the file, a line at a time and a few ahead; a line that is not an order, or that the shop
 /// refuses, is named on stderr with its line number and counted as refused.
 fn admissions<S: Shop>(
-    runner: Arc<Runner<S>>,
+    runner: Arc<Driver<S>>,
     path: PathBuf,
     admitted: Arc<Admitted>,
     progress: indicatif::ProgressBar,

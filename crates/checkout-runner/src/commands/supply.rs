@@ -4,7 +4,7 @@
 
 use checkout_domain::operation::Operation;
 use checkout_domain::{BookId, Money, OrderError, UserId};
-use checkout_drive::clock::ScaledClock;
+use checkout_drive::world::RealWorld;
 use checkout_ports::{CheckoutRepository, Clock, ShopAdmin};
 use checkout_sqlite::Durability;
 use clap::Args;
@@ -90,7 +90,7 @@ pub async fn after(shop: &impl ShopAdmin, operation: &Operation) -> Result<Strin
 /// Applies an operator's operation to the shop, and says what the accounts hold now.
 pub async fn add(shop: &ShopArgs, operation: Operation) -> Result<bool, CliError> {
     with_shop!(shop.open(false, Durability::Fsync).await?, shop => {
-        shop.apply(ScaledClock::new(1).now_ms(), &operation).await?;
+        shop.apply(RealWorld::new(1).now_ms(), &operation).await?;
         shop.durable().await?;
         println!("{}", after(&shop, &operation).await?);
     });

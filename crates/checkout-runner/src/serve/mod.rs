@@ -32,7 +32,7 @@ use checkout_ports::Shop;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use checkout_drive::{CourierAnswer, Runner};
+use checkout_drive::{CourierAnswer, Driver};
 
 use crate::lookup::Named;
 
@@ -42,7 +42,7 @@ pub use error::ApiError;
 
 /// The server's state: the runner whose shop it serves.
 pub struct Api<S: Shop> {
-    runner: Arc<Runner<S>>,
+    runner: Arc<Driver<S>>,
 }
 
 impl<S: Shop> Clone for Api<S> {
@@ -59,7 +59,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The routes, over `runner`.
-pub fn router<S: Shop>(runner: Arc<Runner<S>>) -> Router {
+pub fn router<S: Shop>(runner: Arc<Driver<S>>) -> Router {
     Router::new()
         .route("/orders", post(place::<S>))
         .route("/orders/{order}", get(order_status::<S>))

@@ -2,7 +2,7 @@
 
 use checkout_domain::registry::Admission;
 use checkout_domain::{CheckoutId, CourierId, Event, Order, Outcome, TaskToken};
-use checkout_drive::{DriveError, Pause, Runner, World};
+use checkout_drive::{DriveError, Driver, Pause, World};
 use checkout_ports::Shop;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -29,20 +29,20 @@ pub struct Request {
 /// the machine's Retry and Catch match ([`contract`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{name}: {message}")]
-pub struct StepError {
+pub struct InvocationError {
     pub name: &'static str,
     pub message: String,
 }
 
-impl StepError {
-    fn new(name: &'static str, message: impl Into<String>) -> StepError {
-        StepError { name, message: message.into() }
+impl InvocationError {
+    fn new(name: &'static str, message: impl Into<String>) -> InvocationError {
+        InvocationError { name, message: message.into() }
     }
 }
 
 /// Runs one action of the machine for one order, and logs one line of what came of it: the
 /// action, the order, the checkout and the result, never a token or an amount.
-pub async fn step<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Result<Value, StepError> {
+pub async fn invoke<S: Shop, W: World>(runner: &Driver<S, W>, request: Request) -> Result<Value, InvocationError> {
     let action = request.action.clone();
     let order_id = request.order["orderId"].as_str().unwrap_or("?").to_string();
     let result = act(runner, request).await;
@@ -53,9 +53,9 @@ pub async fn step<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) ->
     result
 }
 
-async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Result<Value, StepError> {
+async fn act<S: Shop, W: World>(runner: &Driver<S, W>, request: Request) -> Result<Value, InvocationError> {
     let order = Order::from_json(&request.order.to_string())
-        .map_err(|e| StepError::new(contract::REJECTED, format!("the order is not valid: {e}")))?;
+        .map_err(|e| InvocationError::new(contract::REJECTED, format!("the order is not valid: {e}")))?;
     let id = checkout_of(runner, &order).await?;
     let pause = match request.action.as_str() {
         BILL => runner.drive_hosted(&id, |_, _| None).await,
@@ -73,7 +73,7 @@ async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Resu
                 })
                 .await
         }
-        other => return Err(StepError::new(contract::REJECTED, format!("no action {other:?}"))),
+        other => return Err(InvocationError::new(contract::REJECTED, format!("no action {other:?}"))),
     };
     match pause.map_err(drive_error)? {
         Pause::CourierDue { token, deadline_ms } if request.action == BILL => {
@@ -81,26 +81,26 @@ async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Resu
         }
         // The checkout refused the answer it was handed: retrying the same answer cannot help.
         Pause::CourierDue { .. } if request.action == DISPATCH => {
-            Err(StepError::new(BAD_ANSWER, format!("checkout {id} refused the courier's answer and still waits")))
+            Err(InvocationError::new(BAD_ANSWER, format!("checkout {id} refused the courier's answer and still waits")))
         }
-        Pause::CourierDue { .. } => Err(StepError::new(
+        Pause::CourierDue { .. } => Err(InvocationError::new(
             contract::RETRY,
             format!("checkout {id} still waits for its courier after {}", request.action),
         )),
         Pause::Ended(Outcome::Dispatched) if request.action == DISPATCH => {
             Ok(json!({ "checkout": id.as_str(), "outcome": "dispatched" }))
         }
-        Pause::Ended(Outcome::Dispatched) => Err(StepError::new(
+        Pause::Ended(Outcome::Dispatched) => Err(InvocationError::new(
             contract::DISPATCHED,
             format!("checkout {id} was dispatched already; nothing to {}", request.action),
         )),
         Pause::Ended(Outcome::Rejected) => {
-            Err(StepError::new(contract::REJECTED, format!("checkout {id} was rejected")))
+            Err(InvocationError::new(contract::REJECTED, format!("checkout {id} was rejected")))
         }
         Pause::Ended(Outcome::Compensated) => {
-            Err(StepError::new(contract::COMPENSATED, format!("checkout {id} failed and gave everything back")))
+            Err(InvocationError::new(contract::COMPENSATED, format!("checkout {id} failed and gave everything back")))
         }
-        Pause::Ended(Outcome::NeedsOperator) => Err(StepError::new(
+        Pause::Ended(Outcome::NeedsOperator) => Err(InvocationError::new(
             contract::NEEDS_OPERATOR,
             format!("checkout {id} needs an operator: a compensation or its courier notice was refused for good"),
         )),
@@ -109,7 +109,7 @@ async fn act<S: Shop, W: World>(runner: &Runner<S, W>, request: Request) -> Resu
 
 /// The checkout of `order`: the registry's answer, whether this is the first invocation for it
 /// or a later one (the order is the execution's input, the same for every action).
-async fn checkout_of<S: Shop, W: World>(runner: &Runner<S, W>, order: &Order) -> Result<CheckoutId, StepError> {
+async fn checkout_of<S: Shop, W: World>(runner: &Driver<S, W>, order: &Order) -> Result<CheckoutId, InvocationError> {
     match runner
         .shop()
         .admit(order, runner.clock().fresh_checkout_id(), checkout_domain::fencing::Lease::HELD_BY_HOST)
@@ -117,22 +117,22 @@ async fn checkout_of<S: Shop, W: World>(runner: &Runner<S, W>, order: &Order) ->
     {
         Ok(Admission::Opened(id) | Admission::Existing(id)) => Ok(id),
         Err(checkout_ports::AdmitError::Conflict(conflict)) => {
-            Err(StepError::new(contract::REJECTED, conflict.to_string()))
+            Err(InvocationError::new(contract::REJECTED, conflict.to_string()))
         }
-        Err(checkout_ports::AdmitError::Storage(e)) => Err(StepError::new(contract::RETRY, e.to_string())),
+        Err(checkout_ports::AdmitError::Storage(e)) => Err(InvocationError::new(contract::RETRY, e.to_string())),
     }
 }
 
-fn drive_error(error: DriveError) -> StepError {
-    StepError::new(contract::RETRY, error.to_string())
+fn drive_error(error: DriveError) -> InvocationError {
+    InvocationError::new(contract::RETRY, error.to_string())
 }
 
 /// The worker's answer: the checkout's wait token and the courier. One the checkout cannot read
 /// is a [`BAD_ANSWER`], never retried (a retry reads the same answer).
-fn courier_answer(answer: Option<&Value>) -> Result<(TaskToken, CourierId), StepError> {
-    let answer = answer.ok_or_else(|| StepError::new(BAD_ANSWER, "no courier answer"))?;
+fn courier_answer(answer: Option<&Value>) -> Result<(TaskToken, CourierId), InvocationError> {
+    let answer = answer.ok_or_else(|| InvocationError::new(BAD_ANSWER, "no courier answer"))?;
     let CourierAssigned { courier, wait_token } = CourierAssigned::deserialize(answer)
-        .map_err(|e| StepError::new(BAD_ANSWER, checkout_domain::excerpt::excerpt(&e.to_string())))?;
+        .map_err(|e| InvocationError::new(BAD_ANSWER, checkout_domain::excerpt::excerpt(&e.to_string())))?;
     Ok((wait_token, courier))
 }
 
