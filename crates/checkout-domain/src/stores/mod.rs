@@ -43,7 +43,7 @@ use crate::protocol::{ChargeReceipt, PointsRedemption, PointsRestored, RefundRec
 use crate::{BookId, Command, Event, Money, Points, UserId};
 
 /// The three stores a checkout touches, answering commands the way the saga expects, behind
-/// one fence book (see [`checkout_domain::fencing`]).
+/// one fence book (see [`crate::fencing`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Stores {
     pub inventory: Inventory,
