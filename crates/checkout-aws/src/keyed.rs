@@ -419,9 +419,7 @@ fn relabel_entry<A: AccountId>(entry: &Entry<A>) -> Entry<String> {
 #[async_trait::async_trait]
 impl KeyedStores for AwsShop {
     async fn perform(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
-        if Store::for_command(command).is_none() {
-            return Err(NotAStoreCommand(command.name()).into());
-        }
+        NotAStoreCommand::check(command)?;
         self.keyed(fence, command, now_ms).await
     }
 }

@@ -135,6 +135,32 @@ where
     assert_eq!(shop.balances().await.expect("readable").funds[&user(0)], 93, "charged once");
 }
 
+/// The courier request and notice sent to the stores are refused for good, and change nothing:
+/// a notice under a newer fence sent there raises no fence mark, so the notifier still takes one
+/// under the older fence.
+pub async fn only_store_commands_reach_the_stores<S, F, Fut>(make: F)
+where
+    S: Subject,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let shop = make().await;
+    seed(&shop).await;
+    let (courier, order) = (CourierId::new("c-1").expect("valid"), order("o-0", 1));
+    let key = key(0, Effect::NotifyCourier);
+    let notice = Command::NotifyCourier { key: key.clone(), courier: courier.clone(), order: order.clone() };
+    let request = Command::RequestCourier {
+        token: checkout_domain::TaskToken::new("t-1").expect("valid"),
+        order: order.clone(),
+        deadline_ms: 1,
+    };
+    for command in [&notice, &request] {
+        let answer = shop.perform(Fence::from_stored(2), command, 0).await;
+        assert!(refused(answer.clone()), "{} sent to the stores: {answer:?}", command.name());
+    }
+    assert_eq!(shop.notify(Fence::FIRST, &key, &courier, &order).await, Ok(()), "no fence was raised");
+}
+
 /// Once an incarnation has acted under a fence, every store refuses an older one, and a give-back
 /// that came first leaves a tombstone that refuses the late take.
 pub async fn superseded_incarnations_are_refused<S, F, Fut>(make: F)
@@ -353,6 +379,11 @@ macro_rules! conformance_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn concurrent_takes_never_oversell() {
             $crate::concurrent_takes_never_oversell(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn only_store_commands_reach_the_stores() {
+            $crate::only_store_commands_reach_the_stores(|| async { $make }).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,9 +1,7 @@
 //! [`MemoryShop`]: the store rules behind the ports, with a repository, a courier queue and
-//! a notifier, all under one lock, so that every call is one atomic step. What the unit tests and
-//! the conformance suite's oracle run against, and what the model of the Step Functions state
-//! machine drives the shipped step function over: for that, a shop's contents are a value
-//! ([`ShopState`]) it can be built from and read back as, and it shows two faults on purpose
-//! ([`ShopFaults`]).
+//! a notifier, all under one lock, so that every call is one atomic step. For the model of the
+//! Step Functions state machine, a shop's contents are a value ([`ShopState`]) it can be built
+//! from and read back as, and it shows two faults on purpose ([`ShopFaults`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
@@ -131,11 +129,12 @@ impl MemoryShop {
 impl KeyedStores for MemoryShop {
     async fn perform(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
         self.gate().await;
+        NotAStoreCommand::check(command)?;
         if command.is_compensation() && self.faults.refuse_compensations {
             return Err(CallError::Refused("this shop refuses every compensation".into()).into());
         }
         let answer = self.lock().stores.perform(fence, command, now_ms)?;
-        Ok(answer.ok_or(NotAStoreCommand(command.name()))?)
+        Ok(answer.ok_or_else(|| NotAStoreCommand(command.name()))?)
     }
 }
 

@@ -5,6 +5,7 @@ use checkout_domain::fencing::{Fence, Lease, Superseded};
 use checkout_domain::operation::{Operation, Recorded, Refused};
 use checkout_domain::protocol::CallError;
 use checkout_domain::registry::{Admission, Conflict};
+use checkout_domain::stores::Store;
 use checkout_domain::{
     BookId, CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Money, Order, OrderId,
 };
@@ -91,6 +92,15 @@ pub trait KeyedStores: Send + Sync {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0} is not a store command")]
 pub struct NotAStoreCommand(pub String);
+
+impl NotAStoreCommand {
+    /// The store that answers `command`, or why `command` is no store's: what every adapter's
+    /// [`KeyedStores::perform`] checks before it touches anything (a courier notice sent there
+    /// must not raise a fence mark).
+    pub fn check(command: &Command) -> Result<Store, NotAStoreCommand> {
+        Store::for_command(command).ok_or_else(|| NotAStoreCommand(command.name()))
+    }
+}
 
 impl From<NotAStoreCommand> for PortError {
     fn from(e: NotAStoreCommand) -> PortError {

@@ -78,9 +78,7 @@ impl SqliteShop {
 #[async_trait]
 impl KeyedStores for SqliteShop {
     async fn perform(&self, fence: Fence, command: &Command, now_ms: u64) -> Result<Event, PortError> {
-        if Store::for_command(command).is_none() {
-            return Err(NotAStoreCommand(command.name()).into());
-        }
+        NotAStoreCommand::check(command)?;
         self.keyed(fence, command.clone(), now_ms).await
     }
 }
