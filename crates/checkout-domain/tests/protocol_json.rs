@@ -159,6 +159,7 @@ fn every_event_has_a_pinned_json_shape() {
             json!({"event": "compensation-refused", "detail": "card closed"}),
         ),
         (Event::CourierNotified, json!({"event": "courier-notified"})),
+        (Event::Cancel, json!({"event": "cancel"})),
         (Event::StepFailed { detail: "declined".into() }, json!({"event": "step-failed", "detail": "declined"})),
         (Event::StockReleased(StockReleased { quantity: 2 }), json!({"event": "stock-released", "quantity": 2})),
         (

@@ -10,7 +10,7 @@ proptest! {
     /// Whatever events arrive in whatever order, the checkout either takes them or refuses them
     /// unchanged, and every state it reaches persists and reloads as it was.
     #[test]
-    fn any_event_sequence_keeps_the_checkout_loadable(quantity in 1u32..=3, redeem: bool, choices in proptest::collection::vec(0u8..8, 0..40)) {
+    fn any_event_sequence_keeps_the_checkout_loadable(quantity in 1u32..=3, redeem: bool, choices in proptest::collection::vec(0u8..9, 0..40)) {
         let order = Order::from_json(&format!(r#"{{"orderId":"o","bookId":"b","userId":"u","quantity":{quantity},"redeem":{redeem}}}"#)).unwrap();
         let mut stores = Stores::default();
         stores.inventory.add_book(BookId::new("b").unwrap(), 2, Money::from_minor_units(7)).unwrap();
@@ -34,6 +34,7 @@ proptest! {
                     Event::CompensationRefused { detail: "closed".into() }
                 }
                 (6, _) => Event::DeadlinePassed { now_ms: u64::MAX },
+                (7, _) => Event::Cancel,
                 _ => Event::CourierNotified,
             };
             state = match state.apply(event) {

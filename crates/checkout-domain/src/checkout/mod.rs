@@ -163,6 +163,7 @@ where
     match event {
         Event::Charged { receipt, now_ms } => erase(state.charged(receipt, now_ms)),
         Event::StepFailed { detail } => Ok(state.billing_failed(detail).into()),
+        Event::Cancel => Ok(state.cancel().into()),
         other => wrong_event(state, other),
     }
 }
@@ -178,6 +179,7 @@ where
         Event::CourierAssigned { token, courier } => erase(state.courier_assigned(&token, courier)),
         Event::CourierUnavailable { token, detail } => erase(state.courier_unavailable(&token, detail)),
         Event::DeadlinePassed { now_ms } => erase(state.deadline_passed(now_ms)),
+        Event::Cancel => Ok(state.cancel().into()),
         other => wrong_event(state, other),
     }
 }
@@ -191,8 +193,22 @@ where
     match event {
         Event::CourierNotified => Ok(state.courier_notified().into()),
         Event::StepFailed { detail } => Ok(state.notice_refused(detail).into()),
+        Event::Cancel => refuse_cancel(state.into()),
         other => wrong_event(state, other),
     }
+}
+
+/// A cancel that the state has no transition for: past the point of no return, or with nothing
+/// left to stop. The states before the point of no return all take it (see `apply`).
+fn refuse_cancel(state: CheckoutState) -> Applied {
+    let phase = state.phase();
+    let error = match phase {
+        Phase::NotifyingCourier | Phase::Dispatched | Phase::NoticeUnconfirmed => {
+            TransitionError::PastNoReturn { state: phase }
+        }
+        _ => TransitionError::NothingToCancel { state: phase },
+    };
+    Err(Refused::new(state, error))
 }
 
 impl CheckoutState {
@@ -242,6 +258,10 @@ impl CheckoutState {
     pub fn apply(self, event: Event) -> Applied {
         use CheckoutState as S;
         match (self, event) {
+            (S::Placed(s), Event::Cancel) => Ok(s.cancel().into()),
+            (S::StockReserved(s), Event::Cancel) => Ok(s.cancel().into()),
+            (S::Priced(s), Event::Cancel) => Ok(s.cancel().into()),
+            (S::RedeemingPoints(s), Event::Cancel) => Ok(s.cancel().into()),
             (S::Placed(s), Event::StockReserved(r)) => Ok(s.stock_reserved(r).into()),
             (S::Placed(s), Event::StockUnavailable(u)) => erase(s.stock_unavailable(u)),
             (S::Placed(s), Event::StepFailed { detail }) => Ok(s.reservation_failed(detail).into()),
@@ -269,6 +289,7 @@ impl CheckoutState {
             (S::FailedOwingStock(s), Event::CompensationRefused { detail }) => {
                 Ok(s.compensation_refused(detail).into())
             }
+            (state, Event::Cancel) => refuse_cancel(state),
             (state, event) => wrong_event(state, event),
         }
     }

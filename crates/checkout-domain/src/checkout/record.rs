@@ -194,6 +194,17 @@ impl Check {
                 self.deadline(*deadline_ms)?;
                 (true, order.redeem_points())
             }
+            FailureCause::Cancelled { at: Phase::Placed | Phase::StockReserved | Phase::Priced } => (false, false),
+            FailureCause::Cancelled { at: Phase::RedeemingPoints } => {
+                if !order.redeem_points() {
+                    return self.fail("cancelled while redeeming points for an order that redeems none");
+                }
+                (false, true)
+            }
+            FailureCause::Cancelled { at: Phase::Billing | Phase::PreparingOrder } => (true, order.redeem_points()),
+            FailureCause::Cancelled { at } => {
+                return self.fail(format!("a checkout cannot be cancelled when it is {at}"));
+            }
         };
         // A checkout that failed at the redemption or later had its price; before, it had none.
         let priced = redeemed || charged;

@@ -49,6 +49,11 @@ pub enum Event {
     StockReleased(StockReleased),
     PointsRestored(PointsRestored),
     Refunded(RefundReceipt),
+    /// The customer withdraws the order. Before the point of no return the checkout fails and
+    /// gives back what it took; from a courier's assignment on, or once it has failed or ended,
+    /// it refuses and says why ([`crate::TransitionError::PastNoReturn`],
+    /// [`crate::TransitionError::NothingToCancel`]).
+    Cancel,
 }
 
 impl Event {

@@ -48,6 +48,13 @@ pub enum TransitionError {
     RefundedTooMuch { due: u64, refunded: u64 },
     #[error("the points service restored {restored} points but the order took at most {cap}")]
     RestoredTooManyPoints { cap: u64, restored: u64 },
+    /// A cancel after a courier was assigned: the notice may already have reached the courier,
+    /// so the order goes out (or is raised for an operator) and nothing is given back.
+    #[error("a checkout that is {state} is past the point of no return: a courier is assigned and may have been told to collect")]
+    PastNoReturn { state: Phase },
+    /// A cancel of a checkout that has already failed or ended: there is nothing left to stop.
+    #[error("a checkout that is {state} has nothing to cancel: it has already failed or ended")]
+    NothingToCancel { state: Phase },
 }
 
 /// A refused transition: the state handed back unchanged, and why.
@@ -127,6 +134,11 @@ impl Placed {
     pub fn reservation_failed(self, detail: String) -> Failed<OwesStock> {
         failed(self.ticket, None, FailureCause::StepFailed { effect: Effect::ReserveStock, detail })
     }
+
+    /// Withdrawn: the reservation may be in flight, so the keyed release is owed.
+    pub fn cancel(self) -> Failed<OwesStock> {
+        failed(self.ticket, None, FailureCause::Cancelled { at: Phase::Placed })
+    }
 }
 
 impl StockReserved {
@@ -135,6 +147,10 @@ impl StockReserved {
             Ok(pricing) => Ok(Priced { ticket: self.ticket, pricing }),
             Err(e) => Err(failed(self.ticket, None, FailureCause::TotalOverflow { detail: e.to_string() })),
         }
+    }
+
+    pub fn cancel(self) -> Failed<OwesStock> {
+        failed(self.ticket, None, FailureCause::Cancelled { at: Phase::StockReserved })
     }
 }
 
@@ -152,6 +168,12 @@ impl Priced {
         } else {
             Route::Bill(Billing { ticket: self.ticket, pricing: self.pricing, owed: PhantomData })
         }
+    }
+
+    /// Withdrawn before any points or money were asked for: only the stock is owed, and a
+    /// failure before the redemption carries no price.
+    pub fn cancel(self) -> Failed<OwesStock> {
+        failed(self.ticket, None, FailureCause::Cancelled { at: Phase::Priced })
     }
 }
 
@@ -179,6 +201,11 @@ impl RedeemingPoints {
 
     pub fn redemption_failed(self, detail: String) -> Failed<OwesPointsAndStock> {
         failed(self.ticket, Some(self.pricing), FailureCause::StepFailed { effect: Effect::RedeemPoints, detail })
+    }
+
+    /// Withdrawn: the redemption may be in flight, so the keyed restore is owed, up to the total.
+    pub fn cancel(self) -> Failed<OwesPointsAndStock> {
+        failed(self.ticket, Some(self.pricing), FailureCause::Cancelled { at: Phase::RedeemingPoints })
     }
 }
 
@@ -216,6 +243,12 @@ impl<O: Owed> Billing<O> {
     /// Declined, or retries exhausted with the outcome unknown: the keyed refund is owed.
     pub fn billing_failed(self, detail: String) -> Failed<Owes<PaymentHeld, O>> {
         failed(self.ticket, Some(self.pricing), FailureCause::StepFailed { effect: Effect::Charge, detail })
+    }
+
+    /// Withdrawn: the charge may be in flight (or done, its reply lost), so the keyed refund is
+    /// owed; it gives back nothing if nothing was charged, and stops a late charge.
+    pub fn cancel(self) -> Failed<Owes<PaymentHeld, O>> {
+        failed(self.ticket, Some(self.pricing), FailureCause::Cancelled { at: Phase::Billing })
     }
 }
 
@@ -265,6 +298,12 @@ impl<O: Owed> PreparingOrder<O> {
         }
         let deadline_ms = self.deadline_ms;
         Ok(failed(self.ticket, Some(self.pricing), FailureCause::CourierTimedOut { deadline_ms }))
+    }
+
+    /// Withdrawn while no courier is assigned: the wait ends (a late reply no longer fits) and
+    /// everything is given back. The courier worker may still prepare a courier; none is told.
+    pub fn cancel(self) -> Failed<O> {
+        failed(self.ticket, Some(self.pricing), FailureCause::Cancelled { at: Phase::PreparingOrder })
     }
 }
 
@@ -347,6 +386,7 @@ pub(crate) fn points_cap(pricing: Option<&Pricing>, cause: &FailureCause) -> Poi
     match (pricing, cause) {
         (None, _) => Points::ZERO,
         (Some(p), FailureCause::StepFailed { effect: Effect::RedeemPoints, .. }) => p.total.as_points_cap(),
+        (Some(p), FailureCause::Cancelled { at: Phase::RedeemingPoints }) => p.total.as_points_cap(),
         (Some(p), _) => p.points_redeemed,
     }
 }

@@ -7,6 +7,7 @@ use crate::money::{AmountError, Money, Points};
 use crate::order::Order;
 use crate::protocol::Effect;
 use crate::states::owes::Compensation;
+use crate::states::phase::Phase;
 
 /// How long the saga waits for the courier worker's reply before compensating. The reference
 /// waited forever: one lost reply hung the checkout.
@@ -71,4 +72,8 @@ pub enum FailureCause {
     CourierUnavailable { detail: String },
     /// No courier reply arrived before the deadline.
     CourierTimedOut { deadline_ms: u64 },
+    /// The customer withdrew the order (`checkout cancel`) while the checkout was `at` this
+    /// phase, before the point of no return. What it owes is what a failure there owes: a step
+    /// in flight when the cancel came (a reservation, a redemption, a charge) counts as taken.
+    Cancelled { at: Phase },
 }
