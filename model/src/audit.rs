@@ -32,6 +32,17 @@ impl Status {
     }
 }
 
+/// How a checkout answered a customer's cancel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CancelAnswer {
+    /// Taken: the checkout stops and gives back what it took.
+    Honoured,
+    /// Refused: a courier was assigned and may have been told to collect.
+    PastNoReturn,
+    /// Refused: the checkout had already failed or ended.
+    NothingToCancel,
+}
+
 /// What one checkout holds of the shared stores, and which milestones it has passed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Holdings {
@@ -77,6 +88,8 @@ pub struct OrderAudit {
     /// A notice telling a courier to collect this order reached the courier (whether or not its
     /// reply came back): the one effect that leaves the shop and cannot be undone.
     pub courier_told: bool,
+    /// How the checkout answered the customer's first cancel, if one came.
+    pub cancel: Option<CancelAnswer>,
 }
 
 impl OrderAudit {
@@ -296,6 +309,32 @@ pub const INVARIANTS: &[Invariant] = &[
         },
     },
     Invariant {
+        name: "a cancel stops the order or says why not",
+        expectation: Expectation::Always,
+        statement: "A customer's cancel, whatever it races (a charge in flight, a courier's answer, a \
+                    crash, the orchestrator it interrupts, a second cancel), is either honoured or \
+                    refused with its reason. Honoured, the checkout ends given back (compensated, or \
+                    raised for an operator for a refusal) and no courier is ever told to collect it. \
+                    Refused as past the point of no return, the order keeps its copies and payment and \
+                    goes out (or is raised as possibly collected). Refused as already failed or ended, \
+                    it was not going out. No order is both refunded and dispatched.",
+        exposes_flaw: None,
+        holds: |a| {
+            a.orders.iter().all(|o| {
+                let going_out = matches!(o.status, Status::Dispatched | Status::CourierMayKnow);
+                match o.cancel {
+                    None => true,
+                    Some(CancelAnswer::Honoured) | Some(CancelAnswer::NothingToCancel) => !going_out && !o.courier_told,
+                    Some(CancelAnswer::PastNoReturn) => {
+                        matches!(o.status, Status::InProgress | Status::Dispatched | Status::CourierMayKnow)
+                            && o.held.stock_taken == o.quantity
+                            && Some(o.held.charged) == o.held.amount_due
+                    }
+                }
+            })
+        },
+    },
+    Invariant {
         name: "one checkout per order",
         expectation: Expectation::Always,
         statement: "However often a client submits an order, and whatever it sends under an id it \
@@ -371,6 +410,26 @@ pub const INVARIANTS: &[Invariant] = &[
                     everything held.",
         exposes_flaw: None,
         holds: |a| a.orders.iter().any(|o| o.status == Status::CourierMayKnow),
+    },
+    Invariant {
+        name: "some cancel is honoured after billing",
+        expectation: Expectation::Sometimes,
+        statement: "Some run charges a customer, takes their cancel, and ends compensated.",
+        exposes_flaw: None,
+        holds: |a| {
+            a.orders.iter().any(|o| {
+                o.status == Status::Compensated && o.held.was_billed && o.cancel == Some(CancelAnswer::Honoured)
+            })
+        },
+    },
+    Invariant {
+        name: "some cancel is refused past the point of no return",
+        expectation: Expectation::Sometimes,
+        statement: "Some run refuses a cancel because a courier was assigned, and dispatches the order.",
+        exposes_flaw: None,
+        holds: |a| {
+            a.orders.iter().any(|o| o.status == Status::Dispatched && o.cancel == Some(CancelAnswer::PastNoReturn))
+        },
     },
     Invariant {
         name: "some checkout is compensated after redeeming points",

@@ -202,8 +202,8 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
          closing a compensated checkout) is taken together with the step before it, since no other \
          actor can observe the state in between; and orders that differ only in their id are \
          interchangeable, so the checker visits one state for each way of renaming them. Fences are \
-         kept only in scenarios with a zombie: without one, no orchestrator ever acts under a fence \
-         older than the live one's, so fences decide nothing there."
+         kept only in scenarios with a zombie or a cancel (which makes one): without one, no \
+         orchestrator ever acts under a fence older than the live one's, so fences decide nothing there."
     )?;
     writeln!(md)?;
     writeln!(
@@ -225,6 +225,21 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
          only what is sold\" watches every notice that lands, a lost reply's and a late one's \
          included; the copy of the engine that gives the notice up like a forward step (the code \
          before the point of no return) breaks it, below."
+    )?;
+    writeln!(md)?;
+    writeln!(
+        md,
+        "A customer's cancel (`checkout cancel`) is explored in the scenario \"cancelled by the \
+         customer\": up to two cancels, each at any moment, racing the checkout's calls (one of which \
+         may have its reply lost, or land late), a crash, the courier's answer and each other. A \
+         cancel does what the shipped one does: it claims the checkout, so the orchestrator it \
+         interrupts goes on as a zombie whose next save is refused, and hands the checkout the \
+         domain's cancel through the engine. Before a courier is assigned the checkout fails owing \
+         what a failure there owes (a step in flight counts as taken, and its keyed compensation \
+         gives it back or stops it landing); from the assignment on, the cancel is refused as past \
+         the point of no return. Two weakened copies show that the property \"a cancel stops the \
+         order or says why not\" and the money it guards are watched: one honours a cancel past the \
+         point of no return, one forgets the charge in flight."
     )?;
     writeln!(md)?;
     writeln!(
@@ -275,6 +290,8 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
         "some checkout is compensated after billing",
         "some checkout is compensated after redeeming points",
         "some refused compensation is raised",
+        "some cancel is honoured after billing",
+        "some cancel is refused past the point of no return",
     ] {
         if let Some((r, trace)) = shortest(&proofs.ours, name, any_trace) {
             writeln!(md, "### Example: {name} (scenario: {})", r.scenario.name)?;

@@ -48,6 +48,9 @@ pub struct Scenario {
     /// their checkouts move again only when another runner takes them over, once their lease
     /// has lapsed.
     pub deaths: u8,
+    /// Cancels a customer may send in one run (`checkout cancel`), each at any moment, racing
+    /// whatever its checkout is doing.
+    pub cancels: u8,
     /// Orders the client submits again after the first submissions, at any moment: the same
     /// order (a retry), or an order id already used with another body.
     pub resubmissions: Vec<Order>,
@@ -104,6 +107,7 @@ impl Scenario {
             zombies: 0,
             overtakes: 0,
             deaths: 0,
+            cancels: 0,
             resubmissions: Vec::new(),
             show_traces: true,
         }
@@ -234,6 +238,22 @@ impl Scenario {
         }
     }
 
+    /// A customer who withdraws an order redeeming points, at any moment and twice, while a call
+    /// of it may have its reply lost, or land late (a charge landing after its refund); the
+    /// cancel claims the checkout, so the orchestrator it interrupts goes on as a zombie.
+    pub fn cancelled() -> Scenario {
+        Scenario {
+            name: "cancelled by the customer",
+            faults: 1,
+            crashes: 1,
+            points_credits: 0,
+            overtakes: 1,
+            cancels: 2,
+            show_traces: true,
+            ..Scenario::single_order()
+        }
+    }
+
     /// A client that submits its order again (as a retry, at once or after it ended) and reuses
     /// its id for an order of more copies.
     pub fn resubmitted() -> Scenario {
@@ -254,7 +274,7 @@ impl Scenario {
     }
 
     /// Whether the scenario has faults only our saga has the parts to meet (refused
-    /// compensations, foreign courier replies, zombies, overtaken calls, dead runners,
+    /// compensations, foreign courier replies, zombies, overtaken calls, dead runners, cancels,
     /// resubmissions). The reference model has none of those parts, so it is not checked in
     /// such a scenario.
     pub fn is_hostile(&self) -> bool {
@@ -263,6 +283,7 @@ impl Scenario {
             || self.zombies > 0
             || self.overtakes > 0
             || self.deaths > 0
+            || self.cancels > 0
             || !self.resubmissions.is_empty()
     }
 
@@ -299,6 +320,7 @@ impl Scenario {
             "calls overtaken by their checkout's next step",
         );
         budget(self.deaths, "runner that dies for good", "runners that die for good");
+        budget(self.cancels, "cancel by the customer", "cancels by the customer");
         budget(self.restocks, "restock of one copy", "restocks of one copy");
         for order in &self.resubmissions {
             extra.push(format!(
@@ -337,6 +359,7 @@ impl Scenario {
             Scenario::resubmitted(),
             Scenario::overtaken(),
             Scenario::dead_runner(),
+            Scenario::cancelled(),
         ]
     }
 }

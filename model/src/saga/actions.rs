@@ -95,6 +95,11 @@ pub enum SagaAction {
     Land {
         run: usize,
     },
+    /// The customer withdraws the order: the cancel claims the checkout (the orchestrator
+    /// driving it goes on as a zombie until its next save is refused) and hands it the cancel.
+    Cancel {
+        run: usize,
+    },
     /// The client submits an order again.
     Submit {
         submission: usize,

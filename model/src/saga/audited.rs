@@ -42,6 +42,7 @@ impl Audited for SagaModel {
                 state.pending_submissions,
                 state.overtakes_left,
                 state.deaths_left,
+                state.cancels_left,
             ),
             (state.refused_with_stock_available, state.reply_refused, state.reload_failed),
             (state.foreign_reply_accepted, state.ended_checkout_changed, &state.registry),
@@ -79,6 +80,7 @@ impl Audited for SagaModel {
                     unreturned: unreturned(checkout),
                     compensation_refused: r.compensation_refused,
                     courier_told: r.courier_told,
+                    cancel: r.cancel,
                 }
             })
             .collect();

@@ -42,6 +42,7 @@ impl Model for SagaModel {
             zombies_left: s.zombies,
             overtakes_left: s.overtakes,
             deaths_left: s.deaths,
+            cancels_left: s.cancels,
             refused_with_stock_available: false,
             foreign_reply_accepted: false,
             ended_checkout_changed: false,
@@ -56,6 +57,11 @@ impl Model for SagaModel {
         for (run, r) in state.runs.iter().enumerate() {
             if r.zombie.is_some() {
                 actions.push(SagaAction::ZombieActs { run });
+            }
+            // A cancel of a checkout that has ended is refused and changes nothing but its
+            // answer, which the domain's own tests show; the model sends cancels that race.
+            if state.cancels_left > 0 && !r.checkout().is_finished() {
+                actions.push(SagaAction::Cancel { run });
             }
             if r.holder_dead {
                 if r.in_flight.is_some() {
@@ -237,6 +243,7 @@ impl Model for SagaModel {
             SagaAction::ZombieActs { run } => self.zombie_acts(&mut state, run),
             SagaAction::Land { run } => self.land(&mut state, run),
             SagaAction::Submit { submission } => self.submit(&mut state, submission),
+            SagaAction::Cancel { run } => self.cancel(&mut state, run),
         }
         Some(state)
     }

@@ -35,7 +35,7 @@ use checkout_engine::{Action, AfterCall, CallError, Engine, Policy, Progress};
 use smallvec::SmallVec;
 use stateright::Model;
 
-use crate::audit::{as_i64, Audit, Audited, Holdings, OrderAudit, Status, Unreturned};
+use crate::audit::{as_i64, Audit, Audited, CancelAnswer, Holdings, OrderAudit, Status, Unreturned};
 use crate::before_no_return::given_up_notice;
 use crate::multiset::{duplicate, insert_sorted};
 use crate::scenario::{Scenario, POINTS_CREDIT, RESTOCK_COPIES};
@@ -45,6 +45,7 @@ use crate::trace::{Actor, Narrated, Step};
 
 mod actions;
 mod audited;
+mod cancel;
 mod checker;
 mod narration;
 mod state;
@@ -187,7 +188,13 @@ impl SagaModel {
     /// never compared with a lower one and change no outcome, and claiming on every restart
     /// would only number otherwise equal states apart. So they are kept where zombies are.
     fn fenced(&self) -> bool {
-        self.scenario.zombies > 0 && !self.weak(Weakness::NoFencing)
+        self.zombies_possible() && !self.weak(Weakness::NoFencing)
+    }
+
+    /// Whether an incarnation can be superseded while it runs: by a new orchestrator, or by a
+    /// cancel, which claims the checkout.
+    fn zombies_possible(&self) -> bool {
+        self.scenario.zombies > 0 || self.scenario.cancels > 0
     }
 
     /// A new checkout for submission `k`, its pure steps taken.
@@ -209,6 +216,7 @@ impl SagaModel {
             in_flight: None,
             courier_told: false,
             holder_dead: false,
+            cancel: None,
         })
     }
 
@@ -343,7 +351,7 @@ impl SagaModel {
         state.crashes_left -= 1;
         let reloads = self.reloads_as_saved(state.runs[run].checkout());
         let mut r = state.runs[run].make_mut();
-        if self.scenario.zombies > 0 {
+        if self.zombies_possible() {
             r.slot.claim(runner_lease(0)).expect("a handful of claims");
         }
         r.progress = Progress::default();

@@ -168,6 +168,22 @@ impl Narrated for SagaModel {
                 );
                 step(Actor::Orchestrator, to, text)
             }
+            SagaAction::Cancel { run } => {
+                let answer = match after.runs[*run].cancel {
+                    _ if before.runs[*run].cancel.is_some() => "a second cancel, refused",
+                    Some(CancelAnswer::Honoured) => "honoured",
+                    Some(CancelAnswer::PastNoReturn) => "refused: past the point of no return",
+                    Some(CancelAnswer::NothingToCancel) => "refused: nothing to cancel",
+                    None => unreachable!("a cancel is answered"),
+                };
+                let text = format!(
+                    "{}: the customer cancels; the cancel claims the checkout (fence {}): {answer}, checkout is {}",
+                    name(*run),
+                    after.runs[*run].slot.fence().get(),
+                    phase(after, *run)
+                );
+                step(Actor::Outside, Actor::Orchestrator, text)
+            }
             SagaAction::Submit { submission } => {
                 let order = self.scenario.submissions().nth(*submission).expect("a scenario submission");
                 let outcome = if after.runs.len() > before.runs.len() {

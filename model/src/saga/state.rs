@@ -36,6 +36,8 @@ pub struct Run {
     /// The runner holding the latest claim died for good: nothing drives the checkout until
     /// another runner takes it over, which it may once the dead one's lease has lapsed.
     pub holder_dead: bool,
+    /// Ghost: how the checkout answered the customer's first cancel, if one came.
+    pub cancel: Option<CancelAnswer>,
 }
 
 /// A call on its way to a store or the notification service, slower than its caller's patience.
@@ -63,9 +65,10 @@ impl std::hash::Hash for Run {
             in_flight,
             courier_told,
             holder_dead,
+            cancel,
         } = self;
         (slot, token, progress, zombie, amount_due, was_billed, redeemed_points, compensation_refused).hash(h);
-        (in_flight, courier_told, holder_dead).hash(h);
+        (in_flight, courier_told, holder_dead, cancel).hash(h);
     }
 }
 
@@ -164,6 +167,7 @@ pub struct SagaState {
     pub zombies_left: u8,
     pub overtakes_left: u8,
     pub deaths_left: u8,
+    pub cancels_left: u8,
     pub refused_with_stock_available: bool,
     /// Ghost: a checkout accepted a courier reply that was not the worker's answer to it.
     pub foreign_reply_accepted: bool,

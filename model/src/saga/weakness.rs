@@ -27,10 +27,16 @@ pub enum Weakness {
     /// An operator's restock sets the shelf to the catalog's count instead of adding, as `init`
     /// on a live shop did: copies already sold are put back.
     RestockSets,
+    /// A cancel is honoured past the point of no return: a checkout whose courier is assigned
+    /// gives the notice up and compensates.
+    CancelPastNoReturn,
+    /// A cancel forgets the step in flight: cancelled while billing, the checkout owes no
+    /// refund, as if a charge whose reply has not come had not happened.
+    CancelForgetsInFlight,
 }
 
 impl Weakness {
-    pub const ALL: [Weakness; 9] = [
+    pub const ALL: [Weakness; 11] = [
         Weakness::PublicTokens,
         Weakness::SharedToken,
         Weakness::NoFencing,
@@ -40,6 +46,8 @@ impl Weakness {
         Weakness::NoticeGivesUp,
         Weakness::NoTakeover,
         Weakness::RestockSets,
+        Weakness::CancelPastNoReturn,
+        Weakness::CancelForgetsInFlight,
     ];
 
     /// The protection switched off, in words.
@@ -54,6 +62,8 @@ impl Weakness {
             Weakness::NoticeGivesUp => "the point of no return",
             Weakness::NoTakeover => "taking over a dead runner's checkouts",
             Weakness::RestockSets => "operator operations that only add",
+            Weakness::CancelPastNoReturn => "cancels refused past the point of no return",
+            Weakness::CancelForgetsInFlight => "cancels that owe what a step in flight takes",
         }
     }
 
@@ -71,6 +81,12 @@ impl Weakness {
             }
             Weakness::NoTakeover => "a dead runner's checkouts wait for a restart (the code before leases)",
             Weakness::RestockSets => "a restock sets the shelf to the catalog's count, as `init` on a live shop did",
+            Weakness::CancelPastNoReturn => {
+                "a cancel after a courier's assignment gives the notice up and compensates the order"
+            }
+            Weakness::CancelForgetsInFlight => {
+                "a cancel while billing owes no refund, as if the charge whose reply has not come had not happened"
+            }
         }
     }
 
@@ -84,6 +100,7 @@ impl Weakness {
             Weakness::CompensationGivesUp | Weakness::NoticeGivesUp => Scenario::single_order(),
             Weakness::NoTakeover => Scenario::dead_runner(),
             Weakness::RestockSets => Scenario::last_copy(),
+            Weakness::CancelPastNoReturn | Weakness::CancelForgetsInFlight => Scenario::cancelled(),
         }
     }
 
@@ -98,6 +115,8 @@ impl Weakness {
             Weakness::NoticeGivesUp => "a courier collects only what is sold",
             Weakness::NoTakeover => "every checkout terminates",
             Weakness::RestockSets => "no oversell",
+            Weakness::CancelPastNoReturn => "a cancel stops the order or says why not",
+            Weakness::CancelForgetsInFlight => "money back on failure",
         }
     }
 }
