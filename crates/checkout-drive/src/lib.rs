@@ -7,12 +7,14 @@
 //! drives with it ([`Driver::drive_hosted`]), and the model of the Step Functions state machine
 //! runs it over the in-memory shop, in a [`World`] of its own making.
 
+mod cancel;
 pub mod courier;
 pub mod ids;
 pub mod leases;
 mod replies;
 pub mod world;
 
+pub use cancel::Cancellation;
 use replies::Mailboxes;
 pub use replies::MAX_EARLY;
 
@@ -208,21 +210,11 @@ impl<S: Shop, W: World> Driver<S, W> {
         hosted: bool,
         news: Option<(&'static str, Event)>,
     ) -> Result<Pause, DriveError> {
-        let id = checkout.id().clone();
         // A host keeps its own claims (and their leases): only a runner's own are renewed.
         if !hosted {
-            self.held.hold(&id, fence);
+            self.held.hold(checkout.id(), fence);
         }
-        let mut drive = Drive {
-            runner: self,
-            id,
-            fence,
-            checkout,
-            progress: Progress::default(),
-            inbox: None,
-            unsaved: Vec::new(),
-            hosted,
-        };
+        let mut drive = Drive::new(self, fence, checkout, hosted);
         let outcome = match news {
             Some((step, event)) => match drive.take_news(step, event).await {
                 Ok(()) => drive.run().await,
@@ -278,7 +270,12 @@ struct Drive<'r, S: Shop, W: World> {
     hosted: bool,
 }
 
-impl<S: Shop, W: World> Drive<'_, S, W> {
+impl<'r, S: Shop, W: World> Drive<'r, S, W> {
+    fn new(runner: &'r Driver<S, W>, fence: Fence, checkout: CheckoutState, hosted: bool) -> Drive<'r, S, W> {
+        let id = checkout.id().clone();
+        Drive { runner, id, fence, checkout, progress: Progress::default(), inbox: None, unsaved: Vec::new(), hosted }
+    }
+
     /// Takes news from the host: saved if the checkout takes it, journaled as ignored if not.
     async fn take_news(&mut self, step: &str, event: Event) -> Result<(), DriveError> {
         let name = event.name();
