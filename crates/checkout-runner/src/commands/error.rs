@@ -35,6 +35,12 @@ pub enum CliError {
     BadName(#[from] OrderError),
     #[error("no {0} in this shop")]
     NotFound(Named),
+    /// The checkout took the cancel for a state it cannot stop in.
+    #[error("{named} cannot be cancelled: {reason}")]
+    CancelRefused { named: Named, reason: checkout_domain::TransitionError },
+    /// The checkout stopped being driven before it ended (another process claimed it).
+    #[error(transparent)]
+    Drive(#[from] checkout_drive::DriveError),
     #[error("{} exists: the demo makes a new shop, give it another --db", .0.display())]
     DemoExists(PathBuf),
     #[error("cannot {action} {}: {source}", path.display())]

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod cancel;
 pub mod courier;
 pub mod demo;
 pub mod drive;
@@ -50,6 +51,9 @@ enum Command {
     Run(run::RunArgs),
     /// Show one checkout: its state, price, what it owes and what came back.
     Status(status::StatusArgs),
+    /// Cancel an order for its customer: before a courier is assigned, its checkout stops and
+    /// gives back everything it took; after, the cancel is refused with the reason.
+    Cancel(cancel::CancelArgs),
     /// Show every step of one checkout.
     History(history::HistoryArgs),
     /// Serve the shop over HTTP: place orders, follow them, receive courier answers.
@@ -103,6 +107,7 @@ async fn execute(command: Command) -> Result<bool, CliError> {
         Command::Credit(args) => supply::add(&args.shop, args.operation()).await,
         Command::Run(args) => run::execute(args).await,
         Command::Status(args) => status::execute(args).await,
+        Command::Cancel(args) => cancel::execute(args).await,
         Command::History(args) => history::execute(args).await,
         Command::Serve(args) => serve::execute(args).await,
         Command::Courier(args) => courier::execute(args).await,

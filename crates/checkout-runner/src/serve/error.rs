@@ -24,6 +24,10 @@ pub enum ApiError {
     /// Another order under an id already used, named by its first difference (409).
     #[error(transparent)]
     Conflict(#[from] checkout_domain::registry::Conflict),
+    /// A cancel the checkout refused: past the point of no return, or already failed or ended
+    /// (409).
+    #[error("cannot cancel: {0}")]
+    CancelRefused(checkout_domain::TransitionError),
     /// The shop's storage did not answer or refused (503).
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -53,7 +57,7 @@ impl ApiError {
             ApiError::NotJson(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::CancelRefused(_) => StatusCode::CONFLICT,
             ApiError::Storage(_) | ApiError::WritesRefused | ApiError::Drive(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Stopped { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }

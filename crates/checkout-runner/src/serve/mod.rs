@@ -8,6 +8,7 @@
 //! | `GET /orders/{order}` | the public view of the order's checkout: state, price, what it owes, holds and got back; never the courier wait's token |
 //! | `GET /orders/{order}/history` | every step of the order's checkout: time, step, result, attempt |
 //! | `GET /checkouts/{checkout}`, `GET /checkouts/{checkout}/history` | the same, by checkout id |
+//! | `POST /orders/{order}/cancel`, `POST /checkouts/{checkout}/cancel` | the customer withdraws the order (`application/json`, body empty or `{}`): 200 with the phase it was cancelled in, its checkout then compensating (`?wait=true`: once ended, with its outcome); 409 with the reason if a courier is already assigned or the checkout has failed or ended |
 //! | `POST /courier/replies` | a courier worker's answer, `{"waitToken", "courier"}` or `{"waitToken", "unavailable"}` |
 //! | `GET /health` | 200 while the shop's database answers |
 //! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
@@ -36,6 +37,7 @@ use checkout_drive::{CourierAnswer, Driver};
 
 use crate::lookup::Named;
 
+mod cancel;
 mod error;
 
 pub use error::ApiError;
@@ -66,6 +68,8 @@ pub fn router<S: Shop>(runner: Arc<Driver<S>>) -> Router {
         .route("/orders/{order}/history", get(order_history::<S>))
         .route("/checkouts/{checkout}", get(checkout_status::<S>))
         .route("/checkouts/{checkout}/history", get(checkout_history::<S>))
+        .route("/orders/{order}/cancel", post(cancel::cancel_order::<S>))
+        .route("/checkouts/{checkout}/cancel", post(cancel::cancel_checkout::<S>))
         .route("/courier/replies", post(courier_reply::<S>))
         .route("/health", get(health::<S>))
         .route("/ready", get(ready::<S>))
