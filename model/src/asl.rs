@@ -65,12 +65,30 @@ pub fn matches(errors: &[String], error: &str) -> bool {
     errors.iter().any(|e| e == error || e == "States.ALL" || (e == "States.TaskFailed" && error != TIMEOUT))
 }
 
+/// What a definition has that the model cannot read, or a path that names nothing (which fails
+/// the execution, as `States.Runtime` does).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AslError {
+    #[error("the definition has no {0}")]
+    Missing(&'static str),
+    #[error("{state}: no Next and no End")]
+    NoNext { state: String },
+    #[error("{state}: state type {kind:?} is not modelled")]
+    Unmodelled { state: String, kind: Option<String> },
+    #[error("{key}: a path must be a string")]
+    PathNotString { key: String },
+    #[error("the path {0} names nothing")]
+    NamesNothing(String),
+    #[error("ResultPath {0:?}: not an object")]
+    NotAnObject(String),
+}
+
 impl Routing {
     /// Reads the routing of an Amazon States Language definition.
-    pub fn parse(definition: &Value) -> Result<Routing, String> {
-        let start = definition["StartAt"].as_str().ok_or("no StartAt")?.to_string();
+    pub fn parse(definition: &Value) -> Result<Routing, AslError> {
+        let start = definition["StartAt"].as_str().ok_or(AslError::Missing("StartAt"))?.to_string();
         let mut states = std::collections::BTreeMap::new();
-        for (name, body) in definition["States"].as_object().ok_or("no States")? {
+        for (name, body) in definition["States"].as_object().ok_or(AslError::Missing("States"))? {
             let state = match body["Type"].as_str() {
                 Some("Fail") => AslState::Fail { error: body["Error"].as_str().unwrap_or_default().to_string() },
                 Some("Succeed") => AslState::Succeed,
@@ -85,7 +103,7 @@ impl Routing {
                     let next = if body["End"] == Value::Bool(true) {
                         None
                     } else {
-                        Some(body["Next"].as_str().ok_or(format!("{name}: no Next and no End"))?.to_string())
+                        Some(body["Next"].as_str().ok_or_else(|| AslError::NoNext { state: name.clone() })?.to_string())
                     };
                     let retry = body["Retry"]
                         .as_array()
@@ -116,7 +134,7 @@ impl Routing {
                         catch,
                     }
                 }
-                other => return Err(format!("{name}: state type {other:?} is not modelled")),
+                other => return Err(AslError::Unmodelled { state: name.clone(), kind: other.map(str::to_string) }),
             };
             states.insert(name.clone(), state);
         }
@@ -148,14 +166,14 @@ pub fn read(path: &str, context: &Context) -> Option<Value> {
 
 /// `Parameters` with every `"key.$": path` replaced by `"key": value`; a path naming nothing
 /// fails the execution (`States.Runtime`).
-pub fn resolve(parameters: &Value, context: &Context) -> Result<Value, String> {
+pub fn resolve(parameters: &Value, context: &Context) -> Result<Value, AslError> {
     let Value::Object(fields) = parameters else { return Ok(parameters.clone()) };
     let mut resolved = Map::new();
     for (key, value) in fields {
         match key.strip_suffix(".$") {
             Some(key) => {
-                let path = value.as_str().ok_or(format!("{key}: a path must be a string"))?;
-                let value = read(path, context).ok_or(format!("the path {path} names nothing"))?;
+                let path = value.as_str().ok_or_else(|| AslError::PathNotString { key: key.to_string() })?;
+                let value = read(path, context).ok_or_else(|| AslError::NamesNothing(path.to_string()))?;
                 resolved.insert(key.to_string(), value);
             }
             None => {
@@ -167,13 +185,14 @@ pub fn resolve(parameters: &Value, context: &Context) -> Result<Value, String> {
 }
 
 /// `data` with `result` placed at `result_path` (`None` or `$`: the result replaces it).
-pub fn place(data: &Value, result_path: Option<&str>, result: Value) -> Result<Value, String> {
+pub fn place(data: &Value, result_path: Option<&str>, result: Value) -> Result<Value, AslError> {
     let Some(fields) = result_path.and_then(|p| p.strip_prefix("$.")) else { return Ok(result) };
     let mut data = data.clone();
     let mut at = &mut data;
     let fields: Vec<&str> = fields.split('.').collect();
     for (i, field) in fields.iter().enumerate() {
-        let object = at.as_object_mut().ok_or(format!("ResultPath {result_path:?}: not an object"))?;
+        let object =
+            at.as_object_mut().ok_or_else(|| AslError::NotAnObject(result_path.unwrap_or_default().to_string()))?;
         if i + 1 == fields.len() {
             object.insert((*field).to_string(), result);
             break;

@@ -20,12 +20,23 @@ pub struct Reply {
     pub outcome: Result<Value, (String, String)>,
 }
 
+/// Why a queue message was not answered; the message goes back to the queue.
+#[derive(Debug, thiserror::Error)]
+pub enum CourierError {
+    /// The body is not what the generated machine sends (an excerpt of the parser's reason).
+    #[error("not a courier request: {0}")]
+    NotARequest(String),
+    /// Step Functions refused the answer, with its error code.
+    #[error("Step Functions refused the answer: {0}")]
+    Refused(String),
+}
+
 /// Decides the reply to one queue message (its body is what the generated machine sends), or
 /// `None` if the answer is lost (the task then times out), or says why the message cannot be
 /// answered (it goes back to the queue, and after a few receives to the dead-letter queue).
-pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -> Result<Option<Reply>, String> {
+pub fn decide(body: &str, behaviour: WorkerBehaviour, rng: &mut fastrand::Rng) -> Result<Option<Reply>, CourierError> {
     let CourierMessage { task_token, request } =
-        serde_json::from_str(body).map_err(|e| format!("not a courier request: {}", excerpt(&e.to_string())))?;
+        serde_json::from_str(body).map_err(|e| CourierError::NotARequest(excerpt(&e.to_string())))?;
     let wait = request.token.clone();
     let decided = answer(&request, rng, behaviour);
     let said = match &decided {
@@ -100,7 +111,7 @@ fn error_code<E: aws_sdk_sfn::error::ProvideErrorMetadata, R>(error: aws_sdk_sfn
 }
 
 /// Sends `reply` to Step Functions. A task that is over already (answered, timed out) is done.
-pub async fn send(sfn: &aws_sdk_sfn::Client, reply: &Reply) -> Result<(), String> {
+pub async fn send(sfn: &aws_sdk_sfn::Client, reply: &Reply) -> Result<(), CourierError> {
     let sent = match &reply.outcome {
         Ok(output) => sfn
             .send_task_success()
@@ -123,6 +134,6 @@ pub async fn send(sfn: &aws_sdk_sfn::Client, reply: &Reply) -> Result<(), String
     match sent {
         Ok(()) => Ok(()),
         Err(code) if task_is_over(&code) => Ok(()),
-        Err(code) => Err(format!("Step Functions refused the answer: {code}")),
+        Err(code) => Err(CourierError::Refused(code)),
     }
 }

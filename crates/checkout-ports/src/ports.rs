@@ -231,8 +231,9 @@ pub struct Balances {
 impl Balances {
     /// Adds one account as a store lists it: the ledger it is in (`stock`, `funds` or
     /// `points`), its id, what can be taken, and what keys hold of it.
-    pub fn add(&mut self, ledger: &str, account: &str, balance: u64, held: u64) -> Result<(), String> {
-        let bad = |e: checkout_domain::OrderError| format!("account {account:?} of {ledger}: {e}");
+    pub fn add(&mut self, ledger: &str, account: &str, balance: u64, held: u64) -> Result<(), LedgerRowError> {
+        let bad =
+            |source| LedgerRowError::BadAccount { ledger: ledger.to_string(), account: account.to_string(), source };
         match ledger {
             "stock" => {
                 let book = BookId::new(account).map_err(bad)?;
@@ -249,7 +250,7 @@ impl Balances {
                 held_totals.insert(user.clone(), held);
                 balances.insert(user, balance);
             }
-            other => return Err(format!("unknown ledger {other:?}")),
+            other => return Err(LedgerRowError::UnknownLedger(other.to_string())),
         }
         Ok(())
     }
@@ -274,16 +275,33 @@ pub struct Held {
 impl Held {
     /// Counts `amount` taken under `key` from `ledger` (`stock`, `points` or `funds`) and not
     /// given back; a key of another effect holds nothing here.
-    pub fn add(&mut self, ledger: &str, key: &EffectKey, amount: u64) -> Result<(), String> {
+    pub fn add(&mut self, ledger: &str, key: &EffectKey, amount: u64) -> Result<(), LedgerRowError> {
         let slot = match (ledger, key.effect()) {
             ("stock", Effect::ReserveStock) => &mut self.stock,
             ("points", Effect::RedeemPoints) => &mut self.points,
             ("funds", Effect::Charge) => &mut self.money,
-            _ => return Err(format!("{key} holds {amount} of the {ledger} ledger, which no take of its effect does")),
+            _ => {
+                let (key, ledger) = (key.clone(), ledger.to_string());
+                return Err(LedgerRowError::WrongLedger { key, amount, ledger });
+            }
         };
-        *slot = slot.checked_add(amount).ok_or_else(|| format!("{key} holds past u64"))?;
+        *slot = slot.checked_add(amount).ok_or_else(|| LedgerRowError::Overflow(key.clone()))?;
         Ok(())
     }
+}
+
+/// A row a store lists that no account or hold of this shop can be: the adapters report the
+/// row it came from as corrupt ([`StorageError::Corrupt`]).
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerRowError {
+    #[error("account {account:?} of {ledger}: {source}")]
+    BadAccount { ledger: String, account: String, source: checkout_domain::OrderError },
+    #[error("unknown ledger {0:?}")]
+    UnknownLedger(String),
+    #[error("{key} holds {amount} of the {ledger} ledger, which no take of its effect does")]
+    WrongLedger { key: EffectKey, amount: u64, ledger: String },
+    #[error("{0} holds past u64")]
+    Overflow(EffectKey),
 }
 
 /// An operator's action refused, or not done.

@@ -82,7 +82,7 @@ impl ShopAdmin for SqliteShop {
                     let (supply, held) = (uint(supply)?, uint(held)?);
                     let balance =
                         supply.checked_sub(held).ok_or_else(|| corrupt(format!("{account} holds more than it has")))?;
-                    balances.add(&ledger, &account, balance, held).map_err(corrupt)?;
+                    balances.add(&ledger, &account, balance, held).map_err(|e| corrupt(e.to_string()))?;
                 }
                 Ok(balances)
             })
@@ -127,7 +127,7 @@ impl ShopAdmin for SqliteShop {
                     held.entry(key.checkout().clone())
                         .or_default()
                         .add(&ledger, &key, uint(amount)?)
-                        .map_err(corrupt)?;
+                        .map_err(|e| corrupt(e.to_string()))?;
                 }
                 Ok(held)
             })

@@ -40,7 +40,7 @@ pub use checkout_stepfn::contract::{COMPENSATED, COURIER_UNAVAILABLE, NEEDS_OPER
 use checkout_stepfn::invocation::{invoke, Request};
 use serde_json::{json, Value};
 
-use crate::asl::{matches, place, resolve, Context};
+use crate::asl::{matches, place, resolve, AslError, Context};
 pub use crate::asl::{AslState, Routing, Work, RUNTIME, TIMEOUT};
 use stateright::{Model, Property};
 
@@ -163,7 +163,7 @@ fn give_the_notice_up(shop: &mut ShopState) {
 
 impl RoutingModel {
     /// The model of `definition`'s routing, with the shipped policy and every start and shop.
-    pub fn new(definition: &Value) -> Result<RoutingModel, String> {
+    pub fn new(definition: &Value) -> Result<RoutingModel, AslError> {
         Ok(RoutingModel {
             routing: Routing::parse(definition)?,
             engine: Engine::new(Policy::default(), 1),
@@ -283,13 +283,14 @@ impl RoutingModel {
     }
 
     /// The request the execution's current Task invokes the step function with.
-    fn request(&self, execution: &Execution) -> Result<Value, String> {
-        let Position::At(at) = &execution.position else { return Err("not running".into()) };
+    /// `None` if it is at no Task that invokes it.
+    fn request(&self, execution: &Execution) -> Option<Result<Value, AslError>> {
+        let Position::At(at) = &execution.position else { return None };
         let Some(AslState::Task { work: Work::Invoke, parameters, .. }) = self.routing.states.get(at) else {
-            return Err(format!("{at} invokes nothing"));
+            return None;
         };
         let (input, data) = (parse(&execution.input), parse(&execution.data));
-        resolve(parameters, &Context { input: &input, data: &data, task_token: "" })
+        Some(resolve(parameters, &Context { input: &input, data: &data, task_token: "" }))
     }
 }
 
@@ -387,8 +388,8 @@ impl Model for RoutingModel {
             RoutingAction::Invoke { execution: i, fault } => {
                 let request = self.request(&next.executions[i]);
                 let request = match request {
-                    Ok(request) => request,
-                    Err(_) => {
+                    Some(Ok(request)) => request,
+                    None | Some(Err(_)) => {
                         next.executions[i].position = Position::Failed(RUNTIME.into());
                         return Some(next);
                     }
@@ -527,11 +528,20 @@ impl Model for RoutingModel {
     }
 }
 
+/// Why the committed definition could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: std::path::PathBuf, source: std::io::Error },
+    #[error("{} is not JSON: {source}", path.display())]
+    NotJson { path: std::path::PathBuf, source: serde_json::Error },
+}
+
 /// The generated definition, as committed (`deploy/checkout.asl.json`).
-pub fn generated() -> Result<Value, String> {
+pub fn generated() -> Result<Value, DefinitionError> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/checkout.asl.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+    let text = std::fs::read_to_string(&path).map_err(|source| DefinitionError::Read { path: path.clone(), source })?;
+    serde_json::from_str(&text).map_err(|source| DefinitionError::NotJson { path, source })
 }
 
 /// What checking one definition found.
@@ -543,7 +553,7 @@ pub struct RoutingVerdict {
 }
 
 /// Checks every property of `definition`'s model with `faults` faults per run, breadth first.
-pub fn check(definition: &Value, faults: u8, notice_gives_up: bool) -> Result<RoutingVerdict, String> {
+pub fn check(definition: &Value, faults: u8, notice_gives_up: bool) -> Result<RoutingVerdict, AslError> {
     use stateright::Checker;
     let mut model = RoutingModel::new(definition)?;
     model.faults = faults;
