@@ -1,5 +1,5 @@
 """Reads and rewrites a role's inline policies on an emulator, for the test that removes each
-action of each role in turn (crates/checkout-lambda/tests/ministack.rs).
+action of each role in turn (crates/checkout-lambda/tests/functions/ministack.rs).
 
     roles.py --endpoint-url URL show ROLE                  # [{"PolicyName": ..., "PolicyDocument": ...}]
     roles.py --endpoint-url URL put ROLE NAME DOCUMENT     # DOCUMENT is the policy's JSON

@@ -47,7 +47,7 @@ pub fn template(prefix: &str) -> Value {
     // The step function reads and writes checkouts and the ledger by key and publishes courier
     // notices; it lists, queries and looks up nothing (it is told the queue and topic). Each
     // action is shown needed, or named with why no emulator can show it, by
-    // `crates/checkout-lambda/tests/ministack.rs`, which takes them away one at a time.
+    // `crates/checkout-lambda/tests/functions/ministack.rs`, which takes them away one at a time.
     let tables = json!([{ "Fn::GetAtt": ["LedgerTable", "Arn"] }, { "Fn::GetAtt": ["CheckoutsTable", "Arn"] }]);
     let step_statements = json!([
         {

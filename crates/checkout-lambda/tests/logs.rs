@@ -2,6 +2,7 @@
 //! whether anyone listens, so tests logging at once in other threads, with no one listening,
 //! would hide these lines.
 
+#[path = "functions/common/mod.rs"]
 mod common;
 
 use checkout_drive::courier::WorkerBehaviour;

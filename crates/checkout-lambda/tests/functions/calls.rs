@@ -2,15 +2,13 @@
 //! interceptor on its shop; they must match `checkout_asl::cost`, which the cost table in
 //! `docs/cost.md` is written from.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::{request, runner};
 use checkout_asl::cost::{Path, PATHS};
 use checkout_aws::AwsShop;
 use checkout_drive::Driver;
 use checkout_stepfn::invocation::invoke;
-use common::{request, runner};
 use serde_json::json;
 
 /// Runs the step function's invocations of `path` for a fresh order, returning the calls made.

@@ -1,28 +1,26 @@
 //! The template itself, deployed: `deploy/template.yaml` transformed by the SAM translator and
 //! created as a CloudFormation stack on moto (`scripts/aws-local/deploy.py`), and the checkout
 //! run on what the stack made: its tables, its courier queue and dead-letter queue, its topic, its
-//! state machine, its functions (each served by `cargo lambda watch` with the environment the
-//! stack gave it), and the event source mapping that hands courier requests to the courier
+//! state machine, its functions (this crate's binaries, each polling a `cargo lambda watch`
+//! runtime API of its own, with the environment the stack gave it), and the event source mapping that hands courier requests to the courier
 //! function. Nothing here is provisioned by the test and the test answers no courier request.
 //!
 //! What moto cannot do is added to the server as AWS does it (see `scripts/aws-local/
 //! moto_server.py`): a state machine's definition read from S3 with its substitutions, and a
 //! poller serving the event source mapping with partial batch responses.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::common::stack::{
+    alias_routes_to_the_first_version, an_unanswerable_request_is_dead_lettered, order, run_to_end, stock_and_funds,
+};
+use crate::common::watch::{free_port, sfn_client, Watch};
 use checkout_aws::moto::{Deployed, MotoServer};
 use checkout_aws::{clients, AwsShop, Calls, ResourceNames};
 use checkout_domain::{BookId, Money, UserId};
 use checkout_ports::ShopAdmin;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
-use common::stack::{
-    alias_routes_to_the_first_version, an_unanswerable_request_is_dead_lettered, order, run_to_end, stock_and_funds,
-};
-use common::watch::{free_port, sfn_client, Watch};
 
 /// The functions of the template, each served on a port of its own.
 const FUNCTIONS: [&str; 2] = ["checkout-step", "checkout-courier"];
@@ -56,7 +54,7 @@ impl Deployment {
                 env.insert(name.into(), value);
             }
             let env: Vec<(String, String)> = env.into_iter().collect();
-            watches.push(Watch::start(*port, &env, &format!("deployed-{}-{function}", moto.port())).await);
+            watches.push(Watch::start(*port, &[function], &env, &format!("deployed-{}-{function}", moto.port())).await);
         }
         let prefix = &deployed.functions["checkout-step"].environment["CHECKOUT_PREFIX"];
         let endpoint = moto.endpoint(ResourceNames::new(prefix.clone()));

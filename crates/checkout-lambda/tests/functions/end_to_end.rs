@@ -4,11 +4,10 @@
 //! worker's own code, for a worker that finds no courier), everything stored in moto's
 //! DynamoDB. Each scenario asserts the execution's status and the shop afterwards.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::common::watch::{free_port, sfn_client, Watch};
 use checkout_aws::moto::MotoServer;
 use checkout_aws::{clients, AwsShop, Calls, Endpoint};
 use checkout_domain::{BookId, Money, UserId};
@@ -16,7 +15,6 @@ use checkout_drive::courier::WorkerBehaviour;
 use checkout_lambda::courier::{beating, decide, send, task_token};
 use checkout_ports::ShopAdmin;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
-use common::watch::{free_port, sfn_client, Watch};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
@@ -52,7 +50,7 @@ impl Stack {
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
         ];
         let env: Vec<(String, String)> = env.into_iter().map(|(name, value)| (name.to_string(), value)).collect();
-        let watch = Watch::start(lambda_port, &env, "watch").await;
+        let watch = Watch::start(lambda_port, &["checkout-step", "checkout-courier"], &env, "watch").await;
         let (_, sqs, _) = clients(&endpoint, &Calls::default()).await.unwrap();
         let sfn = sfn_client(&moto.url());
         Stack { watch, moto, endpoint, shop, sfn, sqs }

@@ -9,12 +9,14 @@
 //! ministack records `HeartbeatSeconds` but does not enforce it: the heartbeat scenarios run on
 //! moto only (`end_to_end.rs`).
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::common::stack::{
+    alias_routes_to_the_first_version, an_unanswerable_request_is_dead_lettered, order, run_to_end, start,
+    stock_and_funds, watch,
+};
 use checkout_aws::deploy::Deployed;
 use checkout_aws::ministack::Ministack;
 use checkout_aws::moto::python;
@@ -22,10 +24,6 @@ use checkout_aws::{clients, AwsShop, Calls, ResourceNames};
 use checkout_domain::{BookId, Money, UserId};
 use checkout_ports::ShopAdmin;
 use checkout_stepfn::contract::{COMPENSATED, REJECTED};
-use common::stack::{
-    alias_routes_to_the_first_version, an_unanswerable_request_is_dead_lettered, order, run_to_end, start,
-    stock_and_funds, watch,
-};
 use serde_json::Value;
 
 /// The stack, deployed on a ministack of its own, and a shop over what it made.
@@ -53,7 +51,7 @@ impl Deployment {
         shop.open_customer(&UserId::new("u-rich").unwrap(), 1_000_000, 0).await.unwrap();
         shop.open_customer(&UserId::new("u-poor").unwrap(), 100, 0).await.unwrap();
         let (_, sqs, _) = clients(&endpoint, &Calls::default()).await.unwrap();
-        let sfn = common::watch::sfn_client(&ministack.url());
+        let sfn = crate::common::watch::sfn_client(&ministack.url());
         Deployment { ministack, deployed, shop, sfn, sqs }
     }
 

@@ -1,8 +1,7 @@
 //! The step function's actions and the courier worker's decisions, against the AWS adapters on
 //! moto server, invoked as the state machine invokes them (without the Lambda runtime).
 
-mod common;
-
+use crate::common::{order, request, runner};
 use checkout_aws::AwsShop;
 use checkout_domain::{BookId, UserId};
 use checkout_drive::courier::WorkerBehaviour;
@@ -11,7 +10,6 @@ use checkout_lambda::courier::decide;
 use checkout_ports::{Journal, ShopAdmin};
 use checkout_stepfn::contract::{BAD_ANSWER, COMPENSATED, REJECTED};
 use checkout_stepfn::invocation::{invoke, InvocationError};
-use common::{order, request, runner};
 use serde_json::{json, Value};
 
 async fn stock_and_funds(runner: &Driver<AwsShop>) -> (u64, u64) {

@@ -9,14 +9,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-mod common;
-
-use common::serve::{init, order, serve, wait_until_ended, Running};
-use common::Shop;
+use crate::common::serve::{init, order, serve, wait_until_ended, Running};
+use crate::common::Shop;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancels_over_http_and_the_command_line_in_sqlite() {
-    cancels_over_http_and_the_command_line(&Shop::sqlite(&common::scratch("cancel", "shop.db"))).await;
+    cancels_over_http_and_the_command_line(&Shop::sqlite(&crate::common::scratch("cancel", "shop.db"))).await;
 }
 
 #[cfg(feature = "aws")]
@@ -27,7 +25,7 @@ async fn cancels_over_http_and_the_command_line_on_aws() {
 
 /// Waits until order `id` is waiting for its courier.
 async fn wait_for_courier_wait(client: &reqwest::Client, url: &str, id: &str) {
-    for _ in 0..400 {
+    for _ in 0..2_400 {
         let status: Value = client.get(format!("{url}/orders/{id}")).send().await.unwrap().json().await.unwrap();
         if status["state"] == "preparing-order" {
             return;

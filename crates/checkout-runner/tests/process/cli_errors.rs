@@ -4,9 +4,7 @@
 
 use std::process::Command;
 
-mod common;
-
-use common::BIN;
+use crate::common::BIN;
 
 /// Runs `checkout args`, expecting it to fail with one line that contains `says`.
 fn refused(args: &[&str], says: &str) {
@@ -21,14 +19,14 @@ fn refused(args: &[&str], says: &str) {
 
 #[test]
 fn each_command_refuses_bad_input_in_one_line() {
-    let missing = common::scratch("cli-errors", "missing.db");
+    let missing = crate::common::scratch("cli-errors", "missing.db");
     let missing = missing.to_str().unwrap();
     refused(&["status", "--order", "o-1"], "--db is needed with the sqlite backend");
     refused(&["status", "--db", missing, "--order", "o-1"], "does not exist; create it first");
     refused(&["audit", "--backend", "aws", "--db", missing], "the aws backend does not use one");
     refused(&["init", "--db", missing, "--catalog", "/nonexistent/catalog.json"], "cannot read the catalog");
 
-    let db = common::scratch("cli-errors", "shop.db");
+    let db = crate::common::scratch("cli-errors", "shop.db");
     let db = db.to_str().unwrap();
     let made = Command::new(BIN).args(["demo", "--db", db]).output().unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));

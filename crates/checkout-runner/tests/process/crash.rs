@@ -8,12 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-mod common;
-
-use common::Shop;
+use crate::common::Shop;
 
 fn scratch(name: &str) -> PathBuf {
-    common::scratch("crash", name)
+    crate::common::scratch("crash", name)
 }
 
 /// A shop of 8 books (for 1,500 orders, 120 copies each: fewer than the orders ask for) and 12

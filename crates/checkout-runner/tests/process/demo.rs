@@ -4,13 +4,11 @@
 
 use std::process::Command;
 
-mod common;
-
-use common::BIN;
+use crate::common::BIN;
 
 #[test]
 fn the_demo_runs_the_samples_and_audits_them_in_a_new_shop() {
-    let db = common::scratch("demo", "shop.db");
+    let db = crate::common::scratch("demo", "shop.db");
     let output = Command::new(BIN).args(["demo", "--db", db.to_str().unwrap()]).output().unwrap();
     let said = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{said}{}", String::from_utf8_lossy(&output.stderr));

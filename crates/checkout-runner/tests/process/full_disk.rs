@@ -18,11 +18,9 @@ use checkout_runner::audit::audit;
 use checkout_runner::worker::run_in_process;
 use checkout_sqlite::{Durability, SqliteShop};
 
-mod common;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_moves_while_the_disk_is_full_and_everything_ends_after() {
-    let path = common::scratch("full-disk", "shop.db");
+    let path = crate::common::scratch("full-disk", "shop.db");
     let shop = SqliteShop::open(&path, true, Durability::Fsync).unwrap();
     shop.stock_book(&BookId::new("b-1").unwrap(), 50, Money::from_minor_units(30)).await.unwrap();
     shop.open_customer(&UserId::new("u-1").unwrap(), 1_000_000, 100).await.unwrap();

@@ -11,13 +11,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-mod common;
-
-use common::serve::{init, order, serve, wait_until_ended, Running};
-use common::Shop;
+use crate::common::serve::{init, order, serve, wait_until_ended, Running};
+use crate::common::Shop;
 
 fn scratch(name: &str) -> PathBuf {
-    common::scratch("http", name)
+    crate::common::scratch("http", name)
 }
 
 /// Every key named `token` and every string shaped like a wait token (32 hex digits) in `value`.

@@ -6,13 +6,11 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-mod common;
-
-use common::serve::{init, order, serve, wait_until_ended};
-use common::Shop;
+use crate::common::serve::{init, order, serve, wait_until_ended};
+use crate::common::Shop;
 
 fn scratch(name: &str) -> PathBuf {
-    common::scratch("lookup", name)
+    crate::common::scratch("lookup", name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

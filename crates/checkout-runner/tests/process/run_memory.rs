@@ -7,18 +7,16 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
-mod common;
-
-use common::serve::init;
-use common::Shop;
+use crate::common::serve::init;
+use crate::common::Shop;
 
 /// The peak resident memory of `checkout run` over `count` orders, in KiB, read from the
 /// kernel's high-water mark while it runs.
 fn peak_kib(count: usize) -> u64 {
-    let db = common::scratch("run-memory", &format!("{count}.db"));
+    let db = crate::common::scratch("run-memory", &format!("{count}.db"));
     let shop = Shop::sqlite(&db);
     init(&shop);
-    let orders = common::scratch("run-memory", &format!("{count}.jsonl"));
+    let orders = crate::common::scratch("run-memory", &format!("{count}.jsonl"));
     let mut file = std::io::BufWriter::new(std::fs::File::create(&orders).unwrap());
     for n in 0..count {
         // A book the shop does not sell: each checkout is refused at its first step, so the

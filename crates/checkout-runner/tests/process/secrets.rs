@@ -9,13 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-mod common;
-
-use common::serve::{init, order, Running};
-use common::Shop;
+use crate::common::serve::{init, order, Running};
+use crate::common::Shop;
 
 fn scratch(name: &str) -> PathBuf {
-    common::scratch("secrets", name)
+    crate::common::scratch("secrets", name)
 }
 
 /// Every string under a key named `token` in `value`.

@@ -7,13 +7,11 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-mod common;
-
-use common::serve::init;
-use common::Shop;
+use crate::common::serve::init;
+use crate::common::Shop;
 
 fn scratch(name: &str) -> PathBuf {
-    common::scratch("supply", name)
+    crate::common::scratch("supply", name)
 }
 
 fn said(output: &Output) -> String {

@@ -12,13 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-mod common;
-
-use common::serve::{init, order, serve, serve_announced, Running};
-use common::Shop;
+use crate::common::serve::{init, order, serve, serve_announced, Running};
+use crate::common::Shop;
 
 fn scratch(name: &str) -> PathBuf {
-    common::scratch("takeover", name)
+    crate::common::scratch("takeover", name)
 }
 
 /// The lease both servers hold their checkouts under, in real milliseconds.

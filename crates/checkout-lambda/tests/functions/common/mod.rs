@@ -1,7 +1,7 @@
 //! What the step function's tests share: a shop on moto with one book and two customers, a
 //! runner over it, and requests shaped as the state machine sends them.
 
-#![allow(dead_code)] // Not every test binary uses every helper.
+#![allow(dead_code)] // Not every test binary (this one, and logs.rs) uses every helper.
 
 pub mod stack;
 pub mod watch;

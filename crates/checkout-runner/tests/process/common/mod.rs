@@ -1,7 +1,7 @@
 //! What the runner's process tests share: the `checkout` binary, scratch files, and the shop a
 //! test works on (a SQLite file, or the AWS backend on moto server).
 
-#![allow(dead_code)] // Not every test binary uses every helper.
+#![allow(dead_code)] // Without the aws feature, some helpers go unused.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -42,8 +42,10 @@ pub fn order(id: &str, book: &str, user: &str, quantity: u32) -> Value {
     json!({ "orderId": id, "bookId": book, "userId": user, "quantity": quantity })
 }
 
+/// Waits until order `id` has ended, for up to a minute: the tests share two cores and one moto
+/// server, and a checkout that ends in a second alone can take many beside them.
 pub async fn wait_until_ended(client: &reqwest::Client, url: &str, id: &str) -> Value {
-    for _ in 0..400 {
+    for _ in 0..2_400 {
         let status: Value = client.get(format!("{url}/orders/{id}")).send().await.unwrap().json().await.unwrap();
         let state = status["state"].as_str().unwrap_or_default().to_string();
         if ["dispatched", "rejected", "compensated", "needs-operator"].contains(&state.as_str()) {
