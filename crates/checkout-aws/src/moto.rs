@@ -28,6 +28,7 @@ pub enum EmulatorError {
 }
 
 /// A running moto server.
+#[derive(Debug)]
 pub struct MotoServer {
     port: u16,
     child: Mutex<Child>,

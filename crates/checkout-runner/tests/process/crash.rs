@@ -2,7 +2,7 @@
 //! injected, killed with SIGKILL at six random moments and restarted each time, and at one point run
 //! twice at once on the same shop. At the end every order has ended and `checkout audit` finds
 //! nothing: no copy, point or cent lost or made up, no checkout advanced twice. It runs on both
-//! backends: 1,500 orders in one SQLite file, and 500 on DynamoDB, SQS and SNS in moto server.
+//! backends: 1,500 orders in one SQLite file, and 250 on DynamoDB, SQS and SNS in moto server.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -91,7 +91,7 @@ fn killed_and_restarted_runs_lose_nothing_in_sqlite() {
 #[cfg(feature = "aws")]
 #[test]
 fn killed_and_restarted_runs_lose_nothing_on_aws() {
-    killed_and_restarted_runs_lose_nothing(&Shop::aws(), "100", "aws", 500);
+    killed_and_restarted_runs_lose_nothing(&Shop::aws(), "100", "aws", 250);
 }
 
 fn killed_and_restarted_runs_lose_nothing(shop: &Shop, clock_speed: &str, name: &str, count: usize) {

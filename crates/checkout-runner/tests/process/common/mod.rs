@@ -22,23 +22,33 @@ pub fn scratch(folder: &str, name: &str) -> PathBuf {
     path
 }
 
-/// The shop a test's `checkout` commands work on: the arguments that name it.
+/// The shop a test's `checkout` commands work on: the arguments that name it, and on the AWS
+/// backend the moto server it is on, stopped when the last copy of the shop is dropped.
 #[derive(Clone, Debug)]
 pub struct Shop {
     pub args: Vec<String>,
+    #[cfg(feature = "aws")]
+    _moto: Option<std::sync::Arc<checkout_aws::moto::MotoServer>>,
 }
 
 impl Shop {
     /// A shop in the SQLite file `db`.
     pub fn sqlite(db: &Path) -> Shop {
-        Shop { args: vec!["--db".into(), db.to_str().unwrap().into()] }
+        Shop {
+            args: vec!["--db".into(), db.to_str().unwrap().into()],
+            #[cfg(feature = "aws")]
+            _moto: None,
+        }
     }
 
-    /// A new shop on DynamoDB, SQS and SNS in this test binary's moto server, provisioned with
-    /// `checkout aws provision`.
+    /// A new shop on DynamoDB, SQS and SNS in a moto server of its own, provisioned with
+    /// `checkout aws provision`. Of its own: the tests run side by side, and moto serves one
+    /// request at a time per server (one Python interpreter), so a shared one would make every
+    /// test's calls wait on every other's, and the lease renewals of the takeover tests late.
     #[cfg(feature = "aws")]
     pub fn aws() -> Shop {
-        let endpoint = checkout_aws::moto::MotoServer::shared().fresh_endpoint();
+        let moto = std::sync::Arc::new(checkout_aws::moto::MotoServer::start().expect("moto starts"));
+        let endpoint = moto.fresh_endpoint();
         let aws: Vec<String> = vec![
             "--endpoint-url".into(),
             endpoint.url.clone().unwrap(),
@@ -53,7 +63,7 @@ impl Shop {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let mut args = vec!["--backend".to_string(), "aws".into()];
         args.extend(aws);
-        Shop { args }
+        Shop { args, _moto: Some(moto) }
     }
 
     /// `checkout <subcommand>` on this shop, output captured; more arguments may follow.
