@@ -40,6 +40,7 @@ impl<S: Shop, W: World> Driver<S, W> {
         };
         drive.flush_journal().await;
         let answer = answer?;
+        crate::telemetry::cancelled(answer.is_ok());
         Ok(Cancellation { answer, fence, checkout: drive.checkout })
     }
 }

@@ -12,6 +12,7 @@ pub mod courier;
 pub mod ids;
 pub mod leases;
 mod replies;
+mod telemetry;
 pub mod world;
 
 pub use cancel::Cancellation;
@@ -210,6 +211,9 @@ impl<S: Shop, W: World> Driver<S, W> {
         hosted: bool,
         news: Option<(&'static str, Event)>,
     ) -> Result<Pause, DriveError> {
+        let _in_flight = telemetry::InFlight::start();
+        // Counted once, by the drive that ends it: not again by one that finds it ended.
+        let ended_before = checkout.is_finished();
         // A host keeps its own claims (and their leases): only a runner's own are renewed.
         if !hosted {
             self.held.hold(checkout.id(), fence);
@@ -228,6 +232,9 @@ impl<S: Shop, W: World> Driver<S, W> {
         drive.flush_journal().await;
         if !hosted {
             self.held.release(&drive.id, fence);
+        }
+        if let (Ok(Pause::Ended(ended)), false) = (&outcome, ended_before) {
+            telemetry::ended(*ended);
         }
         outcome
     }
@@ -310,6 +317,7 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
                 }
                 Action::Call(command) => {
                     let now = self.runner.clock.now_ms();
+                    let called = std::time::Instant::now();
                     let result = match perform(self.runner.shop.adapters(), self.fence, &command, now).await {
                         Ok(Some(event)) => Ok(event),
                         Ok(None) => Err(CallError::Refused("the command had no answer".into())),
@@ -325,9 +333,18 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
                         .after_call(self.checkout.clone(), &mut self.progress, &command, result)
                         .map_err(|r| self.refused(r.error))?;
                     match after {
-                        AfterCall::Moved(next) => self.save_attempt(next, &command.name(), outcome, attempt).await?,
+                        AfterCall::Moved(next) => {
+                            let failed = matches!(next.phase(), checkout_domain::Phase::Compensating)
+                                && !command.is_compensation()
+                                && !matches!(self.checkout.phase(), checkout_domain::Phase::Compensating);
+                            let name = command.name();
+                            telemetry::call(&command, &name, called.elapsed(), if failed { "failed" } else { "ok" });
+                            self.save_attempt(next, &name, outcome, attempt).await?
+                        }
                         AfterCall::Retry { delay_ms, .. } => {
-                            self.journal(&command.name(), outcome, attempt).await;
+                            let name = command.name();
+                            telemetry::call(&command, &name, called.elapsed(), "retry");
+                            self.journal(&name, outcome, attempt).await;
                             tokio::time::sleep(self.runner.clock.real(delay_ms)).await;
                         }
                     }
@@ -372,6 +389,7 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
     /// Waits for the worker's reply or the deadline, whichever comes first, and takes it.
     async fn await_courier(&mut self, deadline_ms: u64) -> Result<(), DriveError> {
         self.listen_to_wait();
+        let waited = std::time::Instant::now();
         let remaining = deadline_ms.saturating_sub(self.runner.clock.now_ms());
         let (step, event) = {
             let (_, inbox) = self.inbox.as_mut().expect("listening while waiting");
@@ -386,8 +404,10 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
             }
         };
         let name = event.name();
+        let answer = event.clone();
         match self.runner.engine.apply(self.checkout.clone(), &mut self.progress, event) {
             Ok(next) => {
+                telemetry::courier_waited(&answer, true, waited.elapsed());
                 if let Some((token, _)) = self.inbox.take() {
                     self.runner.stop_listening(&token);
                 }
@@ -395,6 +415,7 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
             }
             // A reply that is not this wait's (forged, stale) changes nothing; keep waiting.
             Err(refused) => {
+                telemetry::courier_waited(&answer, false, waited.elapsed());
                 self.journal(step, format!("ignored: {}", refused.error), 1).await;
                 Ok(())
             }

@@ -94,6 +94,8 @@ fn write_loop(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>, checkpoints
                 Err(_) => break,
             }
         }
+        // How well the group commit groups: one fsync for this many writes (`/metrics`).
+        metrics::histogram!("checkout_sqlite_commit_batch_size").record(batch.len() as f64);
         let committed = run_batch(&conn, &mut batch);
         for job in batch {
             job.answer(committed.clone());

@@ -49,4 +49,6 @@ pub enum CliError {
     Listen { address: String, source: std::io::Error },
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
+    #[error("cannot start the metrics recorder: {0}")]
+    Metrics(#[from] metrics_exporter_prometheus::BuildError),
 }

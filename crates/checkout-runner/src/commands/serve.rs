@@ -47,7 +47,8 @@ async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, CliError> {
         args.shop.shop.describe()
     );
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let server = crate::listen::serve_connections(listener, crate::serve::router(Arc::clone(&runner)), stopping);
+    let router = crate::serve::router(Arc::clone(&runner), crate::serve::metrics::install()?);
+    let server = crate::listen::serve_connections(listener, router, stopping);
     // On SIGINT or SIGTERM: no new connections; open requests get SHUTDOWN_GRACE to finish (a
     // `?wait=true` may wait for a courier for minutes, and a slow client for ever); then the
     // leases of every checkout still driven are given up, so another server takes them over at

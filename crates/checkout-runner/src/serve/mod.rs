@@ -12,6 +12,7 @@
 //! | `POST /courier/replies` | a courier worker's answer, `{"waitToken", "courier"}` or `{"waitToken", "unavailable"}` |
 //! | `GET /health` | 200 while the shop's database answers |
 //! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
+//! | `GET /metrics` | calls, retries, compensations, outcomes, checkouts in flight, courier waits, cancels and group-commit batch sizes, in Prometheus' text format ([`metrics`]) |
 //!
 //! A lookup is one keyed read of the order registry and one of the checkout, off the SQLite
 //! writer, whatever the shop holds (see [`crate::lookup`]); an id no order or checkout could have
@@ -39,17 +40,19 @@ use crate::lookup::Named;
 
 mod cancel;
 mod error;
+pub mod metrics;
 
 pub use error::ApiError;
 
-/// The server's state: the runner whose shop it serves.
+/// The server's state: the runner whose shop it serves, and what `/metrics` reads.
 pub struct Api<S: Shop> {
     runner: Arc<Driver<S>>,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 impl<S: Shop> Clone for Api<S> {
     fn clone(&self) -> Self {
-        Api { runner: Arc::clone(&self.runner) }
+        Api { runner: Arc::clone(&self.runner), metrics: self.metrics.clone() }
     }
 }
 
@@ -60,8 +63,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// announces a body and sends it slowly, or never, holds a connection and a task until then.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The routes, over `runner`.
-pub fn router<S: Shop>(runner: Arc<Driver<S>>) -> Router {
+/// The routes, over `runner`; `/metrics` renders from `metrics` (see [`metrics::install`]).
+pub fn router<S: Shop>(runner: Arc<Driver<S>>, metrics: metrics_exporter_prometheus::PrometheusHandle) -> Router {
     Router::new()
         .route("/orders", post(place::<S>))
         .route("/orders/{order}", get(order_status::<S>))
@@ -73,7 +76,8 @@ pub fn router<S: Shop>(runner: Arc<Driver<S>>) -> Router {
         .route("/courier/replies", post(courier_reply::<S>))
         .route("/health", get(health::<S>))
         .route("/ready", get(ready::<S>))
-        .with_state(Api { runner })
+        .route("/metrics", get(metrics::metrics::<S>))
+        .with_state(Api { runner, metrics })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         // A span per request (method and path: ids, never a token, which only bodies carry) and

@@ -16,6 +16,7 @@ mod full_disk;
 mod hostile;
 mod http;
 mod lookup;
+mod metrics;
 mod run_memory;
 mod secrets;
 mod supply;
