@@ -226,7 +226,6 @@ async fn removing_any_action_of_any_role_breaks_a_checkout_or_is_named() {
                         }
                         ends.push((ended.status, ended.error));
                     }
-                    deployment.put_policy(role, &name, &document);
                     let as_it_should = ends[0] == ("SUCCEEDED".to_string(), None)
                         && ends[1] == ("FAILED".to_string(), Some(COMPENSATED.to_string()))
                         && ends[2] == ("FAILED".to_string(), Some(REJECTED.to_string()));
@@ -237,6 +236,9 @@ async fn removing_any_action_of_any_role_breaks_a_checkout_or_is_named() {
                     seen.push((role, action));
                 }
             }
+            // Each removal is put over the whole policy as deployed, so the next one replaces
+            // it: the policy is put back whole once, after its last.
+            deployment.put_policy(role, &name, &document);
         }
     }
     assert_eq!(seen.len(), ACTIONS.len(), "every action in ACTIONS is in the template: {seen:?}");
