@@ -8,7 +8,6 @@
 
 use checkout_domain::fencing::Fence;
 use checkout_domain::{CheckoutId, CheckoutState, Event, Phase, TransitionError};
-use checkout_engine::Progress;
 use checkout_ports::Shop;
 
 use crate::{Drive, DriveError, Driver, World};
@@ -31,15 +30,12 @@ impl<S: Shop, W: World> Driver<S, W> {
         let (fence, checkout) = self.claim(id, false).await?;
         let at = checkout.phase();
         let mut drive = Drive::new(self, fence, checkout, false);
-        let answer = match self.engine.apply(drive.checkout.clone(), &mut Progress::default(), Event::Cancel) {
-            Ok(next) => drive.save(next, "cancel", format!("honoured while {at}")).await.map(|()| Ok(at)),
-            Err(refused) => {
-                drive.journal("cancel", format!("refused: {}", refused.error), 1).await;
-                Ok(Err(refused.error))
-            }
-        };
+        let offered = drive.offer("cancel", Event::Cancel, format!("honoured while {at}"), "refused").await;
         drive.flush_journal().await;
-        let answer = answer?;
+        let answer = match offered? {
+            None => Ok(at),
+            Some(refusal) => Err(refusal),
+        };
         crate::telemetry::cancelled(answer.is_ok());
         Ok(Cancellation { answer, fence, checkout: drive.checkout })
     }

@@ -18,6 +18,7 @@ pub mod world;
 pub use cancel::Cancellation;
 use replies::Mailboxes;
 pub use replies::MAX_EARLY;
+use telemetry::CallResult;
 
 use std::sync::{Arc, Mutex};
 
@@ -286,11 +287,24 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
     /// Takes news from the host: saved if the checkout takes it, journaled as ignored if not.
     async fn take_news(&mut self, step: &str, event: Event) -> Result<(), DriveError> {
         let name = event.name();
+        self.offer(step, event, name, "ignored").await.map(|_| ())
+    }
+
+    /// Offers the checkout an event from outside its own commands (a host's news, a courier's
+    /// answer, a cancel): saved, with `taken` as the step's result, if the checkout takes it; if
+    /// not, journaled as `{refused}: <why>`, nothing else changed, and the reason handed back.
+    async fn offer(
+        &mut self,
+        step: &str,
+        event: Event,
+        taken: String,
+        refused: &str,
+    ) -> Result<Option<checkout_domain::TransitionError>, DriveError> {
         match self.runner.engine.apply(self.checkout.clone(), &mut self.progress, event) {
-            Ok(next) => self.save(next, step, name).await,
-            Err(refused) => {
-                self.journal(step, format!("ignored: {}", refused.error), 1).await;
-                Ok(())
+            Ok(next) => self.save(next, step, taken).await.map(|()| None),
+            Err(refusal) => {
+                self.journal(step, format!("{refused}: {}", refusal.error), 1).await;
+                Ok(Some(refusal.error))
             }
         }
     }
@@ -328,22 +342,26 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
                         Ok(event) => event.name(),
                         Err(e) => e.to_string(),
                     };
+                    // A store may answer a failure for good (a decline, a closed account) as an event.
+                    let succeeded = matches!(
+                        &result,
+                        Ok(event) if !matches!(event, Event::StepFailed { .. } | Event::CompensationRefused { .. })
+                    );
                     let attempt = self.progress.attempts + 1;
                     let after = engine
                         .after_call(self.checkout.clone(), &mut self.progress, &command, result)
                         .map_err(|r| self.refused(r.error))?;
                     match after {
                         AfterCall::Moved(next) => {
-                            let failed = matches!(next.phase(), checkout_domain::Phase::Compensating)
-                                && !command.is_compensation()
-                                && !matches!(self.checkout.phase(), checkout_domain::Phase::Compensating);
+                            // Moved without success: the call was refused for good, or given up.
+                            let result = if succeeded { CallResult::Ok } else { CallResult::Failed };
                             let name = command.name();
-                            telemetry::call(&command, &name, called.elapsed(), if failed { "failed" } else { "ok" });
+                            telemetry::call(&command, &name, called.elapsed(), result);
                             self.save_attempt(next, &name, outcome, attempt).await?
                         }
                         AfterCall::Retry { delay_ms, .. } => {
                             let name = command.name();
-                            telemetry::call(&command, &name, called.elapsed(), "retry");
+                            telemetry::call(&command, &name, called.elapsed(), CallResult::Retry);
                             self.journal(&name, outcome, attempt).await;
                             tokio::time::sleep(self.runner.clock.real(delay_ms)).await;
                         }
@@ -403,23 +421,16 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
                 }
             }
         };
-        let name = event.name();
-        let answer = event.clone();
-        match self.runner.engine.apply(self.checkout.clone(), &mut self.progress, event) {
-            Ok(next) => {
-                telemetry::courier_waited(&answer, true, waited.elapsed());
-                if let Some((token, _)) = self.inbox.take() {
-                    self.runner.stop_listening(&token);
-                }
-                self.save(next, step, name).await
-            }
-            // A reply that is not this wait's (forged, stale) changes nothing; keep waiting.
-            Err(refused) => {
-                telemetry::courier_waited(&answer, false, waited.elapsed());
-                self.journal(step, format!("ignored: {}", refused.error), 1).await;
-                Ok(())
+        let (name, answer) = (event.name(), telemetry::courier_answer(&event));
+        // A reply that is not this wait's (forged, stale) changes nothing; keep waiting.
+        let refused = self.offer(step, event, name, "ignored").await?;
+        telemetry::courier_waited(if refused.is_some() { "ignored" } else { answer }, waited.elapsed());
+        if refused.is_none() {
+            if let Some((token, _)) = self.inbox.take() {
+                self.runner.stop_listening(&token);
             }
         }
+        Ok(())
     }
 
     async fn save(&mut self, next: CheckoutState, step: &str, outcome: String) -> Result<(), DriveError> {

@@ -18,17 +18,38 @@ use std::time::Duration;
 
 use checkout_domain::{Command, Event, Outcome};
 
-/// A call to a store or the notification service has been answered (or has failed).
-pub(crate) fn call(command: &Command, name: &str, took: Duration, result: &'static str) {
+/// How a call to a store or the notification service ended, for the drive loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CallResult {
+    /// Answered, and the checkout moved on.
+    Ok,
+    /// Failed, to be tried again.
+    Retry,
+    /// Failed, and given up: refused for good, or out of retries.
+    Failed,
+}
+
+impl CallResult {
+    fn label(self) -> &'static str {
+        match self {
+            CallResult::Ok => "ok",
+            CallResult::Retry => "retry",
+            CallResult::Failed => "failed",
+        }
+    }
+}
+
+/// A call to a store or the notification service, named `name`, has ended as `result`.
+pub(crate) fn call(command: &Command, name: &str, took: Duration, result: CallResult) {
     let name = name.to_string();
     metrics::histogram!("checkout_call_duration_seconds", "command" => name.clone()).record(took.as_secs_f64());
-    if result == "retry" {
+    if result == CallResult::Retry {
         metrics::counter!("checkout_retries_total", "command" => name.clone()).increment(1);
     }
-    if command.is_compensation() && result == "ok" {
+    if command.is_compensation() && result == CallResult::Ok {
         metrics::counter!("checkout_compensations_total", "command" => name.clone()).increment(1);
     }
-    metrics::counter!("checkout_calls_total", "command" => name, "result" => result).increment(1);
+    metrics::counter!("checkout_calls_total", "command" => name, "result" => result.label()).increment(1);
 }
 
 /// A checkout's drive ended it.
@@ -36,14 +57,17 @@ pub(crate) fn ended(outcome: Outcome) {
     metrics::counter!("checkouts_ended_total", "outcome" => outcome.name()).increment(1);
 }
 
-/// A courier wait gave `event` after `took` (the reply, or the deadline), taken or not.
-pub(crate) fn courier_waited(event: &Event, taken: bool, took: Duration) {
-    let answer = match (taken, event) {
-        (false, _) => "ignored",
-        (true, Event::CourierAssigned { .. }) => "assigned",
-        (true, Event::CourierUnavailable { .. }) => "unavailable",
-        (true, _) => "deadline",
-    };
+/// How a courier wait ends if the checkout takes `event`: the answer's kind, or the deadline.
+pub(crate) fn courier_answer(event: &Event) -> &'static str {
+    match event {
+        Event::CourierAssigned { .. } => "assigned",
+        Event::CourierUnavailable { .. } => "unavailable",
+        _ => "deadline",
+    }
+}
+
+/// A courier wait gave `answer` (see [`courier_answer`], or `ignored`) after `took`.
+pub(crate) fn courier_waited(answer: &'static str, took: Duration) {
     metrics::histogram!("checkout_courier_wait_seconds", "answer" => answer).record(took.as_secs_f64());
 }
 
