@@ -5,6 +5,7 @@ use checkout_domain::protocol::{
     ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, TokenError,
     Unavailable, MAX_TOKEN_LEN,
 };
+use checkout_domain::states::{OperatorNote, Resolution};
 use checkout_domain::{
     BookId, CheckoutId, Command, CourierId, Effect, EffectKey, Event, Money, Order, Points, Quantity, TaskToken, UserId,
 };
@@ -160,6 +161,12 @@ fn every_event_has_a_pinned_json_shape() {
         ),
         (Event::CourierNotified, json!({"event": "courier-notified"})),
         (Event::Cancel, json!({"event": "cancel"})),
+        (
+            Event::Resolve {
+                resolution: Resolution::GivenBackByHand { note: OperatorNote::new("refunded at the till").unwrap() },
+            },
+            json!({"event": "resolve", "resolution": {"kind": "given-back-by-hand", "note": "refunded at the till"}}),
+        ),
         (Event::StepFailed { detail: "declined".into() }, json!({"event": "step-failed", "detail": "declined"})),
         (Event::StockReleased(StockReleased { quantity: 2 }), json!({"event": "stock-released", "quantity": 2})),
         (

@@ -104,6 +104,11 @@ async fn act<S: Shop, W: World>(runner: &Driver<S, W>, request: Request) -> Resu
             contract::NEEDS_OPERATOR,
             format!("checkout {id} needs an operator: a compensation or its courier notice was refused for good"),
         )),
+        // An operator settled it by hand; the execution ends where it would have ended raised.
+        Pause::Ended(Outcome::Resolved) => Err(InvocationError::new(
+            contract::NEEDS_OPERATOR,
+            format!("checkout {id} was raised for an operator, who has resolved it"),
+        )),
     }
 }
 

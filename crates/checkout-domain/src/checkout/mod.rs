@@ -32,6 +32,8 @@ pub enum Outcome {
     /// An operator must settle it: a compensation was refused for good, or the courier notice
     /// was (and the courier may have been told).
     NeedsOperator,
+    /// An operator closed it, recording what was done by hand.
+    Resolved,
 }
 
 /// The courier wait of a checkout that is preparing its order.
@@ -139,6 +141,7 @@ erased_states!(
     FailedSettled(Failed<Settled>),
     Compensated(Compensated),
     NeedsOperator(NeedsOperator),
+    Resolved(Resolved),
 );
 
 /// What an erased transition gives: the next state, or this one handed back with the reason.
@@ -258,6 +261,12 @@ impl CheckoutState {
     pub fn apply(self, event: Event) -> Applied {
         use CheckoutState as S;
         match (self, event) {
+            (S::NeedsOperator(s), Event::Resolve { resolution }) => erase(s.resolve(resolution)),
+            (S::NoticeUnconfirmed(s), Event::Resolve { resolution }) => Ok(s.resolve(resolution).into()),
+            (state, Event::Resolve { .. }) => {
+                let error = TransitionError::NothingToResolve { state: state.phase() };
+                Err(Refused::new(state, error))
+            }
             (S::Placed(s), Event::Cancel) => Ok(s.cancel().into()),
             (S::StockReserved(s), Event::Cancel) => Ok(s.cancel().into()),
             (S::Priced(s), Event::Cancel) => Ok(s.cancel().into()),

@@ -104,6 +104,12 @@ pub enum CheckoutRecord {
         returned: Returned,
         unreturned: Vec<Unreturned>,
     },
+    /// An operator's resolution, over the record of the state the checkout was raised in
+    /// (`needs-operator` or `notice-unconfirmed`), kept whole.
+    Resolved {
+        raised: Box<CheckoutRecord>,
+        resolution: Resolution,
+    },
 }
 
 /// A well-formed record whose fields describe no state the saga can be in.
@@ -312,6 +318,7 @@ impl CheckoutRecord {
             CheckoutRecord::Compensated { .. } => Phase::Compensated,
             CheckoutRecord::NeedsOperator { .. } => Phase::NeedsOperator,
             CheckoutRecord::NoticeUnconfirmed { .. } => Phase::NoticeUnconfirmed,
+            CheckoutRecord::Resolved { .. } => Phase::Resolved,
         }
     }
 }
@@ -453,6 +460,18 @@ impl TryFrom<CheckoutRecord> for CheckoutState {
                 )?;
                 NeedsOperator { ticket: Ticket::new(checkout, order), pricing, cause, returned, unreturned }.into()
             }
+            // The raised record is loaded with all its own checks, then resolved by the same
+            // transition an operator's resolution takes.
+            R::Resolved { raised, resolution } => match CheckoutState::try_from(*raised)? {
+                CheckoutState::NeedsOperator(raised) => match raised.resolve(resolution) {
+                    Ok(resolved) => resolved.into(),
+                    Err(refused) => return check.fail(refused.error.to_string()),
+                },
+                CheckoutState::NoticeUnconfirmed(raised) => raised.resolve(resolution).into(),
+                other => {
+                    return check.fail(format!("resolved from {}, which is not raised for an operator", other.phase()))
+                }
+            },
         })
     }
 }

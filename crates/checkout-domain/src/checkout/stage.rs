@@ -82,6 +82,7 @@ impl sealed::Sealed for NoticeUnconfirmed {}
 impl<O> sealed::Sealed for Failed<O> {}
 impl sealed::Sealed for Compensated {}
 impl sealed::Sealed for NeedsOperator {}
+impl sealed::Sealed for Resolved {}
 
 impl Stage for Placed {
     const PHASE: Phase = Phase::Placed;
@@ -327,4 +328,38 @@ impl Stage for NeedsOperator {
         }
     }
     names_its_refusals!();
+}
+
+impl Stage for Resolved {
+    const PHASE: Phase = Phase::Resolved;
+    type Owes = Settled;
+    fn ticket(&self) -> &Ticket {
+        match &self.raised {
+            Raised::Compensation(raised) => raised.ticket(),
+            Raised::Notice(raised) => raised.ticket(),
+        }
+    }
+    fn next(&self) -> Next {
+        Next::Finished(Outcome::Resolved)
+    }
+    fn record(&self) -> CheckoutRecord {
+        let raised = match &self.raised {
+            Raised::Compensation(raised) => raised.record(),
+            Raised::Notice(raised) => raised.record(),
+        };
+        CheckoutRecord::Resolved { raised: Box::new(raised), resolution: self.resolution.clone() }
+    }
+    fn pricing(&self) -> Option<&Pricing> {
+        match &self.raised {
+            Raised::Compensation(raised) => raised.pricing(),
+            Raised::Notice(raised) => raised.pricing(),
+        }
+    }
+    /// What the compensations refused for good left held, and the resolution settled by hand.
+    fn unreturned(&self) -> &[Unreturned] {
+        match &self.raised {
+            Raised::Compensation(raised) => raised.unreturned(),
+            Raised::Notice(_) => &[],
+        }
+    }
 }

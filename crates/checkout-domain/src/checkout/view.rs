@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::checkout::{CheckoutRecord, CheckoutState, Next, Outcome, Phase};
 use crate::order::{CheckoutId, CourierId, Order};
 use crate::protocol::Unavailable;
-use crate::states::{Compensation, FailureCause, Pricing, Returned, Unreturned};
+use crate::states::{Compensation, FailureCause, Pricing, Resolution, Returned, Unreturned};
 
 /// A checkout as anyone who knows its id may see it: no wait token, ever.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -42,6 +42,9 @@ pub struct CheckoutView {
     /// Why a notice past the point of no return was refused, for the operator who settles it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice_refused: Option<String>,
+    /// How an operator closed it, once resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
 }
 
 impl Outcome {
@@ -52,6 +55,7 @@ impl Outcome {
             Outcome::Rejected => "rejected",
             Outcome::Compensated => "compensated",
             Outcome::NeedsOperator => "needs-operator",
+            Outcome::Resolved => "resolved",
         }
     }
 }
@@ -59,7 +63,6 @@ impl Outcome {
 impl CheckoutState {
     /// The public view of this checkout.
     pub fn view(&self) -> CheckoutView {
-        use CheckoutRecord as R;
         let outcome = match self.next() {
             Next::Finished(outcome) => Some(outcome.name()),
             _ => None,
@@ -78,8 +81,20 @@ impl CheckoutState {
             unreturned: Vec::new(),
             rejection: None,
             notice_refused: None,
+            resolution: None,
         };
-        match self.record() {
+        view.fill(self.record());
+        view
+    }
+}
+
+impl CheckoutView {
+    /// Shows what `record` holds that anyone may see. A resolved record shows the state it was
+    /// raised in, and the resolution.
+    fn fill(&mut self, record: CheckoutRecord) {
+        use CheckoutRecord as R;
+        let view = self;
+        match record {
             R::Placed { .. } | R::StockReserved { .. } => {}
             R::Priced { pricing, .. } | R::RedeemingPoints { pricing, .. } | R::Billing { pricing, .. } => {
                 view.pricing = Some(pricing);
@@ -110,7 +125,10 @@ impl CheckoutState {
                 (view.pricing, view.cause, view.returned, view.unreturned) =
                     (pricing, Some(cause), Some(returned), unreturned);
             }
+            R::Resolved { raised, resolution } => {
+                view.fill(*raised);
+                view.resolution = Some(resolution);
+            }
         }
-        view
     }
 }

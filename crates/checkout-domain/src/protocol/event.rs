@@ -8,6 +8,7 @@ use crate::protocol::keys::TaskToken;
 use crate::protocol::reply::{
     ChargeReceipt, PointsRedemption, PointsRestored, RefundReceipt, StockReleased, StockReservation, Unavailable,
 };
+use crate::states::Resolution;
 
 /// A result that a side effect (or the courier worker, or the clock) reports to a checkout.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -54,6 +55,11 @@ pub enum Event {
     /// it refuses and says why ([`crate::TransitionError::PastNoReturn`],
     /// [`crate::TransitionError::NothingToCancel`]).
     Cancel,
+    /// An operator closes a checkout raised for them by recording what was done by hand. Any
+    /// other checkout refuses it ([`crate::TransitionError::NothingToResolve`]).
+    Resolve {
+        resolution: Resolution,
+    },
 }
 
 impl Event {

@@ -17,12 +17,15 @@
 //! - [`values`]: what states carry (pricing, what was returned, why a checkout failed).
 //! - [`types`]: the state types themselves.
 //! - [`transitions`]: the methods that move from one state to the next.
+//! - [`resolution`]: how an operator closes a checkout raised for them, by recording what was
+//!   done by hand.
 //!
 //! A transition takes the *result* of a side effect (a reservation, a receipt) as an argument;
 //! nothing here performs IO. [`crate::Command`] says which effect a state is waiting for.
 
 pub mod owes;
 pub mod phase;
+pub mod resolution;
 pub mod ticket;
 pub mod transitions;
 pub mod types;
@@ -33,6 +36,7 @@ pub use owes::{
     PaymentHeld, PointsHeld, Settled, StockHeld,
 };
 pub use phase::Phase;
+pub use resolution::{NoteError, OperatorNote, Raised, Resolution, Resolved, MAX_NOTE_CHARS};
 pub use ticket::Ticket;
 pub use transitions::{Ending, Refused, Route, TransitionError};
 pub use types::{

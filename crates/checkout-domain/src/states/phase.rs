@@ -26,6 +26,8 @@ pub enum Phase {
     /// The courier notice was refused for good and may have reached the courier: raised for an
     /// operator with everything still held.
     NoticeUnconfirmed,
+    /// An operator closed a checkout raised for them, recording what was done by hand.
+    Resolved,
 }
 
 impl fmt::Display for Phase {

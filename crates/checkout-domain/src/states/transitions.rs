@@ -55,6 +55,16 @@ pub enum TransitionError {
     /// A cancel of a checkout that has already failed or ended: there is nothing left to stop.
     #[error("a checkout that is {state} has nothing to cancel: it has already failed or ended")]
     NothingToCancel { state: Phase },
+    /// A resolution of a checkout that is not raised for an operator (still running, ended on
+    /// its own, or already resolved): an operator settles only what the saga could not.
+    #[error("a checkout that is {state} is not raised for an operator: there is nothing to resolve")]
+    NothingToResolve { state: Phase },
+    /// A resolution that contradicts the state, such as a courier's confirmation of an order
+    /// that failed before any courier was told.
+    #[error(
+        "a checkout that is {state} cannot be resolved as {kind}: it failed before any courier was told to collect"
+    )]
+    ResolutionDoesNotFit { state: Phase, kind: &'static str },
 }
 
 /// A refused transition: the state handed back unchanged, and why.
