@@ -7,15 +7,15 @@
 //! drives with it ([`Driver::drive_hosted`]), and the model of the Step Functions state machine
 //! runs it over the in-memory shop, in a [`World`] of its own making.
 
-mod cancel;
 pub mod courier;
 pub mod ids;
+mod intervention;
 pub mod leases;
 mod replies;
 mod telemetry;
 pub mod world;
 
-pub use cancel::Cancellation;
+pub use intervention::Intervention;
 use replies::Mailboxes;
 pub use replies::MAX_EARLY;
 use telemetry::CallResult;

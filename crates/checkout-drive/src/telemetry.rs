@@ -13,6 +13,7 @@
 //! | `checkouts_in_flight` | gauge | |
 //! | `checkout_courier_wait_seconds` | histogram | `answer` (`assigned`, `unavailable`, `deadline`, `ignored`) |
 //! | `checkout_cancels_total` | counter | `answer` (`honoured`, `refused`) |
+//! | `checkout_resolutions_total` | counter | `answer` (`resolved`, `refused`) |
 
 use std::time::Duration;
 
@@ -74,6 +75,12 @@ pub(crate) fn courier_waited(answer: &'static str, took: Duration) {
 /// A customer's cancel was answered.
 pub(crate) fn cancelled(honoured: bool) {
     metrics::counter!("checkout_cancels_total", "answer" => if honoured { "honoured" } else { "refused" }).increment(1);
+}
+
+/// An operator's resolution was answered.
+pub(crate) fn resolved(taken: bool) {
+    metrics::counter!("checkout_resolutions_total", "answer" => if taken { "resolved" } else { "refused" })
+        .increment(1);
 }
 
 /// Counts a drive in flight from its start to its drop, however it stops.

@@ -4,7 +4,7 @@
 //! dispatch it was making, and the refusal is the command's one-line error.
 
 use checkout_domain::Outcome;
-use checkout_drive::Cancellation;
+use checkout_drive::Intervention;
 
 use super::drive::DriveArgs;
 use super::CliError;
@@ -24,7 +24,7 @@ pub async fn execute(args: CancelArgs) -> Result<bool, CliError> {
     with_shop!(args.drive.shop.open(false, args.drive.durability()).await?, shop => {
         let runner = args.drive.runner(shop);
         let id = super::find(runner.shop().as_ref(), &named).await?.id().clone();
-        let Cancellation { answer, fence, checkout } = runner.cancel(&id).await?;
+        let Intervention { answer, fence, checkout } = runner.cancel(&id).await?;
         // Whatever the answer, this process holds the checkout now: it drives it to its end.
         let outcome = runner.drive_claimed(fence, checkout).await?;
         match answer {

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use checkout_domain::OrderError;
-use checkout_drive::Cancellation;
+use checkout_drive::Intervention;
 use checkout_ports::Shop;
 use serde_json::{json, Value};
 
@@ -57,7 +57,7 @@ async fn cancel<S: Shop>(
     let (id, order) = (checkout.id().clone(), checkout.order().id().clone());
     let runner = Arc::clone(&api.runner);
     let cancelling = tokio::spawn(async move {
-        let Cancellation { answer, fence, checkout } = runner.cancel(checkout.id()).await?;
+        let Intervention { answer, fence, checkout } = runner.cancel(checkout.id()).await?;
         // This task holds the checkout now, whatever the answer: it drives it to its end.
         let driving = {
             let runner = Arc::clone(&runner);
