@@ -23,6 +23,8 @@ pub enum Status {
     /// Past the point of no return, its courier notice was refused for good: raised for an
     /// operator with everything held, since the courier may have been told.
     CourierMayKnow,
+    /// Raised for an operator, who resolved it by recording what was done by hand.
+    Resolved,
 }
 
 impl Status {
@@ -41,6 +43,18 @@ pub enum CancelAnswer {
     PastNoReturn,
     /// Refused: the checkout had already failed or ended.
     NothingToCancel,
+}
+
+/// How an operator resolved a checkout raised for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResolutionAudit {
+    /// Recorded as collected by the courier after all (the order went out).
+    pub went_out: bool,
+    /// Raised for its courier notice, refused for good (so it held the whole order); else for
+    /// compensations refused for good.
+    pub raised_for_notice: bool,
+    /// What the stores held under its stock, points and charge keys when it was resolved.
+    pub held_when_resolved: [i64; 3],
 }
 
 /// What one checkout holds of the shared stores, and which milestones it has passed.
@@ -90,6 +104,8 @@ pub struct OrderAudit {
     pub courier_told: bool,
     /// How the checkout answered the customer's first cancel, if one came.
     pub cancel: Option<CancelAnswer>,
+    /// How an operator resolved it, once resolved.
+    pub resolution: Option<ResolutionAudit>,
 }
 
 impl OrderAudit {
@@ -98,11 +114,35 @@ impl OrderAudit {
         self.status != Status::InProgress
     }
 
+    /// Whether it holds exactly its copies and its amount due: the whole order.
+    pub fn holds_whole_order(&self) -> bool {
+        self.held.stock_taken == self.quantity && Some(self.held.charged) == self.held.amount_due
+    }
+
+    /// Whether an operator's resolution of it settled only what the shop could not give back:
+    /// it was raised by a refusal for good, nothing in the stores moved since, and what they
+    /// hold fits the resolution (the whole order for a notice, and always for one collected;
+    /// else only what its record names as refused).
+    pub fn resolution_settles_only_the_refused(&self) -> bool {
+        let Some(r) = self.resolution else { return self.status != Status::Resolved };
+        let held = [self.held.stock_taken, self.held.points_taken, self.held.charged];
+        let fits = if r.raised_for_notice || r.went_out {
+            self.holds_whole_order()
+        } else {
+            let named = |held: i64, hold: u8| held == 0 || self.unreturned.names(hold);
+            named(held[0], Unreturned::STOCK) && named(held[1], Unreturned::POINTS) && named(held[2], Unreturned::MONEY)
+        };
+        self.status == Status::Resolved
+            && (r.raised_for_notice || self.compensation_refused)
+            && held == r.held_when_resolved
+            && fits
+    }
+
     /// Whether something this ended, undispatched checkout still holds goes unnamed in its record.
     pub fn holds_silently(&self) -> bool {
         let silent = |held: i64, hold: u8| held != 0 && !self.unreturned.names(hold);
         self.ended()
-            && !matches!(self.status, Status::Dispatched | Status::CourierMayKnow)
+            && !matches!(self.status, Status::Dispatched | Status::CourierMayKnow | Status::Resolved)
             && (silent(self.held.stock_taken, Unreturned::STOCK)
                 || silent(self.held.points_taken, Unreturned::POINTS)
                 || silent(self.held.charged, Unreturned::MONEY))
@@ -302,9 +342,10 @@ pub const INVARIANTS: &[Invariant] = &[
         holds: |a| {
             a.orders.iter().all(|o| {
                 !(o.courier_told || o.status == Status::CourierMayKnow)
-                    || (matches!(o.status, Status::InProgress | Status::Dispatched | Status::CourierMayKnow)
-                        && o.held.stock_taken == o.quantity
-                        && Some(o.held.charged) == o.held.amount_due)
+                    || (matches!(
+                        o.status,
+                        Status::InProgress | Status::Dispatched | Status::CourierMayKnow | Status::Resolved
+                    ) && o.holds_whole_order())
             })
         },
     },
@@ -321,18 +362,32 @@ pub const INVARIANTS: &[Invariant] = &[
         exposes_flaw: None,
         holds: |a| {
             a.orders.iter().all(|o| {
-                let going_out = matches!(o.status, Status::Dispatched | Status::CourierMayKnow);
+                let going_out = matches!(o.status, Status::Dispatched | Status::CourierMayKnow)
+                    || o.resolution.is_some_and(|r| r.went_out);
                 match o.cancel {
                     None => true,
                     Some(CancelAnswer::Honoured) | Some(CancelAnswer::NothingToCancel) => !going_out && !o.courier_told,
                     Some(CancelAnswer::PastNoReturn) => {
-                        matches!(o.status, Status::InProgress | Status::Dispatched | Status::CourierMayKnow)
-                            && o.held.stock_taken == o.quantity
-                            && Some(o.held.charged) == o.held.amount_due
+                        matches!(
+                            o.status,
+                            Status::InProgress | Status::Dispatched | Status::CourierMayKnow | Status::Resolved
+                        ) && o.holds_whole_order()
                     }
                 }
             })
         },
+    },
+    Invariant {
+        name: "an operator settles only what the shop could not",
+        expectation: Expectation::Always,
+        statement: "An operator's resolution, whenever it comes and however often, is taken only by a \
+                    checkout raised for an operator by a refusal for good (of a compensation, or of \
+                    its courier notice), and moves nothing: the stores go on holding under its keys \
+                    what they held when it was resolved, which is only what its record names as \
+                    refused, or, for a refused notice, the whole order. An order resolved as \
+                    collected by its courier holds exactly its copies and its payment.",
+        exposes_flaw: None,
+        holds: |a| a.orders.iter().all(OrderAudit::resolution_settles_only_the_refused),
     },
     Invariant {
         name: "one checkout per order",
@@ -430,6 +485,24 @@ pub const INVARIANTS: &[Invariant] = &[
         holds: |a| {
             a.orders.iter().any(|o| o.status == Status::Dispatched && o.cancel == Some(CancelAnswer::PastNoReturn))
         },
+    },
+    Invariant {
+        name: "some refused compensation is resolved by hand",
+        expectation: Expectation::Sometimes,
+        statement: "Some run raises a refused compensation for an operator, who records it as given back \
+                    by hand.",
+        exposes_flaw: None,
+        holds: |a| {
+            a.orders.iter().any(|o| o.resolution.is_some_and(|r| !r.raised_for_notice && !r.went_out))
+        },
+    },
+    Invariant {
+        name: "some unconfirmed notice is resolved as collected",
+        expectation: Expectation::Sometimes,
+        statement: "Some run raises a refused courier notice for an operator, who records that the courier \
+                    collected the order after all.",
+        exposes_flaw: None,
+        holds: |a| a.orders.iter().any(|o| o.resolution.is_some_and(|r| r.raised_for_notice && r.went_out)),
     },
     Invariant {
         name: "some checkout is compensated after redeeming points",

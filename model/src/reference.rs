@@ -385,6 +385,7 @@ impl Audited for ReferenceModel {
                 // Not followed here: past SendToCourier the reference gives nothing back (no Catch).
                 courier_told: false,
                 cancel: None,
+                resolution: None,
             })
             .collect::<Vec<_>>();
         // The reference's payment service is modelled by its charges alone: what it charged

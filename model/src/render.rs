@@ -244,6 +244,19 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
     writeln!(md)?;
     writeln!(
         md,
+        "An operator's resolution (`checkout resolve`) is explored in the scenario \"resolved by an \
+         operator\": a compensation or the courier notice refused for good raises the checkout, and \
+         up to two resolutions of either kind (given back by hand, or collected by the courier after \
+         all) come at any moment, amid failed calls and a crash. A resolution does what the shipped \
+         one does: the domain is asked first on the saved checkout, and only one it takes claims the \
+         checkout and is saved through the engine; a courier's confirmation of a failed checkout, \
+         and a second resolution, are refused. The property \"an operator settles only what the shop \
+         could not\" holds the stores to what they held when the checkout was resolved; a weakened \
+         copy that lets a checkout still compensating take a resolution breaks it."
+    )?;
+    writeln!(md)?;
+    writeln!(
+        md,
         "What is not explored: more faults than a scenario's budget; more orders than its list; \
          more than one overtaken call in a run, and overtaken calls in the scenarios of several \
          orders; runners that die in the scenarios of several orders. A live runner is assumed to \
@@ -292,6 +305,8 @@ fn render_document(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
         "some refused compensation is raised",
         "some cancel is honoured after billing",
         "some cancel is refused past the point of no return",
+        "some refused compensation is resolved by hand",
+        "some unconfirmed notice is resolved as collected",
     ] {
         if let Some((r, trace)) = shortest(&proofs.ours, name, any_trace) {
             writeln!(md, "### Example: {name} (scenario: {})", r.scenario.name)?;

@@ -51,6 +51,10 @@ pub struct Scenario {
     /// Cancels a customer may send in one run (`checkout cancel`), each at any moment, racing
     /// whatever its checkout is doing.
     pub cancels: u8,
+    /// Resolutions an operator may record in one run (`checkout resolve`), of either kind (given
+    /// back by hand, or collected by the courier after all), each at any moment, on any checkout
+    /// raised for an operator: one already resolved, or one the resolution does not fit.
+    pub resolutions: u8,
     /// Orders the client submits again after the first submissions, at any moment: the same
     /// order (a retry), or an order id already used with another body.
     pub resubmissions: Vec<Order>,
@@ -108,6 +112,7 @@ impl Scenario {
             overtakes: 0,
             deaths: 0,
             cancels: 0,
+            resolutions: 0,
             resubmissions: Vec::new(),
             show_traces: true,
         }
@@ -254,6 +259,22 @@ impl Scenario {
         }
     }
 
+    /// One order redeeming points whose compensation or courier notice is refused for good,
+    /// raising it for an operator, who then resolves it, twice over (a second resolution, or one
+    /// of the wrong kind), while its calls fail and its orchestrator crashes.
+    pub fn resolved() -> Scenario {
+        Scenario {
+            name: "resolved by an operator",
+            faults: 2,
+            crashes: 1,
+            points_credits: 0,
+            refusals: 1,
+            resolutions: 2,
+            show_traces: true,
+            ..Scenario::single_order()
+        }
+    }
+
     /// A client that submits its order again (as a retry, at once or after it ended) and reuses
     /// its id for an order of more copies.
     pub fn resubmitted() -> Scenario {
@@ -284,6 +305,7 @@ impl Scenario {
             || self.overtakes > 0
             || self.deaths > 0
             || self.cancels > 0
+            || self.resolutions > 0
             || !self.resubmissions.is_empty()
     }
 
@@ -321,6 +343,7 @@ impl Scenario {
         );
         budget(self.deaths, "runner that dies for good", "runners that die for good");
         budget(self.cancels, "cancel by the customer", "cancels by the customer");
+        budget(self.resolutions, "resolution by an operator", "resolutions by an operator");
         budget(self.restocks, "restock of one copy", "restocks of one copy");
         for order in &self.resubmissions {
             extra.push(format!(
@@ -360,6 +383,7 @@ impl Scenario {
             Scenario::overtaken(),
             Scenario::dead_runner(),
             Scenario::cancelled(),
+            Scenario::resolved(),
         ]
     }
 }

@@ -5,8 +5,10 @@
 //! through the engine, and saves what that gives with its journal entry; a refusal is journaled
 //! with its reason. The caller then drives the checkout on under the intervention's claim
 //! ([`Driver::drive_claimed`]): a cancelled checkout's compensations, or, refused, whatever it
-//! was doing. The model checker's cancel and resolution take the same steps (`checkout_model`'s
-//! saga), with the orchestrator they interrupt acting on as a zombie.
+//! was doing. A resolution is first asked of the checkout as found, and claims only one raised
+//! for an operator, which has ended: a careless one interrupts nothing. The model checker's
+//! cancel and resolution take the same steps (`checkout_model`'s saga), with the orchestrator a
+//! cancel interrupts acting on as a zombie.
 
 use checkout_domain::fencing::Fence;
 use checkout_domain::states::Resolution;
@@ -35,15 +37,35 @@ impl<S: Shop, W: World> Driver<S, W> {
         Ok(done)
     }
 
-    /// Resolves checkout `id` for an operator, recording what was done by hand. Only a checkout
-    /// raised for an operator takes it; any other refuses, and the caller drives it on as for a
-    /// refused cancel (the resolution's claim fenced out whoever drove it).
-    pub async fn resolve(&self, id: &CheckoutId, resolution: Resolution) -> Result<Intervention, DriveError> {
+    /// Resolves a checkout for an operator, recording what was done by hand; `found` is the
+    /// checkout as the operator's lookup loaded it. The domain is asked first, on `found`: only
+    /// a checkout raised for an operator takes a resolution, and such a checkout has ended, so
+    /// claiming it interrupts nobody. Any other is refused (journaled, with the reason) without
+    /// being claimed, and whoever drives it goes on undisturbed. A taken resolution is applied
+    /// again under the claim, so of two operators resolving at once, one is refused.
+    pub async fn resolve(
+        &self,
+        found: &CheckoutState,
+        resolution: Resolution,
+    ) -> Result<Result<Phase, TransitionError>, DriveError> {
         let taken = format!("resolved as {}: {}", resolution.kind(), resolution.note());
         let event = Event::Resolve { resolution };
-        let done = self.intervene(id, "resolve", event, |at| format!("{taken} (it was {at})")).await?;
-        crate::telemetry::resolved(done.answer.is_ok());
-        Ok(done)
+        let answer = match found.clone().apply(event.clone()) {
+            Err(refused) => {
+                let mut drive = Drive::new(self, Fence::FIRST, found.clone(), false);
+                drive.journal("resolve", format!("refused: {}", refused.error), 1).await;
+                drive.flush_journal().await;
+                Err(refused.error)
+            }
+            Ok(_) => {
+                let done = self.intervene(found.id(), "resolve", event, |at| format!("{taken} (it was {at})")).await?;
+                // Ended either way: this releases the claim, and drives nothing.
+                self.drive_claimed(done.fence, done.checkout).await?;
+                done.answer
+            }
+        };
+        crate::telemetry::resolved(answer.is_ok());
+        Ok(answer)
     }
 
     async fn intervene(

@@ -118,10 +118,8 @@ async fn a_resolution_closes_a_checkout_raised_for_an_operator_and_moves_nothing
     let raised = shop.state().stores;
     assert_eq!(raised.inventory.stock.balance(&BookId::new("b-1").unwrap()), Some(99), "the copy is still held");
 
-    let resolution = runner.resolve(&id, by_hand()).await.unwrap();
-    assert_eq!(resolution.answer, Ok(Phase::NeedsOperator));
-    assert_eq!(resolution.checkout.phase(), Phase::Resolved);
-    assert_eq!(runner.drive_claimed(resolution.fence, resolution.checkout).await.unwrap(), Outcome::Resolved);
+    let found = shop.load(&id).await.unwrap().unwrap();
+    assert_eq!(runner.resolve(&found, by_hand()).await.unwrap(), Ok(Phase::NeedsOperator));
     assert_eq!(shop.state().stores, raised, "a resolution moves nothing in the stores");
     assert_eq!(shop.load(&id).await.unwrap().unwrap().phase(), Phase::Resolved);
     let history = shop.history(&id).await.unwrap();
@@ -131,33 +129,38 @@ async fn a_resolution_closes_a_checkout_raised_for_an_operator_and_moves_nothing
         "resolved as given-back-by-hand: copy put back on the shelf by hand (it was needs-operator)"
     );
 
-    // Resolved, it takes no second resolution.
-    let again = runner.resolve(&id, by_hand()).await.unwrap();
-    assert_eq!(again.answer, Err(TransitionError::NothingToResolve { state: Phase::Resolved }));
+    // Resolved, it takes no second resolution; nor does an operator who found it still raised
+    // but lost the race to another: the resolution is asked again under its claim.
+    let resolved = shop.load(&id).await.unwrap().unwrap();
+    let again = runner.resolve(&resolved, by_hand()).await.unwrap();
+    assert_eq!(again, Err(TransitionError::NothingToResolve { state: Phase::Resolved }));
+    let raced = runner.resolve(&found, by_hand()).await.unwrap();
+    assert_eq!(raced, Err(TransitionError::NothingToResolve { state: Phase::Resolved }));
+    assert_eq!(shop.load(&id).await.unwrap().unwrap(), resolved, "the first resolution stands");
 }
 
 #[tokio::test]
-async fn a_resolution_of_a_running_checkout_is_refused_and_the_checkout_goes_on() {
+async fn a_resolution_of_a_running_checkout_is_refused_and_interrupts_nothing() {
     let shop = Arc::new(stocked().await);
     let id = admit(&shop, 1, Lease::LAPSED).await;
     let runner = runner_on(Arc::clone(&shop), fast());
+    let mut handed = runner.hand_courier_requests();
     let driving = {
         let (runner, id) = (Arc::clone(&runner), id.clone());
         tokio::spawn(async move { runner.drive(&id).await })
     };
-    runner.courier_request_sent(Duration::from_secs(10)).await;
+    let request = handed.recv().await.unwrap();
 
-    // A tired operator resolves the wrong order: refused, and the operator's process, which now
-    // holds the checkout, drives it on to its end (here, the courier deadline passes).
+    // A tired operator resolves the wrong order: refused, and the runner driving it is not
+    // fenced out: the courier's answer still reaches it, and the order goes out.
     let operator = runner_on(Arc::clone(&shop), fast());
-    let resolution = operator.resolve(&id, by_hand()).await.unwrap();
-    assert_eq!(resolution.answer, Err(TransitionError::NothingToResolve { state: Phase::PreparingOrder }));
-    let old = tokio::time::timeout(Duration::from_secs(10), driving).await.unwrap().unwrap();
-    assert!(matches!(old, Err(DriveError::Superseded(_))), "{old:?}");
-    let outcome = operator.drive_claimed(resolution.fence, resolution.checkout).await.unwrap();
-    assert_eq!(outcome, Outcome::Compensated, "the deadline passed with no answer; everything came back");
-    assert_eq!(balances(&shop), (Some(100), Some(10_000)));
+    let found = shop.load(&id).await.unwrap().unwrap();
+    let answer = operator.resolve(&found, by_hand()).await.unwrap();
+    assert_eq!(answer, Err(TransitionError::NothingToResolve { state: Phase::PreparingOrder }));
+    runner.deliver(request.token, CourierAnswer::Assigned(CourierId::new("c-1").unwrap()));
+    assert_eq!(driving.await.unwrap().unwrap(), Outcome::Dispatched);
     let history = shop.history(&id).await.unwrap();
     let refusal = history.iter().find(|e| e.step == "resolve").expect("the refusal is journaled");
     assert!(refusal.outcome.starts_with("refused:") && refusal.outcome.contains("nothing to resolve"), "{refusal:?}");
+    assert_eq!(refusal.phase, "preparing-order");
 }

@@ -100,6 +100,13 @@ pub enum SagaAction {
     Cancel {
         run: usize,
     },
+    /// An operator resolves the checkout, recording what was done by hand: given back outside
+    /// the shop, or (`went_out`) collected by the courier after all. As `Driver::resolve` does,
+    /// the domain is asked first on the saved checkout; only one it takes is claimed.
+    Resolve {
+        run: usize,
+        went_out: bool,
+    },
     /// The client submits an order again.
     Submit {
         submission: usize,

@@ -1,5 +1,7 @@
 //! What the properties read of a state: the audit of stock, points, money and what left the shop.
 
+use checkout_domain::states::Raised;
+
 use super::*;
 
 impl Audited for SagaModel {
@@ -43,6 +45,7 @@ impl Audited for SagaModel {
                 state.overtakes_left,
                 state.deaths_left,
                 state.cancels_left,
+                state.resolutions_left,
             ),
             (state.refused_with_stock_available, state.reply_refused, state.reload_failed),
             (state.foreign_reply_accepted, state.ended_checkout_changed, &state.registry),
@@ -66,6 +69,7 @@ impl Audited for SagaModel {
                         Phase::Compensated => Status::Compensated,
                         Phase::NeedsOperator => Status::NeedsOperator,
                         Phase::NoticeUnconfirmed => Status::CourierMayKnow,
+                        Phase::Resolved => Status::Resolved,
                         _ => Status::InProgress,
                     },
                     quantity: i64::from(order.quantity().get()),
@@ -81,6 +85,7 @@ impl Audited for SagaModel {
                     compensation_refused: r.compensation_refused,
                     courier_told: r.courier_told,
                     cancel: r.cancel,
+                    resolution: resolution(checkout, r.held_when_resolved),
                 }
             })
             .collect();
@@ -106,6 +111,17 @@ impl Audited for SagaModel {
             flaw_paths: 0,
         }
     }
+}
+
+/// How an operator resolved the checkout, if it is resolved; `held` is the ghost of what the
+/// stores held when it was.
+fn resolution(checkout: &CheckoutState, held: Option<[u64; 3]>) -> Option<ResolutionAudit> {
+    let CheckoutState::Resolved(resolved) = checkout else { return None };
+    Some(ResolutionAudit {
+        went_out: resolved.resolution().went_out(),
+        raised_for_notice: matches!(resolved.raised(), Raised::Notice(_)),
+        held_when_resolved: held.expect("a resolved checkout's holdings were kept").map(as_i64),
+    })
 }
 
 /// What a checkout's record names as refused for good.

@@ -43,6 +43,7 @@ impl Model for SagaModel {
             overtakes_left: s.overtakes,
             deaths_left: s.deaths,
             cancels_left: s.cancels,
+            resolutions_left: s.resolutions,
             refused_with_stock_available: false,
             foreign_reply_accepted: false,
             ended_checkout_changed: false,
@@ -62,6 +63,13 @@ impl Model for SagaModel {
             // answer, which the domain's own tests show; the model sends cancels that race.
             if state.cancels_left > 0 && !r.checkout().is_finished() {
                 actions.push(SagaAction::Cancel { run });
+            }
+            // A resolution the domain refuses changes nothing (it claims nothing), which the
+            // domain's and the drive's tests show; the model sends those it takes, and those a
+            // weakened copy would.
+            if state.resolutions_left > 0 && self.resolution_offered(r.checkout()) {
+                actions.push(SagaAction::Resolve { run, went_out: false });
+                actions.push(SagaAction::Resolve { run, went_out: true });
             }
             if r.holder_dead {
                 if r.in_flight.is_some() {
@@ -244,6 +252,7 @@ impl Model for SagaModel {
             SagaAction::Land { run } => self.land(&mut state, run),
             SagaAction::Submit { submission } => self.submit(&mut state, submission),
             SagaAction::Cancel { run } => self.cancel(&mut state, run),
+            SagaAction::Resolve { run, went_out } => self.resolve(&mut state, run, went_out),
         }
         Some(state)
     }

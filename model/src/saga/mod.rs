@@ -35,7 +35,7 @@ use checkout_engine::{Action, AfterCall, CallError, Engine, Policy, Progress};
 use smallvec::SmallVec;
 use stateright::Model;
 
-use crate::audit::{as_i64, Audit, Audited, CancelAnswer, Holdings, OrderAudit, Status, Unreturned};
+use crate::audit::{as_i64, Audit, Audited, CancelAnswer, Holdings, OrderAudit, ResolutionAudit, Status, Unreturned};
 use crate::before_no_return::given_up_notice;
 use crate::multiset::{duplicate, insert_sorted};
 use crate::scenario::{Scenario, POINTS_CREDIT, RESTOCK_COPIES};
@@ -46,6 +46,7 @@ use crate::trace::{Actor, Narrated, Step};
 mod actions;
 mod audited;
 mod cancel;
+mod resolve;
 mod checker;
 mod narration;
 mod state;
@@ -217,6 +218,7 @@ impl SagaModel {
             courier_told: false,
             holder_dead: false,
             cancel: None,
+            held_when_resolved: None,
         })
     }
 

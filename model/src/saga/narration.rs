@@ -184,6 +184,22 @@ impl Narrated for SagaModel {
                 );
                 step(Actor::Outside, Actor::Orchestrator, text)
             }
+            SagaAction::Resolve { run, went_out } => {
+                let kind = if *went_out { "collected by the courier" } else { "given back by hand" };
+                let answer = if after.runs[*run].held_when_resolved.is_some()
+                    && before.runs[*run].held_when_resolved.is_none()
+                {
+                    "taken"
+                } else {
+                    "refused"
+                };
+                let text = format!(
+                    "{}: an operator resolves it as {kind}: {answer}, checkout is {}",
+                    name(*run),
+                    phase(after, *run)
+                );
+                step(Actor::Outside, Actor::Orchestrator, text)
+            }
             SagaAction::Submit { submission } => {
                 let order = self.scenario.submissions().nth(*submission).expect("a scenario submission");
                 let outcome = if after.runs.len() > before.runs.len() {

@@ -38,6 +38,9 @@ pub struct Run {
     pub holder_dead: bool,
     /// Ghost: how the checkout answered the customer's first cancel, if one came.
     pub cancel: Option<CancelAnswer>,
+    /// Ghost: what the stores held under this checkout's stock, points and charge keys when an
+    /// operator resolved it.
+    pub held_when_resolved: Option<[u64; 3]>,
 }
 
 /// A call on its way to a store or the notification service, slower than its caller's patience.
@@ -66,9 +69,10 @@ impl std::hash::Hash for Run {
             courier_told,
             holder_dead,
             cancel,
+            held_when_resolved,
         } = self;
         (slot, token, progress, zombie, amount_due, was_billed, redeemed_points, compensation_refused).hash(h);
-        (in_flight, courier_told, holder_dead, cancel).hash(h);
+        (in_flight, courier_told, holder_dead, cancel, held_when_resolved).hash(h);
     }
 }
 
@@ -168,6 +172,7 @@ pub struct SagaState {
     pub overtakes_left: u8,
     pub deaths_left: u8,
     pub cancels_left: u8,
+    pub resolutions_left: u8,
     pub refused_with_stock_available: bool,
     /// Ghost: a checkout accepted a courier reply that was not the worker's answer to it.
     pub foreign_reply_accepted: bool,

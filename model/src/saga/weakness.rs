@@ -33,10 +33,13 @@ pub enum Weakness {
     /// A cancel forgets the step in flight: cancelled while billing, the checkout owes no
     /// refund, as if a charge whose reply has not come had not happened.
     CancelForgetsInFlight,
+    /// A resolution is taken by a checkout still compensating: what it still owes is recorded
+    /// as given back by hand, though no store refused it.
+    ResolveWhileCompensating,
 }
 
 impl Weakness {
-    pub const ALL: [Weakness; 11] = [
+    pub const ALL: [Weakness; 12] = [
         Weakness::PublicTokens,
         Weakness::SharedToken,
         Weakness::NoFencing,
@@ -48,6 +51,7 @@ impl Weakness {
         Weakness::RestockSets,
         Weakness::CancelPastNoReturn,
         Weakness::CancelForgetsInFlight,
+        Weakness::ResolveWhileCompensating,
     ];
 
     /// The protection switched off, in words.
@@ -64,6 +68,7 @@ impl Weakness {
             Weakness::RestockSets => "operator operations that only add",
             Weakness::CancelPastNoReturn => "cancels refused past the point of no return",
             Weakness::CancelForgetsInFlight => "cancels that owe what a step in flight takes",
+            Weakness::ResolveWhileCompensating => "resolutions taken only by a checkout raised for an operator",
         }
     }
 
@@ -87,6 +92,9 @@ impl Weakness {
             Weakness::CancelForgetsInFlight => {
                 "a cancel while billing owes no refund, as if the charge whose reply has not come had not happened"
             }
+            Weakness::ResolveWhileCompensating => {
+                "a checkout still compensating takes a resolution, what it owes recorded as given back by hand"
+            }
         }
     }
 
@@ -101,6 +109,7 @@ impl Weakness {
             Weakness::NoTakeover => Scenario::dead_runner(),
             Weakness::RestockSets => Scenario::last_copy(),
             Weakness::CancelPastNoReturn | Weakness::CancelForgetsInFlight => Scenario::cancelled(),
+            Weakness::ResolveWhileCompensating => Scenario::resolved(),
         }
     }
 
@@ -117,6 +126,7 @@ impl Weakness {
             Weakness::RestockSets => "no oversell",
             Weakness::CancelPastNoReturn => "a cancel stops the order or says why not",
             Weakness::CancelForgetsInFlight => "money back on failure",
+            Weakness::ResolveWhileCompensating => "an operator settles only what the shop could not",
         }
     }
 }
