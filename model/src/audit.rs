@@ -492,9 +492,7 @@ pub const INVARIANTS: &[Invariant] = &[
         statement: "Some run raises a refused compensation for an operator, who records it as given back \
                     by hand.",
         exposes_flaw: None,
-        holds: |a| {
-            a.orders.iter().any(|o| o.resolution.is_some_and(|r| !r.raised_for_notice && !r.went_out))
-        },
+        holds: |a| a.orders.iter().any(|o| o.resolution.is_some_and(|r| !r.raised_for_notice && !r.went_out)),
     },
     Invariant {
         name: "some unconfirmed notice is resolved as collected",

@@ -1,6 +1,6 @@
 //! A shop that fails on purpose: wrapped around a real one, it makes store calls fail before they
-//! take effect, lose their reply after they took effect, and declines charges, at the rates
-//! asked for. The crash test and the demo run through it; the repository, the journal and the
+//! take effect, lose their reply after they took effect, declines charges, and refuses refunds
+//! and courier notices for good, at the rates asked for. The crash test and the demo run through it; the repository, the journal and the
 //! queue are passed through untouched.
 
 use std::sync::Mutex;
@@ -25,6 +25,11 @@ pub struct FaultRates {
     pub lost_reply: f64,
     /// A charge is declined for good.
     pub decline: f64,
+    /// A refund is refused for good (a closed card): the checkout is raised for an operator.
+    pub refused_refund: f64,
+    /// The courier notice is refused for good: the checkout is raised for an operator, with
+    /// everything held.
+    pub refused_notice: f64,
 }
 
 /// `inner`, failing at `rates`.
@@ -64,6 +69,9 @@ impl<S: KeyedStores> KeyedStores for Faulty<S> {
         if matches!(command, Command::Charge { .. }) && self.roll(self.rates.decline) {
             return Err(CallError::Refused("injected: card declined".into()).into());
         }
+        if matches!(command, Command::Refund { .. }) && self.roll(self.rates.refused_refund) {
+            return Err(CallError::Refused("injected: card closed, refund refused".into()).into());
+        }
         self.before()?;
         self.after(self.inner.perform(fence, command, now_ms).await)
     }
@@ -72,6 +80,9 @@ impl<S: KeyedStores> KeyedStores for Faulty<S> {
 #[async_trait]
 impl<S: Notifier> Notifier for Faulty<S> {
     async fn notify(&self, fence: Fence, key: &EffectKey, courier: &CourierId, order: &Order) -> Result<(), PortError> {
+        if self.roll(self.rates.refused_notice) {
+            return Err(CallError::Refused("injected: notification topic refused the notice".into()).into());
+        }
         self.before()?;
         self.after(self.inner.notify(fence, key, courier, order).await)
     }

@@ -46,9 +46,9 @@ use crate::trace::{Actor, Narrated, Step};
 mod actions;
 mod audited;
 mod cancel;
-mod resolve;
 mod checker;
 mod narration;
+mod resolve;
 mod state;
 mod weakness;
 

@@ -26,6 +26,16 @@ pub async fn execute(args: AuditArgs) -> Result<bool, CliError> {
     });
     let phases: Vec<String> = report.phases.iter().map(|(phase, n)| format!("{phase} {n}")).collect();
     println!("checkouts: {}", if phases.is_empty() { "none".to_string() } else { phases.join(", ") });
+    let by_hand = report.by_hand;
+    if by_hand.checkouts > 0 {
+        let held = |h: checkout_ports::Held| format!("{} copies, {} charged, {} points", h.stock, h.money, h.points);
+        println!(
+            "resolved by operators: {} checkouts; given back outside the shop: {}; went out on a courier's confirmation: {}",
+            by_hand.checkouts,
+            held(by_hand.given_back),
+            held(by_hand.went_out)
+        );
+    }
     for finding in &report.findings {
         println!("FAIL {finding}");
     }

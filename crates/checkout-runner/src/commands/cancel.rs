@@ -32,7 +32,7 @@ pub async fn execute(args: CancelArgs) -> Result<bool, CliError> {
                 println!("cancelled {named} (checkout {id}) while it was {at}; it ended {}", outcome.name());
                 Ok(matches!(outcome, Outcome::Compensated | Outcome::Rejected))
             }
-            Err(reason) => Err(CliError::CancelRefused { named, reason }),
+            Err(reason) => Err(CliError::Refused { named, action: "cancelled", reason }),
         }
     })
 }

@@ -52,6 +52,12 @@ pub struct FaultArgs {
     /// A charge is declined for good.
     #[arg(long, default_value_t = 0.0, value_parser = probability)]
     declines: f64,
+    /// A refund is refused for good (a closed card): the checkout is raised for an operator.
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    refused_refunds: f64,
+    /// The courier notice is refused for good: the checkout is raised for an operator.
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    refused_notices: f64,
     /// The courier worker finds no courier.
     #[arg(long, default_value_t = 0.0, value_parser = probability)]
     courier_failures: f64,
@@ -83,8 +89,13 @@ impl DriveArgs {
     /// The runner over the shop, with the faults asked for.
     pub fn runner<S: Shop>(&self, shop: S) -> Arc<Driver<Faulty<S>>> {
         let faults = &self.faults;
-        let rates =
-            FaultRates { transient: faults.transient, lost_reply: faults.lost_replies, decline: faults.declines };
+        let rates = FaultRates {
+            transient: faults.transient,
+            lost_reply: faults.lost_replies,
+            decline: faults.declines,
+            refused_refund: faults.refused_refunds,
+            refused_notice: faults.refused_notices,
+        };
         let engine = Engine::new(Policy::default(), self.seed);
         let shop = Arc::new(Faulty::new(shop, rates, self.seed));
         let clock = RealWorld::new(self.clock_speed);

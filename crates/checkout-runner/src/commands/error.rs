@@ -35,9 +35,9 @@ pub enum CliError {
     BadName(#[from] OrderError),
     #[error("no {0} in this shop")]
     NotFound(Named),
-    /// The checkout took the cancel for a state it cannot stop in.
-    #[error("{named} cannot be cancelled: {reason}")]
-    CancelRefused { named: Named, reason: checkout_domain::TransitionError },
+    /// The checkout refused the cancel or the resolution (`action`: `cancelled`, `resolved`).
+    #[error("{named} cannot be {action}: {reason}")]
+    Refused { named: Named, action: &'static str, reason: checkout_domain::TransitionError },
     /// The checkout stopped being driven before it ended (another process claimed it).
     #[error(transparent)]
     Drive(#[from] checkout_drive::DriveError),
@@ -49,6 +49,8 @@ pub enum CliError {
     Listen { address: String, source: std::io::Error },
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
+    #[error(transparent)]
+    OperatorToken(#[from] crate::serve::operator::TokenFileError),
     #[error("cannot start the metrics recorder: {0}")]
     Metrics(#[from] metrics_exporter_prometheus::BuildError),
 }

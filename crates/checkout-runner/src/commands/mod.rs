@@ -11,6 +11,7 @@ pub mod drive;
 mod error;
 pub mod history;
 pub mod init;
+pub mod resolve;
 pub mod run;
 pub mod serve;
 pub mod status;
@@ -54,6 +55,10 @@ enum Command {
     /// Cancel an order for its customer: before a courier is assigned, its checkout stops and
     /// gives back everything it took; after, the cancel is refused with the reason.
     Cancel(cancel::CancelArgs),
+    /// Close a checkout raised for an operator (a compensation or its courier notice refused
+    /// for good) by recording what was done by hand; `audit` then counts what it holds as
+    /// settled by hand.
+    Resolve(resolve::ResolveArgs),
     /// Show every step of one checkout.
     History(history::HistoryArgs),
     /// Serve the shop over HTTP: place orders, follow them, receive courier answers.
@@ -108,6 +113,7 @@ async fn execute(command: Command) -> Result<bool, CliError> {
         Command::Run(args) => run::execute(args).await,
         Command::Status(args) => status::execute(args).await,
         Command::Cancel(args) => cancel::execute(args).await,
+        Command::Resolve(args) => resolve::execute(args).await,
         Command::History(args) => history::execute(args).await,
         Command::Serve(args) => serve::execute(args).await,
         Command::Courier(args) => courier::execute(args).await,

@@ -10,6 +10,7 @@ use clap::Args;
 use super::drive::DriveArgs;
 use super::CliError;
 use crate::backend::with_shop;
+use crate::serve::OperatorToken;
 use crate::worker::run_in_process;
 
 #[derive(Debug, Args)]
@@ -21,6 +22,11 @@ pub struct ServeArgs {
     /// Leave courier requests to a `checkout courier` process instead of answering them here.
     #[arg(long)]
     no_courier: bool,
+    /// A file holding the token operators send (`Authorization: Bearer <token>`, at least 24
+    /// visible characters) for operator actions over HTTP, such as resolving a checkout raised
+    /// for an operator. Without it those actions are off (403).
+    #[arg(long, value_name = "PATH")]
+    operator_token_file: Option<std::path::PathBuf>,
 }
 
 pub async fn execute(args: ServeArgs) -> Result<bool, CliError> {
@@ -28,6 +34,7 @@ pub async fn execute(args: ServeArgs) -> Result<bool, CliError> {
 }
 
 async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, CliError> {
+    let operator = args.operator_token_file.as_deref().map(OperatorToken::from_file).transpose()?;
     let runner = args.shop.runner(shop);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -47,7 +54,7 @@ async fn serve<S: Shop>(shop: S, args: ServeArgs) -> Result<bool, CliError> {
         args.shop.shop.describe()
     );
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let router = crate::serve::router(Arc::clone(&runner), crate::serve::metrics::install()?);
+    let router = crate::serve::router(Arc::clone(&runner), crate::serve::metrics::install()?, operator);
     let server = crate::listen::serve_connections(listener, router, stopping);
     // On SIGINT or SIGTERM: no new connections; open requests get SHUTDOWN_GRACE to finish (a
     // `?wait=true` may wait for a courier for minutes, and a slow client for ever); then the

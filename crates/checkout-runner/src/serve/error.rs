@@ -2,7 +2,7 @@
 //! failure, each answered as its status and `{"error": "<one line>"}`. A token never reaches one:
 //! the causes carry ids, field names and storage errors, not bodies.
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use checkout_drive::DriveError;
@@ -28,6 +28,16 @@ pub enum ApiError {
     /// (409).
     #[error("cannot cancel: {0}")]
     CancelRefused(checkout_domain::TransitionError),
+    /// A resolution the checkout refused: not raised for an operator, resolved already, or of a
+    /// kind that does not fit it (409).
+    #[error("cannot resolve: {0}")]
+    ResolveRefused(checkout_domain::TransitionError),
+    /// An operator action on a server started without an operator token (403).
+    #[error("operator actions are off on this server: start `checkout serve` with --operator-token-file")]
+    OperatorActionsOff,
+    /// An operator action without the operator's bearer token, or with another (401).
+    #[error("an operator action needs `Authorization: Bearer <operator token>`")]
+    NotAnOperator,
     /// The shop's storage did not answer or refused (503).
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -57,7 +67,9 @@ impl ApiError {
             ApiError::NotJson(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) | ApiError::CancelRefused(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::CancelRefused(_) | ApiError::ResolveRefused(_) => StatusCode::CONFLICT,
+            ApiError::OperatorActionsOff => StatusCode::FORBIDDEN,
+            ApiError::NotAnOperator => StatusCode::UNAUTHORIZED,
             ApiError::Storage(_) | ApiError::WritesRefused | ApiError::Drive(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Stopped { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -66,6 +78,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(json!({ "error": self.to_string() }))).into_response()
+        let challenge = matches!(self, ApiError::NotAnOperator);
+        let mut response = (self.status(), Json(json!({ "error": self.to_string() }))).into_response();
+        if challenge {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

@@ -9,6 +9,7 @@
 //! | `GET /orders/{order}/history` | every step of the order's checkout: time, step, result, attempt |
 //! | `GET /checkouts/{checkout}`, `GET /checkouts/{checkout}/history` | the same, by checkout id |
 //! | `POST /orders/{order}/cancel`, `POST /checkouts/{checkout}/cancel` | the customer withdraws the order (`application/json`, body empty or `{}`): 200 with the phase it was cancelled in, its checkout then compensating (`?wait=true`: once ended, with its outcome); 409 with the reason if a courier is already assigned or the checkout has failed or ended |
+//! | `POST /orders/{order}/resolve`, `POST /checkouts/{checkout}/resolve` | an operator (`Authorization: Bearer`, the token of `--operator-token-file`; 403 without one configured, 401 without it) closes a checkout raised for them, recording what was done by hand: `{"kind": "given-back-by-hand" or "courier-confirmed", "note"}`; 200 with the phase it was raised in; 409 with the reason if it is not raised for an operator, is resolved, or the kind does not fit |
 //! | `POST /courier/replies` | a courier worker's answer, `{"waitToken", "courier"}` or `{"waitToken", "unavailable"}` |
 //! | `GET /health` | 200 while the shop's database answers |
 //! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
@@ -41,18 +42,23 @@ use crate::lookup::Named;
 mod cancel;
 mod error;
 pub mod metrics;
+pub mod operator;
+mod resolve;
 
 pub use error::ApiError;
+pub use operator::OperatorToken;
 
 /// The server's state: the runner whose shop it serves, and what `/metrics` reads.
 pub struct Api<S: Shop> {
     runner: Arc<Driver<S>>,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// The token operator actions need; `None`: they are off.
+    operator: Option<OperatorToken>,
 }
 
 impl<S: Shop> Clone for Api<S> {
     fn clone(&self) -> Self {
-        Api { runner: Arc::clone(&self.runner), metrics: self.metrics.clone() }
+        Api { runner: Arc::clone(&self.runner), metrics: self.metrics.clone(), operator: self.operator.clone() }
     }
 }
 
@@ -63,8 +69,13 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// announces a body and sends it slowly, or never, holds a connection and a task until then.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The routes, over `runner`; `/metrics` renders from `metrics` (see [`metrics::install`]).
-pub fn router<S: Shop>(runner: Arc<Driver<S>>, metrics: metrics_exporter_prometheus::PrometheusHandle) -> Router {
+/// The routes, over `runner`; `/metrics` renders from `metrics` (see [`metrics::install`]);
+/// operator actions need `operator`, and are off without it.
+pub fn router<S: Shop>(
+    runner: Arc<Driver<S>>,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    operator: Option<OperatorToken>,
+) -> Router {
     Router::new()
         .route("/orders", post(place::<S>))
         .route("/orders/{order}", get(order_status::<S>))
@@ -73,11 +84,13 @@ pub fn router<S: Shop>(runner: Arc<Driver<S>>, metrics: metrics_exporter_prometh
         .route("/checkouts/{checkout}/history", get(checkout_history::<S>))
         .route("/orders/{order}/cancel", post(cancel::cancel_order::<S>))
         .route("/checkouts/{checkout}/cancel", post(cancel::cancel_checkout::<S>))
+        .route("/orders/{order}/resolve", post(resolve::resolve_order::<S>))
+        .route("/checkouts/{checkout}/resolve", post(resolve::resolve_checkout::<S>))
         .route("/courier/replies", post(courier_reply::<S>))
         .route("/health", get(health::<S>))
         .route("/ready", get(ready::<S>))
         .route("/metrics", get(metrics::metrics::<S>))
-        .with_state(Api { runner, metrics })
+        .with_state(Api { runner, metrics, operator })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         // A span per request (method and path: ids, never a token, which only bodies carry) and
