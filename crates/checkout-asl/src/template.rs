@@ -169,18 +169,22 @@ fn table_resource(table: &Table) -> Value {
             .indexes
             .iter()
             .map(|index| {
+                let mut key = vec![json!({ "AttributeName": index.partition_key, "KeyType": "HASH" })];
+                key.extend(index.sort_key.map(|sort| json!({ "AttributeName": sort, "KeyType": "RANGE" })));
                 json!({
                     "IndexName": index.name,
-                    "KeySchema": [{ "AttributeName": index.partition_key, "KeyType": "HASH" }],
+                    "KeySchema": key,
                     "Projection": { "ProjectionType": "INCLUDE", "NonKeyAttributes": index.projected },
                 })
             })
             .collect();
         for index in &table.indexes {
-            properties["AttributeDefinitions"]
-                .as_array_mut()
-                .expect("a list")
-                .push(json!({ "AttributeName": index.partition_key, "AttributeType": "S" }));
+            for name in std::iter::once(index.partition_key).chain(index.sort_key) {
+                properties["AttributeDefinitions"]
+                    .as_array_mut()
+                    .expect("a list")
+                    .push(json!({ "AttributeName": name, "AttributeType": "S" }));
+            }
         }
         properties["GlobalSecondaryIndexes"] = json!(indexes);
     }

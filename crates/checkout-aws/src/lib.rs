@@ -62,6 +62,7 @@ pub mod deploy;
 pub mod failure;
 mod items;
 pub mod keyed;
+mod listing;
 #[cfg(any(test, feature = "emulators"))]
 pub mod ministack;
 #[cfg(any(test, feature = "emulators"))]

@@ -8,10 +8,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use checkout_domain::fencing::{Fence, FencesExhausted, Lease, Slot};
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::{CheckoutId, CheckoutState, Order, OrderId};
+use checkout_ports::listing::{Listed, PhaseQuery};
 use checkout_ports::{AdmitError, CheckoutRepository, Journal, JournalEntry, SaveError, StorageError};
 
 use crate::items::{n, s, Item, Reader};
-use crate::resources::{OPEN_SHARDS, UNFINISHED_INDEX};
+use crate::listing::{phase_shard, since_key};
+use crate::resources::{BY_PHASE_INDEX, OPEN_SHARDS, UNFINISHED_INDEX};
 use crate::transact::{self, pause, Written, ROUNDS};
 use crate::AwsShop;
 
@@ -73,6 +75,12 @@ fn load_lease(pk: &str, item: &Item) -> Result<Lease, StorageError> {
 
 /// The attribute holding a record's lease, which the unfinished index projects.
 const LEASE: &str = UNFINISHED_INDEX.projected[0];
+
+/// The attribute holding when a record last moved, the `by-phase` index's sort key.
+const SINCE: &str = match BY_PHASE_INDEX.sort_key {
+    Some(key) => key,
+    None => panic!("the by-phase index is sorted"),
+};
 
 fn step_item(id: &CheckoutId, n: u64, entry: &JournalEntry) -> Item {
     Item::from([
@@ -287,6 +295,9 @@ impl CheckoutRepository for AwsShop {
                 .item("record", s(placed.to_json()))
                 .item("open", AttributeValue::Bool(true))
                 .item(UNFINISHED_INDEX.partition_key, s(open_shard(id)))
+                .item(BY_PHASE_INDEX.partition_key, s(phase_shard(placed.phase(), id)))
+                .item(SINCE, s(since_key(0, id)))
+                .item(BY_PHASE_INDEX.projected[0], s(order.id().as_str()))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
                 .map_err(storage)?;
@@ -385,22 +396,33 @@ impl CheckoutRepository for AwsShop {
                     }
                 }
             };
-            let update = Update::builder()
+            // The listing's keys move with the checkout: its phase, and when it last moved.
+            let listing = match steps.last() {
+                Some(_) => "#record = :record, #open = :open, #phase = :phase, #since = :since",
+                None => "#record = :record, #open = :open, #phase = :phase",
+            };
+            let mut update = Update::builder()
                 .table_name(self.names.checkouts_table())
                 .set_key(Some(self.key(id.as_str(), RECORD)))
                 .update_expression(if checkout.is_finished() {
-                    "SET #record = :record, #open = :open REMOVE open_shard"
+                    format!("SET {listing} REMOVE open_shard")
                 } else {
-                    "SET #record = :record, #open = :open"
+                    format!("SET {listing}")
                 })
                 .condition_expression("fence = :fence")
                 .expression_attribute_names("#record", "record")
                 .expression_attribute_names("#open", "open")
+                .expression_attribute_names("#phase", BY_PHASE_INDEX.partition_key)
+                .expression_attribute_values(":phase", s(phase_shard(checkout.phase(), id)))
                 .expression_attribute_values(":record", s(checkout.to_json()))
                 .expression_attribute_values(":open", AttributeValue::Bool(!checkout.is_finished()))
-                .expression_attribute_values(":fence", n(fence.get()))
-                .build()
-                .map_err(storage)?;
+                .expression_attribute_values(":fence", n(fence.get()));
+            if let Some(last) = steps.last() {
+                update = update
+                    .expression_attribute_names("#since", SINCE)
+                    .expression_attribute_values(":since", s(since_key(last.at_ms, id)));
+            }
+            let update = update.build().map_err(storage)?;
             let mut writes = vec![TransactWriteItem::builder().update(update).build()];
             if !steps.is_empty() {
                 writes.extend(self.journal_writes(id, length, steps)?);
@@ -448,6 +470,10 @@ impl CheckoutRepository for AwsShop {
         }
         ids.sort();
         Ok(ids)
+    }
+
+    async fn list(&self, query: &PhaseQuery) -> Result<Vec<Listed>, StorageError> {
+        self.list_phase(query).await
     }
 }
 

@@ -80,6 +80,8 @@ pub struct Table {
 pub struct Index {
     pub name: &'static str,
     pub partition_key: &'static str,
+    /// The index's sort key, if it has one (a string, like every key here).
+    pub sort_key: Option<&'static str>,
     /// Attributes besides the keys that a query of the index reads.
     pub projected: &'static [&'static str],
 }
@@ -89,7 +91,14 @@ pub struct Index {
 /// write) until its checkout ends. It projects each record's lease, so that a runner sweeping for
 /// checkouts whose holder died reads only the index.
 pub const UNFINISHED_INDEX: Index =
-    Index { name: "unfinished", partition_key: "open_shard", projected: &["lease_until"] };
+    Index { name: "unfinished", partition_key: "open_shard", sort_key: None, projected: &["lease_until"] };
+
+/// The index an operator's listing reads: every checkout record by `phase_shard` (its phase and
+/// one of [`OPEN_SHARDS`] values, spread by checkout id, so that no one partition takes every
+/// write of a busy phase) and `since` (when it last moved, zero-padded, then its id: the
+/// listing's order). It projects the order id, so a page is read from the index alone.
+pub const BY_PHASE_INDEX: Index =
+    Index { name: "by-phase", partition_key: "phase_shard", sort_key: Some("since"), projected: &["order_id"] };
 
 /// How many partition key values the unfinished index spreads its items over.
 pub const OPEN_SHARDS: u32 = 8;
@@ -117,7 +126,7 @@ impl Definition {
                     name: names.checkouts_table(),
                     partition_key: "pk",
                     sort_key: Some("sk"),
-                    indexes: vec![UNFINISHED_INDEX],
+                    indexes: vec![UNFINISHED_INDEX, BY_PHASE_INDEX],
                 },
             ],
             queue: names.courier_queue(),
@@ -180,33 +189,30 @@ pub async fn provision(
         }
         for index in &table.indexes {
             let build = |e: aws_sdk_dynamodb::error::BuildError| ConnectError::Unreachable(e.to_string());
-            create = create
-                .attribute_definitions(
+            let mut gsi = GlobalSecondaryIndex::builder().index_name(index.name);
+            for (name, kind) in [(Some(index.partition_key), KeyType::Hash), (index.sort_key, KeyType::Range)] {
+                let Some(name) = name else { continue };
+                create = create.attribute_definitions(
                     AttributeDefinition::builder()
-                        .attribute_name(index.partition_key)
+                        .attribute_name(name)
                         .attribute_type(ScalarAttributeType::S)
                         .build()
                         .map_err(build)?,
-                )
-                .global_secondary_indexes(
-                    GlobalSecondaryIndex::builder()
-                        .index_name(index.name)
-                        .key_schema(
-                            KeySchemaElement::builder()
-                                .attribute_name(index.partition_key)
-                                .key_type(KeyType::Hash)
-                                .build()
-                                .map_err(build)?,
-                        )
-                        .projection(
-                            Projection::builder()
-                                .projection_type(ProjectionType::Include)
-                                .set_non_key_attributes(Some(index.projected.iter().map(|a| a.to_string()).collect()))
-                                .build(),
-                        )
-                        .build()
-                        .map_err(build)?,
                 );
+                gsi = gsi.key_schema(
+                    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(build)?,
+                );
+            }
+            create = create.global_secondary_indexes(
+                gsi.projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::Include)
+                        .set_non_key_attributes(Some(index.projected.iter().map(|a| a.to_string()).collect()))
+                        .build(),
+                )
+                .build()
+                .map_err(build)?,
+            );
         }
         create.send().await.map_err(|e| ConnectError::Unreachable(describe(&e)))?;
         done.tables_created.push(table.name.clone());

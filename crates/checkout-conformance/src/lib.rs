@@ -17,7 +17,9 @@
 //!   checkout's steps in order ([`queue_and_journal_keep_order`]);
 //! - a checkout is taken over only once its holder's lease has lapsed, by one of the runners
 //!   sweeping, and only the latest claim renews its lease
-//!   ([`leases::a_takeover_waits_for_the_lease_to_lapse`]).
+//!   ([`leases::a_takeover_waits_for_the_lease_to_lapse`]);
+//! - checkouts are listed by phase, those that moved longest ago first, a page at a time, from
+//!   an index ([`listing::checkouts_are_listed_by_phase_oldest_moved_first`]).
 //!
 //! An adapter's tests run it all with [`conformance_suite!`], given an expression that makes a
 //! fresh, empty shop.
@@ -40,6 +42,7 @@ pub use oracle::keyed_calls_answer_as_the_oracle;
 pub mod audit;
 pub mod calls;
 pub mod leases;
+pub mod listing;
 pub mod operations;
 mod oracle;
 pub mod registry;
@@ -424,6 +427,11 @@ macro_rules! conformance_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn operations_only_add_and_are_journaled() {
             $crate::operations::operations_only_add_and_are_journaled(|| async { $make }).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn checkouts_are_listed_by_phase_oldest_moved_first() {
+            $crate::listing::checkouts_are_listed_by_phase_oldest_moved_first(|| async { $make }).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

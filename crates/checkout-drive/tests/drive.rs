@@ -122,6 +122,13 @@ impl CheckoutRepository for Split {
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError> {
         self.repository.unfinished().await
     }
+
+    async fn list(
+        &self,
+        query: &checkout_ports::listing::PhaseQuery,
+    ) -> Result<Vec<checkout_ports::listing::Listed>, StorageError> {
+        self.repository.list(query).await
+    }
     async fn durable(&self) -> Result<(), StorageError> {
         self.repository.durable().await
     }

@@ -13,6 +13,7 @@ use checkout_domain::protocol::CallError;
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::stores::Stores;
 use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, Effect, EffectKey, Event, Order, OrderId};
+use checkout_ports::listing::{Listed, PhaseQuery};
 use checkout_ports::{
     AdminError, AdmitError, Balances, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Held, HeldTotals,
     Journal, JournalEntry, KeyedStores, NotAStoreCommand, Notifier, PortError, SaveError, ShopAdmin, StorageError,
@@ -30,6 +31,8 @@ pub struct ShopState {
     notified: BTreeSet<EffectKey>,
     /// The operator journal: what was added to the stores outside any checkout.
     operations: Vec<Recorded>,
+    /// When each checkout last moved: the time of the last step saved with it.
+    moved_at: BTreeMap<CheckoutId, u64>,
 }
 
 impl ShopState {
@@ -261,6 +264,9 @@ impl CheckoutRepository for MemoryShop {
         let mut shop = self.lock();
         let slot = shop.checkouts.get_mut(id).ok_or_else(|| SaveError::Missing(id.clone()))?;
         slot.save(fence, checkout.clone())?;
+        if let Some(last) = steps.last() {
+            shop.moved_at.insert(id.clone(), last.at_ms);
+        }
         drop(shop);
         self.journal().entry(id.clone()).or_default().extend_from_slice(steps);
         Ok(())
@@ -284,6 +290,28 @@ impl CheckoutRepository for MemoryShop {
         self.gate().await;
         let shop = self.lock();
         Ok(shop.checkouts.iter().filter(|(_, slot)| !slot.record().is_finished()).map(|(id, _)| id.clone()).collect())
+    }
+
+    /// Every checkout looked at: the in-memory shop is for tests and the model, not for size.
+    async fn list(&self, query: &PhaseQuery) -> Result<Vec<Listed>, StorageError> {
+        self.gate().await;
+        let shop = self.lock();
+        let mut listed: Vec<Listed> = shop
+            .checkouts
+            .iter()
+            .map(|(id, slot)| Listed {
+                checkout: id.clone(),
+                order: slot.record().order().id().clone(),
+                phase: slot.record().phase(),
+                since_ms: shop.moved_at.get(id).copied().unwrap_or(0),
+            })
+            .filter(|l| l.phase == query.phase)
+            .filter(|l| query.moved_before_ms.is_none_or(|before| l.since_ms < before))
+            .filter(|l| query.after.as_ref().is_none_or(|after| l.position() > *after))
+            .collect();
+        listed.sort_by_key(Listed::position);
+        listed.truncate(query.limit);
+        Ok(listed)
     }
 }
 

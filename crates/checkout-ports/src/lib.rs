@@ -15,6 +15,8 @@
 //!   of its latest claim; a save names the fence it holds.
 //! - [`Clock`]: the time, in milliseconds.
 //!
+//! [`listing`] pages through checkouts by phase for an operator, on every adapter alike.
+//!
 //! [`perform`] runs one [`Command`](checkout_domain::Command) against the ports and returns the
 //! [`Event`](checkout_domain::Event) to feed back. The
 //! keyed-store contract every adapter is held to is `checkout_domain::ledger`'s; the conformance
@@ -23,6 +25,7 @@
 // Port errors carry a superseded fence or a storage failure; mock expectations return them by value.
 #![allow(clippy::result_large_err)]
 
+pub mod listing;
 mod perform;
 mod ports;
 

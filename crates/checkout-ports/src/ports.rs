@@ -201,6 +201,13 @@ pub trait CheckoutRepository: Send + Sync {
     /// Every checkout that has not ended, to resume after a restart.
     async fn unfinished(&self) -> Result<Vec<CheckoutId>, StorageError>;
 
+    /// One phase's page of checkouts, read from an index, never a scan: those in `query.phase`
+    /// after `query.after` that last moved before `query.moved_before_ms`, in `(since_ms,
+    /// checkout)` order, at most `query.limit` ([`crate::listing`] walks phases with it). A
+    /// checkout's `since_ms` is the time of the last journal step saved with it; an index
+    /// updated a moment late (DynamoDB's) may list one in the phase it just left.
+    async fn list(&self, query: &crate::listing::PhaseQuery) -> Result<Vec<crate::listing::Listed>, StorageError>;
+
     /// Returns once everything written before the call is on disk. What a runner awaits before
     /// it acknowledges anything to a client: a store may answer its calls before their writes
     /// are on disk (the SQLite shop does, keeping the writes in order so that a power cut loses

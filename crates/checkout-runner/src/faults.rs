@@ -143,6 +143,13 @@ impl<S: CheckoutRepository> CheckoutRepository for Faulty<S> {
         self.inner.unfinished().await
     }
 
+    async fn list(
+        &self,
+        query: &checkout_ports::listing::PhaseQuery,
+    ) -> Result<Vec<checkout_ports::listing::Listed>, StorageError> {
+        self.inner.list(query).await
+    }
+
     async fn durable(&self) -> Result<(), StorageError> {
         self.inner.durable().await
     }

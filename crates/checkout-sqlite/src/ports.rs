@@ -6,6 +6,7 @@ use checkout_domain::protocol::CallError;
 use checkout_domain::registry::{Admission, OrderRegistry};
 use checkout_domain::stores::{Store, Stores};
 use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, EffectKey, Event, Order, OrderId};
+use checkout_ports::listing::{Listed, PhaseQuery};
 use checkout_ports::{
     AdmitError, CheckoutRepository, CourierInbox, CourierQueue, CourierRequest, Journal, JournalEntry, KeyedStores,
     NotAStoreCommand, Notifier, PortError, SaveError, StorageError,
@@ -267,8 +268,14 @@ impl CheckoutRepository for SqliteShop {
                         params![order.id().as_str(), order.to_json(), id.as_str()],
                     )?;
                     conn.execute_cached(
-                        "INSERT INTO checkouts (id, fence, record, finished, lease_until) VALUES (?1, ?2, ?3, 0, ?4)",
-                        params![id.as_str(), int(Fence::FIRST.get())?, placed.to_json(), stored_lease(lease)],
+                        "INSERT INTO checkouts (id, fence, record, finished, lease_until, phase) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
+                        params![
+                            id.as_str(),
+                            int(Fence::FIRST.get())?,
+                            placed.to_json(),
+                            stored_lease(lease),
+                            placed.phase().to_string()
+                        ],
                     )?;
                 }
                 Ok(Ok(admission))
@@ -331,6 +338,7 @@ impl CheckoutRepository for SqliteShop {
         steps: &[JournalEntry],
     ) -> Result<(), SaveError> {
         let (id, record, finished, steps) = (id.clone(), checkout.to_json(), checkout.is_finished(), steps.to_vec());
+        let (phase, moved_at) = (checkout.phase().to_string(), steps.last().map(|step| step.at_ms));
         let answer = self
             .writer
             .run(move |conn| {
@@ -343,8 +351,9 @@ impl CheckoutRepository for SqliteShop {
                     return Ok(Err(superseded.into()));
                 }
                 conn.execute_cached(
-                    "UPDATE checkouts SET record = ?1, finished = ?2 WHERE id = ?3",
-                    params![record, finished, id.as_str()],
+                    "UPDATE checkouts SET record = ?1, finished = ?2, phase = ?3, since_ms = coalesce(?4, since_ms) \
+                     WHERE id = ?5",
+                    params![record, finished, phase, moved_at.map(int).transpose()?, id.as_str()],
                 )?;
                 journal(conn, &id, &steps)?;
                 Ok(Ok(()))
@@ -389,6 +398,41 @@ impl CheckoutRepository for SqliteShop {
                 let mut statement = conn.prepare_cached("SELECT id FROM checkouts WHERE finished = 0 ORDER BY id")?;
                 let ids = statement.query_map([], |row| row.get::<_, String>(0))?;
                 ids.map(|id| CheckoutId::new(id?).map_err(|e| corrupt(e.to_string()))).collect()
+            })
+            .await
+    }
+
+    /// One range of the `(phase, since_ms, id)` index, off the writer.
+    async fn list(&self, query: &PhaseQuery) -> Result<Vec<Listed>, StorageError> {
+        let query = query.clone();
+        self.readers
+            .run(move |conn| {
+                let (after_ms, after_id) = match &query.after {
+                    Some(after) => (int(after.since_ms)?, after.checkout.as_str().to_string()),
+                    None => (-1, String::new()),
+                };
+                let before = query.moved_before_ms.map(int).transpose()?.unwrap_or(i64::MAX);
+                let mut statement = conn.prepare_cached(
+                    "SELECT id, since_ms, record FROM checkouts \
+                     WHERE phase = ?1 AND (since_ms, id) > (?2, ?3) AND since_ms < ?4 \
+                     ORDER BY since_ms, id LIMIT ?5",
+                )?;
+                let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+                let rows = statement
+                    .query_map(params![query.phase.to_string(), after_ms, after_id, before, limit], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+                    })?;
+                rows.map(|row| {
+                    let (id, since_ms, record) = row?;
+                    let checkout = load_checkout(&record)?;
+                    Ok(Listed {
+                        checkout: CheckoutId::new(id).map_err(|e| corrupt(e.to_string()))?,
+                        order: checkout.order().id().clone(),
+                        phase: checkout.phase(),
+                        since_ms: uint(since_ms)?,
+                    })
+                })
+                .collect()
             })
             .await
     }

@@ -56,9 +56,12 @@ CREATE TABLE IF NOT EXISTS checkouts (
     fence    INTEGER NOT NULL,
     record   TEXT NOT NULL,
     finished INTEGER NOT NULL,
-    lease_until INTEGER NOT NULL DEFAULT 0
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    phase    TEXT NOT NULL DEFAULT '',
+    since_ms INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS unfinished_checkouts ON checkouts (id) WHERE finished = 0;
+CREATE INDEX IF NOT EXISTS checkouts_by_phase ON checkouts (phase, since_ms, id);
 CREATE TABLE IF NOT EXISTS courier_requests (
     seq         INTEGER PRIMARY KEY,
     token       TEXT NOT NULL,
@@ -83,7 +86,7 @@ CREATE TABLE IF NOT EXISTS meta (
 
 /// The schema version this code writes; a file written by another version is refused, except
 /// the ones before, which [`prepare`] brings up to date.
-pub const VERSION: &str = "4";
+pub const VERSION: &str = "5";
 
 /// Version 2 had no leases: its checkouts are given a lapsed one, so the first runner to sweep
 /// takes over whatever was left unfinished, as a restart resumed it before.
@@ -110,6 +113,16 @@ INSERT INTO operations (body)
                        'points', CASE ledger WHEN 'points' THEN supply ELSE 0 END)
     FROM accounts WHERE ledger IN ('funds', 'points') ORDER BY account, ledger;
 UPDATE meta SET value = '4' WHERE name = 'schema';
+";
+
+/// Version 4 could not list checkouts by phase: each checkout's phase is read from its record,
+/// and when it last moved is unknown (0) until its next step.
+const FROM_4: &str = "
+ALTER TABLE checkouts ADD COLUMN phase TEXT NOT NULL DEFAULT '';
+ALTER TABLE checkouts ADD COLUMN since_ms INTEGER NOT NULL DEFAULT 0;
+UPDATE checkouts SET phase = json_extract(record, '$.state');
+CREATE INDEX IF NOT EXISTS checkouts_by_phase ON checkouts (phase, since_ms, id);
+UPDATE meta SET value = '5' WHERE name = 'schema';
 ";
 
 /// What a database file holds before the shop touches it.
@@ -155,7 +168,7 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<Option<String>> {
             conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', ?1)", [VERSION])?;
             Ok(None)
         }
-        Some("2" | "3") => {
+        Some("2" | "3" | "4") => {
             // Another process may be bringing the file up to date at the same moment: the
             // version is read again under the write lock, and each step taken once.
             conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -168,6 +181,9 @@ pub fn prepare(conn: &Connection) -> rusqlite::Result<Option<String>> {
                 }
                 if version(conn)? == "3" {
                     conn.execute_batch(FROM_3)?;
+                }
+                if version(conn)? == "4" {
+                    conn.execute_batch(FROM_4)?;
                 }
                 conn.execute_batch("COMMIT")
             })();

@@ -4,7 +4,8 @@
 use checkout_conformance::StoreCalls;
 use checkout_domain::fencing::{Fence, Lease};
 use checkout_domain::operation::Supplied;
-use checkout_domain::{BookId, CheckoutId, Effect, EffectKey, Money, Order, Quantity, UserId};
+use checkout_domain::{BookId, CheckoutId, Effect, EffectKey, Money, Order, Phase, Quantity, UserId};
+use checkout_ports::listing::PhaseQuery;
 use checkout_ports::{CheckoutRepository, ShopAdmin};
 use checkout_sqlite::{Durability, OpenError, SqliteShop};
 
@@ -39,7 +40,11 @@ async fn what_was_acknowledged_is_there_after_reopening() {
     assert_eq!(shop.balances().await.unwrap().stock[&book], 1, "and takes nothing more");
 }
 
-/// A shop made before leases (schema 2) opens as schema 4 with its checkouts intact; they carry
+/// What schema 4 lacked of schema 5: the listing's columns and index.
+const BEFORE_LISTING: &str = "DROP INDEX checkouts_by_phase; ALTER TABLE checkouts DROP COLUMN phase; \
+                              ALTER TABLE checkouts DROP COLUMN since_ms;";
+
+/// A shop made before leases (schema 2) opens as schema 5 with its checkouts intact; they carry
 /// no lease, so the first runner to sweep takes them over. Opening it again changes nothing more.
 #[tokio::test]
 async fn a_shop_from_before_leases_is_migrated_and_its_checkouts_taken_over() {
@@ -53,10 +58,10 @@ async fn a_shop_from_before_leases_is_migrated_and_its_checkouts_taken_over() {
     }
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "ALTER TABLE checkouts DROP COLUMN lease_until; DROP TABLE operations;
-             UPDATE meta SET value = '2' WHERE name = 'schema';",
-        )
+        conn.execute_batch(&format!(
+            "ALTER TABLE checkouts DROP COLUMN lease_until; DROP TABLE operations; {BEFORE_LISTING}
+             UPDATE meta SET value = '2' WHERE name = 'schema';"
+        ))
         .unwrap();
     }
     for _ in 0..2 {
@@ -69,7 +74,28 @@ async fn a_shop_from_before_leases_is_migrated_and_its_checkouts_taken_over() {
     assert_eq!((fence, placed.id()), (Fence::from_stored(2), &id), "taken over from the first claim");
     let conn = rusqlite::Connection::open(&path).unwrap();
     let schema: String = conn.query_row("SELECT value FROM meta WHERE name = 'schema'", [], |r| r.get(0)).unwrap();
-    assert_eq!(schema, "4");
+    assert_eq!(schema, "5");
+}
+
+/// A shop made before listings (schema 4) lists its checkouts by the phase their records name,
+/// as not having moved since it was upgraded (0) until their next step.
+#[tokio::test]
+async fn a_shop_from_before_listings_lists_its_checkouts_by_phase() {
+    let path = scratch("v4.db");
+    let id = CheckoutId::new("ck-1").unwrap();
+    {
+        let shop = SqliteShop::open(&path, true, Durability::Fsync).unwrap();
+        let order = Order::from_json(r#"{"orderId":"o-1","bookId":"b-1","userId":"u-1","quantity":1}"#).unwrap();
+        shop.admit(&order, id.clone(), Lease::HELD_BY_HOST).await.unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!("{BEFORE_LISTING} UPDATE meta SET value = '4' WHERE name = 'schema';")).unwrap();
+    }
+    let shop = SqliteShop::open(&path, false, Durability::Fsync).unwrap();
+    let query = PhaseQuery { phase: Phase::Placed, after: None, moved_before_ms: None, limit: 10 };
+    let listed = shop.list(&query).await.unwrap();
+    assert_eq!(listed.iter().map(|l| (l.checkout.as_str(), l.since_ms)).collect::<Vec<_>>(), [("ck-1", 0)]);
 }
 
 /// A shop made before the operator journal (schema 3) journals what its accounts have in all as
@@ -87,7 +113,10 @@ async fn a_shop_from_before_the_operator_journal_journals_its_supply_once() {
     }
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE operations; UPDATE meta SET value = '3' WHERE name = 'schema';").unwrap();
+        conn.execute_batch(&format!(
+            "DROP TABLE operations; {BEFORE_LISTING} UPDATE meta SET value = '3' WHERE name = 'schema';"
+        ))
+        .unwrap();
     }
     for _ in 0..2 {
         let shop = SqliteShop::open(&path, false, Durability::Fsync).unwrap();
@@ -121,7 +150,7 @@ fn a_missing_foreign_or_corrupt_file_is_refused_clearly() {
         .unwrap();
     }
     let err = SqliteShop::open(&foreign, false, Durability::Fsync).err().unwrap();
-    assert!(err.to_string().contains("schema 99, expected 4"), "{err}");
+    assert!(err.to_string().contains("schema 99, expected 5"), "{err}");
 }
 
 /// Another application's database is refused by every way of opening it, `init`'s included, and
