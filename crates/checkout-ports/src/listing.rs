@@ -77,7 +77,7 @@ impl FromStr for Cursor {
     fn from_str(text: &str) -> Result<Cursor, BadCursor> {
         let mut parts = text.splitn(3, '.');
         let phase = parts.next().ok_or(BadCursor)?;
-        let phase = serde_json::from_value(serde_json::Value::String(phase.to_string())).map_err(|_| BadCursor)?;
+        let phase: Phase = phase.parse().map_err(|_| BadCursor)?;
         let after = match (parts.next(), parts.next()) {
             (None, None) => None,
             (Some(since), Some(checkout)) => Some(Position {

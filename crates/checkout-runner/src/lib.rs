@@ -11,6 +11,7 @@
 //! - [`serve`]: the HTTP API of `checkout serve`;
 //! - [`listen`]: how it takes connections (a cap, header and idle timeouts, graceful stop);
 //! - [`lookup`]: finding a checkout by its order or its own id;
+//! - [`listing`]: what an operator asks to list (`checkout list`, `GET /checkouts`);
 //! - [`backend`]: which shop a command opens (SQLite always; AWS with the `aws` feature);
 //! - [`commands`]: the program's commands, one file each (`checkout demo`, `run`, `serve`,
 //!   `restock`, `status`, ...).
@@ -21,6 +22,7 @@ pub mod catalog;
 pub mod commands;
 pub mod faults;
 pub mod listen;
+pub mod listing;
 pub mod lookup;
 pub mod serve;
 pub mod worker;

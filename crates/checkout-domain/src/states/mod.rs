@@ -35,7 +35,7 @@ pub use owes::{
     Compensation, Hold, Owed, Owes, OwesPaymentAndStock, OwesPaymentPointsAndStock, OwesPointsAndStock, OwesStock,
     PaymentHeld, PointsHeld, Settled, StockHeld,
 };
-pub use phase::Phase;
+pub use phase::{Phase, UnknownPhase};
 pub use resolution::{NoteError, OperatorNote, Raised, Resolution, Resolved, MAX_NOTE_CHARS};
 pub use ticket::Ticket;
 pub use transitions::{Ending, Refused, Route, TransitionError};

@@ -30,6 +30,21 @@ pub enum Phase {
     Resolved,
 }
 
+/// A phase name that is none of the phases (`checkout list --state`, `?state=`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no state {}: one of placed, stock-reserved, priced, redeeming-points, billing, preparing-order, \
+         notifying-courier, dispatched, rejected, compensating, compensated, needs-operator, \
+         notice-unconfirmed, resolved", crate::excerpt::excerpt(.0))]
+pub struct UnknownPhase(pub String);
+
+/// Reads a phase as it is written (`needs-operator`).
+impl std::str::FromStr for Phase {
+    type Err = UnknownPhase;
+    fn from_str(name: &str) -> Result<Phase, UnknownPhase> {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|_| UnknownPhase(name.to_string()))
+    }
+}
+
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&wire_name(self, None))

@@ -50,6 +50,8 @@ pub enum CliError {
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
     #[error(transparent)]
+    List(#[from] checkout_ports::listing::ListError),
+    #[error(transparent)]
     OperatorToken(#[from] crate::serve::operator::TokenFileError),
     #[error("cannot start the metrics recorder: {0}")]
     Metrics(#[from] metrics_exporter_prometheus::BuildError),

@@ -11,6 +11,7 @@ pub mod drive;
 mod error;
 pub mod history;
 pub mod init;
+pub mod list;
 pub mod resolve;
 pub mod run;
 pub mod serve;
@@ -52,6 +53,9 @@ enum Command {
     Run(run::RunArgs),
     /// Show one checkout: its state, price, what it owes and what came back.
     Status(status::StatusArgs),
+    /// List checkouts by state, those that moved longest ago first, a page at a time: what waits
+    /// for an operator (`--raised`), for a courier, or has been compensating for long.
+    List(list::ListArgs),
     /// Cancel an order for its customer: before a courier is assigned, its checkout stops and
     /// gives back everything it took; after, the cancel is refused with the reason.
     Cancel(cancel::CancelArgs),
@@ -114,6 +118,7 @@ async fn execute(command: Command) -> Result<bool, CliError> {
         Command::Status(args) => status::execute(args).await,
         Command::Cancel(args) => cancel::execute(args).await,
         Command::Resolve(args) => resolve::execute(args).await,
+        Command::List(args) => list::execute(args).await,
         Command::History(args) => history::execute(args).await,
         Command::Serve(args) => serve::execute(args).await,
         Command::Courier(args) => courier::execute(args).await,

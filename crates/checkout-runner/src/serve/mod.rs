@@ -10,6 +10,7 @@
 //! | `GET /checkouts/{checkout}`, `GET /checkouts/{checkout}/history` | the same, by checkout id |
 //! | `POST /orders/{order}/cancel`, `POST /checkouts/{checkout}/cancel` | the customer withdraws the order (`application/json`, body empty or `{}`): 200 with the phase it was cancelled in, its checkout then compensating (`?wait=true`: once ended, with its outcome); 409 with the reason if a courier is already assigned or the checkout has failed or ended |
 //! | `POST /orders/{order}/resolve`, `POST /checkouts/{checkout}/resolve` | an operator (`Authorization: Bearer`, the token of `--operator-token-file`; 403 without one configured, 401 without it) closes a checkout raised for them, recording what was done by hand: `{"kind": "given-back-by-hand" or "courier-confirmed", "note"}`; 200 with the phase it was raised in; 409 with the reason if it is not raised for an operator, is resolved, or the kind does not fit |
+//! | `GET /checkouts` | an operator's listing (bearer token as for resolve): `?state=a,b`, `raised=true`, `stuckFor=15m`, `limit`, `after`; those that moved longest ago first, with the `next` page's cursor ([`list`]) |
 //! | `POST /courier/replies` | a courier worker's answer, `{"waitToken", "courier"}` or `{"waitToken", "unavailable"}` |
 //! | `GET /health` | 200 while the shop's database answers |
 //! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
@@ -41,6 +42,7 @@ use crate::lookup::Named;
 
 mod cancel;
 mod error;
+mod list;
 pub mod metrics;
 pub mod operator;
 mod resolve;
@@ -80,6 +82,7 @@ pub fn router<S: Shop>(
         .route("/orders", post(place::<S>))
         .route("/orders/{order}", get(order_status::<S>))
         .route("/orders/{order}/history", get(order_history::<S>))
+        .route("/checkouts", get(list::list_checkouts::<S>))
         .route("/checkouts/{checkout}", get(checkout_status::<S>))
         .route("/checkouts/{checkout}/history", get(checkout_history::<S>))
         .route("/orders/{order}/cancel", post(cancel::cancel_order::<S>))

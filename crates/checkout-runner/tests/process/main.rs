@@ -17,7 +17,7 @@ mod hostile;
 mod http;
 mod lookup;
 mod metrics;
-mod resolve;
+mod operator;
 mod run_memory;
 mod secrets;
 mod supply;

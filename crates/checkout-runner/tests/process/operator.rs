@@ -1,8 +1,9 @@
-//! An operator's resolution over HTTP and on the command line, against a running `checkout
-//! serve`, on both backends. A refund refused for good (a closed card) and a courier notice
-//! refused for good raise two orders for an operator; only a request with the operator's token
-//! may resolve them, only in a form that fits, and only once; the audit then counts what they
-//! hold as settled by hand, and passes.
+//! An operator's listing and resolution over HTTP and on the command line, against a running
+//! `checkout serve`, on both backends. A refund refused for good (a closed card) and a courier
+//! notice refused for good raise orders for an operator; only a request with the operator's
+//! token may list checkouts or resolve them; the listing pages through what waits for a courier
+//! and what waits for an operator; a resolution is taken only in a form that fits, and only
+//! once; the audit then counts what they hold as settled by hand, and passes.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -15,14 +16,15 @@ use crate::common::{scratch, Shop};
 const TOKEN: &str = "op-7f3c9a1e5b2d4f6081a9c3e7";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resolves_over_http_and_the_command_line_in_sqlite() {
-    resolves_over_http_and_the_command_line(&Shop::sqlite(&scratch("resolve", "shop.db")), "resolve").await;
+async fn operators_list_and_resolve_over_http_and_the_command_line_in_sqlite() {
+    operators_list_and_resolve_over_http_and_the_command_line(&Shop::sqlite(&scratch("resolve", "shop.db")), "resolve")
+        .await;
 }
 
 #[cfg(feature = "aws")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resolves_over_http_and_the_command_line_on_aws() {
-    resolves_over_http_and_the_command_line(&Shop::aws(), "resolve-aws").await;
+async fn operators_list_and_resolve_over_http_and_the_command_line_on_aws() {
+    operators_list_and_resolve_over_http_and_the_command_line(&Shop::aws(), "resolve-aws").await;
 }
 
 async fn wait_for(client: &reqwest::Client, url: &str, id: &str, state: &str) {
@@ -36,7 +38,7 @@ async fn wait_for(client: &reqwest::Client, url: &str, id: &str, state: &str) {
     panic!("order {id} never reached {state}");
 }
 
-async fn resolves_over_http_and_the_command_line(shop: &Shop, folder: &str) {
+async fn operators_list_and_resolve_over_http_and_the_command_line(shop: &Shop, folder: &str) {
     init(shop);
     let token_file = scratch(folder, "operator-token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
@@ -59,6 +61,12 @@ async fn resolves_over_http_and_the_command_line(shop: &Shop, folder: &str) {
     wait_for(&client, &url, "r-refund", "preparing-order").await;
     let cancel = client.post(format!("{url}/orders/r-refund/cancel?wait=true")).json(&json!({})).send();
     assert_eq!(cancel.await.unwrap().json::<Value>().await.unwrap()["outcome"], "needs-operator");
+    for id in ["r-wait-1", "r-wait-2"] {
+        let placed = client.post(format!("{url}/orders")).json(&order(id, "b-dune", "u-ada", 1)).send();
+        assert_eq!(placed.await.unwrap().status(), 202);
+        wait_for(&client, &url, id, "preparing-order").await;
+    }
+    lists(shop, &client, &url).await;
     // Raised for its notice: a courier is assigned, and the notice is refused.
     let _courier = Running(shop.command("courier").args(["--url", &url]).stdout(Stdio::null()).spawn().unwrap());
     let placed = client.post(format!("{url}/orders?wait=true")).json(&order("r-notice", "b-dune", "u-ada", 1)).send();
@@ -147,6 +155,60 @@ async fn resolves_over_http_and_the_command_line(shop: &Shop, folder: &str) {
         report.contains("resolved by operators: 2 checkouts; given back outside the shop: 0 copies, 2598 charged, 0 points; went out on a courier's confirmation: 1 copies, 1299 charged, 0 points"),
         "{report}"
     );
+}
+
+/// The listing, while `r-refund` waits for an operator and `r-wait-1` and `r-wait-2` (placed in
+/// that order) for their courier.
+async fn lists(shop: &Shop, client: &reqwest::Client, url: &str) {
+    let listing = |query: &str| client.get(format!("{url}/checkouts{query}"));
+    let get = |query: &str| {
+        let request = listing(query).bearer_auth(TOKEN).send();
+        async move {
+            let answer = request.await.unwrap();
+            (answer.status().as_u16(), answer.json::<Value>().await.unwrap())
+        }
+    };
+    let orders = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|i| i["order"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(listing("").send().await.unwrap().status(), 401, "a listing names every customer's orders");
+    let (status, raised) = get("?raised=true").await;
+    assert_eq!(status, 200);
+    assert_eq!(orders(&raised), ["r-refund"]);
+    assert_eq!(raised["items"][0]["state"], "needs-operator");
+    assert!(raised["items"][0]["sinceMs"].as_u64().unwrap() > 0);
+    assert_eq!(raised["next"], Value::Null);
+    let (_, first) = get("?state=preparing-order&limit=1").await;
+    assert_eq!(orders(&first), ["r-wait-1"], "the one that moved longest ago first");
+    let next = first["next"].as_str().unwrap().to_string();
+    let (_, second) = get(&format!("?state=preparing-order&limit=1&after={next}")).await;
+    assert_eq!(orders(&second), ["r-wait-2"]);
+    let (_, both) = get("?state=preparing-order,needs-operator").await;
+    assert_eq!(orders(&both), ["r-wait-1", "r-wait-2", "r-refund"], "phase after phase");
+    let (_, stuck) = get("?state=preparing-order&stuckFor=1d").await;
+    assert_eq!(orders(&stuck), Vec::<String>::new(), "nothing has been waiting a day");
+    for bad in ["?state=lost", "?after=nonsense", "?limit=0", "?limit=501", "?stuckFor=soon", "?colour=red"] {
+        let (status, answer) = get(bad).await;
+        assert_eq!(status, 400, "{bad}: {answer}");
+    }
+    let (_, unknown) = get("?state=lost").await;
+    assert!(unknown["error"].as_str().unwrap().contains("one of placed"), "{unknown}");
+
+    let cli = |args: &[&str]| {
+        let out = shop.command("list").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let raised = cli(&["--raised"]);
+    assert!(raised.contains("needs-operator") && raised.contains("order r-refund"), "{raised}");
+    let first = cli(&["--state", "preparing-order", "--limit", "1"]);
+    assert!(first.contains("order r-wait-1") && !first.contains("r-wait-2"), "{first}");
+    let after = first.lines().find_map(|l| l.strip_prefix("more: --after ")).expect("a next page").to_string();
+    let second = cli(&["--state", "preparing-order", "--limit", "1", "--after", &after]);
+    assert!(second.contains("order r-wait-2") && !second.contains("more:"), "{second}");
+    let bad = shop.command("list").args(["--state", "lost"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no state lost"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
