@@ -2,7 +2,9 @@
 # Installs an AWS emulator, pinned, into a virtualenv of the project's own, unless it is there
 # already: `install.sh` (or `install.sh moto`) installs moto server, cfn-lint, the SAM translator
 # and cargo-lambda (requirements.txt) into target/aws-local/venv; `install.sh ministack` installs
-# ministack (ministack-requirements.txt) into target/aws-local/ministack-venv. The tests that need
+# ministack (ministack-requirements.txt) into target/aws-local/ministack-venv; `install.sh
+# schemathesis` installs the OpenAPI fuzzer the HTTP contract test runs (not an emulator, but
+# installed the same way) into target/aws-local/schemathesis-venv. The tests that need
 # an emulator run this themselves on first use; .ci/run runs it up front so its time shows on its
 # own line.
 set -euo pipefail
@@ -11,7 +13,8 @@ root=$(cd "$here/../.." && pwd)
 case "${1:-moto}" in
   moto) requirements="$here/requirements.txt"; venv=${AWS_LOCAL_VENV:-$root/target/aws-local/venv} ;;
   ministack) requirements="$here/ministack-requirements.txt"; venv=${MINISTACK_VENV:-$root/target/aws-local/ministack-venv} ;;
-  *) echo "usage: $0 [moto|ministack]" >&2; exit 2 ;;
+  schemathesis) requirements="$here/schemathesis-requirements.txt"; venv=${SCHEMATHESIS_VENV:-$root/target/aws-local/schemathesis-venv} ;;
+  *) echo "usage: $0 [moto|ministack|schemathesis]" >&2; exit 2 ;;
 esac
 stamp="$venv/.installed-$(sha256sum "$requirements" | cut -c1-16)"
 mkdir -p "$(dirname "$venv")"

@@ -70,6 +70,8 @@ macro_rules! validated_id {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[A-Za-z0-9._-]{1,64}$"))]
         pub struct $name(Arc<str>);
 
         impl $name {
@@ -180,10 +182,16 @@ pub struct Order {
 /// negative, fractional and oversized values get our own error instead of serde's.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Order))]
 struct OrderInput {
+    #[cfg_attr(feature = "openapi", schema(value_type = OrderId))]
     order_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = BookId))]
     book_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = UserId))]
     user_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = u32, minimum = 1, maximum = 100))]
     quantity: serde_json::Number,
     #[serde(default)]
     redeem: bool,
@@ -217,6 +225,21 @@ impl From<Order> for OrderInput {
             quantity: order.quantity.get().into(),
             redeem: order.redeem_points,
         }
+    }
+}
+
+/// An order's schema is its wire shape's.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Order {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <OrderInput as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Order {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Order".into()
     }
 }
 

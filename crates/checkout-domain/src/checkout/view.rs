@@ -13,12 +13,14 @@ use crate::states::{Compensation, FailureCause, Pricing, Resolution, Returned, U
 /// A checkout as anyone who knows its id may see it: no wait token, ever.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutView {
     pub checkout: CheckoutId,
     pub order: Order,
     pub state: Phase,
     /// How it ended, once it has (`dispatched`, `rejected`, `compensated`, `needs-operator`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "dispatched"))]
     pub outcome: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,

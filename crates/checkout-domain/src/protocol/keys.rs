@@ -14,6 +14,7 @@ use crate::order::CheckoutId;
 /// The forward side effects of a checkout, each of which has one key per order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Effect {
     ReserveStock,
     RedeemPoints,

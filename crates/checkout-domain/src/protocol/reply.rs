@@ -14,6 +14,7 @@ pub struct StockReservation {
 /// Why the stock store took nothing. Definitive answers, not faults: the checkout ends here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Unavailable {
     OutOfStock {
         requested: u32,

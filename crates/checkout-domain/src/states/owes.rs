@@ -17,6 +17,7 @@ pub(crate) mod sealed {
 /// One kind of compensation, as it is written when a checkout is persisted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Compensation {
     Refund,
     RestorePoints,

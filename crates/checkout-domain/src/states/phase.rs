@@ -10,6 +10,7 @@ use crate::names::wire_name;
 /// The coarse phase of a checkout; also the `state` tag of its persisted record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Phase {
     Placed,
     StockReserved,

@@ -20,6 +20,8 @@ pub const MAX_NOTE_CHARS: usize = 500;
 /// number, a phone call). Kept in the record and shown in every view, so it is plain text.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[^\\x00-\\x1f\\x7f]{1,500}$"))]
 pub struct OperatorNote(String);
 
 /// Why an operator's note was refused.
@@ -77,6 +79,7 @@ impl fmt::Display for OperatorNote {
 /// What the operator did by hand.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Resolution {
     /// Everything the checkout still holds was given back outside the shop: a refund at the
     /// card terminal, copies put back on the shelf, points credited by the loyalty desk. For an

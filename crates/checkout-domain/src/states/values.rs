@@ -16,6 +16,7 @@ pub const COURIER_WAIT_MS: u64 = 15 * 60 * 1000;
 /// What compensation has given back so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Returned {
     pub stock: u32,
     pub points: Points,
@@ -26,6 +27,7 @@ pub struct Returned {
 /// an operator must settle it by hand.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unreturned {
     pub compensation: Compensation,
     /// The service's reason, as an excerpt.
@@ -35,6 +37,7 @@ pub struct Unreturned {
 /// The price of an order: `total = unit_price * quantity`, `amount_due = total - points`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pricing {
     pub unit_price: Money,
     pub total: Money,
@@ -63,6 +66,7 @@ impl Pricing {
 /// Why a checkout is being compensated.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", rename_all_fields = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FailureCause {
     /// The total does not fit in the money type.
     TotalOverflow { detail: String },
@@ -71,7 +75,11 @@ pub enum FailureCause {
     /// The courier worker answered that it could not prepare the order.
     CourierUnavailable { detail: String },
     /// No courier reply arrived before the deadline.
-    CourierTimedOut { deadline_ms: u64 },
+    CourierTimedOut {
+        // As `rename_all_fields` names it; said again for the OpenAPI schema, which reads only this.
+        #[serde(rename = "deadlineMs")]
+        deadline_ms: u64,
+    },
     /// The customer withdrew the order (`checkout cancel`) while the checkout was `at` this
     /// phase, before the point of no return. What it owes is what a failure there owes: a step
     /// in flight when the cancel came (a reservation, a redemption, a charge) counts as taken.

@@ -9,34 +9,64 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use checkout_domain::OrderError;
 use checkout_drive::Intervention;
 use checkout_ports::Shop;
-use serde_json::{json, Value};
 
-use super::{find, is_json, Api, ApiError, PlaceOptions};
+use super::extract::{Params, Segment, Text};
+use super::{find, is_json, wire, Api, ApiError, PlaceOptions};
 use crate::lookup::Named;
 
+#[utoipa::path(
+    post,
+    path = "/orders/{order}/cancel",
+    tag = "orders",
+    params(("order" = checkout_domain::OrderId, Path, description = "the order's id"), PlaceOptions),
+    request_body(content = Option<EmptyBody>, content_type = "application/json", description = "empty, or `{}`"),
+    responses(
+        (status = 200, description = "honoured: the checkout compensates (with `?wait=true`, once it has ended)", body = wire::Cancelled),
+        (status = 400, description = "a body other than `{}`, or an impossible id", body = wire::ErrorBody),
+        (status = 404, description = "no such order", body = wire::ErrorBody),
+        (status = 409, description = "refused: past the point of no return, or already failed or ended", body = wire::ErrorBody),
+        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    )
+)]
 pub(super) async fn cancel_order<S: Shop>(
     State(api): State<Api<S>>,
-    Path(order): Path<String>,
-    Query(options): Query<PlaceOptions>,
+    Segment(order): Segment,
+    Params(options): Params<PlaceOptions>,
     headers: HeaderMap,
-    body: String,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Text(body): Text,
+) -> Result<(StatusCode, Json<wire::Cancelled>), ApiError> {
     cancel(api, Named::order(&order), options, &headers, &body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/checkouts/{checkout}/cancel",
+    tag = "checkouts",
+    params(("checkout" = checkout_domain::CheckoutId, Path, description = "the checkout's id"), PlaceOptions),
+    request_body(content = Option<EmptyBody>, content_type = "application/json", description = "empty, or `{}`"),
+    responses(
+        (status = 200, description = "honoured: the checkout compensates (with `?wait=true`, once it has ended)", body = wire::Cancelled),
+        (status = 400, description = "a body other than `{}`, or an impossible id", body = wire::ErrorBody),
+        (status = 404, description = "no such checkout", body = wire::ErrorBody),
+        (status = 409, description = "refused: past the point of no return, or already failed or ended", body = wire::ErrorBody),
+        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    )
+)]
 pub(super) async fn cancel_checkout<S: Shop>(
     State(api): State<Api<S>>,
-    Path(checkout): Path<String>,
-    Query(options): Query<PlaceOptions>,
+    Segment(checkout): Segment,
+    Params(options): Params<PlaceOptions>,
     headers: HeaderMap,
-    body: String,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Text(body): Text,
+) -> Result<(StatusCode, Json<wire::Cancelled>), ApiError> {
     cancel(api, Named::checkout(&checkout), options, &headers, &body).await
 }
 
@@ -46,7 +76,7 @@ async fn cancel<S: Shop>(
     options: PlaceOptions,
     headers: &HeaderMap,
     body: &str,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<wire::Cancelled>), ApiError> {
     if !is_json(headers) {
         return Err(ApiError::NotJson("a cancel"));
     }
@@ -68,15 +98,15 @@ async fn cancel<S: Shop>(
     let (answer, driving) =
         cancelling.await.map_err(|cause| ApiError::Stopped { what: format!("cancelling checkout {id}"), cause })??;
     let at = answer.map_err(ApiError::CancelRefused)?;
-    let mut body = json!({ "checkout": id.as_str(), "order": order.as_str(), "cancelled": true, "at": at });
+    let mut body = wire::Cancelled { checkout: id.clone(), order, cancelled: true, at, outcome: None };
     if options.wait {
         let outcome = driving.await.map_err(|cause| ApiError::Stopped { what: format!("checkout {id}"), cause })??;
-        body["outcome"] = json!(outcome.name());
+        body.outcome = Some(outcome.name().to_string());
     }
     Ok((StatusCode::OK, Json(body)))
 }
 
 /// The only body a cancel takes: `{}`.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EmptyBody {}
+pub(super) struct EmptyBody {}

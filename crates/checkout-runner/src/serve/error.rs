@@ -38,6 +38,9 @@ pub enum ApiError {
     /// An operator action without the operator's bearer token, or with another (401).
     #[error("an operator action needs `Authorization: Bearer <operator token>`")]
     NotAnOperator,
+    /// A body over the limit (413).
+    #[error("the body is over {} bytes", super::MAX_BODY_BYTES)]
+    TooLarge,
     /// The shop's storage did not answer or refused (503).
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::CancelRefused(_) | ApiError::ResolveRefused(_) => StatusCode::CONFLICT,
             ApiError::OperatorActionsOff => StatusCode::FORBIDDEN,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotAnOperator => StatusCode::UNAUTHORIZED,
             ApiError::Storage(_) | ApiError::WritesRefused | ApiError::Drive(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Stopped { .. } => StatusCode::INTERNAL_SERVER_ERROR,

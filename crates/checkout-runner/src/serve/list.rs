@@ -5,26 +5,32 @@
 //! `{"items": [{"checkout", "order", "state", "sinceMs"}], "next": "<cursor>" | null}`, those
 //! that moved longest ago first.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use checkout_domain::Phase;
 use checkout_ports::listing::{list, Cursor, ListError};
 use checkout_ports::{Clock, Shop};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
-use super::{operator, Api, ApiError};
+use super::extract::Params;
+use super::{operator, wire, Api, ApiError};
 use crate::listing::{duration_ms, ListRequest};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListParams {
+    /// Comma-separated states (`needs-operator,compensating`); none: every state.
     state: Option<String>,
+    /// Also every state raised for an operator.
     #[serde(default)]
     raised: bool,
+    /// Only checkouts that have not moved for this long: `90s`, `15m`, `2h`, `1d`.
     stuck_for: Option<String>,
+    /// 1 to 500; 50 by default.
     limit: Option<usize>,
+    /// The `next` of the page before.
     after: Option<String>,
 }
 
@@ -49,22 +55,37 @@ impl ListParams {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/checkouts",
+    tag = "operator",
+    params(ListParams),
+    responses(
+        (status = 200, description = "a page, those that moved longest ago first", body = wire::Page),
+        (status = 400, description = "an unknown state or parameter, a bad cursor, duration or limit", body = wire::ErrorBody),
+        (status = 401, description = "no operator token, or another", body = wire::ErrorBody),
+        (status = 403, description = "this server takes no operator actions", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    ),
+    security(("operator" = []))
+)]
 pub(super) async fn list_checkouts<S: Shop>(
     State(api): State<Api<S>>,
     headers: HeaderMap,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+    params: Result<Params<ListParams>, ApiError>,
+) -> Result<Json<wire::Page>, ApiError> {
+    // The token first: a caller without it learns nothing, not even what a query may hold.
     operator::admit(api.operator.as_ref(), &headers)?;
-    let Query(params) = params.map_err(|e| ApiError::Invalid(checkout_domain::excerpt::excerpt(&e.body_text())))?;
+    let Params(params) = params?;
     let listing = params.request()?.listing(api.runner.clock().now_ms());
     let page = list(api.runner.shop().as_ref(), &listing).await.map_err(|e| match e {
         ListError::Storage(storage) => ApiError::Storage(storage),
         other => ApiError::Invalid(other.to_string()),
     })?;
-    let items: Vec<Value> = page
+    let items = page
         .items
-        .iter()
-        .map(|l| json!({ "checkout": l.checkout.as_str(), "order": l.order.as_str(), "state": l.phase, "sinceMs": l.since_ms }))
+        .into_iter()
+        .map(|l| wire::Listed { checkout: l.checkout, order: l.order, state: l.phase, since_ms: l.since_ms })
         .collect();
-    Ok(Json(json!({ "items": items, "next": page.next.map(|cursor| cursor.to_string()) })))
+    Ok(Json(wire::Page { items, next: page.next.map(|cursor| cursor.to_string()) }))
 }

@@ -37,6 +37,12 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
     Ok(handle)
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus' text format", content_type = "text/plain", body = String))
+)]
 pub(super) async fn metrics<S: Shop>(State(api): State<Api<S>>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], api.metrics.render())
 }

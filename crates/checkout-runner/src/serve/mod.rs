@@ -14,6 +14,7 @@
 //! | `POST /courier/replies` | a courier worker's answer, `{"waitToken", "courier"}` or `{"waitToken", "unavailable"}` |
 //! | `GET /health` | 200 while the shop's database answers |
 //! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
+//! | `GET /openapi.json` | this table as an OpenAPI 3.1 document, generated from the handlers and the wire types ([`openapi`]) |
 //! | `GET /metrics` | calls, retries, compensations, outcomes, checkouts in flight, courier waits, cancels and group-commit batch sizes, in Prometheus' text format ([`metrics`]) |
 //!
 //! A lookup is one keyed read of the order registry and one of the checkout, off the SQLite
@@ -25,7 +26,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,18 +35,22 @@ use checkout_domain::registry::Admission;
 use checkout_domain::{CheckoutId, CheckoutState, CourierId, Order, OrderError, TaskToken};
 use checkout_ports::Shop;
 use serde::Deserialize;
-use serde_json::{json, Value};
+
 
 use checkout_drive::{CourierAnswer, Driver};
+use extract::{Params, Segment, Text};
 
 use crate::lookup::Named;
 
 mod cancel;
 mod error;
+mod extract;
 mod list;
 pub mod metrics;
+pub mod openapi;
 pub mod operator;
 mod resolve;
+pub mod wire;
 
 pub use error::ApiError;
 pub use operator::OperatorToken;
@@ -93,6 +98,7 @@ pub fn router<S: Shop>(
         .route("/health", get(health::<S>))
         .route("/ready", get(ready::<S>))
         .route("/metrics", get(metrics::metrics::<S>))
+        .route("/openapi.json", get(openapi::document))
         .with_state(Api { runner, metrics, operator })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
@@ -103,8 +109,10 @@ pub fn router<S: Shop>(
 
 /// `?wait=true`: answer only once the checkout has ended, with its outcome (what a caller that
 /// needs the result, and the benchmark, use).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PlaceOptions {
+    /// Answer only once the checkout has ended, with its outcome.
     #[serde(default)]
     wait: bool,
 }
@@ -113,11 +121,27 @@ pub struct PlaceOptions {
 /// start of its drive run in a task of their own: a client that hangs up drops this handler at
 /// its next await, and an admission committed with no drive started would strand the order
 /// until a restart. Awaiting the task's handle does not tie the task to the client.
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    params(PlaceOptions),
+    request_body(content = checkout_domain::Order, content_type = "application/json"),
+    responses(
+        (status = 202, description = "admitted; its checkout runs", body = wire::Admitted),
+        (status = 200, description = "the same order again: its checkout; with `?wait=true`, once it has ended", body = wire::Admitted),
+        (status = 400, description = "not a valid order, naming the field", body = wire::ErrorBody),
+        (status = 409, description = "another order under an id already used", body = wire::ErrorBody),
+        (status = 413, description = "a body over 16 KiB"),
+        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    )
+)]
 async fn place<S: Shop>(
     State(api): State<Api<S>>,
-    Query(options): Query<PlaceOptions>,
+    Params(options): Params<PlaceOptions>,
     headers: HeaderMap,
-    body: String,
+    Text(body): Text,
 ) -> Result<Response, ApiError> {
     if !is_json(&headers) {
         return Err(ApiError::NotJson("an order"));
@@ -157,7 +181,8 @@ async fn await_outcome<S: Shop>(api: &Api<S>, id: &CheckoutId, order: &Order) ->
 
 /// The answer to a `?wait=true` caller: the checkout, its order and how it ended.
 fn ended(id: &CheckoutId, order: &Order, outcome: checkout_domain::Outcome) -> Response {
-    let body = json!({ "checkout": id.as_str(), "order": order.id().as_str(), "outcome": outcome.name() });
+    let body =
+        wire::Admitted { checkout: id.clone(), order: order.id().clone(), outcome: Some(outcome.name().to_string()) };
     (StatusCode::OK, Json(body)).into_response()
 }
 
@@ -181,12 +206,11 @@ async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: Str
                     tracing::warn!(checkout = %id, error = %e, "checkout stopped");
                 }
             });
-            (StatusCode::ACCEPTED, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() })))
-                .into_response()
+            (StatusCode::ACCEPTED, Json(wire::Admitted { checkout: id, order: order.id().clone(), outcome: None })).into_response()
         }
         Admission::Existing(id) if options.wait => await_outcome(api, &id, &order).await?,
         Admission::Existing(id) => {
-            (StatusCode::OK, Json(json!({ "checkout": id.as_str(), "order": order.id().as_str() }))).into_response()
+            (StatusCode::OK, Json(wire::Admitted { checkout: id, order: order.id().clone(), outcome: None })).into_response()
         }
     })
 }
@@ -198,53 +222,114 @@ async fn find<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result
     named.find(api.runner.shop().as_ref()).await?.ok_or_else(|| ApiError::NotFound(named.to_string()))
 }
 
-async fn order_status<S: Shop>(State(api): State<Api<S>>, Path(order): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/orders/{order}",
+    tag = "orders",
+    params(("order" = checkout_domain::OrderId, Path, description = "the order's id")),
+    responses(
+        (status = 200, description = "the order's checkout", body = wire::Status),
+        (status = 400, description = "an id no order can have", body = wire::ErrorBody),
+        (status = 404, description = "no such order", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    )
+)]
+async fn order_status<S: Shop>(
+    State(api): State<Api<S>>,
+    Segment(order): Segment,
+) -> Result<Json<wire::Status>, ApiError> {
     status(&api, Named::order(&order)).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/checkouts/{checkout}",
+    tag = "checkouts",
+    params(("checkout" = checkout_domain::CheckoutId, Path, description = "the checkout's id")),
+    responses(
+        (status = 200, description = "the checkout", body = wire::Status),
+        (status = 400, description = "an id no checkout can have", body = wire::ErrorBody),
+        (status = 404, description = "no such checkout", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    )
+)]
 async fn checkout_status<S: Shop>(
     State(api): State<Api<S>>,
-    Path(checkout): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    Segment(checkout): Segment,
+) -> Result<Json<wire::Status>, ApiError> {
     status(&api, Named::checkout(&checkout)).await
 }
 
-async fn order_history<S: Shop>(State(api): State<Api<S>>, Path(order): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/orders/{order}/history",
+    tag = "orders",
+    params(("order" = checkout_domain::OrderId, Path, description = "the order's id")),
+    responses(
+        (status = 200, description = "every step of the order's checkout, oldest first", body = [wire::HistoryEntry]),
+        (status = 400, description = "an id no order can have", body = wire::ErrorBody),
+        (status = 404, description = "no such order", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    )
+)]
+async fn order_history<S: Shop>(
+    State(api): State<Api<S>>,
+    Segment(order): Segment,
+) -> Result<Json<Vec<wire::HistoryEntry>>, ApiError> {
     history(&api, Named::order(&order)).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/checkouts/{checkout}/history",
+    tag = "checkouts",
+    params(("checkout" = checkout_domain::CheckoutId, Path, description = "the checkout's id")),
+    responses(
+        (status = 200, description = "every step of the checkout, oldest first", body = [wire::HistoryEntry]),
+        (status = 400, description = "an id no checkout can have", body = wire::ErrorBody),
+        (status = 404, description = "no such checkout", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    )
+)]
 async fn checkout_history<S: Shop>(
     State(api): State<Api<S>>,
-    Path(checkout): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    Segment(checkout): Segment,
+) -> Result<Json<Vec<wire::HistoryEntry>>, ApiError> {
     history(&api, Named::checkout(&checkout)).await
 }
 
-async fn status<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result<Json<Value>, ApiError> {
+async fn status<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result<Json<wire::Status>, ApiError> {
     let checkout = find(api, named).await?;
     let held = api.runner.shop().held(checkout.id()).await?;
     // The public view, never the stored record: the record keeps the courier wait's token, and
     // whoever reads the token can answer the wait.
-    let mut body = serde_json::to_value(checkout.view()).unwrap_or(Value::Null);
-    body["holds"] = json!({ "copies": held.stock, "points": held.points, "charged": held.money });
-    Ok(Json(body))
+    let holds = wire::Holds { copies: held.stock, points: held.points, charged: held.money };
+    Ok(Json(wire::Status { view: checkout.view(), holds }))
 }
 
-async fn history<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result<Json<Value>, ApiError> {
+async fn history<S: Shop>(
+    api: &Api<S>,
+    named: Result<Named, OrderError>,
+) -> Result<Json<Vec<wire::HistoryEntry>>, ApiError> {
     let checkout = find(api, named).await?;
     let entries = api.runner.shop().history(checkout.id()).await?;
-    let entries = entries.into_iter().map(
-        |e| json!({ "atMs": e.at_ms, "step": e.step, "result": e.outcome, "state": e.phase, "attempt": e.attempt }),
-    );
-    Ok(Json(Value::Array(entries.collect())))
+    let entries = entries.into_iter().map(|e| wire::HistoryEntry {
+        at_ms: e.at_ms,
+        step: e.step,
+        result: e.outcome,
+        state: e.phase,
+        attempt: e.attempt,
+    });
+    Ok(Json(entries.collect()))
 }
 
 /// A courier worker's answer, as `POST /courier/replies` takes it and the runner's worker sends
 /// it: the wait's token (`waitToken`, as on the queue), and the courier assigned or why none was.
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CourierReplyBody {
     #[serde(rename = "waitToken")]
+    #[schema(value_type = String, pattern = "^[!-~]{1,1024}$")]
     pub token: TaskToken,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub courier: Option<CourierId>,
@@ -262,11 +347,22 @@ impl CourierReplyBody {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/courier/replies",
+    tag = "courier",
+    request_body(content = CourierReplyBody, content_type = "application/json"),
+    responses(
+        (status = 202, description = "taken; `delivered` says whether a wait had it at once", body = wire::Delivered),
+        (status = 400, description = "not a reply: a bad token, or both or neither of `courier` and `unavailable`", body = wire::ErrorBody),
+        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
+    )
+)]
 async fn courier_reply<S: Shop>(
     State(api): State<Api<S>>,
     headers: HeaderMap,
-    body: String,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Text(body): Text,
+) -> Result<(StatusCode, Json<wire::Delivered>), ApiError> {
     // JSON only, as for orders: a page in a browser must not reach here with a simple request.
     if !is_json(&headers) {
         return Err(ApiError::NotJson("a courier reply"));
@@ -280,19 +376,37 @@ async fn courier_reply<S: Shop>(
     };
     // Not delivered: kept for a checkout that resumes later; a forged token is never taken.
     let delivered = api.runner.deliver(reply.token, answer);
-    Ok((StatusCode::ACCEPTED, Json(json!({ "delivered": delivered }))))
+    Ok((StatusCode::ACCEPTED, Json(wire::Delivered { delivered })))
 }
 
 /// Whether the server can take orders: 503 while the shop's storage refuses its writes (a full
 /// disk), when `/health` still answers, so a load balancer sends orders elsewhere.
-async fn ready<S: Shop>(State(api): State<Api<S>>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "the shop takes this server's writes", body = wire::Ready),
+        (status = 503, description = "the shop's storage refuses writes (a full disk)", body = wire::ErrorBody),
+    )
+)]
+async fn ready<S: Shop>(State(api): State<Api<S>>) -> Result<Json<wire::Ready>, ApiError> {
     if api.runner.writes_failing() {
         return Err(ApiError::WritesRefused);
     }
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(Json(wire::Ready { status: "ready".into() }))
 }
 
-async fn health<S: Shop>(State(api): State<Api<S>>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "the shop's storage answers", body = wire::Health),
+        (status = 503, description = "it does not", body = wire::ErrorBody),
+    )
+)]
+async fn health<S: Shop>(State(api): State<Api<S>>) -> Result<Json<wire::Health>, ApiError> {
     let unfinished = api.runner.shop().unfinished().await?;
-    Ok(Json(json!({ "status": "ok", "unfinished": unfinished.len() })))
+    Ok(Json(wire::Health { status: "ok".into(), unfinished: unfinished.len() }))
 }

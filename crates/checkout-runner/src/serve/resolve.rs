@@ -7,32 +7,68 @@
 //! raised for an operator, is resolved already, or the kind does not fit it): 409 naming why,
 //! and the checkout goes on as it was: a refused resolution claims nothing.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use checkout_domain::states::Resolution;
 use checkout_domain::OrderError;
 use checkout_ports::Shop;
-use serde_json::{json, Value};
 
-use super::{find, is_json, operator, Api, ApiError};
+use super::extract::{Segment, Text};
+use super::{find, is_json, operator, wire, Api, ApiError};
 use crate::lookup::Named;
 
+#[utoipa::path(
+    post,
+    path = "/orders/{order}/resolve",
+    tag = "operator",
+    params(("order" = checkout_domain::OrderId, Path, description = "the order's id")),
+    request_body(content = Resolution, content_type = "application/json"),
+    responses(
+        (status = 200, description = "taken: the checkout is resolved", body = wire::Resolved),
+        (status = 400, description = "not a resolution, or an impossible id", body = wire::ErrorBody),
+        (status = 401, description = "no operator token, or another", body = wire::ErrorBody),
+        (status = 403, description = "this server takes no operator actions (no `--operator-token-file`)", body = wire::ErrorBody),
+        (status = 404, description = "no such order", body = wire::ErrorBody),
+        (status = 409, description = "refused: not raised for an operator, resolved already, or a kind that does not fit", body = wire::ErrorBody),
+        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    ),
+    security(("operator" = []))
+)]
 pub(super) async fn resolve_order<S: Shop>(
     State(api): State<Api<S>>,
-    Path(order): Path<String>,
+    Segment(order): Segment,
     headers: HeaderMap,
-    body: String,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Text(body): Text,
+) -> Result<(StatusCode, Json<wire::Resolved>), ApiError> {
     resolve(api, Named::order(&order), &headers, &body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/checkouts/{checkout}/resolve",
+    tag = "operator",
+    params(("checkout" = checkout_domain::CheckoutId, Path, description = "the checkout's id")),
+    request_body(content = Resolution, content_type = "application/json"),
+    responses(
+        (status = 200, description = "taken: the checkout is resolved", body = wire::Resolved),
+        (status = 400, description = "not a resolution, or an impossible id", body = wire::ErrorBody),
+        (status = 401, description = "no operator token, or another", body = wire::ErrorBody),
+        (status = 403, description = "this server takes no operator actions (no `--operator-token-file`)", body = wire::ErrorBody),
+        (status = 404, description = "no such checkout", body = wire::ErrorBody),
+        (status = 409, description = "refused: not raised for an operator, resolved already, or a kind that does not fit", body = wire::ErrorBody),
+        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
+        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
+    ),
+    security(("operator" = []))
+)]
 pub(super) async fn resolve_checkout<S: Shop>(
     State(api): State<Api<S>>,
-    Path(checkout): Path<String>,
+    Segment(checkout): Segment,
     headers: HeaderMap,
-    body: String,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Text(body): Text,
+) -> Result<(StatusCode, Json<wire::Resolved>), ApiError> {
     resolve(api, Named::checkout(&checkout), &headers, &body).await
 }
 
@@ -41,7 +77,7 @@ async fn resolve<S: Shop>(
     named: Result<Named, OrderError>,
     headers: &HeaderMap,
     body: &str,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<wire::Resolved>), ApiError> {
     operator::admit(api.operator.as_ref(), headers)?;
     if !is_json(headers) {
         return Err(ApiError::NotJson("a resolution"));
@@ -61,6 +97,6 @@ async fn resolve<S: Shop>(
     let answer =
         resolving.await.map_err(|cause| ApiError::Stopped { what: format!("resolving checkout {id}"), cause })??;
     let raised = answer.map_err(ApiError::ResolveRefused)?;
-    let body = json!({ "checkout": id.as_str(), "order": order.as_str(), "resolved": true, "raised": raised, "resolution": shown });
+    let body = wire::Resolved { checkout: id, order, resolved: true, raised, resolution: shown };
     Ok((StatusCode::OK, Json(body)))
 }
