@@ -183,7 +183,10 @@ pub struct Order {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(as = Order))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(as = Order, example = json!({"orderId": "o-1", "bookId": "b-dune", "userId": "u-ada", "quantity": 2, "redeem": true}))
+)]
 struct OrderInput {
     #[cfg_attr(feature = "openapi", schema(value_type = OrderId))]
     order_id: String,

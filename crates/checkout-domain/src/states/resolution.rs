@@ -80,6 +80,10 @@ impl fmt::Display for OperatorNote {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"kind": "given-back-by-hand", "note": "refunded at the card terminal, receipt 4411"}))
+)]
 pub enum Resolution {
     /// Everything the checkout still holds was given back outside the shop: a refund at the
     /// card terminal, copies put back on the shelf, points credited by the loyalty desk. For an

@@ -36,7 +36,6 @@ use checkout_domain::{CheckoutId, CheckoutState, CourierId, Order, OrderError, T
 use checkout_ports::Shop;
 use serde::Deserialize;
 
-
 use checkout_drive::{CourierAnswer, Driver};
 use extract::{Params, Segment, Text};
 
@@ -206,11 +205,13 @@ async fn admit_and_drive<S: Shop>(api: &Api<S>, options: PlaceOptions, body: Str
                     tracing::warn!(checkout = %id, error = %e, "checkout stopped");
                 }
             });
-            (StatusCode::ACCEPTED, Json(wire::Admitted { checkout: id, order: order.id().clone(), outcome: None })).into_response()
+            (StatusCode::ACCEPTED, Json(wire::Admitted { checkout: id, order: order.id().clone(), outcome: None }))
+                .into_response()
         }
         Admission::Existing(id) if options.wait => await_outcome(api, &id, &order).await?,
         Admission::Existing(id) => {
-            (StatusCode::OK, Json(wire::Admitted { checkout: id, order: order.id().clone(), outcome: None })).into_response()
+            (StatusCode::OK, Json(wire::Admitted { checkout: id, order: order.id().clone(), outcome: None }))
+                .into_response()
         }
     })
 }

@@ -50,6 +50,9 @@ impl Modify for OperatorToken {
             .scheme(HttpAuthScheme::Bearer)
             .description(Some("the token in the file `checkout serve --operator-token-file` names"))
             .build();
-        openapi.components.get_or_insert_with(Default::default).add_security_scheme("operator", SecurityScheme::Http(scheme));
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("operator", SecurityScheme::Http(scheme));
     }
 }
