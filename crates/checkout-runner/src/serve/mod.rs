@@ -14,6 +14,8 @@
 //! | `POST /courier/replies` | a courier worker's answer, `{"waitToken", "courier"}` or `{"waitToken", "unavailable"}` |
 //! | `GET /health` | 200 while the shop's database answers |
 //! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
+//! | `GET /` | the operator's console: the list with filters, one checkout drawn on the saga's graph, its history and holds, the audit, and the operator actions ([`console`]) |
+//! | `GET /audit` | the audit's verdict as JSON, with the operator's token |
 //! | `GET /openapi.json` | this table as an OpenAPI 3.1 document, generated from the handlers and the wire types ([`openapi`]) |
 //! | `GET /metrics` | calls, retries, compensations, outcomes, checkouts in flight, courier waits, cancels and group-commit batch sizes, in Prometheus' text format ([`metrics`]) |
 //!
@@ -41,7 +43,9 @@ use extract::{Params, Segment, Text};
 
 use crate::lookup::Named;
 
+mod audit;
 mod cancel;
+mod console;
 mod error;
 mod extract;
 mod list;
@@ -83,6 +87,11 @@ pub fn router<S: Shop>(
     operator: Option<OperatorToken>,
 ) -> Router {
     Router::new()
+        .route("/", get(console::page))
+        .route("/console/console.js", get(console::script))
+        .route("/console/console.css", get(console::style))
+        .route("/favicon.ico", get(console::icon))
+        .route("/audit", get(audit::audit::<S>))
         .route("/orders", post(place::<S>))
         .route("/orders/{order}", get(order_status::<S>))
         .route("/orders/{order}/history", get(order_history::<S>))

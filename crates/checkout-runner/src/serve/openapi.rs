@@ -30,6 +30,7 @@ pub async fn document() -> Json<utoipa::openapi::OpenApi> {
         super::resolve::resolve_order,
         super::resolve::resolve_checkout,
         super::list::list_checkouts,
+        super::audit::audit,
         super::courier_reply,
         super::health,
         super::ready,

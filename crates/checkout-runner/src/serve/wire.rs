@@ -116,6 +116,21 @@ pub struct Ready {
     pub status: String,
 }
 
+/// The audit's verdict.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditReport {
+    pub passed: bool,
+    /// Checkouts per state.
+    pub phases: std::collections::BTreeMap<String, usize>,
+    /// One line per problem, naming the order and checkout.
+    pub findings: Vec<String>,
+    /// Checkouts an operator resolved, and what their keys still hold, settled outside the shop.
+    pub resolved: usize,
+    pub given_back_by_hand: Holds,
+    pub went_out_on_confirmation: Holds,
+}
+
 /// Every error: one line saying why, never a token.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {

@@ -10,6 +10,7 @@ mod common;
 mod aws;
 mod cancel;
 mod cli_errors;
+mod console;
 mod contract;
 mod crash;
 mod demo;
