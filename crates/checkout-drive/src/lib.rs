@@ -27,6 +27,7 @@ use checkout_domain::{CheckoutId, CheckoutState, Command, CourierId, Event, Outc
 use checkout_engine::{Action, AfterCall, CallError, Engine, Progress};
 use checkout_ports::{perform, Clock, CourierRequest, JournalEntry, PortError, SaveError, Shop};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::world::RealWorld;
 
@@ -219,14 +220,28 @@ impl<S: Shop, W: World> Driver<S, W> {
         if !hosted {
             self.held.hold(checkout.id(), fence);
         }
+        // One span per drive of a checkout, its steps' spans inside it: what a trace shows. Ids,
+        // never a token (the wait's token is a secret; it is in no field).
+        let span = tracing::info_span!(
+            "checkout",
+            checkout = %checkout.id(),
+            order = %checkout.order().id(),
+            from = %checkout.phase(),
+            to = tracing::field::Empty,
+        );
         let mut drive = Drive::new(self, fence, checkout, hosted);
-        let outcome = match news {
-            Some((step, event)) => match drive.take_news(step, event).await {
-                Ok(()) => drive.run().await,
-                Err(e) => Err(e),
-            },
-            None => drive.run().await,
-        };
+        let outcome = async {
+            match news {
+                Some((step, event)) => match drive.take_news(step, event).await {
+                    Ok(()) => drive.run().await,
+                    Err(e) => Err(e),
+                },
+                None => drive.run().await,
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        span.record("to", tracing::field::display(drive.checkout.phase()));
         if let Some((token, _)) = drive.inbox.take() {
             self.stop_listening(&token);
         }
@@ -332,7 +347,12 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
                 Action::Call(command) => {
                     let now = self.runner.clock.now_ms();
                     let called = std::time::Instant::now();
-                    let result = match perform(self.runner.shop.adapters(), self.fence, &command, now).await {
+                    let attempt = self.progress.attempts + 1;
+                    let span =
+                        tracing::info_span!("step", command = %command.name(), attempt, result = tracing::field::Empty);
+                    let performed =
+                        perform(self.runner.shop.adapters(), self.fence, &command, now).instrument(span.clone()).await;
+                    let result = match performed {
                         Ok(Some(event)) => Ok(event),
                         Ok(None) => Err(CallError::Refused("the command had no answer".into())),
                         Err(PortError::Call(e)) => Err(e),
@@ -342,12 +362,12 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
                         Ok(event) => event.name(),
                         Err(e) => e.to_string(),
                     };
+                    span.record("result", outcome.as_str());
                     // A store may answer a failure for good (a decline, a closed account) as an event.
                     let succeeded = matches!(
                         &result,
                         Ok(event) if !matches!(event, Event::StepFailed { .. } | Event::CompensationRefused { .. })
                     );
-                    let attempt = self.progress.attempts + 1;
                     let after = engine
                         .after_call(self.checkout.clone(), &mut self.progress, &command, result)
                         .map_err(|r| self.refused(r.error))?;

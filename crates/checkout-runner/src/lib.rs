@@ -9,6 +9,7 @@
 //! - [`catalog`]: the shop's books and customers, as `checkout init` reads them;
 //! - [`audit`]: the model's invariants checked on the real data;
 //! - [`serve`]: the HTTP API of `checkout serve`;
+//! - [`traces`]: where logs and traces go (stderr; OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set);
 //! - [`listen`]: how it takes connections (a cap, header and idle timeouts, graceful stop);
 //! - [`lookup`]: finding a checkout by its order or its own id;
 //! - [`listing`]: what an operator asks to list (`checkout list`, `GET /checkouts`);
@@ -25,4 +26,5 @@ pub mod listen;
 pub mod listing;
 pub mod lookup;
 pub mod serve;
+pub mod traces;
 pub mod worker;

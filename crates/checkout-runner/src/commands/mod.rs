@@ -81,7 +81,9 @@ enum Command {
 
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    logs();
+    // Logs to stderr (`CHECKOUT_LOG`; a command's own output and its one-line error are not
+    // logs), and traces over OTLP if asked; dropped last, which sends the last traces.
+    let _telemetry = crate::traces::install();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -89,7 +91,9 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(execute(cli.command)) {
+    let answer = runtime.block_on(execute(cli.command));
+    drop(runtime);
+    match answer {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::FAILURE,
         Err(failure) => {
@@ -97,14 +101,6 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// Logs to stderr, as `CHECKOUT_LOG` filters them (`info` by default; `debug` adds a line per
-/// request and per saved step). A command's own output and its one-line error are not logs.
-fn logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CHECKOUT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
 }
 
 /// Runs one command; `Ok(false)` when it ran but found something wrong.

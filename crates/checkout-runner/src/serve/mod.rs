@@ -10,11 +10,11 @@
 //! | `GET /checkouts/{checkout}`, `GET /checkouts/{checkout}/history` | the same, by checkout id |
 //! | `POST /orders/{order}/cancel`, `POST /checkouts/{checkout}/cancel` | the customer withdraws the order (`application/json`, body empty or `{}`): 200 with the phase it was cancelled in, its checkout then compensating (`?wait=true`: once ended, with its outcome); 409 with the reason if a courier is already assigned or the checkout has failed or ended |
 //! | `POST /orders/{order}/resolve`, `POST /checkouts/{checkout}/resolve` | an operator (`Authorization: Bearer`, the token of `--operator-token-file`; 403 without one configured, 401 without it) closes a checkout raised for them, recording what was done by hand: `{"kind": "given-back-by-hand" or "courier-confirmed", "note"}`; 200 with the phase it was raised in; 409 with the reason if it is not raised for an operator, is resolved, or the kind does not fit |
-//! | `GET /checkouts` | an operator's listing (bearer token as for resolve): `?state=a,b`, `raised=true`, `stuckFor=15m`, `limit`, `after`; those that moved longest ago first, with the `next` page's cursor ([`list`]) |
+//! | `GET /checkouts` | an operator's listing (bearer token as for resolve): `?state=a,b`, `raised=true`, `stuckFor=15m`, `limit`, `after`; those that moved longest ago first, with the `next` page's cursor (`serve/list.rs`) |
 //! | `POST /courier/replies` | a courier worker's answer, `{"waitToken", "courier"}` or `{"waitToken", "unavailable"}` |
 //! | `GET /health` | 200 while the shop's database answers |
 //! | `GET /ready` | 200 while the shop takes this server's writes, 503 while it refuses them |
-//! | `GET /` | the operator's console: the list with filters, one checkout drawn on the saga's graph, its history and holds, the audit, and the operator actions ([`console`]) |
+//! | `GET /` | the operator's console: the list with filters, one checkout drawn on the saga's graph, its history and holds, the audit, and the operator actions (`serve/console.rs`) |
 //! | `GET /audit` | the audit's verdict as JSON, with the operator's token |
 //! | `GET /openapi.json` | this table as an OpenAPI 3.1 document, generated from the handlers and the wire types ([`openapi`]) |
 //! | `GET /metrics` | calls, retries, compensations, outcomes, checkouts in flight, courier waits, cancels and group-commit batch sizes, in Prometheus' text format ([`metrics`]) |

@@ -24,3 +24,4 @@ mod run_memory;
 mod secrets;
 mod supply;
 mod takeover;
+mod traces;

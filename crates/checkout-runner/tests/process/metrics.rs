@@ -63,3 +63,33 @@ async fn metrics_count_what_the_checkouts_did() {
     assert!(sample("checkout_sqlite_commit_batch_size_count") > 0.0);
     assert!(!text.contains("m-0") && !text.contains("u-ada") && !text.contains("ck-"), "{text}");
 }
+
+/// A compensation refused for good is a failed call and a raised checkout, never counted as a
+/// compensation done: the first version of the counter, reading the phases before and after,
+/// counted it as one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_compensation_is_not_counted_as_done() {
+    let shop = Shop::sqlite(&crate::common::scratch("metrics-refused", "shop.db"));
+    init(&shop);
+    let (_server, url) = serve(&shop, &["--no-courier", "--refused-refunds", "1"]);
+    let client = reqwest::Client::new();
+    let placed = client.post(format!("{url}/orders")).json(&order("m-refused", "b-dune", "u-ada", 1)).send();
+    assert_eq!(placed.await.unwrap().status(), 202);
+    for _ in 0..2_400 {
+        let status: Value = client.get(format!("{url}/orders/m-refused")).send().await.unwrap().json().await.unwrap();
+        if status["state"] == "preparing-order" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let cancelled = client.post(format!("{url}/orders/m-refused/cancel?wait=true")).json(&json!({})).send();
+    assert_eq!(cancelled.await.unwrap().json::<Value>().await.unwrap()["outcome"], "needs-operator");
+    let text = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+    let samples = samples(&text);
+    let sample = |name: &str| samples.get(name).copied();
+    assert_eq!(sample(r#"checkout_compensations_total{command="refund"}"#), None, "{text}");
+    assert_eq!(sample(r#"checkout_compensations_total{command="release-stock"}"#), Some(1.0), "{text}");
+    assert_eq!(sample(r#"checkout_calls_total{command="refund",result="failed"}"#), Some(1.0), "{text}");
+    assert_eq!(sample(r#"checkouts_ended_total{outcome="needs-operator"}"#), Some(1.0), "{text}");
+    assert_eq!(sample(r#"checkout_cancels_total{answer="honoured"}"#), Some(1.0), "{text}");
+}
