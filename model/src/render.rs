@@ -414,7 +414,11 @@ fn render_routing(md: &mut String, proofs: &Proofs) -> std::fmt::Result {
          both act; a courier request lost, answered with \"no courier\", or answered for another wait. \
          Each run starts with one copy and enough money, one copy and too little, or no copy; with a \
          shop that refuses compensations or not; and with one execution, a second for the same order \
-         under another name, or a second for another order under the same id."
+         under another name, or a second for another order under the same id. In every run a \
+         customer may cancel once, at any moment, as `checkout cancel` does on the shop's tables \
+         (the shipped `Driver::cancel`, then driving the checkout to its end), while the executions \
+         go on: an execution waiting for its courier then ends at the courier's answer or the \
+         wait's timeout, failing as compensated (an example is found), and no property breaks."
     )?;
     writeln!(md)?;
     writeln!(

@@ -49,6 +49,11 @@ fn our_saga_satisfies_every_property_in_every_scenario() {
 fn the_generated_state_machine_keeps_every_property_and_each_corruption_breaks_its_own() {
     let routing = &proofs().routing;
     assert_eq!(routing.generated.broken, Vec::<&str>::new(), "the generated definition");
+    assert_eq!(
+        routing.generated.examples,
+        ["a cancelled checkout's execution ends naming it compensated"],
+        "a customer's cancel reaches a waiting execution"
+    );
     assert!(routing.generated.unique_states > 10_000, "explored only {} states", routing.generated.unique_states);
     assert!(routing.corruptions.len() >= 6);
     for (name, _, breaks, verdict) in &routing.corruptions {

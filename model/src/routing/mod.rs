@@ -6,6 +6,9 @@
 //! drive loop (`checkout-drive`) over the in-memory shop; the model adds only what AWS does around
 //! it.
 //!
+//! A customer's cancel, once per run at any moment, as `checkout cancel` carries it out on the
+//! shop the executions use, races the executions.
+//!
 //! Faults, within a budget per run: an invocation that dies after any of its calls to the shop
 //! (Lambda reports `Runtime.ExitError`); one whose reply is lost after it ran (the Lambda service
 //! reports `Lambda.ServiceException`, and the machine retries); one whose reply is lost while it
@@ -78,6 +81,8 @@ pub struct RoutingModel {
     /// The engine as before the point of no return ([`crate::before_no_return`]): `Compensate`
     /// gives a checkout's courier notice up and compensates. A weakened copy, never shipped.
     pub notice_gives_up: bool,
+    /// Customer cancels that may come in one run, at any moment.
+    pub cancels: u8,
 }
 
 /// The model's world: the time stands still at 1 ms, waits take no time, and the one checkout's
@@ -172,7 +177,27 @@ impl RoutingModel {
             refusing_shops: true,
             faults: FAULTS,
             notice_gives_up: false,
+            cancels: 1,
         })
+    }
+
+    /// A customer's cancel, as `checkout cancel` carries it out on the shop the executions use:
+    /// the shipped `Driver::cancel` claims the checkout and applies the cancel, and the same
+    /// process drives it on to its end (`drive_claimed`). Answers whether it was honoured.
+    fn cancel(&self, shop: &mut ShopState, refuse_compensations: bool) -> bool {
+        let Some(id) = shop.checkouts().find(|c| !c.is_finished()).map(|c| c.id().clone()) else { return false };
+        let faults = ShopFaults { calls_before_stop: None, refuse_compensations };
+        let memory = Arc::new(MemoryShop::from_state(shop.clone(), faults));
+        let runner = Driver::new(Arc::clone(&memory), self.engine.clone(), ModelWorld);
+        let honoured = TOKIO.with(|runtime| {
+            runtime.block_on(async {
+                let cancellation = runner.cancel(&id).await.expect("the checkout is in the shop");
+                runner.drive_claimed(cancellation.fence, cancellation.checkout).await.expect("driven to its end");
+                cancellation.answer.is_ok()
+            })
+        });
+        *shop = memory.state();
+        honoured
     }
 
     /// Runs one invocation of the shipped step function on `shop`; `None` if it died first.
@@ -339,6 +364,8 @@ impl Model for RoutingModel {
                         executions,
                         zombies: Vec::new(),
                         faults_left: self.faults,
+                        cancels_left: self.cancels,
+                        cancelled: false,
                     });
                 }
             }
@@ -379,6 +406,10 @@ impl Model for RoutingModel {
         }
         for zombie in 0..state.zombies.len() {
             actions.push(RoutingAction::ZombieRuns { zombie });
+        }
+        // A cancel of a checkout that has ended is refused and changes nothing.
+        if state.cancels_left > 0 && state.shop.checkouts().any(|c| !c.is_finished()) {
+            actions.push(RoutingAction::Cancel);
         }
     }
 
@@ -457,6 +488,12 @@ impl Model for RoutingModel {
                 // Its reply goes nowhere: the task it answered is over.
                 self.invoke(&mut next.shop, next.refuse_compensations, &parse(&request), None);
             }
+            RoutingAction::Cancel => {
+                next.cancels_left -= 1;
+                if self.cancel(&mut next.shop, next.refuse_compensations) {
+                    next.cancelled = true;
+                }
+            }
         }
         Some(next)
     }
@@ -524,6 +561,12 @@ impl Model for RoutingModel {
             Property::eventually("every execution ends", |_, s: &RoutingState| {
                 s.executions.iter().all(|e| !matches!(e.position, Position::At(_)))
             }),
+            Property::sometimes(
+                "a cancelled checkout's execution ends naming it compensated",
+                |_, s: &RoutingState| {
+                    s.cancelled && s.executions.iter().any(|e| e.position == Position::Failed(COMPENSATED.into()))
+                },
+            ),
         ]
     }
 }
@@ -548,8 +591,10 @@ pub fn generated() -> Result<Value, DefinitionError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoutingVerdict {
     pub unique_states: usize,
-    /// The properties with a counterexample, by name, sorted.
+    /// The properties (always, eventually) with a counterexample, by name, sorted.
     pub broken: Vec<&'static str>,
+    /// The sometimes-properties with an example, by name, sorted.
+    pub examples: Vec<&'static str>,
 }
 
 /// Checks every property of `definition`'s model with `faults` faults per run, breadth first.
@@ -558,8 +603,16 @@ pub fn check(definition: &Value, faults: u8, notice_gives_up: bool) -> Result<Ro
     let mut model = RoutingModel::new(definition)?;
     model.faults = faults;
     model.notice_gives_up = notice_gives_up;
+    let sometimes: Vec<&'static str> = model
+        .properties()
+        .into_iter()
+        .filter(|p| p.expectation == stateright::Expectation::Sometimes)
+        .map(|p| p.name)
+        .collect();
     let checker = model.checker().spawn_bfs().join();
-    let mut broken: Vec<&'static str> = checker.discoveries().into_keys().collect();
+    let (mut examples, mut broken): (Vec<&'static str>, Vec<&'static str>) =
+        checker.discoveries().into_keys().partition(|name| sometimes.contains(name));
     broken.sort();
-    Ok(RoutingVerdict { unique_states: checker.unique_state_count(), broken })
+    examples.sort();
+    Ok(RoutingVerdict { unique_states: checker.unique_state_count(), broken, examples })
 }

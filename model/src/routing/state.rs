@@ -43,6 +43,10 @@ pub struct RoutingState {
     pub zombies: Vec<(usize, String)>,
     /// How many more faults may happen.
     pub faults_left: u8,
+    /// How many more customer cancels may come.
+    pub cancels_left: u8,
+    /// Ghost: a cancel was honoured.
+    pub cancelled: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,10 +71,23 @@ pub enum CourierAnswer {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RoutingAction {
-    Invoke { execution: usize, fault: Option<InvokeFault> },
-    Courier { execution: usize, answer: CourierAnswer },
-    WaitTimesOut { execution: usize },
-    ZombieRuns { zombie: usize },
+    Invoke {
+        execution: usize,
+        fault: Option<InvokeFault>,
+    },
+    Courier {
+        execution: usize,
+        answer: CourierAnswer,
+    },
+    WaitTimesOut {
+        execution: usize,
+    },
+    ZombieRuns {
+        zombie: usize,
+    },
+    /// The customer cancels the order, with `checkout cancel` on the shop's tables, while the
+    /// executions go on.
+    Cancel,
 }
 
 /// How a run starts.
