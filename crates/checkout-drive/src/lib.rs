@@ -8,6 +8,7 @@
 //! runs it over the in-memory shop, in a [`World`] of its own making.
 
 pub mod courier;
+mod drive_all;
 pub mod ids;
 mod intervention;
 pub mod leases;
@@ -15,6 +16,7 @@ mod replies;
 mod telemetry;
 pub mod world;
 
+pub use drive_all::drive_all;
 pub use intervention::Intervention;
 use replies::Mailboxes;
 pub use replies::MAX_EARLY;
@@ -221,8 +223,10 @@ impl<S: Shop, W: World> Driver<S, W> {
             self.held.hold(checkout.id(), fence);
         }
         // One span per drive of a checkout, its steps' spans inside it: what a trace shows. Ids,
-        // never a token (the wait's token is a secret; it is in no field).
-        let span = tracing::info_span!(
+        // never a token (the wait's token is a secret; it is in no field). At debug: made only
+        // when a subscriber wants them (traces exported, or `CHECKOUT_LOG=debug`), so a shop
+        // that exports none pays a check per span, not the span.
+        let span = tracing::debug_span!(
             "checkout",
             checkout = %checkout.id(),
             order = %checkout.order().id(),
@@ -348,8 +352,7 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
                     let now = self.runner.clock.now_ms();
                     let called = std::time::Instant::now();
                     let attempt = self.progress.attempts + 1;
-                    let span =
-                        tracing::info_span!("step", command = %command.name(), attempt, result = tracing::field::Empty);
+                    let span = tracing::debug_span!("step", command = %command.name(), attempt, result = tracing::field::Empty);
                     let performed =
                         perform(self.runner.shop.adapters(), self.fence, &command, now).instrument(span.clone()).await;
                     let result = match performed {
@@ -542,60 +545,6 @@ impl<'r, S: Shop, W: World> Drive<'r, S, W> {
             if let Err(e) = self.runner.shop.record(&self.id, entry).await {
                 tracing::warn!(checkout = %self.id, error = %e, "the journal could not record a step");
             }
-        }
-    }
-}
-
-/// Drives every checkout `ids` yields to its end, at most `in_flight` at once, calling `ended`
-/// once for each as it ends. `ids` is read only as checkouts end, so a run over a million orders
-/// keeps in memory what is in flight, not what it has driven. A checkout another runner holds
-/// under a live lease (or takes over from this one) is left to it and looked at again every
-/// third of a lease: taken over if its lease lapses, reported when it ends, whoever ended it. So
-/// runs side by side on one shop each end with every checkout ended, and none is driven by two.
-pub async fn drive_all<S: Shop, W: World>(
-    runner: Arc<Driver<S, W>>,
-    ids: impl futures::Stream<Item = CheckoutId> + Send,
-    in_flight: usize,
-    ended: impl Fn(&CheckoutId, &Result<Outcome, DriveError>) + Send + Sync + 'static,
-) {
-    use futures::StreamExt;
-    let permits = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
-    let ended = Arc::new(ended);
-    let mut tasks = tokio::task::JoinSet::new();
-    // Answers the checkout again if another runner holds it.
-    let spawn = |tasks: &mut tokio::task::JoinSet<Option<CheckoutId>>, id: CheckoutId, permit| {
-        let (runner, ended) = (Arc::clone(&runner), Arc::clone(&ended));
-        tasks.spawn(async move {
-            let _permit: tokio::sync::OwnedSemaphorePermit = permit;
-            match runner.drive_unless_held(&id).await {
-                Ok(Some(outcome)) => ended(&id, &Ok(outcome)),
-                Ok(None) | Err(DriveError::Superseded(_)) => return Some(id),
-                Err(e) => ended(&id, &Err(e)),
-            }
-            None
-        });
-    };
-    let mut held_elsewhere = Vec::new();
-    let mut ids = std::pin::pin!(ids);
-    while let Some(id) = ids.next().await {
-        let permit = Arc::clone(&permits).acquire_owned().await.expect("the semaphore is never closed");
-        // Ended tasks are collected as new ones start: a JoinSet keeps each until it is joined.
-        while let Some(joined) = tasks.try_join_next() {
-            held_elsewhere.extend(joined.ok().flatten());
-        }
-        spawn(&mut tasks, id, permit);
-    }
-    loop {
-        while let Some(joined) = tasks.join_next().await {
-            held_elsewhere.extend(joined.ok().flatten());
-        }
-        if held_elsewhere.is_empty() {
-            return;
-        }
-        tokio::time::sleep(runner.lease_round()).await;
-        for id in std::mem::take(&mut held_elsewhere) {
-            let permit = Arc::clone(&permits).acquire_owned().await.expect("the semaphore is never closed");
-            spawn(&mut tasks, id, permit);
         }
     }
 }
