@@ -184,3 +184,14 @@ fn every_event_has_a_pinned_json_shape() {
         assert_eq!(event.name(), expected["event"].as_str().unwrap());
     }
 }
+
+#[test]
+fn every_phase_is_listed_once_and_reads_back_from_its_name() {
+    use checkout_domain::Phase;
+    for (i, phase) in Phase::ALL.into_iter().enumerate() {
+        assert_eq!(phase.position(), i, "{phase} is out of place in Phase::ALL");
+        assert_eq!(phase.to_string().parse::<Phase>(), Ok(phase));
+    }
+    let unknown = "lost".parse::<Phase>().unwrap_err().to_string();
+    assert!(unknown.starts_with("no state lost: one of placed, stock-reserved,") && unknown.ends_with(", resolved"));
+}

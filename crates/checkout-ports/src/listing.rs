@@ -118,34 +118,13 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
-/// Every phase, in the order of the saga: what a listing with no phase named covers.
-pub const ALL_PHASES: [Phase; 14] = [
-    Phase::Placed,
-    Phase::StockReserved,
-    Phase::Priced,
-    Phase::RedeemingPoints,
-    Phase::Billing,
-    Phase::PreparingOrder,
-    Phase::NotifyingCourier,
-    Phase::Compensating,
-    Phase::NeedsOperator,
-    Phase::NoticeUnconfirmed,
-    Phase::Dispatched,
-    Phase::Rejected,
-    Phase::Compensated,
-    Phase::Resolved,
-];
-
-/// The phases a checkout raised for an operator is in.
-pub const RAISED: [Phase; 2] = [Phase::NeedsOperator, Phase::NoticeUnconfirmed];
-
 /// One page of `listing`, phase after phase: the first phase's checkouts, then the next's, each
 /// oldest-moved first. The next page starts where this one stopped.
 pub async fn list<R: CheckoutRepository + ?Sized>(repository: &R, listing: &Listing) -> Result<Page, ListError> {
     if !(1..=MAX_PAGE).contains(&listing.limit) {
         return Err(ListError::Limit(listing.limit));
     }
-    let phases = if listing.phases.is_empty() { ALL_PHASES.to_vec() } else { listing.phases.clone() };
+    let phases = if listing.phases.is_empty() { Phase::ALL.to_vec() } else { listing.phases.clone() };
     let (start, mut after) = match &listing.after {
         None => (0, None),
         Some(cursor) => {

@@ -4,7 +4,7 @@
 //! clock, and every backend answers it from an index.
 
 use checkout_domain::Phase;
-use checkout_ports::listing::{Cursor, Listing, RAISED};
+use checkout_ports::listing::{Cursor, Listing};
 
 /// The page size when none is asked for.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -27,7 +27,7 @@ impl ListRequest {
     pub fn listing(&self, now_ms: u64) -> Listing {
         let mut phases = self.states.clone();
         if self.raised {
-            phases.extend(RAISED.iter().filter(|p| !self.states.contains(p)));
+            phases.extend(Phase::RAISED.iter().filter(|p| !self.states.contains(p)));
         }
         Listing {
             phases,

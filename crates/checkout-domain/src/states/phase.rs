@@ -31,11 +31,54 @@ pub enum Phase {
     Resolved,
 }
 
+impl Phase {
+    /// Every phase, in the order of the saga (forward, then failed, then ended): what a listing
+    /// that names no phase covers. `position` keeps it whole: a new phase does not compile
+    /// until it has its place here.
+    pub const ALL: [Phase; 14] = [
+        Phase::Placed,
+        Phase::StockReserved,
+        Phase::Priced,
+        Phase::RedeemingPoints,
+        Phase::Billing,
+        Phase::PreparingOrder,
+        Phase::NotifyingCourier,
+        Phase::Compensating,
+        Phase::NeedsOperator,
+        Phase::NoticeUnconfirmed,
+        Phase::Dispatched,
+        Phase::Rejected,
+        Phase::Compensated,
+        Phase::Resolved,
+    ];
+
+    /// Where this phase stands in [`Phase::ALL`].
+    pub const fn position(self) -> usize {
+        match self {
+            Phase::Placed => 0,
+            Phase::StockReserved => 1,
+            Phase::Priced => 2,
+            Phase::RedeemingPoints => 3,
+            Phase::Billing => 4,
+            Phase::PreparingOrder => 5,
+            Phase::NotifyingCourier => 6,
+            Phase::Compensating => 7,
+            Phase::NeedsOperator => 8,
+            Phase::NoticeUnconfirmed => 9,
+            Phase::Dispatched => 10,
+            Phase::Rejected => 11,
+            Phase::Compensated => 12,
+            Phase::Resolved => 13,
+        }
+    }
+
+    /// The phases a checkout raised for an operator is in.
+    pub const RAISED: [Phase; 2] = [Phase::NeedsOperator, Phase::NoticeUnconfirmed];
+}
+
 /// A phase name that is none of the phases (`checkout list --state`, `?state=`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("no state {}: one of placed, stock-reserved, priced, redeeming-points, billing, preparing-order, \
-         notifying-courier, dispatched, rejected, compensating, compensated, needs-operator, \
-         notice-unconfirmed, resolved", crate::excerpt::excerpt(.0))]
+#[error("no state {}: one of {}", crate::excerpt::excerpt(.0), Phase::ALL.map(|p| p.to_string()).join(", "))]
 pub struct UnknownPhase(pub String);
 
 /// Reads a phase as it is written (`needs-operator`).
