@@ -5,11 +5,10 @@
 //! that says why. The shop is audited at the end.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::serve::{init, order, serve, wait_until_ended, Running};
+use crate::common::serve::{init, order, serve, wait_for_state, wait_until_ended, Running};
 use crate::common::Shop;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,18 +22,6 @@ async fn cancels_over_http_and_the_command_line_on_aws() {
     cancels_over_http_and_the_command_line(&Shop::aws()).await;
 }
 
-/// Waits until order `id` is waiting for its courier.
-async fn wait_for_courier_wait(client: &reqwest::Client, url: &str, id: &str) {
-    for _ in 0..2_400 {
-        let status: Value = client.get(format!("{url}/orders/{id}")).send().await.unwrap().json().await.unwrap();
-        if status["state"] == "preparing-order" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("order {id} never waited for its courier");
-}
-
 async fn cancels_over_http_and_the_command_line(shop: &Shop) {
     init(shop);
     // No courier yet: every checkout waits for one (the deadline is 15 real minutes away).
@@ -43,8 +30,8 @@ async fn cancels_over_http_and_the_command_line(shop: &Shop) {
     let place = |id: &str| client.post(format!("{url}/orders")).json(&order(id, "b-dune", "u-ada", 2)).send();
     assert_eq!(place("c-http").await.unwrap().status(), 202);
     assert_eq!(place("c-cli").await.unwrap().status(), 202);
-    wait_for_courier_wait(&client, &url, "c-http").await;
-    wait_for_courier_wait(&client, &url, "c-cli").await;
+    wait_for_state(&client, &url, "c-http", "preparing-order").await;
+    wait_for_state(&client, &url, "c-cli", "preparing-order").await;
     let held: Value = client.get(format!("{url}/orders/c-http")).send().await.unwrap().json().await.unwrap();
     assert_eq!(held["holds"], json!({ "copies": 2, "points": 0, "charged": 2598 }));
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::common::serve::{init, order, serve};
+use crate::common::serve::{init, order, serve, wait_for_state};
 use crate::common::Shop;
 
 /// The samples of a scrape, by their name and labels as written (`name{label="v"}`).
@@ -75,13 +75,7 @@ async fn a_refused_compensation_is_not_counted_as_done() {
     let client = reqwest::Client::new();
     let placed = client.post(format!("{url}/orders")).json(&order("m-refused", "b-dune", "u-ada", 1)).send();
     assert_eq!(placed.await.unwrap().status(), 202);
-    for _ in 0..2_400 {
-        let status: Value = client.get(format!("{url}/orders/m-refused")).send().await.unwrap().json().await.unwrap();
-        if status["state"] == "preparing-order" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    wait_for_state(&client, &url, "m-refused", "preparing-order").await;
     let cancelled = client.post(format!("{url}/orders/m-refused/cancel?wait=true")).json(&json!({})).send();
     assert_eq!(cancelled.await.unwrap().json::<Value>().await.unwrap()["outcome"], "needs-operator");
     let text = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();

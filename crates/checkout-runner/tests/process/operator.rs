@@ -6,11 +6,10 @@
 //! once; the audit then counts what they hold as settled by hand, and passes.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::serve::{init, order, serve, wait_until_ended, Running};
+use crate::common::serve::{init, order, serve, wait_for_state, wait_until_ended, Running};
 use crate::common::{scratch, Shop};
 
 const TOKEN: &str = "op-7f3c9a1e5b2d4f6081a9c3e7";
@@ -25,17 +24,6 @@ async fn operators_list_and_resolve_over_http_and_the_command_line_in_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_list_and_resolve_over_http_and_the_command_line_on_aws() {
     operators_list_and_resolve_over_http_and_the_command_line(&Shop::aws(), "resolve-aws").await;
-}
-
-async fn wait_for(client: &reqwest::Client, url: &str, id: &str, state: &str) {
-    for _ in 0..2_400 {
-        let status: Value = client.get(format!("{url}/orders/{id}")).send().await.unwrap().json().await.unwrap();
-        if status["state"] == state {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("order {id} never reached {state}");
 }
 
 async fn operators_list_and_resolve_over_http_and_the_command_line(shop: &Shop, folder: &str) {
@@ -58,13 +46,13 @@ async fn operators_list_and_resolve_over_http_and_the_command_line(shop: &Shop, 
     // Raised for a refund: cancelled while it waits for its courier, its refund is refused.
     let placed = client.post(format!("{url}/orders")).json(&order("r-refund", "b-dune", "u-ada", 2)).send();
     assert_eq!(placed.await.unwrap().status(), 202);
-    wait_for(&client, &url, "r-refund", "preparing-order").await;
+    wait_for_state(&client, &url, "r-refund", "preparing-order").await;
     let cancel = client.post(format!("{url}/orders/r-refund/cancel?wait=true")).json(&json!({})).send();
     assert_eq!(cancel.await.unwrap().json::<Value>().await.unwrap()["outcome"], "needs-operator");
     for id in ["r-wait-1", "r-wait-2"] {
         let placed = client.post(format!("{url}/orders")).json(&order(id, "b-dune", "u-ada", 1)).send();
         assert_eq!(placed.await.unwrap().status(), 202);
-        wait_for(&client, &url, id, "preparing-order").await;
+        wait_for_state(&client, &url, id, "preparing-order").await;
     }
     lists(shop, &client, &url).await;
     // Raised for its notice: a courier is assigned, and the notice is refused.

@@ -4,15 +4,13 @@
 //! with a `step` span inside it for each store call, in one trace, naming the checkout and the
 //! command, and no field holds the courier wait's token.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::post;
 use serde_json::Value;
 
-use crate::common::serve::{init, order, Running};
+use crate::common::serve::{init, order, serve_in};
 use crate::common::{scratch, Shop};
 
 /// Every span the receiver took: (trace id, span id, parent span id, name, attributes).
@@ -74,19 +72,12 @@ async fn a_dispatched_order_is_one_trace_of_its_steps() {
     let (collector, spans) = receiver().await;
     let shop = Shop::sqlite(&scratch("traces", "shop.db"));
     init(&shop);
-    let mut child = shop
-        .command("serve")
-        .args(["--listen", "127.0.0.1:0"])
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector)
-        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
-        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
-    let server = Running(child);
+    let otlp = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ];
+    let (server, url, _) = serve_in(&shop, &[], &otlp);
     let placed: Value = reqwest::Client::new()
         .post(format!("{url}/orders?wait=true"))
         .json(&order("t-1", "b-dune", "u-ada", 1))

@@ -29,8 +29,14 @@ pub fn serve(shop: &Shop, extra: &[&str]) -> (Running, String) {
 
 /// [`serve`], also answering the line it announced itself with.
 pub fn serve_announced(shop: &Shop, extra: &[&str]) -> (Running, String, String) {
-    let mut child =
-        shop.command("serve").args(["--listen", "127.0.0.1:0"]).args(extra).stderr(Stdio::inherit()).spawn().unwrap();
+    serve_in(shop, extra, &[])
+}
+
+/// [`serve_announced`], with these environment variables set for the server.
+pub fn serve_in(shop: &Shop, extra: &[&str], env: &[(&str, &str)]) -> (Running, String, String) {
+    let mut command = shop.command("serve");
+    command.args(["--listen", "127.0.0.1:0"]).args(extra).envs(env.iter().copied()).stderr(Stdio::inherit());
+    let mut child = command.spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url =
@@ -42,18 +48,34 @@ pub fn order(id: &str, book: &str, user: &str, quantity: u32) -> Value {
     json!({ "orderId": id, "bookId": book, "userId": user, "quantity": quantity })
 }
 
-/// Waits until order `id` has ended, for up to a minute: the tests share two cores and one moto
-/// server, and a checkout that ends in a second alone can take many beside them.
+/// Waits until order `id` has ended, and answers its status.
 pub async fn wait_until_ended(client: &reqwest::Client, url: &str, id: &str) -> Value {
+    // Every ended checkout, whatever its end, shows its outcome.
+    wait_until(client, url, id, "its end", |status| status.get("outcome").is_some()).await
+}
+
+/// Waits until order `id` is in `state` (`preparing-order`: waiting for its courier).
+pub async fn wait_for_state(client: &reqwest::Client, url: &str, id: &str, state: &str) -> Value {
+    wait_until(client, url, id, state, |status| status["state"] == state).await
+}
+
+/// Reads order `id`'s status until `reached`, for up to a minute: the tests share two cores, and
+/// a checkout that ends in a second alone can take many beside them.
+async fn wait_until(
+    client: &reqwest::Client,
+    url: &str,
+    id: &str,
+    what: &str,
+    reached: impl Fn(&Value) -> bool,
+) -> Value {
     for _ in 0..2_400 {
         let status: Value = client.get(format!("{url}/orders/{id}")).send().await.unwrap().json().await.unwrap();
-        // Every ended checkout, whatever its end, shows its outcome.
-        if status.get("outcome").is_some() {
+        if reached(&status) {
             return status;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("order {id} did not end");
+    panic!("order {id} never reached {what}");
 }
 
 /// Stocks `shop` from the sample catalog.
