@@ -17,7 +17,7 @@ use checkout_drive::Intervention;
 use checkout_ports::Shop;
 
 use super::extract::{Params, Segment, Text};
-use super::{find, is_json, wire, Api, ApiError, PlaceOptions};
+use super::{answers, find, is_json, wire, Api, ApiError, PlaceOptions};
 use crate::lookup::Named;
 
 #[utoipa::path(
@@ -26,14 +26,7 @@ use crate::lookup::Named;
     tag = "orders",
     params(("order" = checkout_domain::OrderId, Path, description = "the order's id"), PlaceOptions),
     request_body(content = Option<EmptyBody>, content_type = "application/json", description = "empty, or `{}`"),
-    responses(
-        (status = 200, description = "honoured: the checkout compensates (with `?wait=true`, once it has ended)", body = wire::Cancelled),
-        (status = 400, description = "a body other than `{}`, or an impossible id", body = wire::ErrorBody),
-        (status = 404, description = "no such order", body = wire::ErrorBody),
-        (status = 409, description = "refused: past the point of no return, or already failed or ended", body = wire::ErrorBody),
-        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
-        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
-    )
+    responses(answers::CancelAnswers)
 )]
 pub(super) async fn cancel_order<S: Shop>(
     State(api): State<Api<S>>,
@@ -51,14 +44,7 @@ pub(super) async fn cancel_order<S: Shop>(
     tag = "checkouts",
     params(("checkout" = checkout_domain::CheckoutId, Path, description = "the checkout's id"), PlaceOptions),
     request_body(content = Option<EmptyBody>, content_type = "application/json", description = "empty, or `{}`"),
-    responses(
-        (status = 200, description = "honoured: the checkout compensates (with `?wait=true`, once it has ended)", body = wire::Cancelled),
-        (status = 400, description = "a body other than `{}`, or an impossible id", body = wire::ErrorBody),
-        (status = 404, description = "no such checkout", body = wire::ErrorBody),
-        (status = 409, description = "refused: past the point of no return, or already failed or ended", body = wire::ErrorBody),
-        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
-        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
-    )
+    responses(answers::CancelAnswers)
 )]
 pub(super) async fn cancel_checkout<S: Shop>(
     State(api): State<Api<S>>,

@@ -43,6 +43,7 @@ use extract::{Params, Segment, Text};
 
 use crate::lookup::Named;
 
+mod answers;
 mod audit;
 mod cancel;
 mod console;
@@ -237,12 +238,7 @@ async fn find<S: Shop>(api: &Api<S>, named: Result<Named, OrderError>) -> Result
     path = "/orders/{order}",
     tag = "orders",
     params(("order" = checkout_domain::OrderId, Path, description = "the order's id")),
-    responses(
-        (status = 200, description = "the order's checkout", body = wire::Status),
-        (status = 400, description = "an id no order can have", body = wire::ErrorBody),
-        (status = 404, description = "no such order", body = wire::ErrorBody),
-        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
-    )
+    responses(answers::StatusAnswers)
 )]
 async fn order_status<S: Shop>(
     State(api): State<Api<S>>,
@@ -256,12 +252,7 @@ async fn order_status<S: Shop>(
     path = "/checkouts/{checkout}",
     tag = "checkouts",
     params(("checkout" = checkout_domain::CheckoutId, Path, description = "the checkout's id")),
-    responses(
-        (status = 200, description = "the checkout", body = wire::Status),
-        (status = 400, description = "an id no checkout can have", body = wire::ErrorBody),
-        (status = 404, description = "no such checkout", body = wire::ErrorBody),
-        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
-    )
+    responses(answers::StatusAnswers)
 )]
 async fn checkout_status<S: Shop>(
     State(api): State<Api<S>>,
@@ -275,12 +266,7 @@ async fn checkout_status<S: Shop>(
     path = "/orders/{order}/history",
     tag = "orders",
     params(("order" = checkout_domain::OrderId, Path, description = "the order's id")),
-    responses(
-        (status = 200, description = "every step of the order's checkout, oldest first", body = [wire::HistoryEntry]),
-        (status = 400, description = "an id no order can have", body = wire::ErrorBody),
-        (status = 404, description = "no such order", body = wire::ErrorBody),
-        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
-    )
+    responses(answers::HistoryAnswers)
 )]
 async fn order_history<S: Shop>(
     State(api): State<Api<S>>,
@@ -294,12 +280,7 @@ async fn order_history<S: Shop>(
     path = "/checkouts/{checkout}/history",
     tag = "checkouts",
     params(("checkout" = checkout_domain::CheckoutId, Path, description = "the checkout's id")),
-    responses(
-        (status = 200, description = "every step of the checkout, oldest first", body = [wire::HistoryEntry]),
-        (status = 400, description = "an id no checkout can have", body = wire::ErrorBody),
-        (status = 404, description = "no such checkout", body = wire::ErrorBody),
-        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
-    )
+    responses(answers::HistoryAnswers)
 )]
 async fn checkout_history<S: Shop>(
     State(api): State<Api<S>>,

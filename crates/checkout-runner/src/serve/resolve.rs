@@ -15,7 +15,7 @@ use checkout_domain::OrderError;
 use checkout_ports::Shop;
 
 use super::extract::{Segment, Text};
-use super::{find, is_json, operator, wire, Api, ApiError};
+use super::{answers, find, is_json, operator, wire, Api, ApiError};
 use crate::lookup::Named;
 
 #[utoipa::path(
@@ -24,16 +24,7 @@ use crate::lookup::Named;
     tag = "operator",
     params(("order" = checkout_domain::OrderId, Path, description = "the order's id")),
     request_body(content = Resolution, content_type = "application/json"),
-    responses(
-        (status = 200, description = "taken: the checkout is resolved", body = wire::Resolved),
-        (status = 400, description = "not a resolution, or an impossible id", body = wire::ErrorBody),
-        (status = 401, description = "no operator token, or another", body = wire::ErrorBody),
-        (status = 403, description = "this server takes no operator actions (no `--operator-token-file`)", body = wire::ErrorBody),
-        (status = 404, description = "no such order", body = wire::ErrorBody),
-        (status = 409, description = "refused: not raised for an operator, resolved already, or a kind that does not fit", body = wire::ErrorBody),
-        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
-        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
-    ),
+    responses(answers::ResolveAnswers),
     security(("operator" = []))
 )]
 pub(super) async fn resolve_order<S: Shop>(
@@ -51,16 +42,7 @@ pub(super) async fn resolve_order<S: Shop>(
     tag = "operator",
     params(("checkout" = checkout_domain::CheckoutId, Path, description = "the checkout's id")),
     request_body(content = Resolution, content_type = "application/json"),
-    responses(
-        (status = 200, description = "taken: the checkout is resolved", body = wire::Resolved),
-        (status = 400, description = "not a resolution, or an impossible id", body = wire::ErrorBody),
-        (status = 401, description = "no operator token, or another", body = wire::ErrorBody),
-        (status = 403, description = "this server takes no operator actions (no `--operator-token-file`)", body = wire::ErrorBody),
-        (status = 404, description = "no such checkout", body = wire::ErrorBody),
-        (status = 409, description = "refused: not raised for an operator, resolved already, or a kind that does not fit", body = wire::ErrorBody),
-        (status = 415, description = "not `application/json`", body = wire::ErrorBody),
-        (status = 503, description = "the shop's storage did not answer", body = wire::ErrorBody),
-    ),
+    responses(answers::ResolveAnswers),
     security(("operator" = []))
 )]
 pub(super) async fn resolve_checkout<S: Shop>(
