@@ -8,7 +8,8 @@ use super::wire;
 
 /// `GET /orders/{order}`, `GET /checkouts/{checkout}`.
 #[derive(IntoResponses)]
-#[allow(dead_code)] // Only described: the handlers answer `wire::Status` or an `ApiError`.
+// Only described, never built: the handlers answer their body or an `ApiError`.
+#[allow(dead_code, clippy::large_enum_variant)]
 pub(super) enum StatusAnswers {
     #[response(
         status = 200,
@@ -25,7 +26,7 @@ pub(super) enum StatusAnswers {
 
 /// `GET /orders/{order}/history`, `GET /checkouts/{checkout}/history`.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::large_enum_variant)]
 pub(super) enum HistoryAnswers {
     #[response(status = 200, description = "every step of the checkout, oldest first")]
     Found(Vec<wire::HistoryEntry>),
@@ -39,7 +40,7 @@ pub(super) enum HistoryAnswers {
 
 /// `POST /orders/{order}/cancel`, `POST /checkouts/{checkout}/cancel`.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::large_enum_variant)]
 pub(super) enum CancelAnswers {
     #[response(
         status = 200,
@@ -60,7 +61,7 @@ pub(super) enum CancelAnswers {
 
 /// `POST /orders/{order}/resolve`, `POST /checkouts/{checkout}/resolve`.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::large_enum_variant)]
 pub(super) enum ResolveAnswers {
     #[response(status = 200, description = "taken: the checkout is resolved")]
     Resolved(wire::Resolved),
