@@ -12,8 +12,7 @@ use crate::AwsShop;
 
 /// The `by-phase` partition that lists checkout `id` while it is in `phase`.
 pub(crate) fn phase_shard(phase: Phase, id: &CheckoutId) -> String {
-    let spread = id.as_str().bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    format!("{phase}#{}", spread % OPEN_SHARDS)
+    format!("{phase}#{}", crate::repository::shard(id))
 }
 
 /// The `by-phase` sort key: when it last moved, zero-padded so that strings sort as numbers,

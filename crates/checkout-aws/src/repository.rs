@@ -24,10 +24,16 @@ fn step_sk(n: u64) -> String {
     format!("step#{n:010}")
 }
 
+/// Which of an index's [`OPEN_SHARDS`] partitions lists checkout `id`: spread by its id, the
+/// same for every index and for the checkout's whole life.
+pub(crate) fn shard(id: &CheckoutId) -> u32 {
+    let spread = id.as_str().bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    spread % OPEN_SHARDS
+}
+
 /// Which of the unfinished index's partitions lists checkout `id`.
 fn open_shard(id: &CheckoutId) -> String {
-    let spread = id.as_str().bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    format!("open#{}", spread % OPEN_SHARDS)
+    format!("open#{}", shard(id))
 }
 
 fn order_key(order: &OrderId) -> String {

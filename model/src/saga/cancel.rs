@@ -9,17 +9,25 @@ use checkout_domain::{CheckoutRecord, TransitionError};
 use super::*;
 
 impl SagaModel {
-    pub(super) fn cancel(&self, state: &mut SagaState, run: usize) {
-        state.cancels_left -= 1;
+    /// An intervention (a cancel, a resolution) claims the checkout as `Driver`'s does: the
+    /// incarnation driving it, if one does, goes on as a zombie whose next save is refused; a
+    /// dead holder's claim is simply superseded. Fences are kept only where zombies can be.
+    pub(super) fn claim_for_intervention(&self, state: &mut SagaState, run: usize) {
         let mut r = state.runs[run].make_mut();
-        if r.zombie.is_none() && !r.holder_dead {
-            r.zombie = Some(Zombie { checkout: r.checkout().clone(), fence: r.slot.fence() });
+        if self.zombies_possible() {
+            if r.zombie.is_none() && !r.holder_dead {
+                r.zombie = Some(Zombie { checkout: r.checkout().clone(), fence: r.slot.fence() });
+            }
+            r.slot.claim(runner_lease(0)).expect("a handful of claims");
         }
-        r.slot.claim(runner_lease(0)).expect("a handful of claims");
         r.holder_dead = false;
         r.progress = Progress::default();
-        let checkout = r.checkout().clone();
-        drop(r);
+    }
+
+    pub(super) fn cancel(&self, state: &mut SagaState, run: usize) {
+        state.cancels_left -= 1;
+        self.claim_for_intervention(state, run);
+        let checkout = state.runs[run].checkout().clone();
         let mut progress = Progress::default();
         let (answer, next) = match self.engine.apply(checkout.clone(), &mut progress, Event::Cancel) {
             Ok(next) if self.weak(Weakness::CancelForgetsInFlight) && checkout.phase() == Phase::Billing => {

@@ -46,17 +46,8 @@ impl SagaModel {
             state.points.held_by(points_key),
             state.wallets.held_by(charge_key),
         ];
-        let mut r = state.runs[run].make_mut();
-        if self.zombies_possible() {
-            if r.zombie.is_none() && !r.holder_dead {
-                r.zombie = Some(Zombie { checkout: r.checkout().clone(), fence: r.slot.fence() });
-            }
-            r.slot.claim(runner_lease(0)).expect("a handful of claims");
-        }
-        r.holder_dead = false;
-        r.progress = Progress::default();
-        r.held_when_resolved = Some(held);
-        drop(r);
+        self.claim_for_intervention(state, run);
+        state.runs[run].make_mut().held_when_resolved = Some(held);
         let mut progress = Progress::default();
         let resolved = self.engine.apply(found, &mut progress, event).unwrap_or_else(|Refused { error, .. }| {
             panic!("a resolution the checkout took once is taken again: {error}")
